@@ -1,0 +1,76 @@
+"""A scenario made ready to simulate: calendars built, stages ordered, seeds keyed.
+
+Compiling happens once per run in the parent process; the result is pickled
+to worker processes, so calendar warnings are issued once and every
+replication shares the same precomputed working-time tables.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .calendar import WorkCalendar, shutdown_mask, working_day_mask
+from .scenario import Agency, Scenario, Stage
+from .validation import topological_order
+
+
+def stage_key(stage_id: str) -> int:
+    """A stable integer for a stage id, used in its random stream's spawn key."""
+    return zlib.crc32(stage_id.encode("utf-8"))
+
+
+@dataclass
+class CompiledAgency:
+    """An agency with its calendar and the clock times of its sittings."""
+
+    spec: Agency
+    calendar: WorkCalendar
+    sitting_times: np.ndarray | None
+
+
+@dataclass
+class CompiledScenario:
+    """Everything :func:`sim.model.simulate` needs, derived from a :class:`Scenario`."""
+
+    scenario: Scenario
+    zone: WorkCalendar
+    agencies: dict[str, CompiledAgency]
+    build_calendars: dict[tuple[str, ...], WorkCalendar]
+    order: list[Stage]
+    keys: dict[str, int]
+    horizon: float
+    warmup: float
+    extra: dict = field(default_factory=dict)
+
+
+def compile_scenario(sc: Scenario) -> CompiledScenario:
+    """Build calendars, sitting times and the stage order for ``sc``."""
+    n = sc.horizon_days
+    cal = sc.calendar
+    if cal.always_open:
+        mask = np.ones(n, dtype=bool)
+    else:
+        mask = working_day_mask(sc.start_date, n, country=cal.country, weekend=cal.weekend,
+                                extra_holidays=cal.extra_holidays, extra_workdays=cal.extra_workdays)
+    zone = WorkCalendar(sc.start_date, mask, *cal.hours)
+    agencies = {}
+    for a in sc.agencies:
+        acal = zone if a.hours is None or cal.always_open else WorkCalendar(sc.start_date, mask, *a.hours)
+        times = None
+        if a.sittings is not None:
+            starts = acal.working_day_starts()
+            times = starts[a.sittings.offset::a.sittings.every]
+        agencies[a.id] = CompiledAgency(a, acal, times)
+    windows = dict(sc.shutdowns)
+    build = {}
+    for s in sc.stages:
+        if s.build is not None and s.shutdowns and s.shutdowns not in build:
+            ok = shutdown_mask(sc.start_date, n, [windows[w] for w in s.shutdowns])
+            build[s.shutdowns] = WorkCalendar(sc.start_date, ok, 0.0, 24.0)
+    order_ids = topological_order({s.id: s.after for s in sc.stages})
+    return CompiledScenario(
+        scenario=sc, zone=zone, agencies=agencies, build_calendars=build,
+        order=[sc.stage_by_id[i] for i in order_ids], keys={s.id: stage_key(s.id) for s in sc.stages},
+        horizon=float(n), warmup=float(sc.warmup_days))

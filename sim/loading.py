@@ -1,0 +1,116 @@
+"""Loading scenario files: TOML parsing, ``extends`` inheritance and ``--set`` overrides.
+
+``extends = "other.toml"`` (relative to the extending file) loads the other
+scenario first and deep-merges this one over it: tables merge key by key,
+anything else (numbers, strings, lists) is replaced.  Overrides are dotted key
+paths with a TOML value, applied to the merged table before validation.
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .errors import Problem, ScenarioError, did_you_mean
+from .scenario import Scenario, build_scenario
+
+
+def read_toml(path: Path) -> dict:
+    """Parse one TOML file; syntax errors become a :class:`ScenarioError` with line and column."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), "", "file not found")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(str(path), "", "is a folder, not a scenario file")]) from None
+    except UnicodeDecodeError as e:
+        raise ScenarioError([Problem(str(path), "", f"not UTF-8 text ({e.reason} at byte {e.start})")]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError([Problem(str(path), "", f"TOML syntax error: {e}")]) from None
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict:
+    """``over`` merged onto ``base``: tables merge recursively, other values replace."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """The file's table merged over everything it ``extends``, transitively."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        loop = " -> ".join(p.name for p in (*_chain, resolved))
+        raise ScenarioError([Problem(str(path), "extends", f"extends loop: {loop}")])
+    raw = read_toml(path)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(str(path), "extends", f"must be a file name string, got {parent!r}")])
+    parent_path = path.parent / parent
+    if not parent_path.is_file():
+        raise ScenarioError([Problem(str(path), "extends", f"{parent!r} not found (looked at {parent_path})")])
+    return deep_merge(read_with_extends(parent_path, (*_chain, resolved)), raw)
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: any TOML value (4, 0.5, true, "x", [..], {..}); otherwise the text itself."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict, overrides: Mapping[str, Any] | Iterable[str], file: str) -> dict:
+    """A copy of ``raw`` with dotted-path overrides set.
+
+    ``overrides`` is a mapping of path to value, or ``"path=value"`` strings as
+    given to ``--set``.  The table holding the last key must exist.
+    """
+    if not isinstance(overrides, Mapping):
+        pairs = {}
+        for item in overrides:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ScenarioError([Problem(file, "--set", f"{item!r} is not key.path=value")])
+            pairs[key.strip()] = parse_value(value.strip())
+        overrides = pairs
+    out = copy.deepcopy(raw)
+    for dotted, value in overrides.items():
+        keys = dotted.split(".")
+        node = out
+        for depth, k in enumerate(keys[:-1]):
+            nxt = node.get(k) if isinstance(node, dict) else None
+            if not isinstance(nxt, dict):
+                where = ".".join(keys[:depth + 1])
+                choices = node.keys() if isinstance(node, dict) else ()
+                raise ScenarioError([Problem(file, f"--set {dotted}",
+                                             f"{where!r} is not a table in this scenario{did_you_mean(k, choices)}")])
+            node = nxt
+        node[keys[-1]] = value
+    return out
+
+
+def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Scenario:
+    """Load, merge, override and validate a scenario file.
+
+    Args:
+        path: the TOML file.
+        overrides: dotted key paths and values, e.g. ``{"agencies.planning.staff": 4}``.
+
+    Raises:
+        ScenarioError: naming the file and key path of every problem.
+    """
+    path = Path(path)
+    raw = read_with_extends(path)
+    if overrides:
+        raw = apply_overrides(raw, overrides, str(path))
+    return build_scenario(raw, str(path))

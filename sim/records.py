@@ -1,0 +1,110 @@
+"""Flat records produced by one replication: per stage visit and per project.
+
+Times are clock times (float calendar days since the scenario's start date);
+time split by category is in working days of the zone calendar, except
+``build`` (calendar days).  Missing values are NaN.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .compiled import CompiledScenario
+    from .model import Project
+
+NAN = math.nan
+DAYS_PER_MONTH = 365.2425 / 12.0
+DAYS_PER_YEAR = 365.2425
+
+
+class StageRecord:
+    """One stage visit of one project (mutable while the stage runs)."""
+
+    __slots__ = ("stage", "started", "submitted", "issued", "submissions", "prepare", "queue", "review",
+                 "sitting", "rework", "lag", "build", "build_start", "clock", "within", "capped")
+
+    def __init__(self, stage: str, started: float):
+        self.stage, self.started = stage, started
+        self.submitted = self.issued = self.build_start = self.clock = self.within = NAN
+        self.submissions = 0
+        self.prepare = self.queue = self.review = self.sitting = self.rework = self.lag = self.build = 0.0
+        self.capped = False
+
+
+#: stages.csv columns after rep, project; the values come from StageRecord attributes
+STAGE_FIELDS = ("stage", "started", "submitted", "issued", "submissions", "prepare", "queue", "review",
+                "sitting", "rework", "lag", "build", "clock", "within", "capped")
+#: categories summed into a project's time split (working days; build in calendar days)
+SPLIT = ("prepare", "queue", "review", "sitting", "rework", "lag", "build")
+
+
+@dataclass
+class ProjectRecord:
+    """What one project did in one replication."""
+
+    idx: int
+    id: str
+    cls: str
+    investment_cny: float
+    signed: float
+    first_submission: float
+    milestones: dict[str, float]
+    issued: dict[str, float]
+    submissions: int
+    capped: bool
+    split: dict[str, float]
+    kpi: dict[str, float]
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication returns to the runner."""
+
+    rep: int
+    projects: list[ProjectRecord]
+    stages: list[tuple[int, str, StageRecord]]
+    agencies: dict[str, tuple[float, float]]
+    events: list | None
+
+
+def milestone_time(cs: "CompiledScenario", p: "Project", name: str) -> float:
+    """Clock time at which project ``p`` reached milestone ``name``, or NaN."""
+    m = cs.scenario.milestone[name]
+    rec = p.records.get(m.stage)
+    if rec is None:
+        return NAN
+    if m.at == "end":
+        return rec.issued
+    return rec.build_start if not math.isnan(rec.build_start) else rec.started
+
+
+def project_record(cs: "CompiledScenario", p: "Project") -> ProjectRecord:
+    """Summarise a project's stage records into milestones, time split and key figures."""
+    sc, zone = cs.scenario, cs.zone
+    ms = {name: milestone_time(cs, p, name) for name in ("construction_permit", "construction_start",
+                                                         "completion", "production")}
+    first = min((r.submitted for r in p.records.values() if not math.isnan(r.submitted)), default=NAN)
+    split = {c: sum(getattr(r, c) for r in p.records.values()) for c in SPLIT}
+    permit = ms["construction_permit"]
+    kpi: dict[str, Any] = {
+        "approval_workdays": zone.workdays_between(first, permit) if not math.isnan(permit + first) else NAN,
+        "approval_days": permit - first,
+        "to_production_months": (ms["production"] - p.signed) / DAYS_PER_MONTH,
+        "submissions": float(p.submissions) if not math.isnan(permit) else NAN,
+    }
+    fees = 0.0
+    staff_wd = 0.0
+    for st in sc.stages:
+        r = p.records.get(st.id)
+        if r is not None and st.build is None and not (r.issued > permit):
+            fees += st.fees_cny + st.consultancy_cny
+            staff_wd += r.prepare + r.rework
+    kpi["cost_pre_construction_cny"] = (fees + sc.costs.applicant_day_cny * staff_wd
+                                        if not math.isnan(permit) else NAN)
+    kpi["cost_delay_cny"] = (p.attrs["investment_cny"] * sc.costs.capital_rate
+                             * (ms["production"] - p.signed) / DAYS_PER_YEAR)
+    issued = {st.id: p.records[st.id].issued for st in sc.stages if st.agency is not None and st.id in p.records}
+    return ProjectRecord(p.idx, p.id, p.cls, p.attrs["investment_cny"], p.signed, first, ms, issued,
+                         p.submissions, p.capped, split, kpi)

@@ -1,0 +1,60 @@
+"""Plain-text tables of a summary, for the terminal."""
+from __future__ import annotations
+
+from typing import Any
+
+UNIT_LABEL = {"workday": "working days", "day": "calendar days", "month": "months", "count": "submissions",
+              "share": "share", "cny": "CNY", "files": "files"}
+
+
+def _f(x: Any, unit: str) -> str:
+    if x is None:
+        return "-"
+    if unit == "cny":
+        return f"{x / 1e4:,.1f}万"
+    if unit == "share":
+        return f"{x:.3f}"
+    return f"{x:,.1f}" if abs(x) >= 100 else f"{x:.2f}"
+
+
+def _row(name: str, s: dict) -> list[str]:
+    u = s["unit"]
+    lo, hi = s["ci95"]
+    ci = f"[{_f(lo, u)}, {_f(hi, u)}]" if lo is not None else "-"
+    return [name, UNIT_LABEL.get(u, u), _f(s["mean"], u), ci, _f(s["p10"], u), _f(s["p50"], u), _f(s["p90"], u),
+            str(s["n"]), str(s["censored"])]
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for j, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+HEADER = ["key figure", "unit", "mean", "95% CI of mean", "p10", "p50", "p90", "n", "censored"]
+
+
+def format_summary(summary: dict) -> str:
+    """Key figures, stages and agencies of a summary as aligned text tables."""
+    m = summary["meta"]
+    out = [f"{m['scenario']}: {m['replications']} replications, seed {m['seed']}, "
+           f"{m['start_date']} to {m['end_date']}"]
+    out.append(_table([HEADER] + [_row(k, s) for k, s in summary["key_figures"].items()]))
+    out.append("")
+    out.append(_table([["stage (submission to issue)", *HEADER[1:]]]
+                      + [_row(k, s) for k, s in summary["stages"].items() if s["n"]]))
+    out.append("")
+    rows = [["agency", *HEADER[1:]]]
+    for k, a in summary["agencies"].items():
+        rows.append(_row(f"{k} utilisation", a["utilisation"]))
+        rows.append(_row(f"{k} queue", a["mean_queue"]))
+    out.append(_table(rows))
+    c = summary["projects"]
+    out.append(f"\nprojects: {c.get('projects', 0)} in all replications, {c.get('reached_construction_permit', 0)} "
+               f"reached the construction permit, {c.get('reached_production', 0)} production, "
+               f"{c.get('capped', 0)} stopped at the rework cap; the rest are censored at the horizon")
+    return "\n".join(out)

@@ -1,0 +1,169 @@
+"""From replication records to key figures, table rows and the summary.
+
+:func:`reduce_replication` runs in the worker: it turns a replication's
+records into key-figure arrays and, when asked, CSV rows.  :class:`Summary`
+runs in the parent: it folds the reduced replications, in replication order,
+into streaming accumulators and renders ``summary.json``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .compiled import CompiledScenario
+from .records import SPLIT, STAGE_FIELDS, ReplicationResult
+from .stats import Accumulator
+
+#: key figures per project: name -> (unit, description)
+KEY_FIGURES: dict[str, tuple[str, str]] = {
+    "approval_workdays": ("workday", "first application to construction permit"),
+    "approval_days": ("day", "first application to construction permit"),
+    "to_production_months": ("month", "signing to production start"),
+    "submissions": ("count", "applicant submissions per project (to the construction permit)"),
+    "within_limit_share": ("share", "stage decisions within their statutory or promised limit"),
+    "cost_pre_construction_cny": ("cny", "fees, consultancy and applicant staff days to the construction permit"),
+    "cost_delay_cny": ("cny", "capital cost of time from signing to production"),
+}
+#: key figures written per project in projects.csv (submissions has its own column)
+PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
+MILESTONE_COLUMNS = ("signed", "first_submission", "construction_permit", "construction_start", "completion",
+                     "production")
+
+
+@dataclass
+class ReducedReplication:
+    """A replication reduced to what the parent aggregates and writes."""
+
+    rep: int
+    kpis: dict[str, np.ndarray]
+    stages: dict[str, np.ndarray]
+    agencies: dict[str, tuple[float, float]]
+    counts: dict[str, int]
+    project_rows: list[list] | None = None
+    stage_rows: list[list] | None = None
+    event_rows: list[list] | None = None
+
+
+def _stamp(origin: dt.datetime, t: float) -> str:
+    if t is None or math.isnan(t) or math.isinf(t):
+        return ""
+    return (origin + dt.timedelta(days=t)).strftime("%Y-%m-%d %H:%M")
+
+
+def _num(x: float) -> Any:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
+
+
+def project_columns(cs: CompiledScenario) -> list[str]:
+    """Header of projects.csv."""
+    permits = [f"issued_{s.id}" for s in cs.scenario.stages if s.agency is not None]
+    return (["rep", "project", "class", "investment_cny", *MILESTONE_COLUMNS, "submissions", "capped",
+             *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
+             *PROJECT_KPIS, *permits])
+
+
+def stage_columns() -> list[str]:
+    """Header of stages.csv."""
+    return ["rep", "project", *STAGE_FIELDS]
+
+
+EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
+
+
+def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
+    """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows."""
+    sc = cs.scenario
+    counted = [p for p in res.projects if p.signed >= cs.warmup]
+    kpis = {k: np.array([p.kpi[k] for p in counted], dtype=float)
+            for k in KEY_FIGURES if k != "within_limit_share"}
+    signed_ok = {p.idx for p in counted}
+    limited = {s.id for s in sc.stages if s.limit is not None}
+    within, per_stage = [], {s.id: [] for s in sc.stages}
+    for idx, _pid, r in res.stages:
+        if idx not in signed_ok:
+            continue
+        if r.stage in limited:
+            within.append(r.within)
+        st = sc.stage_by_id[r.stage]
+        if st.agency is not None:
+            per_stage[r.stage].append(cs.zone.workdays_between(r.submitted, r.issued))
+        else:
+            per_stage[r.stage].append(r.issued - r.started)
+    kpis["within_limit_share"] = np.array(within, dtype=float)
+    counts = {"projects": len(counted),
+              "reached_construction_permit": int(np.sum(~np.isnan(kpis["approval_days"]))),
+              "reached_production": int(np.sum(~np.isnan(kpis["to_production_months"]))),
+              "capped": sum(p.capped for p in counted)}
+    out = ReducedReplication(res.rep, kpis, {k: np.array(v, dtype=float) for k, v in per_stage.items()},
+                             res.agencies, counts)
+    if rows:
+        origin = dt.datetime.combine(sc.start_date, dt.time())
+        permit_ids = [s.id for s in sc.stages if s.agency is not None]
+        out.project_rows = [
+            [res.rep, p.id, p.cls, _num(p.investment_cny), _stamp(origin, p.signed),
+             _stamp(origin, p.first_submission), *(_stamp(origin, p.milestones[m]) for m in MILESTONE_COLUMNS[2:]),
+             p.submissions, int(p.capped), *(_num(p.split[c]) for c in SPLIT),
+             *(_num(p.kpi[k]) for k in PROJECT_KPIS),
+             *(_stamp(origin, p.issued.get(s, math.nan)) for s in permit_ids)]
+            for p in res.projects]
+        out.stage_rows = [
+            [res.rep, pid, r.stage, _stamp(origin, r.started), _stamp(origin, r.submitted), _stamp(origin, r.issued),
+             r.submissions, *(_num(getattr(r, f)) for f in STAGE_FIELDS[5:-1]), int(r.capped)]
+            for _idx, pid, r in res.stages]
+        if res.events is not None:
+            ids = {p.idx: p.id for p in res.projects}
+            out.event_rows = [[f"{res.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(origin, t0),
+                               _stamp(origin, t1), "complete"] for idx, stage, step, resource, t0, t1 in res.events]
+    return out
+
+
+@dataclass
+class Summary:
+    """Streaming aggregate of reduced replications into the summary.json structure."""
+
+    cs: CompiledScenario
+    kpis: dict[str, Accumulator] = field(default_factory=dict)
+    stages: dict[str, Accumulator] = field(default_factory=dict)
+    agencies: dict[str, tuple[Accumulator, Accumulator]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    reps: int = 0
+
+    def __post_init__(self) -> None:
+        self.kpis = {k: Accumulator(u) for k, (u, _) in KEY_FIGURES.items()}
+        self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in self.cs.scenario.stages}
+        self.agencies = {a: (Accumulator("share"), Accumulator("files")) for a in self.cs.agencies}
+
+    def add(self, red: ReducedReplication) -> None:
+        """Fold in the next replication (in replication order)."""
+        self.reps += 1
+        for k, acc in self.kpis.items():
+            acc.add(red.kpis[k])
+        for k, acc in self.stages.items():
+            acc.add(red.stages[k])
+        for k, (u, q) in self.agencies.items():
+            util, queue = red.agencies[k]
+            u.add(np.array([util]))
+            q.add(np.array([queue]))
+        for k, v in red.counts.items():
+            self.counts[k] = self.counts.get(k, 0) + v
+
+    def to_dict(self, seed: int) -> dict[str, Any]:
+        """The summary.json content."""
+        sc = self.cs.scenario
+        return {
+            "meta": {"scenario": sc.name, "file": sc.source, "seed": seed, "replications": self.reps,
+                     "start_date": sc.start_date.isoformat(), "end_date": sc.end_date.isoformat(),
+                     "warmup_days": sc.warmup_days,
+                     "units": {"workday": "working days on the zone calendar", "day": "calendar days",
+                               "month": "calendar months (365.2425/12 days)", "share": "fraction 0-1",
+                               "files": "applications waiting (time-weighted mean)", "cny": "Chinese yuan"}},
+            "key_figures": {k: {**a.to_dict(), "what": KEY_FIGURES[k][1]} for k, a in self.kpis.items()},
+            "stages": {k: a.to_dict() for k, a in self.stages.items()},
+            "agencies": {k: {"utilisation": u.to_dict(), "mean_queue": q.to_dict()}
+                         for k, (u, q) in self.agencies.items()},
+            "projects": self.counts,
+        }

@@ -1,0 +1,122 @@
+"""Replications: seeding, parallel execution and streaming aggregation.
+
+Replication ``r`` of a run with seed ``s`` draws only from
+``SeedSequence(s, spawn_key=(r, ...))``, so its results do not depend on which
+process runs it.  Replications go to workers in chunks through any
+``concurrent.futures``-style executor; results come back in replication order
+(``Executor.map``) and are folded into the summary as they arrive, so memory
+does not grow with the number of replications (unless rows are kept).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .compiled import CompiledScenario, compile_scenario
+from .model import simulate
+from .output import OutputDir
+from .results import EVENT_COLUMNS, ReducedReplication, Summary, project_columns, reduce_replication, stage_columns
+from .scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the summary (the content of summary.json) and where files went."""
+
+    scenario: Scenario
+    summary: dict[str, Any]
+    out: Path | None = None
+    project_rows: list[list] = field(default_factory=list)
+    stage_rows: list[list] = field(default_factory=list)
+
+
+def _run_chunk(cs: CompiledScenario, reps: list[int], seed: int, rows: bool, events: bool) -> list[ReducedReplication]:
+    return [reduce_replication(cs, simulate(cs, r, seed, events), rows) for r in reps]
+
+
+def _chunks(n: int, size: int) -> list[list[int]]:
+    return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
+
+
+def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows: bool = False,
+                 events: bool = False, executor: Executor | None = None) -> Iterator[ReducedReplication]:
+    """Yield the reduced replications 0..n-1 in order, computed serially or on an executor."""
+    workers = jobs if executor is None else max(jobs, 2)
+    if executor is None and jobs <= 1:
+        for r in range(n):
+            yield reduce_replication(cs, simulate(cs, r, seed, events), rows)
+        return
+    size = max(1, min(50, n // (4 * workers) or 1))
+    chunks = _chunks(n, size)
+    own = executor is None
+    ex = executor or ProcessPoolExecutor(max_workers=jobs)
+    try:
+        for batch in ex.map(_run_chunk, [cs] * len(chunks), chunks, [seed] * len(chunks),
+                            [rows] * len(chunks), [events] * len(chunks)):
+            yield from batch
+    finally:
+        if own:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+
+def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int = 1, out: str | Path | None = None,
+        events: bool = False, force: bool = False, keep_rows: bool = False, executor: Executor | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run ``n`` replications of ``scenario`` and summarise them.
+
+    Args:
+        scenario: a loaded scenario (see :func:`sim.load`).
+        n: number of replications.
+        seed: root seed; the scenario's own ``seed`` when None.
+        jobs: worker processes (results are identical for any value).
+        out: folder for summary.json, projects.csv, stages.csv (and events.csv); written atomically.
+        events: also write the event log (events.csv).
+        force: replace a non-empty ``out`` folder.
+        keep_rows: keep project and stage rows in memory (``RunResult.project_rows``).
+        executor: a ``concurrent.futures`` executor to run on instead of a local process pool.
+        progress: called as ``progress(done, n)`` after each replication.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    seed = scenario.seed if seed is None else seed
+    cs = compile_scenario(scenario)
+    summary = Summary(cs)
+    rows = out is not None or keep_rows
+    result = RunResult(scenario, {})
+    outdir = OutputDir(out, force=force) if out is not None else None
+    try:
+        writers = None
+        if outdir is not None:
+            writers = (outdir.csv_writer("projects.csv", project_columns(cs)),
+                       outdir.csv_writer("stages.csv", stage_columns()),
+                       outdir.csv_writer("events.csv", EVENT_COLUMNS) if events else None)
+        for i, red in enumerate(replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows,
+                                             executor=executor), 1):
+            summary.add(red)
+            if writers is not None:
+                writers[0].writerows(red.project_rows)
+                writers[1].writerows(red.stage_rows)
+                if writers[2] is not None:
+                    writers[2].writerows(red.event_rows)
+            if keep_rows:
+                result.project_rows.extend(red.project_rows)
+                result.stage_rows.extend(red.stage_rows)
+            if progress is not None:
+                progress(i, n)
+        result.summary = summary.to_dict(seed)
+        if outdir is not None:
+            outdir.write_json("summary.json", result.summary)
+            result.out = outdir.commit()
+    except BaseException:
+        if outdir is not None:
+            outdir.abort()
+        raise
+    return result
+
+
+def default_jobs() -> int:
+    """Worker processes to use by default: the machine's cores."""
+    return os.cpu_count() or 1
