@@ -61,12 +61,12 @@ class WorkCalendar:
 
     # -- clock time -> working time ------------------------------------------------
     def worktime(self, t: float) -> float:
-        """Cumulative working days from the origin to clock time ``t``."""
+        """Cumulative working days from the origin to clock time ``t`` (NaN for NaN)."""
         if t <= 0.0:
             return 0.0
+        if not t < self.n_days:
+            return math.nan if t != t else self._cum_list[-1]
         d = int(t)
-        if d >= self.n_days:
-            return self._cum_list[-1]
         base = self._cum_list[d]
         if not self._working_list[d]:
             return base

@@ -239,7 +239,12 @@ def _horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
         end = r.date(sc, "end_date", "scenario") or start
     else:
         years = r.number(sc, "horizon_years", "scenario", lo=0, lo_open=True, hi=100)
-        end = start + dt.timedelta(days=round(years * 365.2425) - 1)
+        if float(years).is_integer():  # whole years end the day before the anniversary
+            anniversary = start.replace(year=start.year + int(years), day=min(start.day, 28) if start.month == 2
+                                        else start.day)
+            end = anniversary - dt.timedelta(days=1)
+        else:
+            end = start + dt.timedelta(days=round(years * 365.2425) - 1)
     if end < start:
         r.error("scenario.end_date", f"must not be before start_date {start}, got {end}")
         return start
