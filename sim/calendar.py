@@ -156,7 +156,7 @@ def working_day_mask(origin: dt.date, n_days: int, *, country: str | None = "CN"
     weekday0 = origin.weekday()
     wk = (weekday0 + np.arange(n_days)) % 7
     mask = ~np.isin(wk, list(weekend))
-    end = origin + dt.timedelta(days=n_days)
+    end = origin + dt.timedelta(days=n_days - 1)  # the last day of the mask
 
     def index(d: dt.date) -> int | None:
         i = (d - origin).days

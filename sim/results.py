@@ -133,7 +133,8 @@ class Summary:
     reps: int = 0
 
     def __post_init__(self) -> None:
-        self.kpis = {k: Accumulator(u) for k, (u, _) in KEY_FIGURES.items()}
+        # a share of 0/1 outcomes has a mean but no meaningful quantiles
+        self.kpis = {k: Accumulator(u, quantiles=u != "share") for k, (u, _) in KEY_FIGURES.items()}
         self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in self.cs.scenario.stages}
         self.agencies = {a: (Accumulator("share"), Accumulator("files")) for a in self.cs.agencies}
 

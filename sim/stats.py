@@ -92,8 +92,9 @@ class QuantileStore:
 class Accumulator:
     """Running statistics of one key figure over replications."""
 
-    def __init__(self, unit: str):
+    def __init__(self, unit: str, quantiles: bool = True):
         self.unit = unit
+        self.with_quantiles = quantiles
         self.n = 0
         self.mean = 0.0
         self.m2 = 0.0
@@ -124,7 +125,8 @@ class Accumulator:
         self.mean += delta * nb / n
         self.m2 += m2b + delta * delta * self.n * nb / n
         self.n = n
-        self.q.add(finite)
+        if self.with_quantiles:
+            self.q.add(finite)
 
     def ci95(self) -> tuple[float, float]:
         """95 % confidence interval of the mean (replications as clusters)."""
@@ -143,12 +145,12 @@ class Accumulator:
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json entry: unit, mean, sd, ci95, p10, p50, p90, n, censored."""
-        p10, p50, p90 = self.q.quantiles((0.1, 0.5, 0.9))
+        p10, p50, p90 = self.q.quantiles((0.1, 0.5, 0.9)) if self.with_quantiles else (math.nan,) * 3
         sd = math.sqrt(self.m2 / (self.n - 1)) if self.n >= 2 else math.nan
         lo, hi = self.ci95()
         return {"unit": self.unit, "mean": _num(self.mean if self.n else math.nan), "sd": _num(sd),
                 "ci95": [_num(lo), _num(hi)], "p10": _num(p10), "p50": _num(p50), "p90": _num(p90),
-                "n": self.n, "censored": self.censored, "quantiles": "exact" if self.q.exact else "sketch"}
+                "n": self.n, "censored": self.censored, "quantiles": ("exact" if self.q.exact else "sketch") if self.with_quantiles else None}
 
 
 def _num(x: float) -> float | None:
