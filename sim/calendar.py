@@ -26,7 +26,8 @@ import numpy as np
 
 from .errors import CalendarWarning
 
-_HOLIDAY_DATA_FIRST = 2001  # the first year with make-up working days in `holidays`
+_HOLIDAY_DATA_FIRST = 2001
+_SNAP = 1e-9  # working days (~30 microseconds): float noise below this is snapped to whole days  # the first year with make-up working days in `holidays`
 
 
 class WorkCalendar:
@@ -85,7 +86,10 @@ class WorkCalendar:
         the next opening.  Returns ``math.inf`` past the calendar's last day.
         """
         if w <= 0.0:
-            return self.next_open(0.0) if w == 0.0 else 0.0
+            return 0.0
+        k = round(w)
+        if k > 0 and abs(w - k) <= _SNAP:  # rounding noise around a closing time
+            w = float(k)
         cum = self._cum_list
         if w > cum[-1]:
             return math.inf
@@ -100,7 +104,8 @@ class WorkCalendar:
         """
         if work <= 0.0:
             return t
-        return self.at_worktime(self.worktime(t) + work)
+        # never before work can start (a sum of large and tiny floats may round down)
+        return max(self.at_worktime(self.worktime(t) + work), self.next_open(t))
 
     def next_open(self, t: float) -> float:
         """The first clock time at or after ``t`` at which work is done."""
