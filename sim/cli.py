@@ -13,7 +13,7 @@ from typing import Sequence
 
 from .errors import CalendarWarning, ScenarioError
 from .loading import load
-from .output import OutputExists
+from .output import OutputError
 from .report_table import format_summary
 from .runner import run
 
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    except OutputExists as e:
+    except OutputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

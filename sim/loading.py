@@ -91,7 +91,7 @@ def apply_overrides(raw: dict, overrides: Mapping[str, Any] | Iterable[str], fil
             nxt = node.get(k) if isinstance(node, dict) else None
             if not isinstance(nxt, dict):
                 where = ".".join(keys[:depth + 1])
-                choices = node.keys() if isinstance(node, dict) else ()
+                choices = [c for c in node if c != k and isinstance(node[c], dict)] if k not in node else ()
                 raise ScenarioError([Problem(file, f"--set {dotted}",
                                              f"{where!r} is not a table in this scenario{did_you_mean(k, choices)}")])
             node = nxt

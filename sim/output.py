@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 
-class OutputExists(Exception):
+class OutputError(Exception):
+    """The output folder cannot be written."""
+
+
+class OutputExists(OutputError):
     """The output folder exists and is not empty, and overwriting was not asked for."""
 
 
@@ -24,10 +28,15 @@ class OutputDir:
 
     def __init__(self, target: str | Path, force: bool = False):
         self.target = Path(target)
-        if self.target.exists() and (not self.target.is_dir() or any(self.target.iterdir())) and not force:
+        if self.target.exists() and not self.target.is_dir():
+            raise OutputError(f"{self.target} is a file, not a folder")
+        if self.target.exists() and any(self.target.iterdir()) and not force:
             raise OutputExists(f"{self.target} exists and is not empty; use --force to replace it")
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent))
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent))
+        except OSError as e:
+            raise OutputError(f"cannot create the output folder {self.target}: {e.strerror or e}") from None
         self._files: list[Any] = []
 
     def path(self, name: str) -> Path:
@@ -57,7 +66,7 @@ class OutputDir:
         self._close()
         if self.target.exists():
             old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-            os.replace(self.target, old) if self.target.is_dir() else self.target.unlink()
+            os.replace(self.target, old)
             os.replace(self.tmp, self.target)
             shutil.rmtree(old, ignore_errors=True)
         else:

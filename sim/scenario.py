@@ -204,7 +204,7 @@ def build_scenario(raw: dict, file: str) -> Scenario:
     top = r.table(raw, "", TOP_KEYS, required=("scenario", "stages", "milestones"))
     sc = r.table(top.get("scenario"), "scenario",
                  ("name", "description", "start_date", "end_date", "horizon_years", "seed", "warmup_days"),
-                 required=("name", "start_date"))
+                 required=("name",))  # start_date: reported by r.date below
     start = r.date(sc, "start_date", "scenario") or dt.date(2000, 1, 1)
     end = _horizon_end(r, sc, start)
     calendar = _calendar(r, top.get("calendar"))
@@ -217,9 +217,8 @@ def build_scenario(raw: dict, file: str) -> Scenario:
     cs = r.table(top.get("costs"), "costs", ("applicant_day_cny", "capital_rate"))
     costs = Costs(r.number(cs, "applicant_day_cny", "costs", 0.0, lo=0),
                   r.number(cs, "capital_rate", "costs", 0.0, lo=0, hi=1))
-    r.raise_if_any()
     scenario = Scenario(
-        name=r.string(sc, "name", "scenario"), description=r.string(sc, "description", "scenario", ""),
+        name=r.string(sc, "name", "scenario", ""), description=r.string(sc, "description", "scenario", ""),
         source=file, start_date=start, end_date=end,
         seed=r.number(sc, "seed", "scenario", 0, lo=0, integer=True),
         warmup_days=r.number(sc, "warmup_days", "scenario", 0.0, lo=0),

@@ -34,7 +34,7 @@ def check_references(sc: "Scenario", r: Reader) -> None:
     attrs = known_attributes(sc)
 
     def ref(path: str, name: str, pool, what: str) -> None:
-        if name not in pool:
+        if name and name not in pool:
             allowed = ", ".join(sorted(pool)) or "none defined"
             r.error(path, f"unknown {what} {name!r}{did_you_mean(name, pool)}; defined: {allowed}")
 
