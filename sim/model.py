@@ -44,6 +44,20 @@ def finish_time(t: float, dist: Dist, value: float, calendar) -> float:
     return t + value * CALENDAR_DAYS[unit]
 
 
+class _AfterInstant(simpy.events.Event):
+    """An event at ``now + delay`` that fires after every ordinary event of that instant.
+
+    SimPy orders simultaneous events by (time, priority, id); priority 2 is
+    after URGENT (0) and NORMAL (1), so a sitting sees every file that reaches
+    the panel at the moment it opens, whatever brought the file there.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float):
+        super().__init__(env)
+        self._ok, self._value = True, None
+        env.schedule(self, 2, delay)
+
+
 class AgencyState:
     """An agency during one replication: staff resource, sittings and monitors."""
 
@@ -86,8 +100,7 @@ class AgencyState:
         for t in self.ca.sitting_times:
             if t >= self.horizon:
                 return
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
+            yield _AfterInstant(self.env, max(0.0, t - self.env.now))
             for _ in range(min(cap, len(self.pending))):
                 heapq.heappop(self.pending)[2].succeed()
 

@@ -92,15 +92,17 @@ def project_record(cs: "CompiledScenario", p: "Project") -> ProjectRecord:
         "approval_workdays": zone.workdays_between(first, permit) if not math.isnan(permit + first) else NAN,
         "approval_days": permit - first,
         "to_production_months": (ms["production"] - p.signed) / DAYS_PER_MONTH,
-        "submissions": float(p.submissions) if not math.isnan(permit) else NAN,
     }
     fees = 0.0
     staff_wd = 0.0
-    for st in sc.stages:
+    submissions = 0
+    for st in sc.stages:  # what the applicant spent up to the construction permit
         r = p.records.get(st.id)
-        if r is not None and st.build is None and not (r.issued > permit):
+        if r is not None and st.build is None and r.issued <= permit:
             fees += st.fees_cny + st.consultancy_cny
             staff_wd += r.prepare + r.rework
+            submissions += r.submissions
+    kpi["submissions"] = float(submissions) if not math.isnan(permit) else NAN
     kpi["cost_pre_construction_cny"] = (fees + sc.costs.applicant_day_cny * staff_wd
                                         if not math.isnan(permit) else NAN)
     kpi["cost_delay_cny"] = (p.attrs["investment_cny"] * sc.costs.capital_rate
