@@ -4,12 +4,14 @@ Replication ``r`` of a run with seed ``s`` draws only from
 ``SeedSequence(s, spawn_key=(r, ...))``, so its results do not depend on which
 process runs it.  Replications go to workers in chunks through any
 ``concurrent.futures``-style executor; results come back in replication order
-(``Executor.map``) and are folded into the summary as they arrive, so memory
+(a bounded window of submitted chunks) and are folded into the summary as they arrive, so memory
 does not grow with the number of replications (unless rows are kept).
 """
 from __future__ import annotations
 
 import os
+from collections import deque
+from itertools import islice
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,11 +55,20 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
     chunks = _chunks(n, size)
     own = executor is None
     ex = executor or ProcessPoolExecutor(max_workers=jobs)
+    todo = iter(chunks)
+    pending: deque = deque()
     try:
-        for batch in ex.map(_run_chunk, [cs] * len(chunks), chunks, [seed] * len(chunks),
-                            [rows] * len(chunks), [events] * len(chunks)):
+        # a bounded window of chunks in flight: results are consumed in order and never pile up
+        for chunk in islice(todo, 2 * workers):
+            pending.append(ex.submit(_run_chunk, cs, chunk, seed, rows, events))
+        while pending:
+            batch = pending.popleft().result()
+            if (chunk := next(todo, None)) is not None:
+                pending.append(ex.submit(_run_chunk, cs, chunk, seed, rows, events))
             yield from batch
     finally:
+        for f in pending:
+            f.cancel()
         if own:
             ex.shutdown(wait=True, cancel_futures=True)
 
