@@ -14,7 +14,9 @@ from typing import Sequence
 from .errors import CalendarWarning, ScenarioError
 from .loading import load
 from .output import OutputError
-from .report_table import format_summary
+from .levers import describe_levers
+from .report_table import format_summary, format_targets
+from .targets import check_targets
 from .runner import run
 
 
@@ -54,16 +56,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)")
     r.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_levers(r)
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="check with this override applied (repeatable)")
+    _add_levers(v)
+
+    lv = sub.add_parser("levers", help="list a scenario's reform levers and what each changes, stage by stage")
+    lv.add_argument("scenario", type=Path, help="scenario file (TOML)")
+
+    c = sub.add_parser("check", help="run a scenario and check its calibration targets (exit 1 if any is missed)")
+    c.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    c.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
+    c.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
+    c.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario value by dotted path (repeatable)")
+    _add_levers(c)
     return p
 
 
+def _add_levers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--levers", default=None, metavar="LIST",
+                   help='reform levers to switch on: comma-separated ids, "all" or "none" '
+                        "(default: the scenario's own scenario.levers)")
+
+
 def _cmd_run(a: argparse.Namespace) -> int:
-    sc = load(a.scenario, a.overrides)
+    sc = load(a.scenario, a.overrides, a.levers)
     res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, out=a.out, events=a.events, force=a.force)
     if not a.quiet:
         print(format_summary(res.summary))
@@ -76,14 +98,39 @@ def _cmd_validate(a: argparse.Namespace) -> int:
     status = 0
     for path in a.scenarios:
         try:
-            sc = load(path, a.overrides)
+            sc = load(path, a.overrides, a.levers)
         except ScenarioError as e:
             for problem in e.problems:
                 print(f"error: {problem}", file=sys.stderr)
             status = 2
         else:
-            print(f"ok: {path} ({sc.name}: {len(sc.stages)} stages, {len(sc.agencies)} agencies)")
+            on = f", levers on: {', '.join(sc.levers)}" if sc.levers else ""
+            print(f"ok: {path} ({sc.name}: {len(sc.stages)} stages, {len(sc.agencies)} agencies{on})")
     return status
+
+
+def _cmd_levers(a: argparse.Namespace) -> int:
+    sc = load(a.scenario, levers="none")
+    described = describe_levers(sc.raw, str(a.scenario))
+    if not described:
+        print(f"{a.scenario} declares no levers")
+    default_on = set(load(a.scenario).levers)
+    for lever_id, name, lines in described:
+        print(f"{lever_id}: {name}{'  [on by default]' if lever_id in default_on else ''}")
+        for line in lines:
+            print(f"    {line}")
+    return 0
+
+
+def _cmd_check(a: argparse.Namespace) -> int:
+    sc = load(a.scenario, a.overrides, a.levers)
+    if not sc.targets:
+        print(f"{a.scenario} declares no [targets]")
+        return 0
+    res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs)
+    results = check_targets(sc.targets, res.summary)
+    print(format_targets(results, res.summary))
+    return 0 if all(t.met for t in results) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.simplefilter("default", CalendarWarning)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     try:
-        return {"run": _cmd_run, "validate": _cmd_validate}[args.command](args)
+        commands = {"run": _cmd_run, "validate": _cmd_validate, "levers": _cmd_levers, "check": _cmd_check}
+        return commands[args.command](args)
     except ScenarioError as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -42,7 +42,8 @@ class CompiledScenario:
     keys: dict[str, int]
     horizon: float
     warmup: float
-    extra: dict = field(default_factory=dict)
+    cutover: float | None = None          # clock time of the reform date; projects before it use base_order
+    base_order: list[Stage] = field(default_factory=list)
 
 
 def compile_scenario(sc: Scenario) -> CompiledScenario:
@@ -63,14 +64,21 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
             starts = acal.working_day_starts()
             times = starts[a.sittings.offset::a.sittings.every]
         agencies[a.id] = CompiledAgency(a, acal, times)
-    windows = dict(sc.shutdowns)
-    build = {}
-    for s in sc.stages:
-        if s.build is not None and s.shutdowns and s.shutdowns not in build:
-            ok = shutdown_mask(sc.start_date, n, [windows[w] for w in s.shutdowns])
-            build[s.shutdowns] = WorkCalendar(sc.start_date, ok, 0.0, 24.0)
-    order_ids = topological_order({s.id: s.after for s in sc.stages})
+    build: dict[tuple[str, ...], WorkCalendar] = {}
+    variants = [sc] if sc.base is None else [sc, sc.base]
+    for v in variants:
+        windows = dict(v.shutdowns)
+        for s in v.stages:
+            if s.build is not None and s.shutdowns and s.shutdowns not in build:
+                ok = shutdown_mask(sc.start_date, n, [windows[w] for w in s.shutdowns])
+                build[s.shutdowns] = WorkCalendar(sc.start_date, ok, 0.0, 24.0)
+
+    def order(v: Scenario) -> list[Stage]:
+        return [v.stage_by_id[i] for i in topological_order({s.id: s.after for s in v.stages})]
+
+    cutover = None if sc.base is None else float((sc.reform_date - sc.start_date).days)
     return CompiledScenario(
-        scenario=sc, zone=zone, agencies=agencies, build_calendars=build,
-        order=[sc.stage_by_id[i] for i in order_ids], keys={s.id: stage_key(s.id) for s in sc.stages},
-        horizon=float(n), warmup=float(sc.warmup_days))
+        scenario=sc, zone=zone, agencies=agencies, build_calendars=build, order=order(sc),
+        keys={s.id: stage_key(s.id) for v in variants for s in v.stages},
+        horizon=float(n), warmup=float(sc.warmup_days), cutover=cutover,
+        base_order=order(sc.base) if sc.base is not None else [])

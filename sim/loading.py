@@ -99,12 +99,14 @@ def apply_overrides(raw: dict, overrides: Mapping[str, Any] | Iterable[str], fil
     return out
 
 
-def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Scenario:
+def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), levers: Any = None) -> Scenario:
     """Load, merge, override and validate a scenario file.
 
     Args:
         path: the TOML file.
         overrides: dotted key paths and values, e.g. ``{"agencies.planning.staff": 4}``.
+        levers: the reform levers to switch on: "all", "none", a comma-separated string or a list of
+            lever ids; None keeps the file's own ``scenario.levers``.
 
     Raises:
         ScenarioError: naming the file and key path of every problem.
@@ -113,4 +115,4 @@ def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) ->
     raw = read_with_extends(path)
     if overrides:
         raw = apply_overrides(raw, overrides, str(path))
-    return build_scenario(raw, str(path))
+    return build_scenario(raw, str(path), levers=levers)

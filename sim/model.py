@@ -20,28 +20,15 @@ import numpy as np
 import simpy
 
 from .compiled import CompiledAgency, CompiledScenario
-from .distributions import CALENDAR_DAYS, Dist
-from .records import ProjectRecord, ReplicationResult, StageRecord
+from .records import ReplicationResult, project_record
 from .scenario import Stage
+from .stage_flow import StageFlow, finish_time, rng_for
+
+__all__ = ["Replication", "simulate", "finish_time", "rng_for"]
 
 NAN = math.nan
 _STREAM_KEY = 1
 _PROJECT_KEY = 0
-
-
-def rng_for(seed: int, *key: int) -> np.random.Generator:
-    """The generator for a spawn key below ``SeedSequence(seed)``."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
-def finish_time(t: float, dist: Dist, value: float, calendar) -> float:
-    """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``."""
-    unit = dist.unit
-    if unit == "workday":
-        return calendar.add(t, value)
-    if unit == "workhour":
-        return calendar.add(t, value / calendar.day_hours)
-    return t + value * CALENDAR_DAYS[unit]
 
 
 class _AfterInstant(simpy.events.Event):
@@ -122,7 +109,7 @@ class Project:
     """A project during one replication."""
 
     __slots__ = ("idx", "id", "cls", "attrs", "signed", "done", "submissions", "capped", "records",
-                 "priority", "scale")
+                 "priority", "scale", "agent", "stages", "reformed", "building", "stop_work", "penalty_days")
 
     def __init__(self, idx: int, pid: str, cls: str, attrs: dict[str, Any], signed: float, scale: float):
         self.idx, self.id, self.cls, self.attrs, self.signed = idx, pid, cls, attrs, signed
@@ -130,11 +117,17 @@ class Project:
         self.done: dict[str, simpy.Event] = {}
         self.submissions = 0
         self.capped = False
-        self.records: dict[str, StageRecord] = {}
+        self.records: dict = {}
         self.priority: dict[str, int] = {}
+        self.agent = False            # uses the agent pool
+        self.stages: list[Stage] = []  # the process that applies to it (before or after a cut-over)
+        self.reformed = True
+        self.building = 0             # construction stages under way (stop-work orders apply to them)
+        self.stop_work = 0.0          # stop-work days not yet served
+        self.penalty_days = 0.0       # stop-work days imposed in all
 
 
-class Replication:
+class Replication(StageFlow):
     """One replication: builds the projects, runs SimPy to the horizon, returns records."""
 
     def __init__(self, cs: CompiledScenario, rep: int, seed: int, events: bool = False):
@@ -143,6 +136,8 @@ class Replication:
         self.env = simpy.Environment()
         self.zone = cs.zone
         self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
+        self.agents_spec = self.sc.agents
+        self.agent_pool = simpy.Resource(self.env, self.sc.agents.staff) if self.sc.agents else None
         self.events: list | None = [] if events else None
         self.projects: list[Project] = []
 
@@ -185,115 +180,23 @@ class Replication:
         p = Project(idx, pid, cls_id, attrs, t, cls.construction_scale)
         for a in self.sc.agencies:
             p.priority[a.id] = 0 if a.priority is not None and a.priority.holds(attrs) else 1
+        p.reformed = self.cs.cutover is None or t >= self.cs.cutover
+        variant = self.sc if p.reformed else self.sc.base
+        p.stages = self.cs.order if p.reformed else self.cs.base_order
+        p.agent = variant.agents is not None and variant.agents.when.holds(attrs)
         return p
 
     def start_project(self, p: Project):
         yield self.env.timeout(p.signed - self.env.now)
-        for st in self.cs.order:
+        for st in p.stages:
             p.done[st.id] = self.env.event()
-        for st in self.cs.order:
+        for st in p.stages:
             self.env.process(self.stage(p, st))
 
-    # -- one stage ------------------------------------------------------------
     def log(self, p: Project, st: Stage, step: str, resource: str, t0: float, t1: float) -> None:
+        """Append one activity to the event log, when it is kept."""
         if self.events is not None and t1 > t0:
             self.events.append((p.idx, st.id, step, resource, t0, t1))
-
-    def stage(self, p: Project, st: Stage):
-        env, zone = self.env, self.zone
-        if st.after:
-            yield env.all_of([p.done[d] for d in st.after])
-        if st.when is not None and not st.when.holds(p.attrs):
-            p.done[st.id].succeed()
-            return
-        rng = rng_for(self.seed, self.rep, _PROJECT_KEY, p.idx, self.cs.keys[st.id])
-        rec = StageRecord(st.id, env.now)
-        p.records[st.id] = rec
-        if st.prepare is not None:
-            t0 = env.now
-            end = finish_time(t0, st.prepare, st.prepare.sample(rng), zone)
-            yield env.timeout(end - t0)
-            rec.prepare = zone.workdays_between(t0, end)
-            self.log(p, st, "prepare", "applicant", t0, end)
-        if st.agency is not None:
-            ok = yield from self.agency_rounds(p, st, rec, rng)
-            if not ok:
-                return
-        if st.lag is not None:
-            t0 = env.now
-            end = finish_time(t0, st.lag, st.lag.sample(rng), zone)
-            yield env.timeout(end - t0)
-            rec.lag = zone.workdays_between(t0, end)
-            self.log(p, st, "lag", st.agency or "-", t0, end)
-        if st.build is not None:
-            value = st.build.sample(rng) * p.scale * CALENDAR_DAYS[st.build.unit]
-            cal = self.cs.build_calendars.get(st.shutdowns)
-            t0 = env.now
-            if cal is None:
-                start, end = t0, t0 + value
-            else:
-                start, end = cal.next_open(t0), cal.add(t0, value)
-            rec.build_start = start
-            yield env.timeout(end - t0)
-            rec.build = end - t0
-            self.log(p, st, "build", "contractor", start, end)
-        rec.issued = env.now
-        if st.limit is not None:
-            clock = zone.workdays_between(rec.submitted, rec.issued) - rec.rework
-            for cat in st.limit.excludes:
-                clock -= getattr(rec, cat)
-            rec.clock = clock
-            rec.within = 1.0 if clock <= st.limit.workdays + 1e-9 else 0.0
-        p.done[st.id].succeed()
-
-    def agency_rounds(self, p: Project, st: Stage, rec: StageRecord, rng: np.random.Generator):
-        """Submit, queue, review, wait for a sitting; rework until accepted.  False if capped."""
-        env, zone = self.env, self.zone
-        ag = self.agencies[st.agency]
-        prio = p.priority[st.agency]
-        rounds = 0
-        while True:
-            rounds += 1
-            p.submissions += 1
-            rec.submissions = rounds
-            t_sub = env.now
-            if rounds == 1:
-                rec.submitted = t_sub
-            if st.effort is not None:
-                ag.level(+1)
-                req = ag.staff.request(priority=prio) if ag.spec.priority else ag.staff.request()
-                yield req
-                ag.level(-1)
-                t0 = env.now
-                rec.queue += zone.workdays_between(t_sub, t0)
-                self.log(p, st, "queue", st.agency, t_sub, t0)
-                end = finish_time(t0, st.effort, st.effort.sample(rng), ag.cal)
-                ag.work(t0, end)
-                yield env.timeout(end - t0)
-                ag.staff.release(req)
-                rec.review += zone.workdays_between(t0, end)
-                self.log(p, st, "review", st.agency, t0, end)
-            if ag.ca.sitting_times is not None:
-                t0 = env.now
-                yield ag.wait_for_sitting(prio)
-                rec.sitting += zone.workdays_between(t0, env.now)
-                self.log(p, st, "sitting", st.agency, t0, env.now)
-            d = st.defect
-            if d is None:
-                return True
-            defective = rng.random() < d.p * d.decay ** (rounds - 1)
-            fix_value = d.fix.sample(rng)
-            if not defective:
-                return True
-            if rounds >= d.max_rounds:
-                rec.capped = True
-                p.capped = True
-                return False
-            t0 = env.now
-            end = finish_time(t0, d.fix, fix_value, zone)
-            yield env.timeout(end - t0)
-            rec.rework += zone.workdays_between(t0, end)
-            self.log(p, st, "rework", "applicant", t0, end)
 
     # -- run ---------------------------------------------------------------------
     def run(self) -> ReplicationResult:
@@ -303,7 +206,6 @@ class Replication:
             self.projects.append(p)
             self.env.process(self.start_project(p))
         self.env.run(until=self.cs.horizon)
-        from .records import project_record
         projects = [project_record(self.cs, p) for p in self.projects]
         agencies = {k: a.stats() for k, a in self.agencies.items()}
         return ReplicationResult(self.rep, projects, [(p.idx, p.id, r) for p in self.projects

@@ -23,21 +23,25 @@ class StageRecord:
     """One stage visit of one project (mutable while the stage runs)."""
 
     __slots__ = ("stage", "started", "submitted", "issued", "submissions", "prepare", "queue", "review",
-                 "sitting", "rework", "lag", "build", "build_start", "clock", "within", "capped")
+                 "sitting", "rework", "supplement", "lag", "build", "build_start", "clock", "within", "same_day",
+                 "prereview", "verified", "capped")
 
     def __init__(self, stage: str, started: float):
         self.stage, self.started = stage, started
-        self.submitted = self.issued = self.build_start = self.clock = self.within = NAN
+        self.submitted = self.issued = self.build_start = self.clock = self.within = self.same_day = NAN
+        self.prereview = self.verified = NAN
         self.submissions = 0
-        self.prepare = self.queue = self.review = self.sitting = self.rework = self.lag = self.build = 0.0
+        self.prepare = self.queue = self.review = self.sitting = self.rework = self.supplement = 0.0
+        self.lag = self.build = 0.0
         self.capped = False
 
 
 #: stages.csv columns after rep, project; the values come from StageRecord attributes
 STAGE_FIELDS = ("stage", "started", "submitted", "issued", "submissions", "prepare", "queue", "review",
-                "sitting", "rework", "lag", "build", "clock", "within", "capped")
+                "sitting", "rework", "supplement", "lag", "build", "clock", "within", "same_day", "prereview",
+                "verified", "capped")
 #: categories summed into a project's time split (working days; build in calendar days)
-SPLIT = ("prepare", "queue", "review", "sitting", "rework", "lag", "build")
+SPLIT = ("prepare", "queue", "review", "sitting", "rework", "supplement", "lag", "build")
 
 
 @dataclass

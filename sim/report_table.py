@@ -58,3 +58,19 @@ def format_summary(summary: dict) -> str:
                f"reached the construction permit, {c.get('reached_production', 0)} production, "
                f"{c.get('capped', 0)} stopped at the rework cap; the rest are censored at the horizon")
     return "\n".join(out)
+
+
+def format_targets(results: list, summary: dict) -> str:
+    """One line per calibration target: met or missed, the measured value (with CI for means), the source."""
+    m = summary["meta"]
+    lines = [f"{m['scenario']}: {m['replications']} replications, seed {m['seed']}"
+             + (f", levers: {', '.join(m['levers'])}" if m.get("levers") else "")]
+    for r in results:
+        t = r.target
+        value = "no value" if r.value is None else f"{r.value:.4g}"
+        ci = f" (95% CI {r.ci95[0]:.4g} to {r.ci95[1]:.4g})" if r.ci95 and r.ci95[0] is not None else ""
+        lines.append(f"{'met   ' if r.met else 'MISSED'} {t.id}: {t.figure} {t.describe()}; measured {value}{ci}"
+                     f"\n         source: {t.source}")
+    met = sum(r.met for r in results)
+    lines.append(f"{met} of {len(results)} targets met")
+    return "\n".join(lines)

@@ -15,19 +15,12 @@ from typing import Any
 import numpy as np
 
 from .compiled import CompiledScenario
+from .figures import KEY_FIGURES
 from .records import SPLIT, STAGE_FIELDS, ReplicationResult
 from .stats import Accumulator
 
-#: key figures per project: name -> (unit, description)
-KEY_FIGURES: dict[str, tuple[str, str]] = {
-    "approval_workdays": ("workday", "first application to construction permit"),
-    "approval_days": ("day", "first application to construction permit"),
-    "to_production_months": ("month", "signing to production start"),
-    "submissions": ("count", "applicant submissions per project (to the construction permit)"),
-    "within_limit_share": ("share", "stage decisions within their statutory or promised limit"),
-    "cost_pre_construction_cny": ("cny", "fees, consultancy and applicant staff days to the construction permit"),
-    "cost_delay_cny": ("cny", "capital cost of time from signing to production"),
-}
+#: key figures also reported per project class
+PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
 #: key figures written per project in projects.csv (submissions has its own column)
 PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
 MILESTONE_COLUMNS = ("signed", "first_submission", "construction_permit", "construction_start", "completion",
@@ -43,6 +36,8 @@ class ReducedReplication:
     stages: dict[str, np.ndarray]
     agencies: dict[str, tuple[float, float]]
     counts: dict[str, int]
+    same_day: dict[str, np.ndarray]
+    classes: dict[str, dict[str, np.ndarray]]
     project_rows: list[list] | None = None
     stage_rows: list[list] | None = None
     event_rows: list[list] | None = None
@@ -56,6 +51,18 @@ def _stamp(origin: dt.datetime, t: float) -> str:
 
 def _num(x: float) -> Any:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
+
+
+_STAGE_TIMES = ("started", "submitted", "issued", "verified")
+
+
+def _stage_cell(origin: dt.datetime, r, f: str) -> Any:
+    v = getattr(r, f)
+    if f in _STAGE_TIMES:
+        return _stamp(origin, v)
+    if f in ("stage", "submissions"):
+        return v
+    return int(v) if f == "capped" else _num(v)
 
 
 def project_columns(cs: CompiledScenario) -> list[str]:
@@ -83,6 +90,7 @@ def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool)
     signed_ok = {p.idx for p in counted}
     limited = {s.id for s in sc.stages if s.limit is not None}
     within, per_stage = [], {s.id: [] for s in sc.stages}
+    same_day: dict[str, list[float]] = {s.id: [] for s in sc.stages if s.agency is not None}
     for idx, _pid, r in res.stages:
         if idx not in signed_ok:
             continue
@@ -91,15 +99,19 @@ def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool)
         st = sc.stage_by_id[r.stage]
         if st.agency is not None:
             per_stage[r.stage].append(cs.zone.workdays_between(r.submitted, r.issued))
+            same_day[r.stage].append(r.same_day)
         else:
             per_stage[r.stage].append(r.issued - r.started)
     kpis["within_limit_share"] = np.array(within, dtype=float)
+    by_class = {c.id: {k: np.array([p.kpi[k] for p in counted if p.cls == c.id], dtype=float) for k in PER_CLASS}
+                for c in sc.classes}
     counts = {"projects": len(counted),
               "reached_construction_permit": int(np.sum(~np.isnan(kpis["approval_days"]))),
               "reached_production": int(np.sum(~np.isnan(kpis["to_production_months"]))),
               "capped": sum(p.capped for p in counted)}
     out = ReducedReplication(res.rep, kpis, {k: np.array(v, dtype=float) for k, v in per_stage.items()},
-                             res.agencies, counts)
+                             res.agencies, counts, {k: np.array(v, dtype=float) for k, v in same_day.items()},
+                             by_class)
     if rows:
         origin = dt.datetime.combine(sc.start_date, dt.time())
         permit_ids = [s.id for s in sc.stages if s.agency is not None]
@@ -110,10 +122,8 @@ def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool)
              *(_num(p.kpi[k]) for k in PROJECT_KPIS),
              *(_stamp(origin, p.issued.get(s, math.nan)) for s in permit_ids)]
             for p in res.projects]
-        out.stage_rows = [
-            [res.rep, pid, r.stage, _stamp(origin, r.started), _stamp(origin, r.submitted), _stamp(origin, r.issued),
-             r.submissions, *(_num(getattr(r, f)) for f in STAGE_FIELDS[5:-1]), int(r.capped)]
-            for _idx, pid, r in res.stages]
+        out.stage_rows = [[res.rep, pid, *(_stage_cell(origin, r, f) for f in STAGE_FIELDS)]
+                          for _idx, pid, r in res.stages]
         if res.events is not None:
             ids = {p.idx: p.id for p in res.projects}
             out.event_rows = [[f"{res.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(origin, t0),
@@ -129,14 +139,19 @@ class Summary:
     kpis: dict[str, Accumulator] = field(default_factory=dict)
     stages: dict[str, Accumulator] = field(default_factory=dict)
     agencies: dict[str, tuple[Accumulator, Accumulator]] = field(default_factory=dict)
+    same_day: dict[str, Accumulator] = field(default_factory=dict)
+    classes: dict[str, dict[str, Accumulator]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     reps: int = 0
 
     def __post_init__(self) -> None:
         # a share of 0/1 outcomes has a mean but no meaningful quantiles
         self.kpis = {k: Accumulator(u, quantiles=u != "share") for k, (u, _) in KEY_FIGURES.items()}
-        self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in self.cs.scenario.stages}
+        sc = self.cs.scenario
+        self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in sc.stages}
         self.agencies = {a: (Accumulator("share"), Accumulator("files")) for a in self.cs.agencies}
+        self.same_day = {s.id: Accumulator("share", quantiles=False) for s in sc.stages if s.agency is not None}
+        self.classes = {c.id: {k: Accumulator(KEY_FIGURES[k][0]) for k in PER_CLASS} for c in sc.classes}
 
     def add(self, red: ReducedReplication) -> None:
         """Fold in the next replication (in replication order)."""
@@ -149,6 +164,11 @@ class Summary:
             util, queue = red.agencies[k]
             u.add(np.array([util]))
             q.add(np.array([queue]))
+        for k, acc in self.same_day.items():
+            acc.add(red.same_day[k])
+        for c, accs in self.classes.items():
+            for k, acc in accs.items():
+                acc.add(red.classes[c][k])
         for k, v in red.counts.items():
             self.counts[k] = self.counts.get(k, 0) + v
 
@@ -158,7 +178,9 @@ class Summary:
         return {
             "meta": {"scenario": sc.name, "file": sc.source, "seed": seed, "replications": self.reps,
                      "start_date": sc.start_date.isoformat(), "end_date": sc.end_date.isoformat(),
-                     "warmup_days": sc.warmup_days,
+                     "warmup_days": sc.warmup_days, "levers": list(sc.levers),
+                     "reform_date": sc.reform_date.isoformat() if sc.reform_date else None,
+                     "one_off_cny": sc.one_off_cny,
                      "units": {"workday": "working days on the zone calendar", "day": "calendar days",
                                "month": "calendar months (365.2425/12 days)", "share": "fraction 0-1",
                                "files": "applications waiting (time-weighted mean)", "cny": "Chinese yuan"}},
@@ -166,5 +188,7 @@ class Summary:
             "stages": {k: a.to_dict() for k, a in self.stages.items()},
             "agencies": {k: {"utilisation": u.to_dict(), "mean_queue": q.to_dict()}
                          for k, (u, q) in self.agencies.items()},
+            "same_day": {k: a.to_dict() for k, a in self.same_day.items()},
+            "classes": {c: {k: a.to_dict() for k, a in accs.items()} for c, accs in self.classes.items()},
             "projects": self.counts,
         }

@@ -8,18 +8,22 @@ each key is documented in ``docs/scenario-format.md``.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Mapping
 
 from .conditions import Condition, parse_condition
+from .levers import apply_levers
+from .stage_options import (AgentPool, Commitment, PreReview, Regional, Tolerant, parse_agents, parse_commitment,
+                            parse_prereview, parse_regional, parse_tolerant)
 from .distributions import Dist
 from .schema import MISSING, Reader
 from .calendar import parse_hhmm
+from .targets import parse_targets
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: categories of stage time, in the order they happen
-CATEGORIES = ("prepare", "queue", "review", "sitting", "rework", "lag", "build")
+CATEGORIES = ("prepare", "queue", "review", "sitting", "rework", "supplement", "lag", "build")
 #: milestones every project reports, besides each stage's issue time
 MILESTONES = ("construction_permit", "construction_start", "completion", "production")
 LIMIT_EXCLUDABLE = ("sitting", "lag")
@@ -97,6 +101,11 @@ class Stage:
     defect: Defect | None
     fees_cny: float = 0.0
     consultancy_cny: float = 0.0
+    enabled: bool = True
+    tolerant: Tolerant | None = None
+    regional: Regional | None = None
+    prereview: PreReview | None = None
+    commitment: Commitment | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,23 @@ class Scenario:
     stages: tuple[Stage, ...]
     milestones: tuple[tuple[str, Milestone], ...]
     costs: Costs = Costs()
+    agents: AgentPool | None = None
+    levers: tuple[str, ...] = ()
+    lever_names: tuple[tuple[str, str], ...] = ()
+    one_off_cny: float = 0.0
+    reform_date: dt.date | None = None
+    base: "Scenario | None" = field(default=None, compare=False, repr=False)
+    targets: tuple = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_levers(self, names: Any) -> "Scenario":
+        """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids)."""
+        return build_scenario(dict(self.raw), self.source, levers=names)
+
+    @property
+    def declared_levers(self) -> tuple[str, ...]:
+        """Every lever the scenario declares, in file order."""
+        return tuple(k for k, _ in self.lever_names)
 
     @property
     def horizon_days(self) -> int:
@@ -190,20 +215,42 @@ class Scenario:
         return dict(self.milestones)
 
 
-TOP_KEYS = ("extends", "scenario", "calendar", "shutdowns", "agencies", "classes", "arrivals", "stages",
-            "milestones", "costs")
+TOP_KEYS = ("extends", "scenario", "calendar", "shutdowns", "agencies", "agents", "classes", "arrivals", "stages",
+            "milestones", "costs", "levers", "targets")
 
 
-def build_scenario(raw: dict, file: str) -> Scenario:
+def resolve_levers(raw: dict, levers: Any, file: str) -> tuple[str, ...]:
+    """The active lever ids: ``levers`` ("all", "none", a comma list or an iterable) or the file's own."""
+    declared = list((raw.get("levers") or {}) if isinstance(raw.get("levers"), dict) else {})
+    if levers is None:
+        sc = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
+        levers = sc.get("levers", [])
+        if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
+            from .errors import Problem, ScenarioError
+            raise ScenarioError([Problem(file, "scenario.levers", "must be a list of lever ids")])
+    if isinstance(levers, str):
+        levers = {"all": declared, "none": []}.get(levers.strip(), [x.strip() for x in levers.split(",") if x.strip()])
+    return tuple(dict.fromkeys(levers))
+
+
+def build_scenario(raw: dict, file: str, levers: Any = None) -> Scenario:
     """Validate the merged raw table of a scenario file and build the :class:`Scenario`.
+
+    Args:
+        raw: the merged table (after ``extends`` and overrides), levers not applied.
+        file: the file name used in messages.
+        levers: the levers to switch on ("all", "none", ids); None means the file's ``scenario.levers``.
 
     Raises:
         ScenarioError: with every problem found, each naming ``file`` and a key path.
     """
+    active = resolve_levers(raw, levers, file)
+    patched = apply_levers(raw, active, file)
     r = Reader(file)
-    top = r.table(raw, "", TOP_KEYS, required=("scenario", "stages", "milestones"))
+    top = r.table(patched, "", TOP_KEYS, required=("scenario", "stages", "milestones"))
     sc = r.table(top.get("scenario"), "scenario",
-                 ("name", "description", "start_date", "end_date", "horizon_years", "seed", "warmup_days"),
+                 ("name", "description", "start_date", "end_date", "horizon_years", "seed", "warmup_days",
+                  "levers", "reform_date"),
                  required=("name",))  # start_date: reported by r.date below
     start = r.date(sc, "start_date", "scenario") or dt.date(2000, 1, 1)
     end = _horizon_end(r, sc, start)
@@ -223,10 +270,16 @@ def build_scenario(raw: dict, file: str) -> Scenario:
         seed=r.number(sc, "seed", "scenario", 0, lo=0, integer=True),
         warmup_days=r.number(sc, "warmup_days", "scenario", 0.0, lo=0),
         calendar=calendar, shutdowns=shutdowns, agencies=agencies, classes=classes, projects=projects,
-        stream=stream, stages=stages, milestones=milestones, costs=costs, raw=raw)
+        stream=stream, stages=stages, milestones=milestones, costs=costs, agents=parse_agents(r, top.get("agents")),
+        levers=active, lever_names=tuple((k, v.get("name", k) if isinstance(v, dict) else k)
+                                         for k, v in (top.get("levers") or {}).items()),
+        one_off_cny=sum(float(top["levers"][k].get("one_off_cny", 0)) for k in active),
+        reform_date=_reform_date(r, sc, start, end, active), targets=parse_targets(r, top.get("targets")), raw=raw)
     from .validation import check_references
     check_references(scenario, r)
     r.raise_if_any()
+    if scenario.reform_date is not None and active:
+        scenario = replace(scenario, base=build_scenario(raw, file, levers=()))
     return scenario
 
 
@@ -251,6 +304,13 @@ def _horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
         r.error("scenario.end_date", "the horizon may be at most 100 years")
         return start
     return end
+
+
+def _reform_date(r: Reader, sc: dict, start: dt.date, end: dt.date, active: tuple) -> dt.date | None:
+    d = r.date(sc, "reform_date", "scenario", None)
+    if d is not None and not start <= d <= end:
+        r.error("scenario.reform_date", f"{d} is outside the horizon {start} to {end}")
+    return d if active else None
 
 
 def _calendar(r: Reader, raw: Any) -> CalendarSpec:
@@ -411,7 +471,8 @@ def _arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[tuple[
 def _stage(r: Reader, key: str, raw: dict) -> Stage:
     path = f"stages.{key}"
     t = r.table(raw, path, ("name", "phase", "agency", "after", "when", "prepare", "effort", "lag", "build",
-                            "shutdowns", "limit", "defect", "fees_cny", "consultancy_cny"))
+                            "shutdowns", "limit", "defect", "fees_cny", "consultancy_cny", "enabled", "tolerant",
+                            "regional", "prereview", "commitment"))
     limit = None
     if "limit" in t:
         lt = r.table(t["limit"], f"{path}.limit", ("workdays", "excludes"), required=("workdays",))
@@ -434,7 +495,17 @@ def _stage(r: Reader, key: str, raw: dict) -> Stage:
         prepare=r.dist(t, "prepare", path), effort=r.dist(t, "effort", path), lag=r.dist(t, "lag", path),
         build=r.dist(t, "build", path), shutdowns=r.str_list(t, "shutdowns", path), limit=limit, defect=defect,
         fees_cny=r.number(t, "fees_cny", path, 0.0, lo=0),
-        consultancy_cny=r.number(t, "consultancy_cny", path, 0.0, lo=0))
+        consultancy_cny=r.number(t, "consultancy_cny", path, 0.0, lo=0),
+        enabled=r.boolean(t, "enabled", path, True),
+        tolerant=parse_tolerant(r, t["tolerant"], f"{path}.tolerant") if "tolerant" in t else None,
+        regional=parse_regional(r, t["regional"], f"{path}.regional") if "regional" in t else None,
+        prereview=parse_prereview(r, t["prereview"], f"{path}.prereview") if "prereview" in t else None,
+        commitment=parse_commitment(r, t["commitment"], f"{path}.commitment") if "commitment" in t else None)
+    for key in ("tolerant", "prereview", "commitment"):
+        if getattr(stage, key) is not None and stage.agency is None:
+            r.error(f"{path}.{key}", f"{key} needs an agency: set agency = \"<id>\"")
+    if stage.tolerant is not None and stage.defect is None:
+        r.error(f"{path}.tolerant", "tolerant acceptance needs a defect table (p and the supplement time fix)")
     if stage.effort is not None and stage.agency is None:
         r.error(f"{path}.effort", "agency effort needs an agency: set agency = \"<id>\"")
     if stage.limit is not None and stage.agency is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import did_you_mean
+from .figures import figure_names
 from .schema import Reader
 
 if TYPE_CHECKING:
@@ -74,6 +75,18 @@ def check_references(sc: "Scenario", r: Reader) -> None:
             ref(f"arrivals.stream.classes.{name}", name, classes, "project class")
     if not sc.projects and sc.stream is None:
         r.error("arrivals", "no projects: give [[arrivals.projects]] and/or [arrivals.stream]")
+
+    for key in ("regional", "prereview", "commitment"):
+        for s in sc.stages:
+            opt = getattr(s, key)
+            if opt is not None:
+                ref(f"stages.{s.id}.{key}.attribute", opt.attribute, attrs, "project attribute")
+    if sc.agents is not None:
+        cond("agents.when", sc.agents.when)
+    figures = figure_names(stages, classes, agencies)
+    for t in sc.targets:
+        if t.figure:
+            ref(f"targets.{t.id}.figure", t.figure, figures, "figure")
 
     cycle = find_cycle({s.id: [d for d in s.after if d in stages] for s in sc.stages})
     if cycle:

@@ -141,9 +141,11 @@ def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
     assert stamp(b.started) == stamp(c.started) == "2024-03-05 17:00"
     assert stamp(b.issued) == "2024-03-06 17:00"
     assert stamp(c.issued) == "2024-03-08 17:00"
-    # the join d starts when the later of b and c ends: Fri 03-08 17:00, not Wed
+    # the join d starts when the later of b and c ends: Fri 03-08 17:00, not Wed;
+    # submissions are made in office hours, so d is submitted at the next opening, Mon 03-11 09:00
     assert d.started == c.issued
-    assert stamp(d.started) == stamp(d.submitted) == "2024-03-08 17:00"
+    assert stamp(d.started) == "2024-03-08 17:00"
+    assert stamp(d.submitted) == "2024-03-11 09:00"
     # d: its one working day is Mon 03-11 (weekend skipped); review counts 1 working day
     assert stamp(d.issued) == "2024-03-11 17:00"
     assert d.review == wd(1) and d.queue == wd(0)
@@ -446,13 +448,14 @@ def test_strict_rework_capped_after_max_rounds(tmp_path):
               "cost_pre_construction_cny", "cost_delay_cny"):
         assert math.isnan(p.kpi[k])
     # the trace: review Mon 03-04; fix Tue-Wed; review Thu 03-07; fix Fri 03-08 + Mon 03-11; review Tue 03-12
+    # (each resubmission is made at the next office opening, 09:00)
     trace = [(stage, step, stamp(t0), stamp(t1)) for _idx, stage, step, _res, t0, t1 in res.events]
     assert trace == [
         ("check", "review", "2024-03-04 09:00", "2024-03-04 17:00"),
         ("check", "rework", "2024-03-04 17:00", "2024-03-06 17:00"),
-        ("check", "review", "2024-03-06 17:00", "2024-03-07 17:00"),
+        ("check", "review", "2024-03-07 09:00", "2024-03-07 17:00"),
         ("check", "rework", "2024-03-07 17:00", "2024-03-11 17:00"),
-        ("check", "review", "2024-03-11 17:00", "2024-03-12 17:00"),
+        ("check", "review", "2024-03-12 09:00", "2024-03-12 17:00"),
     ]
     # through the runner: counted as capped and censored
     result = run(sc, n=1, keep_rows=True)
@@ -615,9 +618,11 @@ def test_lag_and_review_over_national_day_golden_week(tmp_path):
     r = stages["p", "notice_workdays"]
     assert stamp(r.issued) == "2024-10-16 17:00"
     assert r.lag == wd(10)
-    # permit starts on the holiday at 10-07 17:00 and works Tue 10-08 .. Thu 10-10
+    # permit starts on the holiday at 10-07 17:00, is submitted at the next office opening
+    # (Tue 10-08 09:00) and works Tue 10-08 .. Thu 10-10
     r = stages["p", "permit"]
-    assert stamp(r.submitted) == "2024-10-07 17:00"
+    assert stamp(r.started) == "2024-10-07 17:00"
+    assert stamp(r.submitted) == "2024-10-08 09:00"
     assert stamp(r.issued) == "2024-10-10 17:00"
     assert r.review == wd(3)
 

@@ -1,0 +1,23 @@
+"""The key figures a run reports, with their units."""
+from __future__ import annotations
+
+#: key figures per project: name -> (unit, description)
+KEY_FIGURES: dict[str, tuple[str, str]] = {
+    "approval_workdays": ("workday", "first application to construction permit"),
+    "approval_days": ("day", "first application to construction permit"),
+    "to_production_months": ("month", "signing to production start"),
+    "submissions": ("count", "applicant submissions per project (to the construction permit)"),
+    "within_limit_share": ("share", "stage decisions within their statutory or promised limit"),
+    "cost_pre_construction_cny": ("cny", "fees, consultancy and applicant staff days to the construction permit"),
+    "cost_delay_cny": ("cny", "capital cost of time from signing to production"),
+}
+AGENCY_FIGURES = ("utilisation", "mean_queue")
+
+
+def figure_names(stage_ids, class_ids, agency_ids) -> list[str]:
+    """Every figure a target may name in a scenario with these stages, classes and agencies."""
+    names = list(KEY_FIGURES)
+    names += [f"stages.{s}" for s in stage_ids] + [f"same_day.{s}" for s in stage_ids]
+    names += [f"classes.{c}.{k}" for c in class_ids for k in KEY_FIGURES]
+    names += [f"agencies.{a}.{k}" for a in agency_ids for k in AGENCY_FIGURES]
+    return names
