@@ -124,8 +124,8 @@ def _cmd_levers(a: argparse.Namespace) -> int:
 
 def _cmd_check(a: argparse.Namespace) -> int:
     sc = load(a.scenario, a.overrides, a.levers)
-    if not sc.targets:
-        print(f"{a.scenario} declares no [targets]")
+    if not any(t.applies(sc.levers) for t in sc.targets):
+        print(f"{a.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}")
         return 0
     res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs)
     results = check_targets(sc.targets, res.summary)
@@ -148,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

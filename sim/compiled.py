@@ -7,6 +7,7 @@ replication shares the same precomputed working-time tables.
 from __future__ import annotations
 
 import zlib
+from itertools import combinations
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +46,10 @@ class CompiledScenario:
     cutover: float | None = None          # clock time of the reform date; projects before it use base_order
     base_order: list[Stage] = field(default_factory=list)
 
+    def build_calendar(self, windows: tuple[str, ...]) -> WorkCalendar | None:
+        """The 24-hour calendar of construction work outside the shutdown ``windows`` (None if no window)."""
+        return self.build_calendars[windows] if windows else None
+
 
 def compile_scenario(sc: Scenario) -> CompiledScenario:
     """Build calendars, sitting times and the stage order for ``sc``."""
@@ -66,12 +71,14 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
         agencies[a.id] = CompiledAgency(a, acal, times)
     build: dict[tuple[str, ...], WorkCalendar] = {}
     variants = [sc] if sc.base is None else [sc, sc.base]
-    for v in variants:
-        windows = dict(v.shutdowns)
+    by_id = {w.id: w.window for w in sc.shutdowns}
+    for v in variants:  # every set of windows a project may face (exempt projects skip some)
         for s in v.stages:
-            if s.build is not None and s.shutdowns and s.shutdowns not in build:
-                ok = shutdown_mask(sc.start_date, n, [windows[w] for w in s.shutdowns])
-                build[s.shutdowns] = WorkCalendar(sc.start_date, ok, 0.0, 24.0)
+            for k in range(1, len(s.shutdowns) + 1):
+                for windows in combinations(s.shutdowns, k):
+                    if windows not in build:
+                        ok = shutdown_mask(sc.start_date, n, [by_id[w] for w in windows])
+                        build[windows] = WorkCalendar(sc.start_date, ok, 0.0, 24.0)
 
     def order(v: Scenario) -> list[Stage]:
         return [v.stage_by_id[i] for i in topological_order({s.id: s.after for s in v.stages})]

@@ -175,7 +175,7 @@ def describe_levers(raw: Mapping[str, Any], file: str) -> list[tuple[str, str, l
             elif c.path.startswith("stages.") and c.path.endswith(".after"):
                 lines.append(f"{c.path.split('.')[1]}: after {', '.join(c.value) or 'nothing (starts at signing)'}")
             else:
-                what = f"x {c.value:g}" if c.op == "scale" else f"= {c.value!r}"
+                what = f"x {c.value:g}" if c.op == "scale" else f"= {_short(c.value)}"
                 head, _, rest = c.path.partition(".")
                 if head == "stages":
                     sid, _, field = rest.partition(".")
@@ -187,3 +187,18 @@ def describe_levers(raw: Mapping[str, Any], file: str) -> list[tuple[str, str, l
             lines.append(f"one-off cost CNY {cost:,.0f}")
         out.append((name, table.get("name", name), sorted(lines)))
     return out
+
+
+def _short(v: Any) -> str:
+    """A compact, TOML-like rendering of a lever value for listings."""
+    if isinstance(v, dict):
+        if v.get("dist") in KINDS:
+            params = ", ".join(f"{v[k]:g}" if isinstance(v.get(k), (int, float)) else str(v.get(k))
+                               for k in KINDS[v["dist"]])
+            return f"{v['dist']}({params}) {v.get('unit', '')}".rstrip()
+        return "{" + ", ".join(f"{k} = {_short(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    return f"{v:g}" if isinstance(v, (int, float)) else repr(v)

@@ -137,6 +137,7 @@ class Replication(StageFlow):
         self.zone = cs.zone
         self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
         self.agents_spec = self.sc.agents
+        self.shutdown_exempt = {w.id: w.exempt for w in self.sc.shutdowns}
         self.agent_pool = simpy.Resource(self.env, self.sc.agents.staff) if self.sc.agents else None
         self.events: list | None = [] if events else None
         self.projects: list[Project] = []

@@ -44,6 +44,18 @@ class CalendarSpec:
 
 
 @dataclass(frozen=True)
+class Shutdown:
+    """A yearly window ((month, day) to (month, day)) in which construction work stops.
+
+    Projects matching ``exempt`` (e.g. key projects with winter-construction measures) keep working.
+    """
+
+    id: str
+    window: tuple[tuple[int, int], tuple[int, int]]
+    exempt: Condition | None = None
+
+
+@dataclass(frozen=True)
 class Sittings:
     """An agency that decides at sittings: every ``every`` working days, up to ``capacity`` files."""
 
@@ -167,7 +179,7 @@ class Scenario:
     seed: int
     warmup_days: float
     calendar: CalendarSpec
-    shutdowns: tuple[tuple[str, tuple[tuple[int, int], tuple[int, int]]], ...]
+    shutdowns: tuple[Shutdown, ...]
     agencies: tuple[Agency, ...]
     classes: tuple[ProjectClass, ...]
     projects: tuple[NamedProject, ...]
@@ -274,7 +286,8 @@ def build_scenario(raw: dict, file: str, levers: Any = None) -> Scenario:
         levers=active, lever_names=tuple((k, v.get("name", k) if isinstance(v, dict) else k)
                                          for k, v in (top.get("levers") or {}).items()),
         one_off_cny=sum(float(top["levers"][k].get("one_off_cny", 0)) for k in active),
-        reform_date=_reform_date(r, sc, start, end, active), targets=parse_targets(r, top.get("targets")), raw=raw)
+        reform_date=_reform_date(r, sc, start, end, active),
+        targets=parse_targets(r, top.get("targets"), tuple((top.get("levers") or {}).keys())), raw=raw)
     from .validation import check_references
     check_references(scenario, r)
     r.raise_if_any()
@@ -373,12 +386,13 @@ def _month_day(r: Reader, raw: dict, key: str, path: str) -> tuple[int, int]:
         return 1, 1
 
 
-def _shutdowns(r: Reader, raw: Any) -> tuple:
+def _shutdowns(r: Reader, raw: Any) -> tuple[Shutdown, ...]:
     out = []
     for key, v in r.id_table(raw, "shutdowns").items():
         path = f"shutdowns.{key}"
-        t = r.table(v, path, ("from", "to", "name"), required=("from", "to"))
-        out.append((key, (_month_day(r, t, "from", path), _month_day(r, t, "to", path))))
+        t = r.table(v, path, ("from", "to", "name", "exempt"), required=("from", "to"))
+        exempt = parse_condition(r, t["exempt"], f"{path}.exempt") if "exempt" in t else None
+        out.append(Shutdown(key, (_month_day(r, t, "from", path), _month_day(r, t, "to", path)), exempt))
     return tuple(out)
 
 

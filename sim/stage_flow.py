@@ -238,7 +238,8 @@ class StageFlow:
         """Construction work in calendar days outside shutdown windows, plus any stop-work order."""
         env = self.env
         value = st.build.sample(rng) * p.scale * CALENDAR_DAYS[st.build.unit]
-        cal = self.cs.build_calendars.get(st.shutdowns)
+        windows = tuple(w for w in st.shutdowns if not self.exempt(w, p))
+        cal = self.cs.build_calendar(windows)
         t0 = env.now
         start, end = (t0, t0 + value) if cal is None else (cal.next_open(t0), cal.add(t0, value))
         rec.build_start = start
@@ -250,6 +251,11 @@ class StageFlow:
         p.building -= 1
         rec.build = env.now - t0
         self.log(p, st, "build", "contractor", start, env.now)
+
+    def exempt(self, window: str, p) -> bool:
+        """Whether project ``p`` keeps building through shutdown ``window``."""
+        cond = self.shutdown_exempt.get(window)
+        return cond is not None and cond.holds(p.attrs)
 
     def verify(self, p, st: Stage, rec: StageRecord, rng: np.random.Generator):
         """Credit commitment: verification after the stage's review; maybe a stop-work delay."""

@@ -9,8 +9,12 @@ A scenario declares them under ``[targets.<id>]``::
     value = 137                           # with tolerance; or min and/or max
     tolerance = 20
     source = "china.com 2017-08-18: LNA approval 137 working days before the reform"
+    levers = "none"                       # optional: the lever set the fact belongs to
+                                          # ("none", "all" or a list); absent = any
 
-A target is met when the statistic lies within its bounds.  The measured
+A target applies only when the scenario runs with exactly its lever set, so a
+scenario file can hold the facts of the pre-reform and the reformed process
+side by side.  A target is met when the statistic lies within its bounds.  The measured
 value is reported with the 95 % confidence interval of the mean when the
 statistic is the mean.
 """
@@ -34,6 +38,11 @@ class Target:
     lo: float | None
     hi: float | None
     source: str
+    levers: tuple[str, ...] | None = None
+
+    def applies(self, active: tuple[str, ...]) -> bool:
+        """Whether the target belongs to a run with the levers ``active``."""
+        return self.levers is None or set(self.levers) == set(active)
 
     def describe(self) -> str:
         """The bound as text, e.g. 'p50 in [117, 157]' or 'mean >= 0.9'."""
@@ -42,13 +51,25 @@ class Target:
         return f"{self.stat} >= {self.lo:g}" if self.lo is not None else f"{self.stat} <= {self.hi:g}"
 
 
-def parse_targets(r: Reader, raw: Any) -> tuple[Target, ...]:
+def parse_targets(r: Reader, raw: Any, declared: tuple[str, ...] = ()) -> tuple[Target, ...]:
     """Validate ``[targets.<id>]`` tables (figure names are checked against the scenario later)."""
     out = []
     for key, v in r.id_table(raw, "targets").items():
         path = f"targets.{key}"
-        t = r.table(v, path, ("figure", "stat", "value", "tolerance", "min", "max", "source"),
+        t = r.table(v, path, ("figure", "stat", "value", "tolerance", "min", "max", "source", "levers"),
                     required=("figure", "source"))
+        levers = None
+        if "levers" in t:
+            lv = t["levers"]
+            if lv in ("all", "none"):
+                levers = tuple(declared) if lv == "all" else ()
+            elif isinstance(lv, list) and all(isinstance(x, str) for x in lv):
+                levers = tuple(lv)
+                for x in lv:
+                    if x not in declared:
+                        r.error(f"{path}.levers", f"unknown lever {x!r}; declared: {', '.join(declared) or 'none'}")
+            else:
+                r.error(f"{path}.levers", f'must be "all", "none" or a list of lever ids, got {lv!r}')
         stat = r.string(t, "stat", path, "mean", choices=STATS)
         lo = r.number(t, "min", path, None)
         hi = r.number(t, "max", path, None)
@@ -64,7 +85,8 @@ def parse_targets(r: Reader, raw: Any) -> tuple[Target, ...]:
             r.error(path, "give value (with tolerance), min or max")
         elif lo is not None and hi is not None and lo > hi:
             r.error(path, f"min ({lo:g}) is above max ({hi:g})")
-        out.append(Target(key, r.string(t, "figure", path, ""), stat, lo, hi, r.string(t, "source", path, "")))
+        out.append(Target(key, r.string(t, "figure", path, ""), stat, lo, hi, r.string(t, "source", path, ""),
+                          levers))
     return tuple(out)
 
 
@@ -94,9 +116,12 @@ class TargetResult:
 
 
 def check_targets(targets: tuple[Target, ...], summary: dict) -> list[TargetResult]:
-    """Check every target against ``summary``; a figure with no value counts as missed."""
+    """Check the targets that apply to the run's levers; a figure with no value counts as missed."""
     out = []
+    active = tuple(summary["meta"].get("levers", ()))
     for t in targets:
+        if not t.applies(active):
+            continue
         entry = figure_entry(summary, t.figure)
         value = None if entry is None else entry.get(t.stat)
         met = value is not None and (t.lo is None or value >= t.lo) and (t.hi is None or value <= t.hi)

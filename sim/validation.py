@@ -31,7 +31,7 @@ def known_attributes(sc: "Scenario") -> set[str]:
 def check_references(sc: "Scenario", r: Reader) -> None:
     """Record a problem in ``r`` for every broken reference in ``sc``."""
     agencies, stages, classes = sc.agency_by_id, sc.stage_by_id, sc.class_by_id
-    shutdowns = {k for k, _ in sc.shutdowns}
+    shutdowns = {w.id for w in sc.shutdowns}
     attrs = known_attributes(sc)
 
     def ref(path: str, name: str, pool, what: str) -> None:
@@ -46,6 +46,8 @@ def check_references(sc: "Scenario", r: Reader) -> None:
 
     for a in sc.agencies:
         cond(f"agencies.{a.id}.priority", a.priority)
+    for w in sc.shutdowns:
+        cond(f"shutdowns.{w.id}.exempt", w.exempt)
     for s in sc.stages:
         path = f"stages.{s.id}"
         if s.agency is not None:
