@@ -453,7 +453,9 @@ def _arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[tuple[
                                      r.number(t, "investment_cny", path, None, lo=0),
                                      _attributes(r, t.get("attributes"), f"{path}.attributes")))
     stream = None
-    if "stream" in a:
+    if a.get("stream") is False:  # stream = false: an extending scenario removes the inherited stream
+        pass
+    elif "stream" in a:
         path = "arrivals.stream"
         s = r.table(a["stream"], path, ("rate", "per", "from", "until", "classes"), required=("rate", "classes"))
         per = r.string(s, "per", path, "year", choices=("year", "month", "week", "day"))

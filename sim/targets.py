@@ -11,6 +11,7 @@ A scenario declares them under ``[targets.<id>]``::
     source = "china.com 2017-08-18: LNA approval 137 working days before the reform"
     levers = "none"                       # optional: the lever set the fact belongs to
                                           # ("none", "all" or a list); absent = any
+    enabled = false                       # optional: drop a target inherited through extends
 
 A target applies only when the scenario runs with exactly its lever set, so a
 scenario file can hold the facts of the pre-reform and the reformed process
@@ -56,8 +57,10 @@ def parse_targets(r: Reader, raw: Any, declared: tuple[str, ...] = ()) -> tuple[
     out = []
     for key, v in r.id_table(raw, "targets").items():
         path = f"targets.{key}"
-        t = r.table(v, path, ("figure", "stat", "value", "tolerance", "min", "max", "source", "levers"),
+        t = r.table(v, path, ("figure", "stat", "value", "tolerance", "min", "max", "source", "levers", "enabled"),
                     required=("figure", "source"))
+        if not r.boolean(t, "enabled", path, True):  # a scenario that extends another may drop its targets
+            continue
         levers = None
         if "levers" in t:
             lv = t["levers"]
