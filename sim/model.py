@@ -20,6 +20,7 @@ import numpy as np
 import simpy
 
 from .compiled import CompiledAgency, CompiledScenario
+from .monitor import LevelMonitor, WorkMonitor
 from .records import ReplicationResult, project_record
 from .scenario import Stage
 from .stage_flow import StageFlow, finish_time, rng_for
@@ -51,29 +52,21 @@ class AgencyState:
     def __init__(self, env: simpy.Environment, ca: CompiledAgency, warmup: float, horizon: float):
         self.env, self.ca, self.spec, self.cal = env, ca, ca.spec, ca.calendar
         self.staff = (simpy.PriorityResource if ca.spec.priority else simpy.Resource)(env, ca.spec.staff)
-        self.warmup, self.horizon = warmup, horizon
-        self.waiting = 0
-        self.area = 0.0
-        self.last = warmup
-        self.busy = 0.0
+        self.horizon = horizon
+        self.queue = LevelMonitor(warmup, horizon)
+        self.work_done = WorkMonitor(ca.calendar, ca.spec.staff, warmup, horizon)
         self.pending: list = []   # (priority, seq, event) waiting for a sitting
         self.seq = 0
         if ca.sitting_times is not None:
             env.process(self._sittings())
 
     def level(self, delta: int) -> None:
-        """Change the number of files waiting for a staff member, keeping the time-weighted area."""
-        t = self.env.now
-        if t > self.last:
-            self.area += self.waiting * (t - self.last)
-            self.last = t
-        self.waiting += delta
+        """Change the number of files waiting for a staff member."""
+        self.queue.change(self.env.now, delta)
 
     def work(self, start: float, end: float) -> None:
-        """Count staff working time between ``start`` and ``end`` inside the measured window."""
-        a, b = max(start, self.warmup), min(end, self.horizon)
-        if b > a:
-            self.busy += self.cal.workdays_between(a, b)
+        """Count one staff member's working time between ``start`` and ``end``."""
+        self.work_done.add(start, end)
 
     def wait_for_sitting(self, priority: int) -> simpy.Event:
         """An event that fires at the sitting that decides this file."""
@@ -93,16 +86,11 @@ class AgencyState:
 
     def stats(self) -> tuple[float, float]:
         """(utilisation, mean number waiting for staff) over [warm-up, horizon]."""
-        self.env_now_close()
-        span_wd = self.cal.workdays_between(self.warmup, self.horizon)
-        span = self.horizon - self.warmup
-        util = self.busy / (self.spec.staff * span_wd) if span_wd > 0 else NAN
-        return util, (self.area / span if span > 0 else NAN)
+        return self.work_done.utilisation(), self.queue.mean()
 
-    def env_now_close(self) -> None:
-        if self.horizon > self.last:
-            self.area += self.waiting * (self.horizon - self.last)
-            self.last = self.horizon
+    def series(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weekly (utilisation, mean number waiting) over the whole horizon."""
+        return self.work_done.bin_utilisation(), self.queue.bin_means()
 
 
 class Project:
@@ -209,9 +197,10 @@ class Replication(StageFlow):
         self.env.run(until=self.cs.horizon)
         projects = [project_record(self.cs, p) for p in self.projects]
         agencies = {k: a.stats() for k, a in self.agencies.items()}
+        series = {k: a.series() for k, a in self.agencies.items()}
         return ReplicationResult(self.rep, projects, [(p.idx, p.id, r) for p in self.projects
                                                       for r in p.records.values()],
-                                 agencies, self.events)
+                                 agencies, self.events, series)
 
 
 def simulate(cs: CompiledScenario, rep: int, seed: int, events: bool = False) -> ReplicationResult:

@@ -71,6 +71,7 @@ class ReplicationResult:
     stages: list[tuple[int, str, StageRecord]]
     agencies: dict[str, tuple[float, float]]
     events: list | None
+    series: dict[str, tuple[Any, Any]] | None = None   # agency -> weekly (utilisation, queue) arrays
 
 
 def milestone_time(cs: "CompiledScenario", p: "Project", name: str) -> float:

@@ -17,7 +17,8 @@ import numpy as np
 from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
 from .records import SPLIT, STAGE_FIELDS, ReplicationResult
-from .stats import Accumulator
+from .monitor import BIN_DAYS, n_bins
+from .stats import Accumulator, t975
 
 #: key figures also reported per project class
 PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
@@ -38,6 +39,8 @@ class ReducedReplication:
     counts: dict[str, int]
     same_day: dict[str, np.ndarray]
     classes: dict[str, dict[str, np.ndarray]]
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+    phase_split: dict[tuple[str, str], float] = field(default_factory=dict)
     project_rows: list[list] | None = None
     stage_rows: list[list] | None = None
     event_rows: list[list] | None = None
@@ -111,7 +114,7 @@ def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool)
               "capped": sum(p.capped for p in counted)}
     out = ReducedReplication(res.rep, kpis, {k: np.array(v, dtype=float) for k, v in per_stage.items()},
                              res.agencies, counts, {k: np.array(v, dtype=float) for k, v in same_day.items()},
-                             by_class)
+                             by_class, _series(cs, res, counted), _phase_split(sc, res, signed_ok))
     if rows:
         origin = dt.datetime.combine(sc.start_date, dt.time())
         permit_ids = [s.id for s in sc.stages if s.agency is not None]
@@ -131,6 +134,62 @@ def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool)
     return out
 
 
+def _series(cs: CompiledScenario, res: ReplicationResult, counted: list) -> dict[str, np.ndarray]:
+    """Weekly series: agency utilisation and queue, cumulative projects at construction start and production."""
+    out: dict[str, np.ndarray] = {}
+    for k, (util, queue) in (res.series or {}).items():
+        out[f"agencies.{k}.utilisation"] = util
+        out[f"agencies.{k}.queue"] = queue
+    nb = n_bins(cs.horizon)
+    edges = np.arange(1, nb + 1) * BIN_DAYS
+    for m in ("construction_start", "production"):
+        times = np.sort([p.milestones[m] for p in counted if not math.isnan(p.milestones[m])])
+        out[f"milestones.{m}"] = np.searchsorted(times, edges, side="right").astype(float)
+    return out
+
+
+def _phase_split(sc, res: ReplicationResult, counted: set[int]) -> dict[tuple[str, str], float]:
+    """Total stage time of counted projects by (phase, category): working days, build in calendar days."""
+    out: dict[tuple[str, str], float] = {}
+    for idx, _pid, r in res.stages:
+        if idx not in counted:
+            continue
+        phase = sc.stage_by_id[r.stage].phase or "(no phase)"
+        for c in SPLIT:
+            v = getattr(r, c)
+            if v:
+                out[phase, c] = out.get((phase, c), 0.0) + v
+    return out
+
+
+class SeriesAccumulator:
+    """Mean and 95 % confidence band across replications, bin by bin (NaN bins are skipped)."""
+
+    def __init__(self) -> None:
+        self.n: np.ndarray | None = None
+        self.s: np.ndarray | None = None
+        self.s2: np.ndarray | None = None
+
+    def add(self, v: np.ndarray) -> None:
+        ok = ~np.isnan(v)
+        x = np.where(ok, v, 0.0)
+        if self.n is None:
+            self.n, self.s, self.s2 = ok.astype(float), x.copy(), x * x
+        else:
+            self.n += ok
+            self.s += x
+            self.s2 += x * x
+
+    def band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, low, high) per bin; the band is the 95 % CI of the mean across replications."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self.s / self.n
+            var = (self.s2 - self.n * mean * mean) / (self.n - 1)
+            t = np.array([t975(int(k) - 1) if k >= 2 else np.nan for k in self.n])
+            half = t * np.sqrt(np.maximum(var, 0.0) / self.n)
+        return mean, mean - half, mean + half
+
+
 @dataclass
 class Summary:
     """Streaming aggregate of reduced replications into the summary.json structure."""
@@ -142,6 +201,8 @@ class Summary:
     same_day: dict[str, Accumulator] = field(default_factory=dict)
     classes: dict[str, dict[str, Accumulator]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    series: dict[str, SeriesAccumulator] = field(default_factory=dict)
+    phase_totals: dict[tuple[str, str], float] = field(default_factory=dict)
     reps: int = 0
 
     def __post_init__(self) -> None:
@@ -171,6 +232,15 @@ class Summary:
                 acc.add(red.classes[c][k])
         for k, v in red.counts.items():
             self.counts[k] = self.counts.get(k, 0) + v
+        for k, v in red.series.items():
+            self.series.setdefault(k, SeriesAccumulator()).add(v)
+        for k, v in red.phase_split.items():
+            self.phase_totals[k] = self.phase_totals.get(k, 0.0) + v
+
+    def phase_split(self) -> dict[tuple[str, str], float]:
+        """Mean time per counted project by (phase, category): working days (build: calendar days)."""
+        n = self.counts.get("projects", 0)
+        return {k: v / n for k, v in self.phase_totals.items()} if n else {}
 
     def to_dict(self, seed: int) -> dict[str, Any]:
         """The summary.json content."""

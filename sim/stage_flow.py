@@ -111,23 +111,32 @@ class StageFlow:
 
     def prepare(self, p, st: Stage, rec: StageRecord, dist: Dist, agent: bool, rng: np.random.Generator,
                 step: str):
-        """Applicant (or agent) preparation; an agent is held for its duration."""
-        env, value = self.env, dist.sample(rng)
-        req = None
+        """Applicant preparation; with agent service, shorter, then an agent prepares and files it.
+
+        The agent is held only for its own ``effort`` (waiting for a free agent counts as queue).
+        """
+        env, zone = self.env, self.zone
+        value = dist.sample(rng)
+        agent_value = self.agents_spec.effort.sample(rng) if agent else 0.0
+        if agent:
+            value *= self.agents_spec.prepare_scale
+        t0 = env.now
+        end = finish_time(t0, dist, value, zone)
+        yield env.timeout(end - t0)
+        rec.prepare += zone.workdays_between(t0, end)
+        self.log(p, st, step, "applicant", t0, end)
         if agent:
             t0 = env.now
             req = self.agent_pool.request()
             yield req
-            rec.queue += self.zone.workdays_between(t0, env.now)
+            rec.queue += zone.workdays_between(t0, env.now)
             self.log(p, st, "agent_wait", "agents", t0, env.now)
-            value *= self.agents_spec.prepare_scale
-        t0 = env.now
-        end = finish_time(t0, dist, value, self.zone)
-        yield env.timeout(end - t0)
-        if req is not None:
+            t0 = env.now
+            end = finish_time(t0, self.agents_spec.effort, agent_value, zone)
+            yield env.timeout(end - t0)
             self.agent_pool.release(req)
-        rec.prepare += self.zone.workdays_between(t0, end)
-        self.log(p, st, step, "agent" if agent else "applicant", t0, end)
+            rec.prepare += zone.workdays_between(t0, end)
+            self.log(p, st, "agent", "agents", t0, end)
 
     def review(self, p, st: Stage, rec: StageRecord, effort: Dist | None, value: float, sitting: bool = True):
         """Queue for a staff member, hold them for the effort, then (``sitting``) wait for a sitting."""

@@ -70,6 +70,7 @@ class AgentPool:
     when: Condition
     prepare_scale: float
     defect_scale: float
+    effort: Dist
 
 
 def parse_tolerant(r: Reader, raw: object, path: str) -> Tolerant:
@@ -110,8 +111,9 @@ def parse_agents(r: Reader, raw: object) -> AgentPool | None:
     if raw is None:
         return None
     path = "agents"
-    t = r.table(raw, path, ("name", "staff", "when", "prepare_scale", "defect_scale"), required=("staff",))
+    t = r.table(raw, path, ("name", "staff", "when", "prepare_scale", "defect_scale", "effort"), required=("staff",))
     when = parse_condition(r, t["when"], f"{path}.when") if "when" in t else Condition((("uses_agent", "eq", True),))
     return AgentPool(r.string(t, "name", path, "代办员 agents"), r.number(t, "staff", path, 1, lo=1, integer=True),
                      when or Condition(()), r.number(t, "prepare_scale", path, 1.0, lo=0),
-                     r.number(t, "defect_scale", path, 1.0, lo=0, hi=1))
+                     r.number(t, "defect_scale", path, 1.0, lo=0, hi=1),
+                     r.dist(t, "effort", path) or Dist("fixed", (0.5,), "workday"))
