@@ -74,6 +74,18 @@ class QuantileStore:
     def exact(self) -> bool:
         return self.values is not None
 
+    def ecdf(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values, cumulative share): exact points, or bucket representatives of the sketch."""
+        if self.count == 0:
+            return np.array([]), np.array([])
+        if self.values is not None:
+            x = np.sort(np.concatenate(self.values))
+            return x, np.arange(1, len(x) + 1) / len(x)
+        keys = sorted(self.buckets)
+        x = np.array([0.0] * bool(self.zeros) + [2 * _GAMMA ** k / (_GAMMA + 1) for k in keys])
+        counts = np.array([self.zeros] * bool(self.zeros) + [self.buckets[k] for k in keys])
+        return x, np.cumsum(counts) / self.count
+
     def quantiles(self, qs: tuple[float, ...]) -> list[float]:
         if self.count == 0:
             return [math.nan] * len(qs)
