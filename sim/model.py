@@ -97,7 +97,7 @@ class Project:
     """A project during one replication."""
 
     __slots__ = ("idx", "id", "cls", "attrs", "signed", "done", "submissions", "capped", "records",
-                 "priority", "scale", "agent", "stages", "reformed", "building", "stop_work", "penalty_days")
+                 "priority", "scale", "agent", "stages", "reformed", "building", "penalty_days")
 
     def __init__(self, idx: int, pid: str, cls: str, attrs: dict[str, Any], signed: float, scale: float):
         self.idx, self.id, self.cls, self.attrs, self.signed = idx, pid, cls, attrs, signed
@@ -110,8 +110,7 @@ class Project:
         self.agent = False            # uses the agent pool
         self.stages: list[Stage] = []  # the process that applies to it (before or after a cut-over)
         self.reformed = True
-        self.building = 0             # construction stages under way (stop-work orders apply to them)
-        self.stop_work = 0.0          # stop-work days not yet served
+        self.building: list[list[float]] = []  # stop-work days pending for each construction stage under way
         self.penalty_days = 0.0       # stop-work days imposed in all
 
 
@@ -154,7 +153,9 @@ class Replication(StageFlow):
     def make_project(self, idx: int, t: float, pid: str, cls_id: str, investment: float | None,
                      attributes: tuple) -> Project:
         """Draw the project's investment and attributes and start its stage processes."""
-        cls = self.sc.class_by_id[cls_id]
+        reformed = self.cs.cutover is None or t >= self.cs.cutover
+        variant = self.sc if reformed else self.sc.base   # the process, and class data, that applies
+        cls = variant.class_by_id[cls_id]
         rng = rng_for(self.seed, self.rep, _PROJECT_KEY, idx)
         inv = cls.investment.sample(rng)
         attrs: dict[str, Any] = dict(cls.attributes)
@@ -169,8 +170,7 @@ class Replication(StageFlow):
         p = Project(idx, pid, cls_id, attrs, t, cls.construction_scale)
         for a in self.sc.agencies:
             p.priority[a.id] = 0 if a.priority is not None and a.priority.holds(attrs) else 1
-        p.reformed = self.cs.cutover is None or t >= self.cs.cutover
-        variant = self.sc if p.reformed else self.sc.base
+        p.reformed = reformed
         p.stages = self.cs.order if p.reformed else self.cs.base_order
         p.agent = variant.agents is not None and variant.agents.when.holds(attrs)
         return p

@@ -101,7 +101,7 @@ def project_record(cs: "CompiledScenario", p: "Project") -> ProjectRecord:
     fees = 0.0
     staff_wd = 0.0
     submissions = 0
-    for st in sc.stages:  # what the applicant spent up to the construction permit
+    for st in p.stages:  # what the applicant spent up to the construction permit, in its own process
         r = p.records.get(st.id)
         if r is not None and st.build is None and r.issued <= permit:
             fees += st.fees_cny + st.consultancy_cny
@@ -112,6 +112,6 @@ def project_record(cs: "CompiledScenario", p: "Project") -> ProjectRecord:
                                         if not math.isnan(permit) else NAN)
     kpi["cost_delay_cny"] = (p.attrs["investment_cny"] * sc.costs.capital_rate
                              * (ms["production"] - p.signed) / DAYS_PER_YEAR)
-    issued = {st.id: p.records[st.id].issued for st in sc.stages if st.agency is not None and st.id in p.records}
+    issued = {st.id: p.records[st.id].issued for st in p.stages if st.agency is not None and st.id in p.records}
     return ProjectRecord(p.idx, p.id, p.cls, p.attrs["investment_cny"], p.signed, first, ms, issued,
                          p.submissions, p.capped, split, kpi)

@@ -21,6 +21,8 @@ from .distributions import CALENDAR_DAYS, Dist
 from .records import StageRecord
 from .scenario import Defect, Stage
 
+_AGENT_KEY = 2  # spawn-key slot of the agents' draws (0: projects and their stages, 1: the stream)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -117,7 +119,9 @@ class StageFlow:
         """
         env, zone = self.env, self.zone
         value = dist.sample(rng)
-        agent_value = self.agents_spec.effort.sample(rng) if agent else 0.0
+        # the agent's effort has a stream of its own: agent service leaves the stage's draws alone
+        agent_value = (self.agents_spec.effort.sample(rng_for(self.seed, self.rep, _AGENT_KEY, p.idx,
+                                                              self.cs.keys[st.id])) if agent else 0.0)
         if agent:
             value *= self.agents_spec.prepare_scale
         t0 = env.now
@@ -252,12 +256,13 @@ class StageFlow:
         t0 = env.now
         start, end = (t0, t0 + value) if cal is None else (cal.next_open(t0), cal.add(t0, value))
         rec.build_start = start
-        p.building += 1
+        pending = [0.0]               # stop-work days ordered while this work runs
+        p.building.append(pending)
         yield env.timeout(end - t0)
-        while p.stop_work > 0:  # stop-work orders imposed while this work ran
-            delay, p.stop_work = p.stop_work, 0.0
+        while pending[0] > 0:
+            delay, pending[0] = pending[0], 0.0
             yield env.timeout(delay)
-        p.building -= 1
+        p.building.remove(pending)
         rec.build = env.now - t0
         self.log(p, st, "build", "contractor", start, env.now)
 
@@ -276,8 +281,8 @@ class StageFlow:
         u, delay = rng.random(), (c.penalty.sample(rng) * CALENDAR_DAYS[c.penalty.unit] if c.penalty else 0.0)
         if u < c.penalty_p:
             p.penalty_days += delay
-            if p.building:
-                p.stop_work += delay
+            for pending in p.building:   # every construction stage under way stops
+                pending[0] += delay
 
 
 def finish_time(t: float, dist: Dist, value: float, calendar) -> float:

@@ -160,7 +160,7 @@ class Accumulator:
         p10, p50, p90 = self.q.quantiles((0.1, 0.5, 0.9)) if self.with_quantiles else (math.nan,) * 3
         sd = math.sqrt(self.m2 / (self.n - 1)) if self.n >= 2 else math.nan
         lo, hi = self.ci95()
-        return {"unit": self.unit, "mean": _num(self.mean if self.n else math.nan), "sd": _num(sd),
+        return {"unit": self.unit, "mean": _num(self.s / self.k if self.k else math.nan), "sd": _num(sd),
                 "ci95": [_num(lo), _num(hi)], "p10": _num(p10), "p50": _num(p50), "p90": _num(p90),
                 "n": self.n, "censored": self.censored, "quantiles": ("exact" if self.q.exact else "sketch") if self.with_quantiles else None}
 
