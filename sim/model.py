@@ -97,7 +97,7 @@ class Project:
     """A project during one replication."""
 
     __slots__ = ("idx", "id", "cls", "attrs", "signed", "done", "submissions", "capped", "records",
-                 "priority", "scale", "agent", "stages", "reformed", "building", "penalty_days")
+                 "priority", "scale", "agent", "stages", "reformed", "building", "penalty_days", "skipped")
 
     def __init__(self, idx: int, pid: str, cls: str, attrs: dict[str, Any], signed: float, scale: float):
         self.idx, self.id, self.cls, self.attrs, self.signed = idx, pid, cls, attrs, signed
@@ -112,6 +112,7 @@ class Project:
         self.reformed = True
         self.building: list[list[float]] = []  # stop-work days pending for each construction stage under way
         self.penalty_days = 0.0       # stop-work days imposed in all
+        self.skipped: dict[str, float] = {}  # stages the project skipped, and when
 
 
 class Replication(StageFlow):

@@ -78,8 +78,8 @@ def milestone_time(cs: "CompiledScenario", p: "Project", name: str) -> float:
     """Clock time at which project ``p`` reached milestone ``name``, or NaN."""
     m = cs.scenario.milestone[name]
     rec = p.records.get(m.stage)
-    if rec is None:
-        return NAN
+    if rec is None:  # a skipped stage is passed the moment it is skipped
+        return p.skipped.get(m.stage, NAN)
     if m.at == "end":
         return rec.issued
     return rec.build_start if not math.isnan(rec.build_start) else rec.started

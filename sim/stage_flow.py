@@ -65,6 +65,7 @@ class StageFlow:
         if st.after:
             yield env.all_of([p.done[d] for d in st.after])
         if plan is None:
+            p.skipped[st.id] = env.now
             p.done[st.id].succeed()
             return
         rec = StageRecord(st.id, env.now)
