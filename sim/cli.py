@@ -11,11 +11,12 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .errors import CalendarWarning, ScenarioError
+from .errors import CalendarWarning, Problem, ScenarioError
 from .loading import load
-from .output import OutputError
+from .output import OutputDir, OutputError
+from .progress import Progress
 from .levers import describe_levers
-from .report_table import format_summary, format_targets
+from .report_table import format_attribution, format_comparison, format_summary, format_targets
 from .targets import check_targets
 from .runner import run
 
@@ -75,7 +76,41 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario value by dotted path (repeatable)")
     _add_levers(c)
+
+    cp = sub.add_parser("compare", help="run scenarios with common random numbers; paired differences, figures, report")
+    cp.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files; the first is the reference")
+    _add_run_options(cp, out_help="output folder for compare.json, figures (PNG, SVG, CSV) and report.html")
+    cp.add_argument("--attribute", action="store_true",
+                    help="also attribute the last scenario's levers (Shapley) and add the waterfall")
+    cp.add_argument("--attribution-n", type=_positive_int, default=None, metavar="N",
+                    help="replications per lever subset for --attribute (default: min(n, 20))")
+
+    at = sub.add_parser("attribute", help="how much each lever contributes (Shapley values over lever subsets)")
+    at.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _add_run_options(at, out_help="output folder for attribution.json and the waterfall figures")
+    at.add_argument("--levers", default=None, metavar="LIST",
+                    help="levers to attribute (default: the scenario's own scenario.levers)")
+    at.add_argument("--max-orders", type=_positive_int, default=200,
+                    help="sampled lever orders when there are too many levers for all subsets (default 200)")
+
+    rp = sub.add_parser("report", help="write one self-contained HTML report comparing scenarios")
+    rp.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
+    rp.add_argument("-o", "--out", type=Path, required=True, help="the HTML file to write")
+    rp.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
+    rp.add_argument("--seed", type=_seed, default=None, help="root seed (default: the first scenario's seed)")
+    rp.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes")
+    rp.add_argument("--attribute", action="store_true", help="include the Shapley attribution of the last scenario")
+    rp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return p
+
+
+def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
+    p.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
+    p.add_argument("--seed", type=_seed, default=None, help="root seed (default: the (first) scenario's seed)")
+    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes (same results for any)")
+    p.add_argument("-o", "--out", type=Path, required=True, help=out_help)
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)")
 
 
 def _add_levers(p: argparse.ArgumentParser) -> None:
@@ -86,7 +121,9 @@ def _add_levers(p: argparse.ArgumentParser) -> None:
 
 def _cmd_run(a: argparse.Namespace) -> int:
     sc = load(a.scenario, a.overrides, a.levers)
-    res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, out=a.out, events=a.events, force=a.force)
+    with Progress("replications", not a.quiet) as tick:
+        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, out=a.out, events=a.events, force=a.force,
+                  progress=tick)
     if not a.quiet:
         print(format_summary(res.summary))
         if res.out is not None:
@@ -127,10 +164,79 @@ def _cmd_check(a: argparse.Namespace) -> int:
     if not any(t.applies(sc.levers) for t in sc.targets):
         print(f"{a.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}")
         return 0
-    res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs)
+    with Progress("replications") as tick:
+        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, progress=tick)
     results = check_targets(sc.targets, res.summary)
     print(format_targets(results, res.summary))
     return 0 if all(t.met for t in results) else 1
+
+
+def _comparison(a: argparse.Namespace):
+    from .compare import compare
+    scenarios = [load(p) for p in a.scenarios]
+    with Progress("replications", not a.quiet) as tick:
+        return compare(scenarios, n=a.replications, seed=a.seed, jobs=a.jobs, progress=tick)
+
+
+def _attribution(a: argparse.Namespace, sc, n: int, levers=None):
+    from .attribution import attribute
+    with Progress("lever subsets", not a.quiet) as tick:
+        return attribute(sc, n=n, seed=a.seed, jobs=a.jobs, levers=levers, progress=tick,
+                         max_orders=getattr(a, "max_orders", 200))
+
+
+def _cmd_compare(a: argparse.Namespace) -> int:
+    from . import plots
+    from .report import write_report
+    if len(a.scenarios) < 2:
+        raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
+    outdir = OutputDir(a.out, force=a.force)
+    with outdir:
+        cmp = _comparison(a)
+        att = None
+        if a.attribute and cmp.scenarios[-1].levers:
+            att = _attribution(a, cmp.scenarios[-1], a.attribution_n or min(a.replications, 20))
+        figures = plots.all_figures(cmp, att)
+        for name, (fig, rows) in figures.items():
+            plots.save(fig, rows, outdir.tmp, name)
+        outdir.write_json("compare.json", cmp.to_dict())
+        if att is not None:
+            outdir.write_json("attribution.json", att.to_dict())
+        write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
+        out = outdir.commit()
+    if not a.quiet:
+        print(format_comparison(cmp))
+        print(f"\nwrote {out}/ (compare.json, report.html, figures as PNG, SVG and CSV)")
+    return 0
+
+
+def _cmd_attribute(a: argparse.Namespace) -> int:
+    from . import plots
+    sc = load(a.scenario)
+    levers = None if a.levers is None else sc.with_levers(a.levers).levers
+    outdir = OutputDir(a.out, force=a.force)
+    with outdir:
+        att = _attribution(a, sc, a.replications, levers)
+        outdir.write_json("attribution.json", att.to_dict())
+        for f in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
+            plots.save(plots.waterfall(att, f), plots.waterfall_data(att, f), outdir.tmp, f"waterfall_{f}")
+        out = outdir.commit()
+    if not a.quiet:
+        print(format_attribution(att))
+        print(f"\nwrote {out}/")
+    return 0
+
+
+def _cmd_report(a: argparse.Namespace) -> int:
+    from . import plots
+    from .report import write_report
+    cmp = _comparison(a)
+    att = _attribution(a, cmp.scenarios[-1], min(a.replications, 20)) \
+        if a.attribute and cmp.scenarios[-1].levers else None
+    path = write_report(a.out, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
+    if not a.quiet:
+        print(f"wrote {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,7 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.simplefilter("default", CalendarWarning)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     try:
-        commands = {"run": _cmd_run, "validate": _cmd_validate, "levers": _cmd_levers, "check": _cmd_check}
+        commands = {"run": _cmd_run, "validate": _cmd_validate, "levers": _cmd_levers, "check": _cmd_check,
+                    "compare": _cmd_compare, "attribute": _cmd_attribute, "report": _cmd_report}
         return commands[args.command](args)
     except ScenarioError as e:
         for problem in e.problems:

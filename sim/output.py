@@ -62,8 +62,9 @@ class OutputDir:
         self._files.clear()
 
     def commit(self) -> Path:
-        """Move the finished folder into place."""
+        """Move the finished folder into place (with the permissions a normal mkdir would give)."""
         self._close()
+        os.chmod(self.tmp, 0o777 & ~_umask())
         if self.target.exists():
             old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
             os.replace(self.target, old)
@@ -84,3 +85,9 @@ class OutputDir:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.abort()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

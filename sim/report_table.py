@@ -74,3 +74,41 @@ def format_targets(results: list, summary: dict) -> str:
     met = sum(r.met for r in results)
     lines.append(f"{met} of {len(results)} targets met")
     return "\n".join(lines)
+
+
+def format_comparison(cmp) -> str:
+    """Key figures side by side, with the paired difference to the first scenario and its 95 % CI."""
+    from .figures import KEY_FIGURES
+    dicts = cmp.summary_dicts()
+    head = ["key figure", "unit"] + [f"{i + 1}: mean (p50)" for i in range(len(dicts))]
+    head += [f"{i + 2} - 1 [95% CI]" for i in range(len(dicts) - 1)]
+    rows = [head]
+    for k, (unit, _) in KEY_FIGURES.items():
+        row = [k, UNIT_LABEL.get(unit, unit)]
+        for d in dicts:
+            f = d["key_figures"][k]
+            row.append(f"{_f(f['mean'], unit)} ({_f(f['p50'], unit)})" if f["p50"] is not None else _f(f["mean"], unit))
+        for diff in cmp.differences[1:]:
+            f = diff[k].to_dict()
+            row.append(f"{_f(f['mean'], unit)} [{_f(f['ci95'][0], unit)}, {_f(f['ci95'][1], unit)}]")
+        rows.append(row)
+    names = "\n".join(f"{i + 1}: {n}" for i, n in enumerate(cmp.names))
+    return f"{names}\n{cmp.n} replications each, seed {cmp.seed}, common random numbers\n\n{_table(rows)}"
+
+
+def format_attribution(att) -> str:
+    """One table per attributed figure: each lever's Shapley value [95% CI], its effect alone, interaction."""
+    d = att.to_dict()
+    out = [f"{d['scenario']}: {d['method']}, {d['subsets_run']} subsets x {d['replications']} replications"]
+    for f, fd in d["figures"].items():
+        unit = fd["unit"]
+        rows = [["lever", "Shapley [95% CI]", "alone", "interaction"]]
+        for lv in d["levers"]:
+            sh = fd["shapley"][lv["id"]]
+            rows.append([f"{lv['id']} {lv['name']}", f"{_f(sh['mean'], unit)} [{_f(sh['ci95'][0], unit)}, "
+                         f"{_f(sh['ci95'][1], unit)}]", _f(fd["alone"][lv["id"]]["mean"], unit),
+                         _f(fd["interaction"][lv["id"]], unit)])
+        out.append(f"\n{f} ({UNIT_LABEL.get(unit, unit)}): none {_f(fd['none']['mean'], unit)} -> "
+                   f"all {_f(fd['all']['mean'], unit)}")
+        out.append(_table(rows))
+    return "\n".join(out)

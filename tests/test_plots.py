@@ -1,0 +1,236 @@
+"""Figures: each returns a Figure with the expected artists, save() writes png/svg/csv atomically, the data
+behind the figures is deterministic, and no label ever asks a font for a glyph it lacks."""
+import warnings
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+import sim
+from sim import plot_style, plots
+from sim.attribution import attribute
+from sim.compare import compare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = f"""
+extends = "{(ROOT / 'tests/data/valid_small.toml').as_posix()}"
+
+[agencies.idle]
+name = "闲置局 Idle bureau"
+staff = 1
+
+[levers.fast_filing]
+name = "快速备案 Fast filing"
+scale = {{ "stages.filing.effort" = 0.3, "stages.filing.prepare" = 0.5 }}
+
+[levers.no_eia]
+name = "区域评估 Regional assessment"
+skip = ["eia"]
+"""
+
+
+def _compare(seed=1):
+    scs = [sim.load(ROOT / "scenarios/pre_reform.toml"), sim.load(ROOT / "scenarios/reform.toml")]
+    return compare(scs, n=3, seed=seed, jobs=1)
+
+
+@pytest.fixture(scope="module")
+def cmp():
+    return _compare()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny") / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def att(tiny):
+    return attribute(sim.load(tiny, levers="all"), n=3, seed=1)
+
+
+@pytest.fixture
+def no_cjk(monkeypatch):
+    """The labels as on a machine without a CJK font, whatever this one has."""
+    monkeypatch.setattr(plot_style, "cjk_font", lambda: None)
+
+
+def _gids(fig, prefix):
+    return [a.get_gid() for ax in fig.axes for a in (*ax.lines, *ax.patches)
+            if (a.get_gid() or "").startswith(prefix)]
+
+
+def test_timeline_has_a_panel_per_scenario_and_a_segment_per_step(cmp, no_cjk):
+    fig = plots.timeline(cmp)
+    rows = plots.timeline_data(cmp)
+    assert isinstance(fig, Figure) and len(fig.axes) == len(cmp.typical) == 2
+    steps = [r for r in rows if r["kind"] == "step"]
+    assert len(_gids(fig, "step:")) == len(steps) > 0
+    assert {r["category"] for r in steps} <= {k for k, _, _ in plot_style.CATEGORIES}
+    assert {r["project"] for r in rows} == {cmp.typical[0].project}
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "EIA report approval" in labels and "1 Project approval and land-use planning" in labels
+    assert fig.axes[-1].get_xlabel() == "Date"
+    assert fig.legends and any("Queueing" == t.get_text() for t in fig.legends[0].get_texts())
+
+
+def test_distributions_one_ecdf_per_scenario_and_the_applicable_targets(cmp, no_cjk):
+    fig = plots.distributions(cmp)
+    assert len(fig.axes) == 2
+    assert [ax.get_xlabel() for ax in fig.axes] == ["working days", "months"]
+    for ax, key in zip(fig.axes, ("approval_workdays", "to_production_months")):
+        main = [ln for ln in ax.lines if ln.get_gid() in (f"ecdf:{i}:{key}" for i in range(2))]
+        assert len(main) == len(cmp.scenarios)
+    rows = plots.distributions_data(cmp)
+    targets = {(r["scenario_index"], r["target"]) for r in rows if r["kind"] == "target"}
+    # the pre-reform fact belongs to the run without levers only; the reform facts to all levers
+    assert targets == {(0, "approval_time_pre_reform"), (1, "approval_time_reform"),
+                       (1, "large_plants_to_production")}
+    legend = " ".join(t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts())
+    assert "target p50 117–157" in legend and "target p50 ≤ 45" in legend
+
+
+def test_time_split_panels_and_units(cmp, no_cjk):
+    fig = plots.time_split(cmp)
+    assert len(fig.axes) == 3
+    xlabels = [ax.get_xlabel() for ax in fig.axes]
+    assert "working days" in xlabels[0] and "calendar days" in xlabels[1] and "working days" in xlabels[2]
+    rows = plots.time_split_data(cmp)
+    build = [r for r in rows if r["key"] == "build"]
+    assert len(build) == 2 and all(r["unit"] == "day" and r["mean"] > 0 for r in build)
+    # the phase panel and the category panel add up to the same working days per scenario
+    for i in range(2):
+        cat = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "category")
+        ph = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "phase")
+        assert cat == pytest.approx(ph)
+
+
+def test_waterfall_has_k_plus_2_bars_adding_up(att, no_cjk):
+    fig = plots.waterfall(att)
+    assert len(_gids(fig, "waterfall:")) == len(att.levers) + 2 == 4
+    rows = plots.waterfall_data(att)
+    assert [r["kind"] for r in rows] == ["none", "lever", "lever", "all"]
+    assert rows[-2]["end"] == pytest.approx(rows[-1]["end"], abs=1e-5)   # Shapley values add up exactly
+    assert abs(rows[1]["value"]) >= abs(rows[2]["value"])                 # largest first
+    assert "working days" in fig.axes[0].get_ylabel()
+    ticks = " ".join(t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels())
+    assert "Regional assessment" in ticks and "区域" not in ticks and "alone" in ticks
+    with pytest.raises(ValueError, match="was not attributed"):
+        plots.waterfall_data(att, "within_limit_share")
+
+
+def test_agency_load_skips_agencies_that_never_worked(tiny, no_cjk):
+    sc = sim.load(tiny)
+    small = compare([sc, sc.with_levers("all")], n=2, seed=3)
+    rows = plots.agency_load_data(small)
+    assert {r["agency"] for r in rows} == {"bureau", "panel"}
+    fig = plots.agency_load(small)
+    assert len(fig.axes) == 4
+    assert {ax.get_ylabel() for ax in fig.axes} == {"utilisation (share)", "queue (files)"}
+    assert sum(len(ax.lines) for ax in fig.axes) == 4 * 2   # one line per scenario in each panel
+    assert all(r["unit"] in ("share", "files") for r in rows)
+
+
+def test_zone_view_lines_per_scenario_with_bands(cmp, no_cjk):
+    fig = plots.zone_view(cmp)
+    assert len(fig.axes) == 2
+    assert len(_gids(fig, "zone:")) == 2 * len(cmp.scenarios)
+    assert all(len(ax.collections) == len(cmp.scenarios) for ax in fig.axes)   # the 95 % bands
+    rows = plots.zone_view_data(cmp)
+    for i in range(2):
+        prod = [r["mean"] for r in rows if r["scenario_index"] == i and r["milestone"] == "production"]
+        assert prod == sorted(prod)   # cumulative
+
+
+def test_save_writes_png_svg_csv_atomically(att, tmp_path, no_cjk):
+    fig, rows = plots.waterfall(att), plots.waterfall_data(att)
+    paths = plots.save(fig, rows, tmp_path / "out", "waterfall")
+    assert [p.name for p in paths] == ["waterfall.png", "waterfall.svg", "waterfall.csv"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in paths[1].read_bytes()[:2000]
+    lines = paths[2].read_text(encoding="utf-8").splitlines()
+    assert lines[0].split(",") == list(rows[0]) and len(lines) == len(rows) + 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)  # no temp left
+
+
+def test_same_seed_same_rows_and_csv(cmp, tmp_path, no_cjk):
+    again = _compare()
+    for fn in (plots.timeline_data, plots.distributions_data, plots.time_split_data, plots.agency_load_data,
+               plots.zone_view_data):
+        assert fn(cmp) == fn(again), fn.__name__
+    a = plots.save(plots.time_split(cmp), plots.time_split_data(cmp), tmp_path / "a", "split")[2]
+    b = plots.save(plots.time_split(again), plots.time_split_data(again), tmp_path / "b", "split")[2]
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_no_missing_glyphs_on_the_shipped_scenarios(cmp, att, tmp_path, no_cjk):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figs = plots.all_figures(cmp, att)
+        for name, (fig, rows) in figs.items():
+            plots.save(fig, rows, tmp_path, name)   # draws both the png and the svg
+    assert set(figs) == {"timeline", "distributions", "time_split", "agency_load", "zone_view", "waterfall",
+                         "waterfall_production"}
+    glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
+    assert not glyphs, glyphs[:3]
+    texts = [t.get_text() for fig, _ in figs.values() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert not any(plot_style._CJK.search(t) for t in texts)
+    assert any("Reform" in t for t in texts)
+
+
+def test_every_axis_label_names_its_unit(cmp, att, no_cjk):
+    units = ("working days", "calendar days", "months", "Date", "share", "files", "projects")
+    for name, (fig, _) in plots.all_figures(cmp, att).items():
+        for ax in fig.axes:
+            texts = [t for t in (ax.get_xlabel(), ax.get_ylabel()) if t and t != "reform levers, largest effect first"]
+            assert texts or name in ("time_split", "timeline"), name   # upper panels share the lower x axis
+            for text in texts:
+                assert any(u in text for u in units), (name, text)
+
+
+def test_cjk_labels_kept_when_a_cjk_font_is_available(cmp, att, monkeypatch):
+    monkeypatch.setattr(plot_style, "cjk_font", lambda: "DejaVu Serif")   # stands in for a CJK font
+    fig = plots.waterfall(att)     # built, not drawn: DejaVu Serif has no Chinese glyphs
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert any("区域评估 Regional assessment" in t.replace("\n", " ") for t in ticks)
+    assert fig.axes[0].xaxis.label.get_fontfamily()[0] == "DejaVu Serif"
+    tl = plots.timeline(cmp)
+    labels = [t.get_text() for t in tl.axes[0].get_yticklabels()]
+    assert any(t.startswith("1 立项用地规划许可") for t in labels)
+    assert any(t.startswith("环境影响评价") for t in labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the stand-in font has no Chinese glyphs
+        tl.draw_without_rendering()
+    assert {t.get_fontfamily()[0] for t in tl.axes[0].get_yticklabels()} == {"DejaVu Serif"}  # kept after drawing
+
+
+def test_strip_cjk_keeps_the_english_part():
+    s = plot_style.strip_cjk
+    assert s("环境影响评价 EIA report approval") == "EIA report approval"
+    assert s("Reform (蓝图管控 + 容缺受理 + 区域评估 + 代办服务)") == "Reform"
+    assert s("提前咨询 / 预审批 Pre-consultation") == "Pre-consultation"
+    assert s("并联审批 Parallel approval (one window)") == "Parallel approval (one window)"
+    assert s("国办发〔2019〕11号 phases") == "2019 11 phases"
+    assert s("Pre-reform (LNA before 2017)") == "Pre-reform (LNA before 2017)"
+    assert s("蓝图管控") == ""
+
+
+def test_labels_without_a_cjk_font(no_cjk):
+    assert plot_style.label("蓝图管控", fallback="blueprint") == "blueprint"
+    assert plot_style.label("Cost in $ and $") == r"Cost in \$ and \$"   # never mathtext
+    assert plot_style.phase_label("1 立项用地规划许可") == "1 Project approval and land-use planning"
+    assert plot_style.phase_label("4 竣工验收") == "4 Completion acceptance"
+    assert plot_style.phase_label("assessments") == "Assessments"
+    assert plot_style.phase_label("其他") == "Other phase"
+
+
+def test_cjk_font_is_none_or_renders_the_sample():
+    name = plot_style.cjk_font()
+    if name is not None:
+        from matplotlib import font_manager
+        path = font_manager.findfont(name, fallback_to_default=False)
+        assert plot_style._covers(path, plot_style.CJK_SAMPLE)
