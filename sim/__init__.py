@@ -3,14 +3,38 @@
 The public API::
 
     import sim
-    sc = sim.load("scenarios/pre_reform.toml", {"agencies.planning.staff": 4})
-    res = sim.run(sc, n=200, seed=1)
-    res.summary["key_figures"]["approval_workdays"]
+    base = sim.load("scenarios/pre_reform.toml")
+    faster = base.with_overrides({"agencies.planning.staff": 4}).with_levers(["tolerant_acceptance"])
+    res = sim.run(faster, n=200, seed=1)        # .summary(), .projects, .stages, .to_dataframe()
+    cmp = sim.compare([base, faster], n=200, seed=1)
+    fig = sim.plots.timeline(cmp)               # every plot function returns a matplotlib Figure
+    grid = sim.sweep(base, {"agencies.planning.staff": [1, 2, 4]}, n=100)
+    sens = sim.tornado(base, {"agencies.land.staff": (1, 4)}, n=100)
+    att = sim.attribute(sim.load("scenarios/reform.toml"), n=20)
+
+``sim.plots`` is imported on first use, so ``import sim`` does not load matplotlib.
 """
+from __future__ import annotations
+
+from typing import Any
+
+from .attribution import Attribution, attribute
+from .compare import Comparison, compare
 from .errors import CalendarWarning, Problem, ScenarioError
 from .loading import load
 from .runner import RunResult, run
 from .scenario import Scenario
+from .sweep import SweepResult, TornadoResult, sweep, tornado
+from .tables import Table
 
-__all__ = ["CalendarWarning", "Problem", "RunResult", "Scenario", "ScenarioError", "load", "run"]
+__all__ = ["Attribution", "CalendarWarning", "Comparison", "Problem", "RunResult", "Scenario", "ScenarioError",
+           "SweepResult", "Table", "TornadoResult", "attribute", "compare", "load", "plots", "run", "sweep",
+           "tornado"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "plots":  # lazily: matplotlib is heavy and only figures need it
+        import importlib
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

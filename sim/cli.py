@@ -16,7 +16,7 @@ from .loading import load
 from .output import OutputDir, OutputError
 from .progress import Progress
 from .levers import describe_levers
-from .report_table import format_attribution, format_comparison, format_summary, format_targets
+from .report_table import format_attribution, format_comparison, format_points, format_summary, format_targets
 from .targets import check_targets
 from .runner import run
 
@@ -101,7 +101,74 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes")
     rp.add_argument("--attribute", action="store_true", help="include the Shapley attribution of the last scenario")
     rp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+    sw = sub.add_parser("sweep", help="run a grid of parameter values with common random numbers")
+    sw.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    sw.add_argument("--set", dest="grid", action="append", default=[], metavar="PATH=V1,V2,...", required=True,
+                    help="a parameter and its values, e.g. agencies.planning.staff=1,2,3,4 or levers=none,all "
+                         "(repeatable: the grid is the product)")
+    sw.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
+    _add_run_options(sw, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
+
+    tn = sub.add_parser("tornado", help="one-at-a-time sensitivity of a figure to parameters (low and high values)")
+    tn.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    tn.add_argument("--vary", action="append", default=[], metavar="PATH=LOW,HIGH", required=True,
+                    help="a parameter with its low and high value, e.g. agents.staff=2,8 (repeatable)")
+    tn.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
+    _add_levers(tn)
+    _add_run_options(tn, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
     return p
+
+
+def _grid(items: list[str], file: str, pairs: bool = False) -> dict:
+    from .sweep import parse_values
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        vals = parse_values(values) if sep else []
+        if not sep or not key.strip() or not vals or (pairs and len(vals) != 2):
+            want = "PATH=LOW,HIGH" if pairs else "PATH=V1,V2,..."
+            raise ScenarioError([Problem(file, f"--{'vary' if pairs else 'set'} {item}", f"must be {want}")])
+        grid[key.strip()] = tuple(vals) if pairs else vals
+    return grid
+
+
+def _cmd_sweep(a: argparse.Namespace) -> int:
+    from . import plots
+    from .sweep import sweep
+    sc = load(a.scenario)
+    grid = _grid(a.grid, str(a.scenario))
+    outdir = OutputDir(a.out, force=a.force)
+    with outdir:
+        with Progress("grid points", not a.quiet) as tick:
+            res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
+        outdir.write_json("sweep.json", res.to_dict())
+        plots.save(plots.sweep_figure(res), plots.sweep_data(res), outdir.tmp, "sweep")
+        out = outdir.commit()
+    if not a.quiet:
+        print(format_points(res.rows, res.parameters, res.figure))
+        print(f"\nwrote {out}/")
+    return 0
+
+
+def _cmd_tornado(a: argparse.Namespace) -> int:
+    from . import plots
+    from .sweep import tornado
+    sc = load(a.scenario, levers=a.levers)
+    ranges = _grid(a.vary, str(a.scenario), pairs=True)
+    outdir = OutputDir(a.out, force=a.force)
+    with outdir:
+        with Progress("parameters", not a.quiet) as tick:
+            res = tornado(sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
+        outdir.write_json("tornado.json", res.to_dict())
+        plots.save(plots.tornado_figure(res), plots.tornado_data(res), outdir.tmp, "tornado")
+        out = outdir.commit()
+    if not a.quiet:
+        print(f"{res.figure} at base: {res.base:.4g}")
+        print(format_points(res.rows, ["parameter", "low_value", "high_value"], res.figure,
+                            stats=("low_mean", "high_mean", "swing")))
+        print(f"\nwrote {out}/")
+    return 0
 
 
 def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
@@ -123,7 +190,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
     sc = load(a.scenario, a.overrides, a.levers)
     with Progress("replications", not a.quiet) as tick:
         res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, out=a.out, events=a.events, force=a.force,
-                  progress=tick)
+                  keep_rows=False, progress=tick)
     if not a.quiet:
         print(format_summary(res.summary))
         if res.out is not None:
@@ -165,7 +232,7 @@ def _cmd_check(a: argparse.Namespace) -> int:
         print(f"{a.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}")
         return 0
     with Progress("replications") as tick:
-        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, progress=tick)
+        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, keep_rows=False, progress=tick)
     results = check_targets(sc.targets, res.summary)
     print(format_targets(results, res.summary))
     return 0 if all(t.met for t in results) else 1
@@ -246,7 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     try:
         commands = {"run": _cmd_run, "validate": _cmd_validate, "levers": _cmd_levers, "check": _cmd_check,
-                    "compare": _cmd_compare, "attribute": _cmd_attribute, "report": _cmd_report}
+                    "compare": _cmd_compare, "attribute": _cmd_attribute, "report": _cmd_report,
+                    "sweep": _cmd_sweep, "tornado": _cmd_tornado}
         return commands[args.command](args)
     except ScenarioError as e:
         for problem in e.problems:

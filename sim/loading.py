@@ -1,9 +1,9 @@
-"""Loading scenario files: TOML parsing, ``extends`` inheritance and ``--set`` overrides.
+"""Loading scenario files: TOML parsing and ``extends`` inheritance.
 
 ``extends = "other.toml"`` (relative to the extending file) loads the other
 scenario first and deep-merges this one over it: tables merge key by key,
-anything else (numbers, strings, lists) is replaced.  Overrides are dotted key
-paths with a TOML value, applied to the merged table before validation.
+anything else (numbers, strings, lists) is replaced.  ``--set`` overrides
+(:mod:`sim.overrides`) are applied after the levers, before validation.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import Problem, ScenarioError, did_you_mean
+from .overrides import apply_overrides, parse_overrides, parse_value  # noqa: F401 (re-exported)
 from .scenario import Scenario, build_scenario
 
 
@@ -61,44 +62,6 @@ def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     return deep_merge(read_with_extends(parent_path, (*_chain, resolved)), raw)
 
 
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: any TOML value (4, 0.5, true, "x", [..], {..}); otherwise the text itself."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def apply_overrides(raw: dict, overrides: Mapping[str, Any] | Iterable[str], file: str) -> dict:
-    """A copy of ``raw`` with dotted-path overrides set.
-
-    ``overrides`` is a mapping of path to value, or ``"path=value"`` strings as
-    given to ``--set``.  The table holding the last key must exist.
-    """
-    if not isinstance(overrides, Mapping):
-        pairs = {}
-        for item in overrides:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise ScenarioError([Problem(file, "--set", f"{item!r} is not key.path=value")])
-            pairs[key.strip()] = parse_value(value.strip())
-        overrides = pairs
-    out = copy.deepcopy(raw)
-    for dotted, value in overrides.items():
-        keys = dotted.split(".")
-        node = out
-        for depth, k in enumerate(keys[:-1]):
-            nxt = node.get(k) if isinstance(node, dict) else None
-            if not isinstance(nxt, dict):
-                where = ".".join(keys[:depth + 1])
-                choices = [c for c in node if c != k and isinstance(node[c], dict)] if k not in node else ()
-                raise ScenarioError([Problem(file, f"--set {dotted}",
-                                             f"{where!r} is not a table in this scenario{did_you_mean(k, choices)}")])
-            node = nxt
-        node[keys[-1]] = value
-    return out
-
-
 def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), levers: Any = None) -> Scenario:
     """Load, merge, override and validate a scenario file.
 
@@ -113,6 +76,4 @@ def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), le
     """
     path = Path(path)
     raw = read_with_extends(path)
-    if overrides:
-        raw = apply_overrides(raw, overrides, str(path))
-    return build_scenario(raw, str(path), levers=levers)
+    return build_scenario(raw, str(path), levers=levers, overrides=parse_overrides(overrides, str(path)))

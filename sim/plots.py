@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 
 from .attribution import Attribution
 from .compare import Comparison
+from .plot_sweep import sweep_data, sweep_figure, tornado_data, tornado_figure  # noqa: F401 (public)
 from .figures import KEY_FIGURES
 from .monitor import BIN_DAYS
 from .plot_style import (CATEGORIES, CATEGORY_COLOUR, CATEGORY_LABEL, FIGURE_SHORT, FIGURE_TEXT, MILESTONES,

@@ -112,3 +112,13 @@ def format_attribution(att) -> str:
                    f"all {_f(fd['all']['mean'], unit)}")
         out.append(_table(rows))
     return "\n".join(out)
+
+
+def format_points(rows: list[dict], keys: list[str], figure: str,
+                  stats: tuple[str, ...] = ("mean", "ci_lo", "ci_hi", "p50")) -> str:
+    """A table of sweep points or tornado parameters: the parameter columns, then the statistics."""
+    table = [[*keys, *stats]]
+    for r in rows:
+        table.append([str(r.get(k, "")) for k in keys]
+                     + ["-" if r.get(s) is None else f"{r[s]:.4g}" for s in stats])
+    return f"{figure}:\n{_table(table)}"

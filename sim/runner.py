@@ -22,17 +22,40 @@ from .model import simulate
 from .output import OutputDir
 from .results import EVENT_COLUMNS, ReducedReplication, Summary, project_columns, reduce_replication, stage_columns
 from .scenario import Scenario
+from .tables import SummaryDict, Table
 
 
 @dataclass
 class RunResult:
-    """What a run produced: the summary (the content of summary.json) and where files went."""
+    """What a run produced.
+
+    Attributes:
+        scenario: the scenario that ran.
+        summary: the content of summary.json (``res.summary()`` works too).
+        out: the output folder, when one was written.
+        project_rows, stage_rows: the rows of projects.csv and stages.csv, when kept.
+    """
 
     scenario: Scenario
-    summary: dict[str, Any]
+    summary: SummaryDict
     out: Path | None = None
     project_rows: list[list] = field(default_factory=list)
     stage_rows: list[list] = field(default_factory=list)
+    project_header: list[str] = field(default_factory=list)
+
+    @property
+    def projects(self) -> Table:
+        """One row per project per replication (the columns of projects.csv)."""
+        return Table(self.project_header, self.project_rows)
+
+    @property
+    def stages(self) -> Table:
+        """One row per stage visit (the columns of stages.csv)."""
+        return Table(stage_columns(), self.stage_rows)
+
+    def to_dataframe(self, table: str = "projects"):
+        """``projects`` or ``stages`` as a pandas DataFrame (needs pandas)."""
+        return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
 
 
 def _run_chunk(cs: CompiledScenario, reps: list[int], seed: int, rows: bool, events: bool) -> list[ReducedReplication]:
@@ -74,7 +97,7 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
 
 
 def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int = 1, out: str | Path | None = None,
-        events: bool = False, force: bool = False, keep_rows: bool = False, executor: Executor | None = None,
+        events: bool = False, force: bool = False, keep_rows: bool = True, executor: Executor | None = None,
         progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run ``n`` replications of ``scenario`` and summarise them.
 
@@ -86,7 +109,8 @@ def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int 
         out: folder for summary.json, projects.csv, stages.csv (and events.csv); written atomically.
         events: also write the event log (events.csv).
         force: replace a non-empty ``out`` folder.
-        keep_rows: keep project and stage rows in memory (``RunResult.project_rows``).
+        keep_rows: keep project and stage rows in memory (``RunResult.projects``, ``.stages``); the
+            command line turns this off so that memory does not grow with ``n``.
         executor: a ``concurrent.futures`` executor to run on instead of a local process pool.
         progress: called as ``progress(done, n)`` after each replication.
     """
@@ -96,7 +120,7 @@ def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int 
     cs = compile_scenario(scenario)
     summary = Summary(cs)
     rows = out is not None or keep_rows
-    result = RunResult(scenario, {})
+    result = RunResult(scenario, SummaryDict(), project_header=project_columns(cs))
     outdir = OutputDir(out, force=force) if out is not None else None
     try:
         writers = None
@@ -117,7 +141,7 @@ def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int 
                 result.stage_rows.extend(red.stage_rows)
             if progress is not None:
                 progress(i, n)
-        result.summary = summary.to_dict(seed)
+        result.summary = SummaryDict(summary.to_dict(seed))
         if outdir is not None:
             outdir.write_json("summary.json", result.summary)
             result.out = outdir.commit()

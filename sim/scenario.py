@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from .conditions import Condition, parse_condition
 from .levers import apply_levers
+from .overrides import apply_overrides, parse_overrides
 from .stage_options import (AgentPool, Commitment, PreReview, Regional, Tolerant, parse_agents, parse_commitment,
                             parse_prereview, parse_regional, parse_tolerant)
 from .distributions import Dist
@@ -194,11 +195,20 @@ class Scenario:
     reform_date: dt.date | None = None
     base: "Scenario | None" = field(default=None, compare=False, repr=False)
     targets: tuple = ()
+    overrides: tuple[tuple[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_levers(self, names: Any) -> "Scenario":
         """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids)."""
-        return build_scenario(dict(self.raw), self.source, levers=names)
+        return build_scenario(dict(self.raw), self.source, levers=names, overrides=dict(self.overrides))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "Scenario":
+        """A new scenario with dotted-path values replaced, validated like a file; levers stay as they are.
+
+        Example: ``sc.with_overrides({"agencies.planning.staff": 4, "stages.eia.defect.p": 0.1})``.
+        """
+        merged = {**dict(self.overrides), **parse_overrides(overrides, self.source)}
+        return build_scenario(dict(self.raw), self.source, levers=self.levers, overrides=merged)
 
     @property
     def declared_levers(self) -> tuple[str, ...]:
@@ -245,19 +255,23 @@ def resolve_levers(raw: dict, levers: Any, file: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(levers))
 
 
-def build_scenario(raw: dict, file: str, levers: Any = None) -> Scenario:
+def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Validate the merged raw table of a scenario file and build the :class:`Scenario`.
 
     Args:
         raw: the merged table (after ``extends`` and overrides), levers not applied.
         file: the file name used in messages.
         levers: the levers to switch on ("all", "none", ids); None means the file's ``scenario.levers``.
+        overrides: dotted paths and values applied after the levers (see :mod:`sim.overrides`).
 
     Raises:
         ScenarioError: with every problem found, each naming ``file`` and a key path.
     """
+    overrides = dict(overrides or {})
+    if levers is None and "scenario.levers" in overrides:
+        levers = overrides["scenario.levers"]
     active = resolve_levers(raw, levers, file)
-    patched = apply_levers(raw, active, file)
+    patched = apply_overrides(apply_levers(raw, active, file), overrides, file)
     r = Reader(file)
     top = r.table(patched, "", TOP_KEYS, required=("scenario", "stages", "milestones"))
     sc = r.table(top.get("scenario"), "scenario",
@@ -287,12 +301,15 @@ def build_scenario(raw: dict, file: str, levers: Any = None) -> Scenario:
                                          for k, v in (top.get("levers") or {}).items()),
         one_off_cny=sum(float(top["levers"][k].get("one_off_cny", 0)) for k in active),
         reform_date=_reform_date(r, sc, start, end, active),
-        targets=parse_targets(r, top.get("targets"), tuple((top.get("levers") or {}).keys())), raw=raw)
+        targets=parse_targets(r, top.get("targets"), tuple((top.get("levers") or {}).keys())),
+        overrides=tuple(overrides.items()), raw=raw)
     from .validation import check_references
     check_references(scenario, r)
     r.raise_if_any()
     if scenario.reform_date is not None and active:
-        scenario = replace(scenario, base=build_scenario(raw, file, levers=()))
+        # the process before the cut-over: no levers, and the overrides that apply to it
+        base_raw = apply_overrides(raw, overrides, file, skip_missing=True)
+        scenario = replace(scenario, base=build_scenario(base_raw, file, levers=()))
     return scenario
 
 

@@ -1,0 +1,105 @@
+"""Sweeps, tornado sensitivity and the notebook-facing API."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.sweep import parse_values
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests/data/valid_small.toml"
+
+
+def test_scenarios_are_immutable_and_overrides_return_validated_copies():
+    base = sim.load(SMALL)
+    staff = base.agency_by_id["bureau"].staff
+    more = base.with_overrides({"agencies.bureau.staff": staff + 3})
+    assert more.agency_by_id["bureau"].staff == staff + 3
+    assert base.agency_by_id["bureau"].staff == staff           # the original is untouched
+    with pytest.raises(AttributeError):
+        base.name = "changed"                                   # frozen
+    with pytest.raises(sim.ScenarioError) as e:
+        base.with_overrides({"agencies.bureau.staff": 0})
+    assert e.value.problems[0].path == "agencies.bureau.staff"
+
+
+def test_overrides_survive_a_change_of_levers():
+    sc = sim.load(ROOT / "scenarios/reform.toml").with_overrides({"agents.staff": 9})
+    assert sc.agents.staff == 9
+    assert sc.with_levers("all").agents.staff == 9             # an override refines what a lever sets
+
+
+def test_sweep_points_share_random_numbers_and_follow_the_grid():
+    base = sim.load(SMALL)
+    res = sim.sweep(base, {"agencies.bureau.staff": [1, 3]}, n=4, seed=2)
+    assert [r["agencies.bureau.staff"] for r in res.rows] == [1, 3]
+    # each point is exactly a plain run of the overridden scenario with the same seed
+    for r in res.rows:
+        direct = sim.run(base.with_overrides({"agencies.bureau.staff": r["agencies.bureau.staff"]}), n=4, seed=2)
+        assert r["mean"] == direct.summary["key_figures"]["approval_workdays"]["mean"]
+    # more staff cannot make files wait longer for the same draws
+    assert res.rows[1]["mean"] <= res.rows[0]["mean"]
+
+
+def test_tornado_rows_are_sorted_by_swing_and_hold_both_ends():
+    base = sim.load(SMALL)
+    res = sim.tornado(base, {"agencies.bureau.staff": (1, 4), "stages.filing.defect.p": (0.0, 0.9)}, n=3, seed=1)
+    swings = [r["swing"] for r in res.rows]
+    assert swings == sorted(swings, reverse=True)
+    for r in res.rows:
+        assert {"low_mean", "high_mean", "low_value", "high_value"} <= set(r)
+    assert res.base == sim.run(base, n=3, seed=1).summary["key_figures"]["approval_workdays"]["mean"]
+
+
+def test_an_unknown_figure_is_a_scenario_error():
+    with pytest.raises(sim.ScenarioError, match="unknown figure"):
+        sim.sweep(sim.load(SMALL), {"agencies.bureau.staff": [1]}, figure="approval_wrkdays")
+
+
+def test_parse_values():
+    assert parse_values("1,2,3") == [1, 2, 3]
+    assert parse_values("0.1, 0.5") == [0.1, 0.5]
+    assert parse_values("none,all") == ["none", "all"]
+    assert parse_values('"a b", true') == ["a b", True]
+
+
+def test_result_tables_as_numpy_and_dataframe():
+    res = sim.run(sim.load(SMALL), n=2, seed=1)
+    col = res.projects.column("approval_workdays")
+    assert col.dtype == float and len(col) == len(res.projects)
+    assert res.summary() is res.summary
+    stages = res.stages.to_numpy()
+    assert set(stages) >= {"stage", "issued", "queue"}
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pandas"):
+            res.to_dataframe()
+    else:
+        df = res.to_dataframe("stages")
+        assert len(df) == len(res.stages)
+
+
+def test_sweep_and_tornado_from_the_command_line(tmp_path):
+    out = tmp_path / "sw"
+    r = subprocess.run([sys.executable, "-m", "sim", "sweep", str(SMALL), "--set", "agencies.bureau.staff=1,2",
+                        "--set", "levers=none", "-n", "2", "-q", "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    d = json.loads((out / "sweep.json").read_text())
+    assert len(d["points"]) == 2 and d["parameters"] == ["agencies.bureau.staff", "levers"]
+    for ext in ("png", "svg", "csv"):
+        assert (out / f"sweep.{ext}").stat().st_size > 100
+    out2 = tmp_path / "tn"
+    r = subprocess.run([sys.executable, "-m", "sim", "tornado", str(SMALL), "--vary", "agencies.bureau.staff=1,3",
+                        "-n", "2", "-q", "-o", str(out2)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out2 / "tornado.json").read_text())["parameters"][0]["parameter"] == "agencies.bureau.staff"
+    bad = subprocess.run([sys.executable, "-m", "sim", "tornado", str(SMALL), "--vary", "agencies.bureau.staff=1",
+                          "-o", str(tmp_path / "x")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "PATH=LOW,HIGH" in bad.stderr and "Traceback" not in bad.stderr
