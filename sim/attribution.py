@@ -12,7 +12,7 @@ sampled (each sampled order still adds up exactly).
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Callable
@@ -22,6 +22,7 @@ import numpy as np
 from .compare import replication_means
 from .compiled import compile_scenario
 from .figures import KEY_FIGURES
+from .pool import pool_for
 from .runner import replications
 from .scenario import Scenario
 from .stats import Accumulator
@@ -106,17 +107,12 @@ def attribute(sc: Scenario, n: int = 50, seed: int | None = None, *, levers: tup
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2 ** 31,))))
         orders = [tuple(rng.permutation(k).tolist()) for _ in range(max_orders)]
         subsets = sorted({tuple(sorted(o[:j])) for o in orders for j in range(k + 1)}, key=lambda s: (len(s), s))
-    own = executor is None and jobs > 1
-    ex = ProcessPoolExecutor(max_workers=jobs) if own else executor
     values: dict[tuple[int, ...], np.ndarray] = {}
-    try:
+    with pool_for(jobs, executor) as ex:
         for i, subset in enumerate(subsets, 1):
             values[subset] = subset_values(sc, tuple(levers[j] for j in subset), n, seed, figures, jobs, ex)
             if progress is not None:
                 progress(i, len(subsets))
-    finally:
-        if own:
-            ex.shutdown(wait=True, cancel_futures=True)
     phi = _shapley(values, k, orders)
     none, full = values[()], values[tuple(range(k))]
 

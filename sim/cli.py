@@ -6,6 +6,7 @@ output folder), 130 interrupted.  Bad input never prints a traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Sequence
 from .errors import CalendarWarning, Problem, ScenarioError
 from .loading import load
 from .output import OutputDir, OutputError
+from .pool import ReplicationFailed
 from .progress import Progress
 from .levers import describe_levers
 from .report_table import format_attribution, format_comparison, format_points, format_summary, format_targets
@@ -53,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
     r.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes (same results for any)")
     r.add_argument("--events", action="store_true", help="also write the event log events.csv")
+    r.add_argument("--replication", type=_seed, default=None, metavar="K",
+                   help="run only replication K (with --seed), e.g. to rerun one that failed")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)")
     r.add_argument("--force", action="store_true", help="replace a non-empty output folder")
@@ -190,7 +194,9 @@ def _cmd_run(a: argparse.Namespace) -> int:
     sc = load(a.scenario, a.overrides, a.levers)
     with Progress("replications", not a.quiet) as tick:
         res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, out=a.out, events=a.events, force=a.force,
-                  keep_rows=False, progress=tick)
+                  keep_rows=False, progress=tick, only=a.replication)
+    for w in res.summary.get("warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
     if not a.quiet:
         print(format_summary(res.summary))
         if res.out is not None:
@@ -306,9 +312,19 @@ def _cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so that outputs are cleaned up on the way out."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+    """Entry point; returns the exit status (0 ok, 1 a run failed or a target was missed, 2 bad input,
+    130 interrupted, 143 terminated)."""
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     warnings.simplefilter("default", CalendarWarning)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     try:
@@ -326,6 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like
         sys.stderr.close()
         return 0
+    except ReplicationFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: no output was written", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated: no output was written", file=sys.stderr)
+        return 143

@@ -11,7 +11,7 @@ with itself.
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,7 +20,8 @@ import numpy as np
 from .compiled import compile_scenario
 from .figures import KEY_FIGURES
 from .model import simulate
-from .results import Summary, reduce_replication
+from .pool import pool_for
+from .results import Summary
 from .runner import replications
 from .scenario import Scenario
 from .stats import Accumulator
@@ -108,9 +109,7 @@ def compare(scenarios: list[Scenario], n: int = 100, seed: int | None = None, *,
     compiled = [compile_scenario(sc) for sc in scenarios]
     summaries = [Summary(cs) for cs in compiled]
     diffs = [{k: Accumulator(KEY_FIGURES[k][0]) for k in KEY_FIGURES} for _ in scenarios]
-    own = executor is None and jobs > 1
-    ex = ProcessPoolExecutor(max_workers=jobs) if own else executor
-    try:
+    with pool_for(jobs, executor) as ex:
         streams = [replications(cs, n, seed, jobs=jobs, executor=ex) for cs in compiled]
         done = 0
         for reds in zip(*streams):
@@ -122,9 +121,6 @@ def compare(scenarios: list[Scenario], n: int = 100, seed: int | None = None, *,
                 done += 1
                 if progress is not None:
                     progress(done, n * len(scenarios))
-    finally:
-        if own:
-            ex.shutdown(wait=True, cancel_futures=True)
     cmp = Comparison(list(scenarios), summaries, seed, n, diffs)
     if typical:
         cmp.typical = typical_projects(compiled, summaries, seed)

@@ -7,13 +7,12 @@ anything else (numbers, strings, lists) is replaced.  ``--set`` overrides
 """
 from __future__ import annotations
 
-import copy
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .errors import Problem, ScenarioError, did_you_mean
-from .overrides import apply_overrides, parse_overrides, parse_value  # noqa: F401 (re-exported)
+from .errors import Problem, ScenarioError
+from .overrides import parse_overrides
 from .scenario import Scenario, build_scenario
 
 
@@ -57,6 +56,10 @@ def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), "extends", f"must be a file name string, got {parent!r}")])
     parent_path = path.parent / parent
+    if not Path(parent).is_absolute() and not parent_path.resolve().is_relative_to(path.parent.resolve()):
+        raise ScenarioError([Problem(str(path), "extends", f"{parent!r} is outside the scenario's folder; a relative "
+                                     "extends may only name files in that folder or below (give an absolute path "
+                                     "to use another file)")])
     if not parent_path.is_file():
         raise ScenarioError([Problem(str(path), "extends", f"{parent!r} not found (looked at {parent_path})")])
     return deep_merge(read_with_extends(parent_path, (*_chain, resolved)), raw)

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from .attribution import Attribution
 from .compare import Comparison
-from .plot_sweep import sweep_data, sweep_figure, tornado_data, tornado_figure  # noqa: F401 (public)
+from .plot_sweep import sweep_data, sweep_figure, tornado_data, tornado_figure
 from .figures import KEY_FIGURES
 from .monitor import BIN_DAYS
 from .plot_style import (CATEGORIES, CATEGORY_COLOUR, CATEGORY_LABEL, FIGURE_SHORT, FIGURE_TEXT, MILESTONES,
@@ -30,7 +30,7 @@ from .plot_style import (CATEGORIES, CATEGORY_COLOUR, CATEGORY_LABEL, FIGURE_SHO
 
 __all__ = ["agency_load", "agency_load_data", "all_figures", "distributions", "distributions_data", "save",
            "time_split", "time_split_data", "timeline", "timeline_data", "waterfall", "waterfall_data",
-           "zone_view", "zone_view_data"]
+           "zone_view", "zone_view_data", "sweep_data", "sweep_figure", "tornado_data", "tornado_figure"]
 
 Rows = list[dict[str, Any]]
 

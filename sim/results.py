@@ -237,6 +237,24 @@ class Summary:
         for k, v in red.phase_split.items():
             self.phase_totals[k] = self.phase_totals.get(k, 0.0) + v
 
+    def warnings(self) -> list[str]:
+        """What a reader of the figures must know: projects capped or censored, agencies without working time."""
+        out = []
+        c, n = self.counts, self.counts.get("projects", 0)
+        if c.get("capped"):
+            out.append(f"{c['capped']} of {n} projects stopped at a stage's rework cap (defect.max_rounds) and are "
+                       "censored in every figure after it")
+        missing = n - c.get("reached_production", 0) - c.get("capped", 0)
+        if n and missing:
+            out.append(f"{missing} of {n} projects had not reached production by the end date "
+                       f"{self.cs.scenario.end_date} (censored, not dropped): extend scenario.end_date")
+        if n == 0:
+            out.append("no project was counted: check the arrivals, the horizon and warmup_days")
+        for k, ca in self.cs.agencies.items():
+            if ca.calendar.workdays_between(0.0, self.cs.horizon) <= 0:
+                out.append(f"agency {k!r} has no working time in the horizon: its files never move")
+        return out
+
     def phase_split(self) -> dict[tuple[str, str], float]:
         """Mean time per counted project by (phase, category): working days (build: calendar days)."""
         n = self.counts.get("projects", 0)
@@ -258,6 +276,7 @@ class Summary:
             "stages": {k: a.to_dict() for k, a in self.stages.items()},
             "agencies": {k: {"utilisation": u.to_dict(), "mean_queue": q.to_dict()}
                          for k, (u, q) in self.agencies.items()},
+            "warnings": self.warnings(),
             "same_day": {k: a.to_dict() for k, a in self.same_day.items()},
             "classes": {c: {k: a.to_dict() for k, a in accs.items()} for c, accs in self.classes.items()},
             "projects": self.counts,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 from collections import deque
 from itertools import islice
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from .compiled import CompiledScenario, compile_scenario
 from .model import simulate
 from .output import OutputDir
+from .pool import ReplicationFailed, guarded, local_pool, stop
 from .results import EVENT_COLUMNS, ReducedReplication, Summary, project_columns, reduce_replication, stage_columns
 from .scenario import Scenario
 from .tables import SummaryDict, Table
@@ -58,47 +60,69 @@ class RunResult:
         return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
 
 
+def _one(cs: CompiledScenario, r: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
+    return guarded(r, seed, lambda: reduce_replication(cs, simulate(cs, r, seed, events), rows))
+
+
 def _run_chunk(cs: CompiledScenario, reps: list[int], seed: int, rows: bool, events: bool) -> list[ReducedReplication]:
-    return [reduce_replication(cs, simulate(cs, r, seed, events), rows) for r in reps]
+    return [_one(cs, r, seed, rows, events) for r in reps]
 
 
-def _chunks(n: int, size: int) -> list[list[int]]:
-    return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
+def _chunks(reps: list[int], size: int) -> list[list[int]]:
+    return [reps[i:i + size] for i in range(0, len(reps), size)]
 
 
 def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows: bool = False,
-                 events: bool = False, executor: Executor | None = None) -> Iterator[ReducedReplication]:
-    """Yield the reduced replications 0..n-1 in order, computed serially or on an executor."""
+                 events: bool = False, executor: Executor | None = None,
+                 only: int | None = None) -> Iterator[ReducedReplication]:
+    """Yield the reduced replications 0..n-1 (or just ``only``) in order, serially or on an executor.
+
+    Raises:
+        ReplicationFailed: naming the replication and seed of the first one that failed.
+    """
+    reps = [only] if only is not None else list(range(n))
     workers = jobs if executor is None else max(jobs, 2)
-    if executor is None and jobs <= 1:
-        for r in range(n):
-            yield reduce_replication(cs, simulate(cs, r, seed, events), rows)
+    if executor is None and (jobs <= 1 or len(reps) == 1):
+        for r in reps:
+            yield _one(cs, r, seed, rows, events)
         return
-    size = max(1, min(50, n // (4 * workers) or 1))
-    chunks = _chunks(n, size)
+    size = max(1, min(50, len(reps) // (4 * workers) or 1))
+    chunks = _chunks(reps, size)
     own = executor is None
-    ex = executor or ProcessPoolExecutor(max_workers=jobs)
+    ex = executor or local_pool(jobs)
     todo = iter(chunks)
     pending: deque = deque()
+    interrupted = False
     try:
         # a bounded window of chunks in flight: results are consumed in order and never pile up
         for chunk in islice(todo, 2 * workers):
-            pending.append(ex.submit(_run_chunk, cs, chunk, seed, rows, events))
+            future = ex.submit(_run_chunk, cs, chunk, seed, rows, events)
+            future.first_rep = chunk[0]   # to name the replication if the worker dies
+            pending.append(future)
         while pending:
-            batch = pending.popleft().result()
+            future = pending.popleft()
+            try:
+                batch = future.result()
+            except BrokenProcessPool as e:  # a worker died (killed, out of memory): name its chunk
+                raise ReplicationFailed(future.first_rep, seed, f"a worker process died ({e})") from None
             if (chunk := next(todo, None)) is not None:
-                pending.append(ex.submit(_run_chunk, cs, chunk, seed, rows, events))
+                nxt = ex.submit(_run_chunk, cs, chunk, seed, rows, events)
+                nxt.first_rep = chunk[0]
+                pending.append(nxt)
             yield from batch
+    except BaseException:
+        interrupted = True
+        raise
     finally:
         for f in pending:
             f.cancel()
         if own:
-            ex.shutdown(wait=True, cancel_futures=True)
+            stop(ex, interrupted)
 
 
 def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int = 1, out: str | Path | None = None,
         events: bool = False, force: bool = False, keep_rows: bool = True, executor: Executor | None = None,
-        progress: Callable[[int, int], None] | None = None) -> RunResult:
+        progress: Callable[[int, int], None] | None = None, only: int | None = None) -> RunResult:
     """Run ``n`` replications of ``scenario`` and summarise them.
 
     Args:
@@ -113,6 +137,7 @@ def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int 
             command line turns this off so that memory does not grow with ``n``.
         executor: a ``concurrent.futures`` executor to run on instead of a local process pool.
         progress: called as ``progress(done, n)`` after each replication.
+        only: run just this replication (to rerun one that failed, with the same seed).
     """
     if n < 1:
         raise ValueError("n must be at least 1")
@@ -129,7 +154,7 @@ def run(scenario: Scenario, n: int = 100, seed: int | None = None, *, jobs: int 
                        outdir.csv_writer("stages.csv", stage_columns()),
                        outdir.csv_writer("events.csv", EVENT_COLUMNS) if events else None)
         for i, red in enumerate(replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows,
-                                             executor=executor), 1):
+                                             executor=executor, only=only), 1):
             summary.add(red)
             if writers is not None:
                 writers[0].writerows(red.project_rows)

@@ -18,7 +18,7 @@ from .overrides import apply_overrides, parse_overrides
 from .stage_options import (AgentPool, Commitment, PreReview, Regional, Tolerant, parse_agents, parse_commitment,
                             parse_prereview, parse_regional, parse_tolerant)
 from .distributions import Dist
-from .schema import MISSING, Reader
+from .schema import Reader
 from .calendar import parse_hhmm
 from .targets import parse_targets
 

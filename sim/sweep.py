@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from .figures import KEY_FIGURES
+from .pool import pool_for
 from .runner import run
 from .scenario import Scenario
 from .targets import STATS, figure_entry
@@ -41,12 +42,6 @@ def check_figure(sc: Scenario, figure: str) -> None:
     if figure not in names:
         raise ScenarioError([Problem(sc.source, "--kpi", f"unknown figure {figure!r}{did_you_mean(figure, names)}; "
                                                          f"e.g. {', '.join(KEY_FIGURES)}")])
-
-
-def _pool(jobs: int, executor: Executor | None) -> tuple[Executor | None, bool]:
-    if executor is None and jobs > 1:
-        return ProcessPoolExecutor(max_workers=jobs), True
-    return executor, False
 
 
 @dataclass
@@ -77,16 +72,12 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], n: int = 50, se
     names = list(grid)
     points = [dict(zip(names, values)) for values in itertools.product(*(list(grid[k]) for k in names))]
     scenarios = [_scenario_at(scenario, p) for p in points]  # validates every point before running any
-    ex, own = _pool(jobs, executor)
     result = SweepResult(scenario.name, figure, names, n=n, seed=seed)
-    try:
+    with pool_for(jobs, executor) as ex:
         for i, (point, sc) in enumerate(zip(points, scenarios), 1):
             result.rows.append({**{k: _show(v) for k, v in point.items()}, **_measure(sc, n, seed, figure, jobs, ex)})
             if progress is not None:
                 progress(i, len(points))
-    finally:
-        if own:
-            ex.shutdown(wait=True, cancel_futures=True)
     return result
 
 
@@ -119,8 +110,7 @@ def tornado(scenario: Scenario, ranges: Mapping[str, tuple[Any, Any]], n: int = 
     check_figure(scenario, figure)
     variants = [(path, which, _scenario_at(scenario, {path: value}))
                 for path, (lo, hi) in ranges.items() for which, value in (("low", lo), ("high", hi))]
-    ex, own = _pool(jobs, executor)
-    try:
+    with pool_for(jobs, executor) as ex:
         base = _measure(scenario, n, seed, figure, jobs, ex)
         values: dict[str, dict[str, Any]] = {p: {"parameter": p, "low_value": _show(lo), "high_value": _show(hi)}
                                              for p, (lo, hi) in ranges.items()}
@@ -130,9 +120,6 @@ def tornado(scenario: Scenario, ranges: Mapping[str, tuple[Any, Any]], n: int = 
             values[path][f"{which}_ci_lo"], values[path][f"{which}_ci_hi"] = m["ci_lo"], m["ci_hi"]
             if progress is not None:
                 progress(i, len(variants))
-    finally:
-        if own:
-            ex.shutdown(wait=True, cancel_futures=True)
     rows = list(values.values())
     for r in rows:
         lo, hi = r.get("low_mean"), r.get("high_mean")

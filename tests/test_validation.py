@@ -239,10 +239,9 @@ def test_extends_deep_merges(tmp_path):
 def test_extends_chain_of_three(tmp_path):
     (tmp_path / "base.toml").write_text(VALID_TEXT, encoding="utf-8")
     (tmp_path / "mid.toml").write_text('extends = "base.toml"\n[agencies.bureau]\nstaff = 3\n', encoding="utf-8")
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "leaf.toml").write_text('extends = "../mid.toml"\n[agencies.panel]\nstaff = 4\n', encoding="utf-8")
-    sc = load(sub / "leaf.toml")
+    # (a relative extends stays inside the extending file's folder: see test_failures.py)
+    (tmp_path / "leaf.toml").write_text('extends = "mid.toml"\n[agencies.panel]\nstaff = 4\n', encoding="utf-8")
+    sc = load(tmp_path / "leaf.toml")
     assert sc.agency_by_id["bureau"].staff == 3 and sc.agency_by_id["panel"].staff == 4
 
 

@@ -1,0 +1,71 @@
+"""Local worker pools that the parent can stop at once (Ctrl-C, SIGTERM), and replication failures.
+
+Workers ignore SIGINT: the parent decides. When the parent is interrupted it
+terminates its workers instead of waiting for their chunks, so an
+interrupted run ends promptly and leaves nothing behind.
+"""
+from __future__ import annotations
+
+import signal
+import traceback
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
+T = TypeVar("T")
+
+
+class ReplicationFailed(RuntimeError):
+    """A replication raised an error: names the replication and seed so it can be rerun alone."""
+
+    def __init__(self, rep: int, seed: int, detail: str):
+        self.rep, self.seed, self.detail = rep, seed, detail
+        super().__init__(f"replication {rep} (seed {seed}) failed: {detail.strip().splitlines()[-1]}\n"
+                         f"rerun it alone with: --seed {seed} --replication {rep}")
+
+    def __reduce__(self):  # crosses process boundaries intact
+        return ReplicationFailed, (self.rep, self.seed, self.detail)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def local_pool(jobs: int) -> ProcessPoolExecutor:
+    """A process pool whose workers leave SIGINT to the parent."""
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+
+
+def stop(ex: Executor, interrupted: bool) -> None:
+    """Shut a pool down: wait for it normally, terminate its workers when the run was interrupted."""
+    if interrupted and isinstance(ex, ProcessPoolExecutor):
+        for p in list(getattr(ex, "_processes", {}).values()):  # no public API before Python 3.14
+            p.terminate()
+        ex.shutdown(wait=False, cancel_futures=True)
+    else:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def guarded(rep: int, seed: int, fn: Callable[[], T]) -> T:
+    """Run one replication; any error becomes :class:`ReplicationFailed` naming it."""
+    try:
+        return fn()
+    except Exception:
+        raise ReplicationFailed(rep, seed, traceback.format_exc()) from None
+
+
+@contextmanager
+def pool_for(jobs: int, executor: Executor | None) -> Iterator[Executor | None]:
+    """The executor to share across several runs: the caller's, a local pool for ``jobs`` > 1, or None."""
+    if executor is not None or jobs <= 1:
+        yield executor
+        return
+    ex = local_pool(jobs)
+    interrupted = False
+    try:
+        yield ex
+    except BaseException:
+        interrupted = True
+        raise
+    finally:
+        stop(ex, interrupted)

@@ -1,0 +1,79 @@
+"""Runs that go wrong: a failing replication is named, signals stop workers and leave nothing behind."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import sim
+import sim.runner
+from sim.pool import ReplicationFailed
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests/data/valid_small.toml"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failing_replication_is_named_with_its_seed(monkeypatch, jobs):
+    real = sim.runner.simulate
+
+    def flaky(cs, rep, seed, events=False):
+        if rep == 3:
+            raise ZeroDivisionError("boom")
+        return real(cs, rep, seed, events)
+
+    monkeypatch.setattr(sim.runner, "simulate", flaky)  # workers are forked, so they see it too
+    with pytest.raises(ReplicationFailed) as e:
+        sim.run(sim.load(SMALL), n=6, seed=11, jobs=jobs)
+    assert (e.value.rep, e.value.seed) == (3, 11)
+    assert "--seed 11 --replication 3" in str(e.value) and "ZeroDivisionError" in str(e.value)
+
+
+def test_one_replication_alone_matches_the_same_replication_in_a_run():
+    sc = sim.load(SMALL)
+    full = sim.run(sc, n=4, seed=5)
+    alone = sim.run(sc, n=4, seed=5, only=2)
+    assert alone.project_rows == [r for r in full.project_rows if r[0] == 2]
+
+
+def test_extends_may_not_climb_out_of_the_scenario_folder(tmp_path):
+    (tmp_path / "base.toml").write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "child.toml").write_text('extends = "../base.toml"\n', encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as e:
+        sim.load(sub / "child.toml")
+    assert e.value.problems[0].path == "extends" and "outside the scenario's folder" in str(e.value)
+    (sub / "abs.toml").write_text(f'extends = "{(tmp_path / "base.toml").as_posix()}"\n', encoding="utf-8")
+    assert sim.load(sub / "abs.toml").name  # an absolute path is explicit, and allowed
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_during_a_parallel_run_leaves_no_output(tmp_path, sig, status):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(ROOT / "scenarios/pre_reform.toml"),
+                             "-n", "5000", "--jobs", "2", "-q", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any(p.name.startswith(".out.") for p in tmp_path.iterdir()):  # the run has started writing
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() is not None else ""
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.kill(proc.pid, sig)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the run did not stop within a minute of the signal")
+    assert proc.returncode == status, err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # neither the output folder nor its temporary folder
+    time.sleep(0.5)
+    children = subprocess.run(["pgrep", "-f", f"sim run {ROOT / 'scenarios/pre_reform.toml'} -n 5000"],
+                              capture_output=True, text=True).stdout.split()
+    assert children == [], "worker processes survived the signal"
