@@ -142,17 +142,22 @@ def _cmd_sweep(a: argparse.Namespace) -> int:
     from .sweep import sweep
     sc = load(a.scenario)
     grid = _grid(a.grid, str(a.scenario))
-    outdir = OutputDir(a.out, force=a.force)
-    with outdir:
-        with Progress("grid points", not a.quiet) as tick:
-            res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
-        outdir.write_json("sweep.json", res.to_dict())
-        plots.save(plots.sweep_figure(res), plots.sweep_data(res), outdir.tmp, "sweep")
-        out = outdir.commit()
+    with Progress("grid points", not a.quiet) as tick:
+        res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
+    out = _write_study(a, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
     if not a.quiet:
         print(format_points(res.rows, res.parameters, res.figure))
         print(f"\nwrote {out}/")
     return 0
+
+
+def _write_study(a: argparse.Namespace, name: str, res, fig, rows) -> Path:
+    """Write NAME.json and the figure (PNG, SVG, CSV) into the output folder, atomically."""
+    from . import plots
+    with OutputDir(a.out, force=a.force) as outdir:
+        outdir.write_json(f"{name}.json", res.to_dict())
+        plots.save(fig, rows, outdir.tmp, name)
+        return outdir.commit()
 
 
 def _cmd_tornado(a: argparse.Namespace) -> int:
@@ -160,13 +165,9 @@ def _cmd_tornado(a: argparse.Namespace) -> int:
     from .sweep import tornado
     sc = load(a.scenario, levers=a.levers)
     ranges = _grid(a.vary, str(a.scenario), pairs=True)
-    outdir = OutputDir(a.out, force=a.force)
-    with outdir:
-        with Progress("parameters", not a.quiet) as tick:
-            res = tornado(sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
-        outdir.write_json("tornado.json", res.to_dict())
-        plots.save(plots.tornado_figure(res), plots.tornado_data(res), outdir.tmp, "tornado")
-        out = outdir.commit()
+    with Progress("parameters", not a.quiet) as tick:
+        res = tornado(sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
+    out = _write_study(a, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
     if not a.quiet:
         print(f"{res.figure} at base: {res.base:.4g}")
         print(format_points(res.rows, ["parameter", "low_value", "high_value"], res.figure,

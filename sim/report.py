@@ -15,7 +15,7 @@ from typing import Any
 
 from .figures import KEY_FIGURES
 from .output import _umask
-from .report_table import UNIT_LABEL
+from .report_table import UNIT_LABEL, format_value
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;max-width:1100px;margin:2em auto;
@@ -33,13 +33,7 @@ def _e(x: Any) -> str:
 
 
 def _fmt(x: Any, unit: str) -> str:
-    if x is None:
-        return "–"
-    if unit == "cny":
-        return f"{x / 1e4:,.1f} 万"
-    if unit == "share":
-        return f"{x:.3f}"
-    return f"{x:,.1f}"
+    return format_value(x, unit, missing="–")
 
 
 def _png(fig) -> str:

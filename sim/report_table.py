@@ -7,14 +7,18 @@ UNIT_LABEL = {"workday": "working days", "day": "calendar days", "month": "month
               "share": "share", "cny": "CNY", "files": "files"}
 
 
-def _f(x: Any, unit: str) -> str:
+def format_value(x: Any, unit: str, missing: str = "-") -> str:
+    """A statistic for tables: CNY in 万 (10,000 yuan), shares with 3 decimals, others with 2 or 1."""
     if x is None:
-        return "-"
+        return missing
     if unit == "cny":
         return f"{x / 1e4:,.1f}万"
     if unit == "share":
         return f"{x:.3f}"
     return f"{x:,.1f}" if abs(x) >= 100 else f"{x:.2f}"
+
+
+_f = format_value
 
 
 def _row(name: str, s: dict) -> list[str]:
