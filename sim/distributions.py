@@ -129,12 +129,12 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
                              f'{{dist = "triangular", low = 1, mode = 2, high = 4, unit = "{next(iter(units))}"}}, '
                              f"got {type(raw).__name__} {raw!r}")]
     kind = raw.get("dist")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
         shown = "missing" if kind is None else repr(kind)
         return None, [(f"{path}.dist", f"{shown} is not a distribution{hint}; allowed: {', '.join(KINDS)}")]
     unit = raw.get("unit")
-    if unit not in units:
+    if not isinstance(unit, str) or unit not in units:
         shown = "missing" if unit is None else repr(unit)
         hint = did_you_mean(str(unit), units) if isinstance(unit, str) else ""
         problems.append((f"{path}.unit", f"{shown} is not a unit{hint}; allowed: {', '.join(units)}"))

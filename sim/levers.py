@@ -99,18 +99,18 @@ def _scale_value(v: Any, factor: float) -> Any:
         return None
     if isinstance(v, (int, float)):
         return v * factor
-    if isinstance(v, dict) and v.get("dist") in KINDS:
+    if isinstance(v, dict) and isinstance(v.get("dist"), str) and v["dist"] in KINDS:
         out = dict(v)
         for k in KINDS[v["dist"]]:
-            if k == "samples" and isinstance(v.get(k), list):
-                out[k] = [x * factor for x in v[k]]
+            if k == "samples" and isinstance(v.get(k), list):  # a malformed sample is left for validation to report
+                out[k] = [x * factor if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in v[k]]
             elif isinstance(v.get(k), (int, float)):
                 out[k] = v[k] * factor
         return out
     return None
 
 
-def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str) -> dict:
+def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where: str = "levers") -> dict:
     """A copy of the raw scenario table with the levers ``names`` applied.
 
     Raises:
@@ -123,7 +123,7 @@ def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str) -> dic
     problems: list[Problem] = []
     for n in names:
         if n not in declared:
-            problems.append(Problem(file, "levers", f"unknown lever {n!r}{did_you_mean(n, declared)}; "
+            problems.append(Problem(file, where, f"unknown lever {n!r}{did_you_mean(n, declared)}; "
                                                     f"declared: {', '.join(declared) or 'none'}"))
     if problems:
         raise ScenarioError(problems)

@@ -8,6 +8,7 @@ each key is documented in ``docs/scenario-format.md``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Mapping
@@ -158,6 +159,7 @@ class Milestone:
 
     stage: str
     at: str = "end"
+    short: bool = field(default=False, compare=False)  # written as a plain stage id (for the key path of problems)
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,10 @@ def resolve_levers(raw: dict, levers: Any, file: str) -> tuple[str, ...]:
             raise ScenarioError([Problem(file, "scenario.levers", "must be a list of lever ids")])
     if isinstance(levers, str):
         levers = {"all": declared, "none": []}.get(levers.strip(), [x.strip() for x in levers.split(",") if x.strip()])
+    if not isinstance(levers, (list, tuple)) or not all(isinstance(x, str) for x in levers):
+        from .errors import Problem, ScenarioError
+        raise ScenarioError([Problem(file, "scenario.levers", f'must be a list of lever ids, "all" or "none", '
+                                                              f"got {levers!r}")])
     return tuple(dict.fromkeys(levers))
 
 
@@ -271,9 +277,12 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     if levers is None and "scenario.levers" in overrides:
         levers = overrides["scenario.levers"]
     active = resolve_levers(raw, levers, file)
-    patched = apply_overrides(apply_levers(raw, active, file), overrides, file)
+    _check_declared_levers(raw, file)
+    patched = apply_overrides(apply_levers(raw, active, file, "scenario.levers" if levers is None else "levers"),
+                              overrides, file)
     r = Reader(file)
     top = r.table(patched, "", TOP_KEYS, required=("scenario", "stages", "milestones"))
+    lever_tables = r.id_table(top.get("levers"), "levers")
     sc = r.table(top.get("scenario"), "scenario",
                  ("name", "description", "start_date", "end_date", "horizon_years", "seed", "warmup_days",
                   "levers", "reform_date"),
@@ -298,10 +307,10 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
         calendar=calendar, shutdowns=shutdowns, agencies=agencies, classes=classes, projects=projects,
         stream=stream, stages=stages, milestones=milestones, costs=costs, agents=parse_agents(r, top.get("agents")),
         levers=active, lever_names=tuple((k, v.get("name", k) if isinstance(v, dict) else k)
-                                         for k, v in (top.get("levers") or {}).items()),
-        one_off_cny=sum(float(top["levers"][k].get("one_off_cny", 0)) for k in active),
+                                         for k, v in lever_tables.items()),
+        one_off_cny=sum(r.number(lever_tables.get(k, {}), "one_off_cny", f"levers.{k}", 0.0, lo=0) for k in active),
         reform_date=_reform_date(r, sc, start, end, active),
-        targets=parse_targets(r, top.get("targets"), tuple((top.get("levers") or {}).keys())),
+        targets=parse_targets(r, top.get("targets"), tuple(lever_tables)),
         overrides=tuple(overrides.items()), raw=raw)
     from .validation import check_references
     check_references(scenario, r)
@@ -313,6 +322,21 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     return scenario
 
 
+def _check_declared_levers(raw: dict, file: str) -> None:
+    """Check the shape of every declared lever, on or off (a misspelt key of a lever that is off is an error)."""
+    from .errors import ScenarioError
+    from .levers import lever_changes
+    declared = raw.get("levers")
+    problems = []
+    for name, table in (declared.items() if isinstance(declared, dict) else ()):
+        try:
+            lever_changes(name, table, file)
+        except ScenarioError as e:
+            problems += e.problems
+    if problems:
+        raise ScenarioError(problems)
+
+
 def _horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
     if ("end_date" in sc) == ("horizon_years" in sc):
         r.error("scenario.end_date", "give exactly one of end_date (a date) or horizon_years (a number of years)")
@@ -321,6 +345,9 @@ def _horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
         end = r.date(sc, "end_date", "scenario") or start
     else:
         years = r.number(sc, "horizon_years", "scenario", lo=0, lo_open=True, hi=100)
+        if start.year + math.ceil(years) > dt.MAXYEAR:
+            r.error("scenario.horizon_years", f"{years:g} years from {start} end after 9999-12-31, the last date supported")
+            return start
         if float(years).is_integer():  # whole years end the day before the anniversary
             anniversary = start.replace(year=start.year + int(years), day=min(start.day, 28) if start.month == 2
                                         else start.day)
@@ -561,7 +588,7 @@ def _milestones(r: Reader, raw: Any) -> tuple[tuple[str, Milestone], ...]:
             continue
         v = m[key]
         if isinstance(v, str):
-            out.append((key, Milestone(v, "start" if key == "construction_start" else "end")))
+            out.append((key, Milestone(v, "start" if key == "construction_start" else "end", short=True)))
         else:
             t = r.table(v, f"milestones.{key}", ("stage", "at"), required=("stage",))
             out.append((key, Milestone(r.string(t, "stage", f"milestones.{key}"),

@@ -64,7 +64,7 @@ def check_references(sc: "Scenario", r: Reader) -> None:
     if not sc.stages:
         r.error("stages", "at least one stage is needed")
     for key, m in sc.milestones:
-        ref(f"milestones.{key}.stage" if not isinstance(m, str) else f"milestones.{key}", m.stage, stages, "stage")
+        ref(f"milestones.{key}" if m.short else f"milestones.{key}.stage", m.stage, stages, "stage")
 
     seen: dict[str, int] = {}
     for i, p in enumerate(sc.projects):

@@ -120,7 +120,7 @@ BAD = [
     ("unknown stage in after", ('after = ["permit"]', 'after = ["permt"]'),
      "stages.civil.after[0]", 'did you mean "permit"'),
     ("unknown stage in milestone", ('production = "commissioning"', 'production = "comissioning"'),
-     "milestones.production.stage", 'did you mean "commissioning"'),
+     "milestones.production", 'did you mean "commissioning"'),
     ("unknown class of a project", ('class = "large"\nsigned', 'class = "lage"\nsigned'),
      "arrivals.projects[0].class", 'did you mean "large"'),
     ("unknown class in stream", ("classes = {small = 2, large = 1}", "classes = {smal = 2, large = 1}"),
