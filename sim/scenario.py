@@ -1,5 +1,7 @@
 """The scenario: a frozen, validated description of an approval process.
 
+Its parts (stages, agencies, calendars, ...) are the dataclasses of :mod:`sim.spec`, re-exported here.
+
 :func:`build_scenario` turns the raw (merged) TOML table into a
 :class:`Scenario`, reporting every problem with its key path.  Loading files,
 ``extends`` and ``--set`` overrides live in :mod:`sim.loading`; the meaning of
@@ -13,161 +15,27 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Mapping
 
-from .conditions import Condition, parse_condition
+from .conditions import parse_condition
 from .levers import apply_levers
 from .overrides import apply_overrides, parse_overrides
-from .stage_options import (AgentPool, Commitment, PreReview, Regional, Tolerant, parse_agents, parse_commitment,
-                            parse_prereview, parse_regional, parse_tolerant)
+from .spec import (Agency, CalendarSpec, Costs, Defect, Limit, Milestone, NamedProject, ProjectClass, Shutdown,
+                   Sittings, Stage, Stream)
+from .stage_options import (AgentPool, parse_agents, parse_commitment, parse_prereview, parse_regional,
+                            parse_tolerant)
 from .distributions import Dist
 from .schema import Reader
 from .calendar import parse_hhmm
 from .targets import parse_targets
 
+__all__ = ["Agency", "CalendarSpec", "Costs", "Defect", "Limit", "Milestone", "NamedProject", "ProjectClass",
+           "Scenario", "Shutdown", "Sittings", "Stage", "Stream", "build_scenario", "resolve_levers"]
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-#: categories of stage time, in the order they happen
-CATEGORIES = ("prepare", "queue", "review", "sitting", "rework", "supplement", "lag", "build")
 #: milestones every project reports, besides each stage's issue time
 MILESTONES = ("construction_permit", "construction_start", "completion", "production")
 LIMIT_EXCLUDABLE = ("sitting", "lag")
 MAX_STREAM_PROJECTS = 1_000_000  # expected projects per replication above which a stream is refused
 VALUE_UNITS = {"cny": "Chinese yuan"}
-
-
-@dataclass(frozen=True)
-class CalendarSpec:
-    """The zone's working calendar: public holidays, weekend, office hours."""
-
-    country: str | None = "CN"
-    weekend: tuple[int, ...] = (5, 6)
-    hours: tuple[float, float] = (9.0, 17.0)
-    always_open: bool = False
-    extra_holidays: tuple[dt.date, ...] = ()
-    extra_workdays: tuple[dt.date, ...] = ()
-
-
-@dataclass(frozen=True)
-class Shutdown:
-    """A yearly window ((month, day) to (month, day)) in which construction work stops.
-
-    Projects matching ``exempt`` (e.g. key projects with winter-construction measures) keep working.
-    """
-
-    id: str
-    window: tuple[tuple[int, int], tuple[int, int]]
-    exempt: Condition | None = None
-
-
-@dataclass(frozen=True)
-class Sittings:
-    """An agency that decides at sittings: every ``every`` working days, up to ``capacity`` files."""
-
-    every: int
-    capacity: int
-    offset: int = 0
-
-
-@dataclass(frozen=True)
-class Agency:
-    """A bureau, window or expert panel; ``staff`` reviewers work on its calendar."""
-
-    id: str
-    name: str
-    staff: int
-    hours: tuple[float, float] | None = None
-    sittings: Sittings | None = None
-    priority: Condition | None = None
-
-
-@dataclass(frozen=True)
-class Defect:
-    """Strict rework: a defective application is returned, fixed and resubmitted."""
-
-    p: float
-    decay: float
-    max_rounds: int
-    fix: Dist
-
-
-@dataclass(frozen=True)
-class Limit:
-    """A statutory or promised time limit in working days, paused while the applicant fixes documents."""
-
-    workdays: float
-    excludes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One approval, assessment, inspection or construction phase of the process."""
-
-    id: str
-    name: str
-    phase: str
-    agency: str | None
-    after: tuple[str, ...]
-    when: Condition | None
-    prepare: Dist | None
-    effort: Dist | None
-    lag: Dist | None
-    build: Dist | None
-    shutdowns: tuple[str, ...]
-    limit: Limit | None
-    defect: Defect | None
-    fees_cny: float = 0.0
-    consultancy_cny: float = 0.0
-    enabled: bool = True
-    tolerant: Tolerant | None = None
-    regional: Regional | None = None
-    prereview: PreReview | None = None
-    commitment: Commitment | None = None
-
-
-@dataclass(frozen=True)
-class ProjectClass:
-    """A kind of project: investment, attributes and how long its construction takes."""
-
-    id: str
-    investment: Dist
-    attributes: tuple[tuple[str, Any], ...]
-    construction_scale: float = 1.0
-
-
-@dataclass(frozen=True)
-class NamedProject:
-    """A project that signs on a given date."""
-
-    id: str
-    cls: str
-    signed: dt.date
-    investment_cny: float | None
-    attributes: tuple[tuple[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class Stream:
-    """Projects signing as a Poisson process, with classes drawn by weight."""
-
-    rate_per_day: float
-    start: dt.date
-    end: dt.date
-    classes: tuple[tuple[str, float], ...]
-
-
-@dataclass(frozen=True)
-class Milestone:
-    """Which stage marks a milestone, and whether at its start or its end."""
-
-    stage: str
-    at: str = "end"
-    short: bool = field(default=False, compare=False)  # written as a plain stage id (for the key path of problems)
-
-
-@dataclass(frozen=True)
-class Costs:
-    """Cost parameters shared by all projects."""
-
-    applicant_day_cny: float = 0.0
-    capital_rate: float = 0.0
 
 
 @dataclass(frozen=True)
