@@ -12,6 +12,9 @@ KEY_FIGURES: dict[str, tuple[str, str]] = {
     "cost_delay_cny": ("cny", "capital cost of time from signing to production"),
 }
 AGENCY_FIGURES = ("utilisation", "mean_queue")
+#: how each unit is written in tables and on axes
+UNIT_LABEL = {"workday": "working days", "day": "calendar days", "month": "months", "count": "submissions",
+              "share": "share", "cny": "CNY", "files": "files"}
 
 
 def figure_names(stage_ids, class_ids, agency_ids) -> list[str]:

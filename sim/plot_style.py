@@ -10,9 +10,7 @@ import csv
 import datetime as dt
 import functools
 import math
-import os
 import re
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -61,8 +59,6 @@ STEP_CATEGORY = {"prepare": "prepare", "agent": "prepare", "agent_wait": "queue"
 HOLDER_HATCH = {"applicant": "////", "agent service": "...."}
 PHASE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 #: key-figure units (sim.figures.KEY_FIGURES) as axis-label text
-UNIT_LABEL = {"workday": "working days", "day": "calendar days", "month": "months", "count": "submissions",
-              "share": "share", "cny": "CNY", "files": "files"}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,28 +192,6 @@ def num(x: Any, digits: int = 6) -> Any:
         return x
     x = float(x)
     return "" if x != x else round(x, digits)
-
-
-@functools.lru_cache(maxsize=1)
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = True) -> Path:
-    """Write ``path`` through ``write(file)`` into a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
-            write(f)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def iter_phases(stages: Any) -> Iterator[str]:

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .plot_style import label, styled
-from .report_table import UNIT_LABEL
+from .figures import UNIT_LABEL
 
 
 def sweep_data(res) -> list[dict[str, Any]]:

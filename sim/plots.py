@@ -20,10 +20,11 @@ from matplotlib.patches import Patch
 from .attribution import Attribution
 from .compare import Comparison
 from .plot_sweep import sweep_data, sweep_figure, tornado_data, tornado_figure
-from .figures import KEY_FIGURES
+from .figures import KEY_FIGURES, UNIT_LABEL
+from .output import atomic_write
 from .monitor import BIN_DAYS
 from .plot_style import (CATEGORIES, CATEGORY_COLOUR, CATEGORY_LABEL, FIGURE_SHORT, FIGURE_TEXT, MILESTONES,
-                         PHASE_COLOURS, STEP_CATEGORY, UNIT_LABEL, acc_stats, arrays, atomic_write, capital,
+                         PHASE_COLOURS, STEP_CATEGORY, acc_stats, arrays, capital,
                          date_axis, date_num, draw_gantt, draw_milestones, draw_target, gantt_legend, gantt_rows,
                          holder, iter_phases, label, num, phase_label, scenario_colour, scenario_labels, signed,
                          stamp, styled, targets_for, typical_index, write_csv)

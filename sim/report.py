@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .figures import KEY_FIGURES
-from .output import _umask
-from .report_table import UNIT_LABEL, format_value
+from .output import atomic_write
+from .figures import UNIT_LABEL
+from .report_table import format_value
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;max-width:1100px;margin:2em auto;
@@ -159,17 +160,5 @@ def attribution_table(att) -> str:
 
 def write_report(path: str | Path, cmp, figures: dict[str, Any], attribution: Any = None, command: str = "") -> Path:
     """Write the report atomically (a temporary file moved into place)."""
-    import os
-    import tempfile
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(render(cmp, figures, attribution, command))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    text = render(cmp, figures, attribution, command)
+    return atomic_write(Path(path), lambda f: f.write(text), binary=False)

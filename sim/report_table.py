@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-UNIT_LABEL = {"workday": "working days", "day": "calendar days", "month": "months", "count": "submissions",
-              "share": "share", "cny": "CNY", "files": "files"}
+from .figures import UNIT_LABEL
 
 
 def format_value(x: Any, unit: str, missing: str = "-") -> str:
