@@ -20,8 +20,8 @@ from .levers import apply_levers
 from .overrides import apply_overrides, parse_overrides
 from .spec import (Agency, CalendarSpec, Costs, Defect, Limit, Milestone, NamedProject, ProjectClass, Shutdown,
                    Sittings, Stage, Stream)
-from .stage_options import (AgentPool, parse_agents, parse_commitment, parse_prereview, parse_regional,
-                            parse_tolerant)
+from .stage_options import (AgentPool, parse_agents, parse_commitment, parse_feedback, parse_prereview,
+                            parse_regional, parse_tolerant)
 from .distributions import Dist
 from .schema import Reader
 from .calendar import parse_hhmm
@@ -400,7 +400,7 @@ def _stage(r: Reader, key: str, raw: dict) -> Stage:
     path = f"stages.{key}"
     t = r.table(raw, path, ("name", "phase", "agency", "after", "when", "prepare", "effort", "lag", "build",
                             "shutdowns", "limit", "defect", "fees_cny", "consultancy_cny", "enabled", "tolerant",
-                            "regional", "prereview", "commitment"))
+                            "regional", "prereview", "commitment", "feedback"))
     limit = None
     if "limit" in t:
         lt = r.table(t["limit"], f"{path}.limit", ("workdays", "excludes"), required=("workdays",))
@@ -428,8 +428,9 @@ def _stage(r: Reader, key: str, raw: dict) -> Stage:
         tolerant=parse_tolerant(r, t["tolerant"], f"{path}.tolerant") if "tolerant" in t else None,
         regional=parse_regional(r, t["regional"], f"{path}.regional") if "regional" in t else None,
         prereview=parse_prereview(r, t["prereview"], f"{path}.prereview") if "prereview" in t else None,
-        commitment=parse_commitment(r, t["commitment"], f"{path}.commitment") if "commitment" in t else None)
-    for key in ("tolerant", "prereview", "commitment"):
+        commitment=parse_commitment(r, t["commitment"], f"{path}.commitment") if "commitment" in t else None,
+        feedback=parse_feedback(r, t["feedback"], f"{path}.feedback") if "feedback" in t else None)
+    for key in ("tolerant", "prereview", "commitment", "feedback"):
         if getattr(stage, key) is not None and stage.agency is None:
             r.error(f"{path}.{key}", f"{key} needs an agency: set agency = \"<id>\"")
     if stage.tolerant is not None and stage.defect is None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from .conditions import Condition
 from .distributions import Dist
-from .stage_options import Commitment, PreReview, Regional, Tolerant
+from .stage_options import Commitment, Feedback, PreReview, Regional, Tolerant
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ class Stage:
     regional: Regional | None = None
     prereview: PreReview | None = None
     commitment: Commitment | None = None
+    feedback: Feedback | None = None
 
 
 @dataclass(frozen=True)

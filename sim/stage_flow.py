@@ -192,6 +192,8 @@ class StageFlow:
                 deadline = zone.add(t_sub, tolerant.deadline)
                 failed = u_fail < tolerant.fail_p or supplied > deadline
             yield from self.review(p, st, rec, plan.effort, effort_v)
+            if st.feedback is not None and formal:
+                yield from self.feedback(p, st, rec, rng, plan)
             if not defective:
                 return True
             if tolerant is not None:
@@ -213,6 +215,13 @@ class StageFlow:
             yield env.timeout(end - t0)
             rec.rework += zone.workdays_between(t0, end)
             self.log(p, st, "rework", "agent" if plan.agent else "applicant", t0, end)
+
+    def feedback(self, p, st: Stage, rec: StageRecord, rng: np.random.Generator, plan: Plan):
+        """Jackson-style feedback: back to an earlier desk with probability p, then reviewed here again."""
+        back = self.cs.scenario.stage_by_id[st.feedback.to]
+        while rng.random() < st.feedback.p:
+            yield from self.review(p, back, rec, back.effort, back.effort.sample(rng))
+            yield from self.review(p, st, rec, plan.effort, plan.effort.sample(rng) if plan.effort else 0.0)
 
     def submit(self, p, rec: StageRecord, commit: bool, st: Stage):
         """A formal submission, in office hours; with a credit commitment dependents start now."""

@@ -62,6 +62,14 @@ class Commitment:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """After review, with probability ``p`` the file goes back to stage ``to``'s agency, then is reviewed again."""
+
+    p: float
+    to: str
+
+
+@dataclass(frozen=True)
 class AgentPool:
     """Government agents who prepare and file applications for the projects that use them."""
 
@@ -105,6 +113,14 @@ def parse_commitment(r: Reader, raw: object, path: str) -> Commitment:
         r.error(f"{path}.penalty.unit", f"a stop-work delay is in calendar units (day, week, month), "
                                         f"got {c.penalty.unit!r}")
     return c
+
+
+def parse_feedback(r: Reader, raw: object, path: str) -> Feedback:
+    t = r.table(raw, path, ("p", "to"), required=("p", "to"))
+    fb = Feedback(r.number(t, "p", path, 0.0, lo=0, hi=1), r.string(t, "to", path, ""))
+    if fb.p >= 1:
+        r.error(f"{path}.p", "must be < 1: a file that always goes back never leaves")
+    return fb
 
 
 def parse_agents(r: Reader, raw: object) -> AgentPool | None:

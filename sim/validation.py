@@ -59,6 +59,11 @@ def check_references(sc: "Scenario", r: Reader) -> None:
         for i, w in enumerate(s.shutdowns):
             ref(f"{path}.shutdowns[{i}]", w, shutdowns, "shutdown window")
         cond(f"{path}.when", s.when)
+        if s.feedback is not None and s.feedback.to:
+            ref(f"{path}.feedback.to", s.feedback.to, stages, "stage")
+            back = stages.get(s.feedback.to)
+            if back is not None and (back.agency is None or back.effort is None):
+                r.error(f"{path}.feedback.to", f"stage {back.id!r} has no agency effort to go back to")
         if not any((s.prepare, s.effort, s.lag, s.build, s.agency)):
             r.error(path, "does nothing: give at least one of prepare, agency/effort, lag or build")
     if not sc.stages:
