@@ -77,3 +77,17 @@ def test_a_signal_during_a_parallel_run_leaves_no_output(tmp_path, sig, status):
     children = subprocess.run(["pgrep", "-f", f"sim run {ROOT / 'scenarios/pre_reform.toml'} -n 5000"],
                               capture_output=True, text=True).stdout.split()
     assert children == [], "worker processes survived the signal"
+
+
+def test_agencies_that_never_open_are_reported_not_waited_for(tmp_path):
+    text = SMALL.read_text(encoding="utf-8").replace(
+        "[scenario]", '[calendar]\ncountry = "none"\nweekend = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n\n'
+                      "[scenario]", 1)
+    f = tmp_path / "closed.toml"
+    f.write_text(text, encoding="utf-8")
+    res = sim.run(sim.load(f), n=2, seed=1, keep_rows=False)
+    warnings = res.summary["warnings"]
+    assert any("agency 'bureau' has no working time" in w for w in warnings)
+    assert any("had not reached production" in w for w in warnings)
+    fig = res.summary["key_figures"]["approval_workdays"]
+    assert fig["n"] == 0 and fig["censored"] == res.summary["projects"]["projects"] > 0
