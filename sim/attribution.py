@@ -97,7 +97,9 @@ def attribute(sc: Scenario, n: int = 50, seed: int | None = None, *, levers: tup
     seed = sc.seed if seed is None else seed
     levers = tuple(sc.levers if levers is None else levers)
     if not levers:
-        raise ValueError(f"{sc.source}: no levers to attribute (switch some on with --levers)")
+        from .errors import Problem, ScenarioError
+        raise ScenarioError([Problem(sc.source, "scenario.levers", "no levers to attribute: switch some on "
+                                     "(scenario.levers, or --levers a,b / all)")])
     k = len(levers)
     exact = k <= EXACT_MAX_LEVERS
     if exact:

@@ -68,3 +68,24 @@ def test_same_seed_gives_identical_figure_data(compared, tmp_path):
                    check=True, capture_output=True, timeout=300)
     for name in ("timeline", "distributions", "time_split", "agency_load", "zone_view"):
         assert (out / f"{name}.csv").read_bytes() == (compared / f"{name}.csv").read_bytes(), name
+
+
+def test_attribute_and_report_commands(tmp_path):
+    from test_compare import SMALL
+    f = tmp_path / "small.toml"
+    f.write_text(SMALL, encoding="utf-8")
+    out = tmp_path / "att"
+    r = subprocess.run([sys.executable, "-m", "sim", "attribute", str(f), "--levers", "all", "-n", "2", "-q",
+                        "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    d = json.loads((out / "attribution.json").read_text(encoding="utf-8"))
+    assert [lv["id"] for lv in d["levers"]] == ["fast_a", "no_defects", "skip_b"] and d["subsets_run"] == 8
+    assert (out / "waterfall_approval_workdays.png").stat().st_size > 1000
+    none = subprocess.run([sys.executable, "-m", "sim", "attribute", str(f), "-n", "2", "-o", str(tmp_path / "x")],
+                          capture_output=True, text=True, timeout=300)
+    assert none.returncode == 2 and "no levers to attribute" in none.stderr and "Traceback" not in none.stderr
+    html = tmp_path / "r" / "report.html"
+    r = subprocess.run([sys.executable, "-m", "sim", "report", str(f), str(f), "-n", "2", "-q", "-o", str(html)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert html.read_text(encoding="utf-8").count("<img") >= 5
