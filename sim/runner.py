@@ -86,7 +86,8 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
         for r in reps:
             yield _one(cs, r, seed, rows, events)
         return
-    size = max(1, min(50, len(reps) // (4 * workers) or 1))
+    # chunks amortise the pickling of the scenario; with CSV rows they stay small, as 2 per worker are in flight
+    size = max(1, min(10 if rows else 50, len(reps) // (4 * workers) or 1))
     chunks = _chunks(reps, size)
     own = executor is None
     ex = executor or local_pool(jobs)

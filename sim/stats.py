@@ -42,24 +42,41 @@ def t975(df: int) -> float:
 
 
 class QuantileStore:
-    """Exact quantiles for small samples, a relative-error sketch for large ones."""
+    """Exact quantiles for small samples, a relative-error sketch for large ones.
+
+    Exact values live in one growing float64 buffer (not one array per
+    replication, whose overhead would dominate for one value per replication).
+    """
 
     def __init__(self) -> None:
-        self.values: list[np.ndarray] | None = []
+        self._buf: np.ndarray | None = np.empty(16)
         self.count = 0
         self.buckets: dict[int, int] = {}
         self.zeros = 0
 
+    @property
+    def values(self) -> list[np.ndarray] | None:
+        """The exact values seen so far (as a one-item list), or None once the sketch took over."""
+        return None if self._buf is None else [self._buf[:self.count]]
+
     def add(self, v: np.ndarray) -> None:
-        self.count += len(v)
-        if self.values is not None:
-            self.values.append(v)
-            if self.count > EXACT_LIMIT:
-                all_values = np.concatenate(self.values)
-                self.values = None
-                self._bucket(all_values)
-        else:
+        if self._buf is None:
+            self.count += len(v)
             self._bucket(v)
+            return
+        need = self.count + len(v)
+        if need > EXACT_LIMIT:
+            all_values = np.concatenate((self._buf[:self.count], v))
+            self._buf = None
+            self.count = need
+            self._bucket(all_values)
+            return
+        if need > len(self._buf):
+            grown = np.empty(min(EXACT_LIMIT, max(need, 2 * len(self._buf))))
+            grown[:self.count] = self._buf[:self.count]
+            self._buf = grown
+        self._buf[self.count:need] = v
+        self.count = need
 
     def _bucket(self, v: np.ndarray) -> None:
         if np.any(v < 0):
@@ -72,7 +89,7 @@ class QuantileStore:
 
     @property
     def exact(self) -> bool:
-        return self.values is not None
+        return self._buf is not None
 
     def ecdf(self) -> tuple[np.ndarray, np.ndarray]:
         """(values, cumulative share): exact points, or bucket representatives of the sketch."""
