@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .calendar import WorkCalendar, shutdown_mask, working_day_mask
+from .calendar import ContinuousCalendar, WorkCalendar, shutdown_mask, working_day_mask
 from .scenario import Agency, Scenario, Stage
 from .validation import topological_order
 
@@ -31,6 +31,31 @@ class CompiledAgency:
     sitting_times: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class Flow:
+    """A process's stage graph, ready to run: topological order, roots, dependents, predecessor counts."""
+
+    order: list[Stage]
+    roots: list[Stage]
+    dependents: dict[str, list[Stage]]
+    n_after: dict[str, int]
+    by_id: dict[str, Stage]
+    prereviewed: list[Stage]   # stages with pre-consultation (it starts at signing)
+    plain: frozenset[str]      # stages whose plan depends on nothing about the project but agent service
+
+    @staticmethod
+    def of(v: Scenario) -> "Flow":
+        order = [v.stage_by_id[i] for i in topological_order({s.id: s.after for s in v.stages})]
+        dependents: dict[str, list[Stage]] = {s.id: [] for s in order}
+        for s in order:
+            for d in s.after:
+                dependents[d].append(s)
+        plain = frozenset(s.id for s in order if s.enabled and s.when is None and s.regional is None
+                          and s.prereview is None and s.commitment is None)
+        return Flow(order, [s for s in order if not s.after], dependents, {s.id: len(s.after) for s in order},
+                    {s.id: s for s in order}, [s for s in order if s.prereview is not None], plain)
+
+
 @dataclass
 class CompiledScenario:
     """Everything :func:`sim.model.simulate` needs, derived from a :class:`Scenario`."""
@@ -45,6 +70,8 @@ class CompiledScenario:
     warmup: float
     cutover: float | None = None          # clock time of the reform date; projects before it use base_order
     base_order: list[Stage] = field(default_factory=list)
+    flow: Flow | None = None              # the stage graph of the scenario's process ...
+    base_flow: Flow | None = None         # ... and of the process before the reform date
 
     def build_calendar(self, windows: tuple[str, ...]) -> WorkCalendar | None:
         """The 24-hour calendar of construction work outside the shutdown ``windows`` (None if no window)."""
@@ -56,11 +83,12 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
     n = sc.horizon_days
     cal = sc.calendar
     if cal.always_open:
-        mask = np.ones(n, dtype=bool)
+        zone: WorkCalendar = ContinuousCalendar(sc.start_date, n)
+        mask = zone.working
     else:
         mask = working_day_mask(sc.start_date, n, country=cal.country, weekend=cal.weekend,
                                 extra_holidays=cal.extra_holidays, extra_workdays=cal.extra_workdays)
-    zone = WorkCalendar(sc.start_date, mask, *cal.hours)
+        zone = WorkCalendar(sc.start_date, mask, *cal.hours)
     agencies = {}
     for a in sc.agencies:
         acal = zone if a.hours is None or cal.always_open else WorkCalendar(sc.start_date, mask, *a.hours)
@@ -80,12 +108,11 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
                         ok = shutdown_mask(sc.start_date, n, [by_id[w] for w in windows])
                         build[windows] = WorkCalendar(sc.start_date, ok, 0.0, 24.0)
 
-    def order(v: Scenario) -> list[Stage]:
-        return [v.stage_by_id[i] for i in topological_order({s.id: s.after for s in v.stages})]
-
+    flow = Flow.of(sc)
+    base_flow = Flow.of(sc.base) if sc.base is not None else None
     cutover = None if sc.base is None else float((sc.reform_date - sc.start_date).days)
     return CompiledScenario(
-        scenario=sc, zone=zone, agencies=agencies, build_calendars=build, order=order(sc),
+        scenario=sc, zone=zone, agencies=agencies, build_calendars=build, order=flow.order,
         keys={s.id: stage_key(s.id) for v in variants for s in v.stages},
         horizon=float(n), warmup=float(sc.warmup_days), cutover=cutover,
-        base_order=order(sc.base) if sc.base is not None else [])
+        base_order=base_flow.order if base_flow is not None else [], flow=flow, base_flow=base_flow)

@@ -3,19 +3,21 @@
 A scenario writes a distribution as a TOML inline table, e.g.
 ``{dist = "triangular", low = 2, mode = 3, high = 6, unit = "workday"}``.
 :func:`parse_dist` validates it (naming the key path of every problem) and
-returns a frozen :class:`Dist`; :meth:`Dist.sample` draws from a
-``numpy.random.Generator`` that the caller owns.
+returns a frozen :class:`Dist`; :meth:`Dist.quantile` turns a uniform draw into a
+value (the engine's way), :meth:`Dist.sample` draws from a ``numpy.random.Generator``.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 # z such that P(Z <= z) = 0.9 for a standard normal
 Z90 = 1.2815515655446004
+_STD_NORMAL = NormalDist()
 
 #: time units: how a sampled number becomes time
 TIME_UNITS = {
@@ -54,20 +56,32 @@ class Dist:
     unit: str
 
     def sample(self, rng: np.random.Generator) -> float:
-        """Draw one value."""
+        """Draw one value from ``rng`` (by inversion, like :meth:`quantile`)."""
+        return self.quantile(rng.random()) if self.kind != "fixed" else self.params[0]
+
+    def quantile(self, u: float) -> float:
+        """The value below which a share ``u`` (0 <= u < 1) of draws fall: inversion sampling from a uniform.
+
+        The engine draws uniforms in blocks and turns each into a value here, so one draw is
+        one uniform whatever the distribution (common random numbers line up across levers).
+        """
         k, p = self.kind, self.params
+        if k == "exponential":
+            return -p[0] * math.log1p(-u)
         if k == "fixed":
             return p[0]
         if k == "triangular":
-            return float(rng.triangular(p[0], p[1], p[2]))
-        if k == "exponential":
-            return float(rng.exponential(p[0]))
+            a, m, b = p
+            if u * (b - a) < m - a:
+                return a + math.sqrt(u * (b - a) * (m - a))
+            return b - math.sqrt((1.0 - u) * (b - a) * (b - m))
         if k == "lognormal":
             mu, sigma = _lognormal_mu_sigma(p[0], p[1])
-            return float(rng.lognormal(mu, sigma))
+            return math.exp(mu + sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-300), 1.0 - 1e-16)))
         if k == "uniform":
-            return float(rng.uniform(p[0], p[1]))
-        return float(p[0][int(rng.integers(len(p[0])))])  # empirical
+            return p[0] + u * (p[1] - p[0])
+        s = p[0]  # empirical: each sample equally likely
+        return s[min(int(u * len(s)), len(s) - 1)]
 
     def mean(self) -> float:
         """The distribution's mean (in its own unit)."""

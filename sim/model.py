@@ -1,35 +1,42 @@
 """The SimPy model: one replication of a compiled scenario.
 
-Each project is a set of stage processes wired by their ``after`` events; each
-agency is a SimPy resource (its staff) whose work is timed on the agency's
-working calendar, with an optional sitting process.  :func:`simulate` returns
-flat records (see :mod:`sim.records`); nothing here aggregates or writes files.
+Projects are created when they sign.  Each project runs its stage graph as
+SimPy processes: a process runs a stage and then, when that stage's decision
+was the last one a dependent waited for, goes straight on with it (a chain
+of stages is one process; a fork starts one more).  Each agency is a
+:class:`~sim.desk.Desk` of staff whose work is timed on the agency's working
+calendar, with an optional sitting process.  :func:`simulate` returns flat
+records (see :mod:`sim.records`); nothing here aggregates or writes files.
 
-Random numbers: the replication's projects, the arrival stream and every
-(project, stage) pair have their own ``numpy.random.Generator`` spawned from
-``SeedSequence(seed)`` by key (replication, project, stage id), so changing one
-stage never moves another stage's draws (common random numbers).
+Random numbers: every (project, stage) pair has its own row of uniforms
+(:mod:`sim.draws`), keyed by (seed, replication, project, stage id); the arrival
+stream has its own generator.  Changing one stage never moves another stage's
+draws (common random numbers).
 """
 from __future__ import annotations
 
+import gc
 import heapq
 import math
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 import simpy
 
 from .compiled import CompiledAgency, CompiledScenario
+from .desk import Desk
+from .draws import DrawSource, generator
 from .monitor import LevelMonitor, WorkMonitor
-from .records import ReplicationResult, project_record
-from .scenario import Stage
-from .stage_flow import StageFlow, finish_time, rng_for
+from .records import ProjectRecord, ReplicationResult, StageRecord, project_record
+from .stage_flow import StageFlow, finish_time
 
 __all__ = ["Replication", "simulate", "finish_time", "rng_for"]
 
 NAN = math.nan
 _STREAM_KEY = 1
 _PROJECT_KEY = 0
+rng_for = generator   # the generator of a spawn key below SeedSequence(seed), as before
 
 
 class _AfterInstant(simpy.events.Event):
@@ -47,11 +54,11 @@ class _AfterInstant(simpy.events.Event):
 
 
 class AgencyState:
-    """An agency during one replication: staff resource, sittings and monitors."""
+    """An agency during one replication: staff desk, sittings and monitors."""
 
     def __init__(self, env: simpy.Environment, ca: CompiledAgency, warmup: float, horizon: float):
         self.env, self.ca, self.spec, self.cal = env, ca, ca.spec, ca.calendar
-        self.staff = (simpy.PriorityResource if ca.spec.priority else simpy.Resource)(env, ca.spec.staff)
+        self.desk = Desk(env, ca.spec.staff, by_priority=ca.spec.priority is not None)
         self.horizon = horizon
         self.queue = LevelMonitor(warmup, horizon)
         self.work_done = WorkMonitor(ca.calendar, ca.spec.staff, warmup, horizon)
@@ -59,14 +66,6 @@ class AgencyState:
         self.seq = 0
         if ca.sitting_times is not None:
             env.process(self._sittings())
-
-    def level(self, delta: int) -> None:
-        """Change the number of files waiting for a staff member."""
-        self.queue.change(self.env.now, delta)
-
-    def work(self, start: float, end: float) -> None:
-        """Count one staff member's working time between ``start`` and ``end``."""
-        self.work_done.add(start, end)
 
     def wait_for_sitting(self, priority: int) -> simpy.Event:
         """An event that fires at the sitting that decides this file."""
@@ -96,29 +95,56 @@ class AgencyState:
 class Project:
     """A project during one replication."""
 
-    __slots__ = ("idx", "id", "cls", "attrs", "signed", "done", "submissions", "capped", "records",
-                 "priority", "scale", "agent", "stages", "reformed", "building", "penalty_days", "skipped")
+    __slots__ = ("idx", "id", "cls", "attrs", "signed", "submissions", "capped", "records",
+                 "priority", "scale", "agent", "stages", "flow", "waiting", "pre", "active", "reformed", "building",
+                 "penalty_days", "skipped")
 
     def __init__(self, idx: int, pid: str, cls: str, attrs: dict[str, Any], signed: float, scale: float):
         self.idx, self.id, self.cls, self.attrs, self.signed = idx, pid, cls, attrs, signed
         self.scale = scale
-        self.done: dict[str, simpy.Event] = {}
         self.submissions = 0
         self.capped = False
         self.records: dict = {}
-        self.priority: dict[str, int] = {}
+        self.priority: dict[str, int] = {}   # 0 (first) at agencies whose priority condition it meets
         self.agent = False            # uses the agent pool
-        self.stages: list[Stage] = []  # the process that applies to it (before or after a cut-over)
+        self.stages: list = []        # the process that applies to it (before or after a cut-over), in order
+        self.flow = None              # ... and its stage graph
+        self.waiting: dict[str, int] = {}    # stage -> predecessors not yet decided
+        self.pre: dict[str, tuple] = {}      # stage -> (plan, draws, pre-consultation process)
+        self.active = 0                      # its processes under way (stage chains, pre-consultations)
         self.reformed = True
         self.building: list[list[float]] = []  # stop-work days pending for each construction stage under way
         self.penalty_days = 0.0       # stop-work days imposed in all
         self.skipped: dict[str, float] = {}  # stages the project skipped, and when
 
 
-class Replication(StageFlow):
-    """One replication: builds the projects, runs SimPy to the horizon, returns records."""
+class Collector:
+    """A sink that keeps every finished project's records: :func:`simulate` returns them whole."""
 
-    def __init__(self, cs: CompiledScenario, rep: int, seed: int, events: bool = False):
+    def __init__(self, cs: CompiledScenario, rep: int) -> None:
+        self.cs, self.rep = cs, rep
+        self.done: list[tuple[ProjectRecord, list[StageRecord]]] = []
+
+    def add(self, p: Project) -> None:
+        """Keep a finished project's record and stage records."""
+        self.done.append((project_record(self.cs, p), list(p.records.values())))
+
+    def finish(self, agencies: dict, series: dict, events: list | None) -> ReplicationResult:
+        self.done.sort(key=lambda x: x[0].idx)
+        return ReplicationResult(self.rep, [p for p, _ in self.done],
+                                 [(p.idx, p.id, r) for p, stages in self.done for r in stages],
+                                 agencies, events, series)
+
+
+class Replication(StageFlow):
+    """One replication: creates the projects as they sign, runs SimPy to the horizon.
+
+    Each project goes to the ``sink`` (a :class:`Collector`, or a :class:`~sim.reducer.Reducer` that
+    folds it into arrays) the moment it is finished, and is dropped; what :meth:`run` returns is the
+    sink's ``finish``.
+    """
+
+    def __init__(self, cs: CompiledScenario, rep: int, seed: int, events: bool = False, sink=None):
         self.cs, self.rep, self.seed = cs, rep, seed
         self.sc = cs.scenario
         self.env = simpy.Environment()
@@ -126,84 +152,152 @@ class Replication(StageFlow):
         self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
         self.agents_spec = self.sc.agents
         self.shutdown_exempt = {w.id: w.exempt for w in self.sc.shutdowns}
-        self.agent_pool = simpy.Resource(self.env, self.sc.agents.staff) if self.sc.agents else None
+        self.agent_pool = Desk(self.env, self.sc.agents.staff) if self.sc.agents else None
         self.events: list | None = [] if events else None
-        self.projects: list[Project] = []
+        self.draw_source = DrawSource(seed, rep)
+        self.projects: list[Project | None | bool] = []   # by index: None before signing, False once finished
+        self._plans: dict[tuple, Any] = {}
+        self._priority_agencies = [a for a in self.sc.agencies if a.priority is not None]
+        self.sink = sink if sink is not None else Collector(cs, rep)
 
     # -- arrivals --------------------------------------------------------------
-    def arrivals(self) -> list[tuple[float, str, str, float | None, tuple]]:
-        """(signed time, id, class, investment or None, attributes) of every project, in index order."""
-        sc, out = self.sc, []
+    def arrivals(self) -> tuple[list[tuple[float, str, str, float | None, tuple]], np.ndarray, np.ndarray, list[str]]:
+        """The named projects (signed time, id, class, investment or None, attributes), then the stream's
+        signing times and class numbers, and the stream's class names.
+
+        Projects are numbered in that order: named ones first, then the stream's in time order.
+        """
+        sc = self.sc
         open_frac = self.zone.open
-        for p in sc.projects:
-            out.append(((p.signed - sc.start_date).days + open_frac, p.id, p.cls, p.investment_cny, p.attributes))
+        named = [((p.signed - sc.start_date).days + open_frac, p.id, p.cls, p.investment_cny, p.attributes)
+                 for p in sc.projects]
         s = sc.stream
-        if s is not None:
-            rng = rng_for(self.seed, self.rep, _STREAM_KEY)
-            t0 = float((s.start - sc.start_date).days)
-            span = (s.end - s.start).days + 1.0
-            n = int(rng.poisson(s.rate_per_day * span))
-            times = np.sort(t0 + rng.uniform(0.0, span, n))
-            names = [c for c, _ in s.classes]
-            w = np.array([x for _, x in s.classes])
-            picks = rng.choice(len(names), size=n, p=w / w.sum())
-            for i, (t, k) in enumerate(zip(times.tolist(), picks.tolist())):
-                out.append((t, f"s{i + 1:05d}", names[k], None, ()))
-        return out
+        if s is None:
+            return named, np.empty(0), np.empty(0, dtype=np.intp), []
+        rng = generator(self.seed, self.rep, _STREAM_KEY)
+        t0 = float((s.start - sc.start_date).days)
+        span = (s.end - s.start).days + 1.0
+        n = int(rng.poisson(s.rate_per_day * span))
+        times = np.sort(t0 + rng.uniform(0.0, span, n))
+        names = [c for c, _ in s.classes]
+        w = np.array([x for _, x in s.classes])
+        picks = rng.choice(len(names), size=n, p=w / w.sum())
+        return named, times, picks, names
+
+    def _project(self, idx: int, arrivals: tuple) -> Project:
+        named, times, picks, names = arrivals
+        if idx < len(named):
+            return self.make_project(idx, *named[idx])
+        i = idx - len(named)
+        return self.make_project(idx, float(times[i]), f"s{i + 1:05d}", names[picks[i]], None, ())
 
     def make_project(self, idx: int, t: float, pid: str, cls_id: str, investment: float | None,
                      attributes: tuple) -> Project:
-        """Draw the project's investment and attributes and start its stage processes."""
+        """Draw the project's investment and attributes; set the process that applies to it."""
         reformed = self.cs.cutover is None or t >= self.cs.cutover
         variant = self.sc if reformed else self.sc.base   # the process, and class data, that applies
         cls = variant.class_by_id[cls_id]
-        rng = rng_for(self.seed, self.rep, _PROJECT_KEY, idx)
-        inv = cls.investment.sample(rng)
+        d = self.draw_source.draws(0, idx, (self.seed, self.rep, _PROJECT_KEY, idx))
+        inv = cls.investment.quantile(d.u())
         attrs: dict[str, Any] = dict(cls.attributes)
         attrs.update(attributes)
         for k in sorted(attrs):
             v = attrs[k]
-            u = rng.random()
+            u = d.u()
             if isinstance(v, dict):
                 attrs[k] = bool(u < v["p"])
         attrs["class"] = cls_id
         attrs["investment_cny"] = float(investment if investment is not None else inv)
         p = Project(idx, pid, cls_id, attrs, t, cls.construction_scale)
-        for a in self.sc.agencies:
-            p.priority[a.id] = 0 if a.priority is not None and a.priority.holds(attrs) else 1
+        for a in self._priority_agencies:
+            p.priority[a.id] = 0 if a.priority.holds(attrs) else 1
         p.reformed = reformed
-        p.stages = self.cs.order if p.reformed else self.cs.base_order
+        p.flow = self.cs.flow if reformed else self.cs.base_flow
+        p.stages = p.flow.order
         p.agent = variant.agents is not None and variant.agents.when.holds(attrs)
         return p
 
-    def start_project(self, p: Project):
-        yield self.env.timeout(p.signed - self.env.now)
-        for st in p.stages:
-            p.done[st.id] = self.env.event()
-        for st in p.stages:
-            self.env.process(self.stage(p, st))
+    def start(self, p: Project) -> None:
+        """The project signs now: pre-consultations begin, and the stages without predecessors."""
+        flow = p.flow
+        p.waiting = dict(flow.n_after)
+        for st in flow.prereviewed:
+            plan = self.plan(p, st)
+            if plan is not None and plan.prereview:
+                d = self.draws_for(p, st)
+                p.active += 1
+                p.pre[st.id] = (plan, d, self.env.process(self.prereview(p, st, plan, d)))
+        for st in flow.roots:
+            self.spawn(p, st)
+        if not p.active:
+            self.finish(p)
 
-    def log(self, p: Project, st: Stage, step: str, resource: str, t0: float, t1: float) -> None:
-        """Append one activity to the event log, when it is kept."""
-        if self.events is not None and t1 > t0:
+    def spawn(self, p: Project, st) -> None:
+        """Start a process that runs stage ``st`` of ``p`` and what follows it."""
+        p.active += 1
+        self.env.process(self.chain(p, st))
+
+    def ended(self, p: Project) -> None:
+        """One of the project's processes ended; the last one finishes the project."""
+        p.active -= 1
+        if not p.active:
+            self.finish(p)
+
+    def finish(self, p: Project) -> None:
+        """Hand the finished project to the sink and let go of it."""
+        self.sink.add(p)
+        self.projects[p.idx] = False   # finished (None: not signed yet)
+
+    def sign(self, arrivals: tuple, times: np.ndarray):
+        """The arrivals process: each project is created and started at its signing time."""
+        env = self.env
+        for idx in np.argsort(times, kind="stable").tolist():
+            t = float(times[idx])
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            p = self.projects[idx] = self._project(idx, arrivals)
+            self.start(p)
+
+    def log(self, p: Project, st, step: str, resource: str, t0: float, t1: float) -> None:
+        """Append one activity to the event log (callers check that it is kept)."""
+        if t1 > t0:
             self.events.append((p.idx, st.id, step, resource, t0, t1))
 
     # -- run ---------------------------------------------------------------------
-    def run(self) -> ReplicationResult:
-        """Simulate to the horizon and return the replication's records."""
-        for idx, (t, pid, cls, inv, attrs) in enumerate(self.arrivals()):
-            p = self.make_project(idx, t, pid, cls, inv, attrs)
-            self.projects.append(p)
-            self.env.process(self.start_project(p))
+    def run(self):
+        """Simulate to the horizon; the sink's result (a :class:`ReplicationResult` by default)."""
+        arrivals = self.arrivals()
+        times = np.concatenate(([a[0] for a in arrivals[0]], arrivals[1]))
+        self.projects = [None] * len(times)
+        self.env.process(self.sign(arrivals, times))
         self.env.run(until=self.cs.horizon)
-        projects = [project_record(self.cs, p) for p in self.projects]
-        agencies = {k: a.stats() for k, a in self.agencies.items()}
-        series = {k: a.series() for k, a in self.agencies.items()}
-        return ReplicationResult(self.rep, projects, [(p.idx, p.id, r) for p in self.projects
-                                                      for r in p.records.values()],
-                                 agencies, self.events, series)
+        for i, p in enumerate(self.projects):  # under way at the horizon, or not yet signed
+            if p is None:
+                p = self.projects[i] = self._project(i, arrivals)
+            if p is not False:
+                self.finish(p)
+        return self.sink.finish({k: a.stats() for k, a in self.agencies.items()},
+                                {k: a.series() for k, a in self.agencies.items()}, self.events)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (restored on exit).
+
+    A replication keeps every record alive until it is reduced, so each collection would walk them all
+    again (a third of the run time) to find almost nothing: a run leaves a few hundred cyclic objects,
+    which the collector frees once it is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def simulate(cs: CompiledScenario, rep: int, seed: int, events: bool = False) -> ReplicationResult:
-    """Run replication ``rep`` of ``cs`` with root seed ``seed``."""
-    return Replication(cs, rep, seed, events).run()
+    """Run replication ``rep`` of ``cs`` with root seed ``seed`` (the garbage collector paused)."""
+    with gc_paused():
+        return Replication(cs, rep, seed, events).run()

@@ -85,33 +85,44 @@ def milestone_time(cs: "CompiledScenario", p: "Project", name: str) -> float:
     return rec.build_start if not math.isnan(rec.build_start) else rec.started
 
 
-def project_record(cs: "CompiledScenario", p: "Project") -> ProjectRecord:
-    """Summarise a project's stage records into milestones, time split and key figures."""
+def project_record(cs: "CompiledScenario", p: "Project", split: bool = True) -> ProjectRecord:
+    """Summarise a project's stage records into milestones, time split (unless not ``split``: all
+    zero) and key figures."""
     sc, zone = cs.scenario, cs.zone
     ms = {name: milestone_time(cs, p, name) for name in ("construction_permit", "construction_start",
                                                          "completion", "production")}
-    first = min((r.submitted for r in p.records.values() if not math.isnan(r.submitted)), default=NAN)
-    split = {c: sum(getattr(r, c) for r in p.records.values()) for c in SPLIT}
     permit = ms["construction_permit"]
-    kpi: dict[str, Any] = {
-        "approval_workdays": zone.workdays_between(first, permit) if not math.isnan(permit + first) else NAN,
-        "approval_days": permit - first,
-        "to_production_months": (ms["production"] - p.signed) / DAYS_PER_MONTH,
-    }
-    fees = 0.0
-    staff_wd = 0.0
+    first = NAN
+    fees = staff_wd = 0.0
     submissions = 0
-    for st in p.stages:  # what the applicant spent up to the construction permit, in its own process
-        r = p.records.get(st.id)
-        if r is not None and st.build is None and r.issued <= permit:
+    issued: dict[str, float] = {}
+    by_id = p.flow.by_id
+    for r in p.records.values():
+        if r.submitted < first or first != first:   # NaN-safe min over the submitted stages
+            if r.submitted == r.submitted:
+                first = r.submitted
+        st = by_id[r.stage]
+        if st.agency is not None:
+            issued[r.stage] = r.issued
+        # what the applicant spent up to the construction permit, in its own process
+        if st.build is None and r.issued <= permit:
             fees += st.fees_cny + st.consultancy_cny
             staff_wd += r.prepare + r.rework
             submissions += r.submissions
-    kpi["submissions"] = float(submissions) if not math.isnan(permit) else NAN
-    kpi["cost_pre_construction_cny"] = (fees + sc.costs.applicant_day_cny * staff_wd
-                                        if not math.isnan(permit) else NAN)
-    kpi["cost_delay_cny"] = (p.attrs["investment_cny"] * sc.costs.capital_rate
-                             * (ms["production"] - p.signed) / DAYS_PER_YEAR)
-    issued = {st.id: p.records[st.id].issued for st in p.stages if st.agency is not None and st.id in p.records}
+    totals = dict.fromkeys(SPLIT, 0.0)
+    if split:
+        for r in p.records.values():
+            for c in SPLIT:
+                totals[c] += getattr(r, c)
+    reached = permit == permit
+    kpi: dict[str, Any] = {
+        "approval_workdays": zone.workdays_between(first, permit) if reached and first == first else NAN,
+        "approval_days": permit - first,
+        "to_production_months": (ms["production"] - p.signed) / DAYS_PER_MONTH,
+        "submissions": float(submissions) if reached else NAN,
+        "cost_pre_construction_cny": fees + sc.costs.applicant_day_cny * staff_wd if reached else NAN,
+        "cost_delay_cny": (p.attrs["investment_cny"] * sc.costs.capital_rate
+                           * (ms["production"] - p.signed) / DAYS_PER_YEAR),
+    }
     return ProjectRecord(p.idx, p.id, p.cls, p.attrs["investment_cny"], p.signed, first, ms, issued,
-                         p.submissions, p.capped, split, kpi)
+                         p.submissions, p.capped, totals, kpi)

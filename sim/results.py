@@ -1,14 +1,12 @@
-"""From replication records to key figures, table rows and the summary.
+"""From reduced replications to the summary.
 
-:func:`reduce_replication` runs in the worker: it turns a replication's
-records into key-figure arrays and, when asked, CSV rows.  :class:`Summary`
+:class:`~sim.reducer.Reducer` runs in the worker: it turns a replication's
+finished projects into key-figure arrays and, when asked, CSV rows.  :class:`Summary`
 runs in the parent: it folds the reduced replications, in replication order,
 into streaming accumulators and renders ``summary.json``.
 """
 from __future__ import annotations
 
-import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,150 +14,9 @@ import numpy as np
 
 from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
-from .records import SPLIT, STAGE_FIELDS, ReplicationResult
-from .monitor import BIN_DAYS, n_bins
+from .reducer import (EVENT_COLUMNS, PER_CLASS, ReducedReplication, Reducer, project_columns,  # noqa: F401
+                      reduce_replication, stage_columns)
 from .stats import Accumulator, t975
-
-#: key figures also reported per project class
-PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
-#: key figures written per project in projects.csv (submissions has its own column)
-PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
-MILESTONE_COLUMNS = ("signed", "first_submission", "construction_permit", "construction_start", "completion",
-                     "production")
-
-
-@dataclass
-class ReducedReplication:
-    """A replication reduced to what the parent aggregates and writes."""
-
-    rep: int
-    kpis: dict[str, np.ndarray]
-    stages: dict[str, np.ndarray]
-    agencies: dict[str, tuple[float, float]]
-    counts: dict[str, int]
-    same_day: dict[str, np.ndarray]
-    classes: dict[str, dict[str, np.ndarray]]
-    series: dict[str, np.ndarray] = field(default_factory=dict)
-    phase_split: dict[tuple[str, str], float] = field(default_factory=dict)
-    project_rows: list[list] | None = None
-    stage_rows: list[list] | None = None
-    event_rows: list[list] | None = None
-
-
-def _stamp(origin: dt.datetime, t: float) -> str:
-    if t is None or math.isnan(t) or math.isinf(t):
-        return ""
-    return (origin + dt.timedelta(days=t)).strftime("%Y-%m-%d %H:%M")
-
-
-def _num(x: float) -> Any:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
-
-
-_STAGE_TIMES = ("started", "submitted", "issued", "verified")
-
-
-def _stage_cell(origin: dt.datetime, r, f: str) -> Any:
-    v = getattr(r, f)
-    if f in _STAGE_TIMES:
-        return _stamp(origin, v)
-    if f in ("stage", "submissions"):
-        return v
-    return int(v) if f == "capped" else _num(v)
-
-
-def project_columns(cs: CompiledScenario) -> list[str]:
-    """Header of projects.csv."""
-    permits = [f"issued_{s.id}" for s in cs.scenario.stages if s.agency is not None]
-    return (["rep", "project", "class", "investment_cny", *MILESTONE_COLUMNS, "submissions", "capped",
-             *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
-             *PROJECT_KPIS, *permits])
-
-
-def stage_columns() -> list[str]:
-    """Header of stages.csv."""
-    return ["rep", "project", *STAGE_FIELDS]
-
-
-EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
-
-
-def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
-    """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows."""
-    sc = cs.scenario
-    counted = [p for p in res.projects if p.signed >= cs.warmup]
-    kpis = {k: np.array([p.kpi[k] for p in counted], dtype=float)
-            for k in KEY_FIGURES if k != "within_limit_share"}
-    signed_ok = {p.idx for p in counted}
-    limited = {s.id for s in sc.stages if s.limit is not None}
-    within, per_stage = [], {s.id: [] for s in sc.stages}
-    same_day: dict[str, list[float]] = {s.id: [] for s in sc.stages if s.agency is not None}
-    for idx, _pid, r in res.stages:
-        if idx not in signed_ok:
-            continue
-        if r.stage in limited:
-            within.append(r.within)
-        st = sc.stage_by_id[r.stage]
-        if st.agency is not None:
-            per_stage[r.stage].append(cs.zone.workdays_between(r.submitted, r.issued))
-            same_day[r.stage].append(r.same_day)
-        else:
-            per_stage[r.stage].append(r.issued - r.started)
-    kpis["within_limit_share"] = np.array(within, dtype=float)
-    by_class = {c.id: {k: np.array([p.kpi[k] for p in counted if p.cls == c.id], dtype=float) for k in PER_CLASS}
-                for c in sc.classes}
-    counts = {"projects": len(counted),
-              "reached_construction_permit": int(np.sum(~np.isnan(kpis["approval_days"]))),
-              "reached_production": int(np.sum(~np.isnan(kpis["to_production_months"]))),
-              "capped": sum(p.capped for p in counted)}
-    out = ReducedReplication(res.rep, kpis, {k: np.array(v, dtype=float) for k, v in per_stage.items()},
-                             res.agencies, counts, {k: np.array(v, dtype=float) for k, v in same_day.items()},
-                             by_class, _series(cs, res, counted), _phase_split(sc, res, signed_ok))
-    if rows:
-        origin = dt.datetime.combine(sc.start_date, dt.time())
-        permit_ids = [s.id for s in sc.stages if s.agency is not None]
-        out.project_rows = [
-            [res.rep, p.id, p.cls, _num(p.investment_cny), _stamp(origin, p.signed),
-             _stamp(origin, p.first_submission), *(_stamp(origin, p.milestones[m]) for m in MILESTONE_COLUMNS[2:]),
-             p.submissions, int(p.capped), *(_num(p.split[c]) for c in SPLIT),
-             *(_num(p.kpi[k]) for k in PROJECT_KPIS),
-             *(_stamp(origin, p.issued.get(s, math.nan)) for s in permit_ids)]
-            for p in res.projects]
-        out.stage_rows = [[res.rep, pid, *(_stage_cell(origin, r, f) for f in STAGE_FIELDS)]
-                          for _idx, pid, r in res.stages]
-        if res.events is not None:
-            ids = {p.idx: p.id for p in res.projects}
-            out.event_rows = [[f"{res.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(origin, t0),
-                               _stamp(origin, t1), "complete"] for idx, stage, step, resource, t0, t1 in res.events]
-    return out
-
-
-def _series(cs: CompiledScenario, res: ReplicationResult, counted: list) -> dict[str, np.ndarray]:
-    """Weekly series: agency utilisation and queue, cumulative projects at construction start and production."""
-    out: dict[str, np.ndarray] = {}
-    for k, (util, queue) in (res.series or {}).items():
-        out[f"agencies.{k}.utilisation"] = util
-        out[f"agencies.{k}.queue"] = queue
-    nb = n_bins(cs.horizon)
-    edges = np.arange(1, nb + 1) * BIN_DAYS
-    for m in ("construction_start", "production"):
-        times = np.sort([p.milestones[m] for p in counted if not math.isnan(p.milestones[m])])
-        out[f"milestones.{m}"] = np.searchsorted(times, edges, side="right").astype(float)
-    return out
-
-
-def _phase_split(sc, res: ReplicationResult, counted: set[int]) -> dict[tuple[str, str], float]:
-    """Total stage time of counted projects by (phase, category): working days, build in calendar days."""
-    out: dict[tuple[str, str], float] = {}
-    for idx, _pid, r in res.stages:
-        if idx not in counted:
-            continue
-        phase = sc.stage_by_id[r.stage].phase or "(no phase)"
-        for c in SPLIT:
-            v = getattr(r, c)
-            if v:
-                out[phase, c] = out.get((phase, c), 0.0) + v
-    return out
 
 
 class SeriesAccumulator:

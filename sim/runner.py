@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .compiled import CompiledScenario, compile_scenario
-from .model import simulate
+from .model import Replication, gc_paused
 from .output import OutputDir
 from .pool import ReplicationFailed, guarded, local_pool, stop
-from .results import EVENT_COLUMNS, ReducedReplication, Summary, project_columns, reduce_replication, stage_columns
+from .reducer import EVENT_COLUMNS, ReducedReplication, Reducer, project_columns, stage_columns
+from .results import Summary
 from .scenario import Scenario
 from .tables import SummaryDict, Table
 
@@ -60,8 +61,15 @@ class RunResult:
         return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
 
 
+def reduced_replication(cs: CompiledScenario, rep: int, seed: int, rows: bool = False,
+                        events: bool = False) -> ReducedReplication:
+    """Replication ``rep``, each project folded into arrays (and rows) as it finishes."""
+    with gc_paused():
+        return Replication(cs, rep, seed, events, sink=Reducer(cs, rep, rows)).run()
+
+
 def _one(cs: CompiledScenario, r: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
-    return guarded(r, seed, lambda: reduce_replication(cs, simulate(cs, r, seed, events), rows))
+    return guarded(r, seed, lambda: reduced_replication(cs, r, seed, rows, events))
 
 
 def _run_chunk(cs: CompiledScenario, reps: list[int], seed: int, rows: bool, events: bool) -> list[ReducedReplication]:
@@ -92,30 +100,33 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
     own = executor is None
     ex = executor or local_pool(jobs)
     todo = iter(chunks)
-    pending: deque = deque()
+    pending: deque = deque()   # (first replication of the chunk, future): names the chunk if it is lost
     interrupted = False
     try:
         # a bounded window of chunks in flight: results are consumed in order and never pile up
         for chunk in islice(todo, 2 * workers):
-            future = ex.submit(_run_chunk, cs, chunk, seed, rows, events)
-            future.first_rep = chunk[0]   # to name the replication if the worker dies
-            pending.append(future)
+            pending.append((chunk[0], ex.submit(_run_chunk, cs, chunk, seed, rows, events)))
         while pending:
-            future = pending.popleft()
+            first, future = pending.popleft()
             try:
                 batch = future.result()
+            except ReplicationFailed:
+                raise
             except BrokenProcessPool as e:  # a worker died (killed, out of memory): name its chunk
-                raise ReplicationFailed(future.first_rep, seed, f"a worker process died ({e})") from None
+                raise ReplicationFailed(first, seed, f"a worker process died ({e})") from None
+            except Exception as e:
+                if own:
+                    raise
+                # another executor lost the chunk (e.g. Dask's KilledWorker, or cancelled: the scheduler went away)
+                raise ReplicationFailed(first, seed, f"the executor lost it: {type(e).__name__}: {e}") from None
             if (chunk := next(todo, None)) is not None:
-                nxt = ex.submit(_run_chunk, cs, chunk, seed, rows, events)
-                nxt.first_rep = chunk[0]
-                pending.append(nxt)
+                pending.append((chunk[0], ex.submit(_run_chunk, cs, chunk, seed, rows, events)))
             yield from batch
     except BaseException:
         interrupted = True
         raise
     finally:
-        for f in pending:
+        for _, f in pending:
             f.cancel()
         if own:
             stop(ex, interrupted)

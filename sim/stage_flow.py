@@ -7,21 +7,18 @@ acceptance) -> lag -> construction work.  Pre-consultation moves the review
 before the predecessors end; credit commitment lets dependents start at the
 submission while verification runs in the background.
 
-Every round draws the same random numbers in the same order (effort, defect,
-fix, supplement failure) whatever the acceptance mode, so switching a lever
-on keeps common random numbers.
+Every round draws the same uniforms in the same order (effort, defect, fix,
+supplement failure) whatever the acceptance mode and whatever the
+distributions, so switching a lever on keeps common random numbers.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from .distributions import CALENDAR_DAYS, Dist
+from .draws import Draws
 from .records import StageRecord
 from .scenario import Defect, Stage
-
-_AGENT_KEY = 2  # spawn-key slot of the agents' draws (0: projects and their stages, 1: the stream)
 
 
 @dataclass(frozen=True)
@@ -42,65 +39,107 @@ class StageFlow:
 
     def plan(self, p, st: Stage) -> Plan | None:
         """The stage's plan for project ``p``, or None if the project skips it."""
-        if not st.enabled or (st.when is not None and not st.when.holds(p.attrs)):
+        plain = st.id in p.flow.plain
+        if plain:   # nothing about this stage depends on the project but the agents
+            key = (st.id, p.reformed, p.agent)
+            plan = self._plans.get(key)
+            if plan is not None:
+                return plan
+        elif not st.enabled or (st.when is not None and not st.when.holds(p.attrs)):
             return None
-        prepare, effort, lag, defect = st.prepare, st.effort, st.lag, st.defect
         reg = st.regional
-        if reg is not None and p.attrs.get(reg.attribute) is True:
-            if reg.mode == "skip":
-                return None
-            prepare, effort, lag, defect = reg.prepare, reg.effort, reg.lag, None
+        regional = reg is not None and p.attrs.get(reg.attribute) is True
+        if regional and reg.mode == "skip":
+            return None
         agent = p.agent and st.agency is not None
-        if agent and defect is not None:
-            defect = replace(defect, p=defect.p * self.agents_spec.defect_scale)
-        return Plan(prepare, effort, lag, defect, agent,
-                    st.prereview is not None and p.attrs.get(st.prereview.attribute) is True,
-                    st.commitment is not None and p.attrs.get(st.commitment.attribute) is True)
+        prereview = st.prereview is not None and p.attrs.get(st.prereview.attribute) is True
+        commitment = st.commitment is not None and p.attrs.get(st.commitment.attribute) is True
+        key = (st.id, p.reformed, regional, agent, prereview, commitment)
+        plan = self._plans.get(key)
+        if plan is None:
+            prepare, effort, lag, defect = st.prepare, st.effort, st.lag, st.defect
+            if regional:
+                prepare, effort, lag, defect = reg.prepare, reg.effort, reg.lag, None
+            if agent and defect is not None:
+                defect = replace(defect, p=defect.p * self.agents_spec.defect_scale)
+            plan = self._plans[key] = Plan(prepare, effort, lag, defect, agent, prereview, commitment)
+            if plain:
+                self._plans[st.id, p.reformed, p.agent] = plan
+        return plan
+
+    def draws_for(self, p, st: Stage) -> Draws:
+        """Project ``p``'s uniforms at stage ``st``."""
+        k = self.cs.keys[st.id]
+        return self.draw_source.draws(k + 1, p.idx, (self.seed, self.rep, 0, p.idx, k))
+
+    def chain(self, p, st: Stage):
+        """Run ``st``, then each stage its decision made ready: the first here, any others in new processes."""
+        while True:
+            ready = yield from self.stage(p, st)
+            if not ready:
+                break
+            for other in ready[1:]:
+                self.spawn(p, other)
+            st = ready[0]
+        self.ended(p)
 
     def stage(self, p, st: Stage):
+        """One stage visit, its predecessors decided; returns the dependents it made ready."""
         env = self.env
-        plan = self.plan(p, st)
-        rng = rng_for(self.seed, self.rep, 0, p.idx, self.cs.keys[st.id]) if plan is not None else None
-        pre = env.process(self.prereview(p, st, plan, rng)) if plan is not None and plan.prereview else None
-        if st.after:
-            yield env.all_of([p.done[d] for d in st.after])
-        if plan is None:
-            p.skipped[st.id] = env.now
-            p.done[st.id].succeed()
-            return
+        pre = p.pre.pop(st.id, None) if p.pre else None
+        if pre is None:
+            plan = self.plan(p, st)
+            if plan is None:
+                p.skipped[st.id] = env.now
+                return self.release(p, st)
+            d = self.draws_for(p, st)
+        else:
+            plan, d, pre = pre
         rec = StageRecord(st.id, env.now)
         p.records[st.id] = rec
         if pre is not None:
             t0 = env.now
             yield pre
             if pre.value is None:  # capped during pre-consultation
-                return
+                return ()
             rec.review += self.zone.workdays_between(t0, env.now)  # waiting for the pre-review to finish
             rec.prereview = pre.value
-            ok = yield from self.formal_signoff(p, st, rec, rng, plan)
+            ok = yield from self.formal_signoff(p, st, rec, d, plan)
         else:
             if plan.prepare is not None:
-                yield from self.prepare(p, st, rec, plan.prepare, plan.agent, rng, "prepare")
+                yield from self.prepare(p, st, rec, plan.prepare, plan.agent, d, "prepare")
             ok = True
             if st.agency is not None:
-                ok = yield from self.rounds(p, st, rec, rng, plan, formal=True)
+                ok = yield from self.rounds(p, st, rec, d, plan, formal=True)
         if not ok:
-            return
+            return ()
         if plan.lag is not None and pre is None:
             t0 = env.now
-            end = finish_time(t0, plan.lag, plan.lag.sample(rng), self.zone)
+            end = finish_time(t0, plan.lag, plan.lag.quantile(d.u()), self.zone)
             yield env.timeout(end - t0)
             rec.lag = self.zone.workdays_between(t0, end)
-            self.log(p, st, "lag", st.agency or "-", t0, end)
+            if self.events is not None:
+                self.log(p, st, "lag", st.agency or "-", t0, end)
         if st.build is not None:
-            yield from self.build(p, st, rec, rng)
-        if plan.commitment:
-            yield from self.verify(p, st, rec, rng)
-        else:
-            self.issue(p, st, rec)
+            yield from self.build(p, st, rec, d)
+        if plan.commitment:   # its dependents started at the submission
+            yield from self.verify(p, st, rec, d)
+            return ()
+        return self.issue(p, st, rec)
 
-    def issue(self, p, st: Stage, rec: StageRecord) -> None:
-        """The decision: record the issue time and the statutory clock, release dependents."""
+    def release(self, p, st: Stage) -> list[Stage]:
+        """``st`` is decided (or skipped): the dependents for which it was the last predecessor."""
+        ready = []
+        waiting = p.waiting
+        for dep in p.flow.dependents[st.id]:
+            n = waiting[dep.id] - 1
+            waiting[dep.id] = n
+            if n == 0:
+                ready.append(dep)
+        return ready
+
+    def issue(self, p, st: Stage, rec: StageRecord) -> list[Stage]:
+        """The decision: record the issue time and the statutory clock; returns the dependents made ready."""
         rec.issued = self.env.now
         if rec.submissions:
             rec.same_day = float(int(rec.submitted) == int(rec.issued))
@@ -110,90 +149,97 @@ class StageFlow:
                 clock -= getattr(rec, cat)
             rec.clock = clock
             rec.within = 1.0 if clock <= st.limit.workdays + 1e-9 else 0.0
-        p.done[st.id].succeed()
+        return self.release(p, st)
 
-    def prepare(self, p, st: Stage, rec: StageRecord, dist: Dist, agent: bool, rng: np.random.Generator,
-                step: str):
+    def prepare(self, p, st: Stage, rec: StageRecord, dist: Dist, agent: bool, d: Draws, step: str):
         """Applicant preparation; with agent service, shorter, then an agent prepares and files it.
 
         The agent is held only for its own ``effort`` (waiting for a free agent counts as queue).
         """
         env, zone = self.env, self.zone
-        value = dist.sample(rng)
-        # the agent's effort has a stream of its own: agent service leaves the stage's draws alone
-        agent_value = (self.agents_spec.effort.sample(rng_for(self.seed, self.rep, _AGENT_KEY, p.idx,
-                                                              self.cs.keys[st.id])) if agent else 0.0)
-        if agent:
-            value *= self.agents_spec.prepare_scale
+        value = dist.quantile(d.u())
         t0 = env.now
-        end = finish_time(t0, dist, value, zone)
+        end = finish_time(t0, dist, value * self.agents_spec.prepare_scale if agent else value, zone)
         yield env.timeout(end - t0)
         rec.prepare += zone.workdays_between(t0, end)
-        self.log(p, st, step, "applicant", t0, end)
+        if self.events is not None:
+            self.log(p, st, step, "applicant", t0, end)
         if agent:
             t0 = env.now
-            req = self.agent_pool.request()
-            yield req
-            rec.queue += zone.workdays_between(t0, env.now)
-            self.log(p, st, "agent_wait", "agents", t0, env.now)
+            ev = self.agent_pool.take()
+            if ev is not None:
+                yield ev
+                rec.queue += zone.workdays_between(t0, env.now)
+                if self.events is not None:
+                    self.log(p, st, "agent_wait", "agents", t0, env.now)
             t0 = env.now
-            end = finish_time(t0, self.agents_spec.effort, agent_value, zone)
+            effort = self.agents_spec.effort
+            end = finish_time(t0, effort, effort.quantile(d.agent), zone)   # the row's reserved uniform
             yield env.timeout(end - t0)
-            self.agent_pool.release(req)
+            self.agent_pool.give_back()
             rec.prepare += zone.workdays_between(t0, end)
-            self.log(p, st, "agent", "agents", t0, end)
+            if self.events is not None:
+                self.log(p, st, "agent", "agents", t0, end)
 
     def review(self, p, st: Stage, rec: StageRecord, effort: Dist | None, value: float, sitting: bool = True):
         """Queue for a staff member, hold them for the effort, then (``sitting``) wait for a sitting."""
-        env, zone = self.env, self.zone
+        env = self.env
         ag = self.agencies[st.agency]
-        prio = p.priority[st.agency]
         if effort is not None:
-            t_q = env.now
-            ag.level(+1)
-            req = ag.staff.request(priority=prio) if ag.spec.priority else ag.staff.request()
-            yield req
-            ag.level(-1)
             t0 = env.now
-            rec.queue += zone.workdays_between(t_q, t0)
-            self.log(p, st, "queue", st.agency, t_q, t0)
-            end = finish_time(t0, effort, value, ag.cal)
-            ag.work(t0, end)
+            desk = ag.desk
+            ev = desk.take(p.priority.get(st.agency, 1) if desk.by_priority else 0)
+            if ev is not None:
+                t_q = t0
+                ag.queue.arrive(t_q)
+                yield ev
+                t0 = env.now
+                ag.queue.leave(t0)
+                rec.queue += self.zone.workdays_between(t_q, t0)
+                if self.events is not None:
+                    self.log(p, st, "queue", st.agency, t_q, t0)
+            end = t0 + value if effort.unit == "day" else finish_time(t0, effort, value, ag.cal)
+            ag.work_done.add(t0, end)
             yield env.timeout(end - t0)
-            ag.staff.release(req)
-            rec.review += zone.workdays_between(t0, end)
-            self.log(p, st, "review", st.agency, t0, end)
+            desk.give_back()
+            rec.review += self.zone.workdays_between(t0, end)
+            if self.events is not None:
+                self.log(p, st, "review", st.agency, t0, end)
         if sitting and ag.ca.sitting_times is not None:
             t0 = env.now
-            yield ag.wait_for_sitting(prio)
-            rec.sitting += zone.workdays_between(t0, env.now)
-            self.log(p, st, "sitting", st.agency, t0, env.now)
+            yield ag.wait_for_sitting(p.priority.get(st.agency, 1))
+            rec.sitting += self.zone.workdays_between(t0, env.now)
+            if self.events is not None:
+                self.log(p, st, "sitting", st.agency, t0, env.now)
 
-    def rounds(self, p, st: Stage, rec: StageRecord, rng: np.random.Generator, plan: Plan, formal: bool):
+    def rounds(self, p, st: Stage, rec: StageRecord, d: Draws, plan: Plan, formal: bool):
         """Submit and review until accepted (strict rework or tolerant acceptance).  False if capped.
 
         ``formal`` rounds are submissions; pre-consultation rounds (``formal=False``) are not.
         """
         env, zone = self.env, self.zone
-        d = plan.defect
+        defect = plan.defect
+        fix_scale = self.agents_spec.prepare_scale if plan.agent else 1.0
         rounds = 0
         while True:
             rounds += 1
-            effort_v = plan.effort.sample(rng) if plan.effort is not None else 0.0
-            u, fix_v, u_fail = rng.random(), (d.fix.sample(rng) if d else 0.0), rng.random()
-            if formal:
-                yield from self.submit(p, rec, commit=plan.commitment and rounds == 1, st=st)
-            t_sub = env.now
-            defective = d is not None and u < d.p * d.decay ** (rounds - 1)
+            u_effort, u, u_fix, u_fail = d.u4()
+            if formal:   # a submission, in office hours
+                t = zone.next_open(env.now)
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self.submitted(p, st, rec, commit=plan.commitment and rounds == 1)
+            defective = defect is not None and u < defect.p * defect.decay ** (rounds - 1)
             tolerant = st.tolerant if defective and formal else None
             if tolerant is not None:
-                supplied = finish_time(t_sub, d.fix, fix_v * (self.agents_spec.prepare_scale if plan.agent else 1),
-                                       zone)
+                t_sub = env.now
+                supplied = finish_time(t_sub, defect.fix, defect.fix.quantile(u_fix) * fix_scale, zone)
                 deadline = zone.add(t_sub, tolerant.deadline)
                 failed = u_fail < tolerant.fail_p or supplied > deadline
-            yield from self.review(p, st, rec, plan.effort, effort_v)
+            effort = plan.effort
+            yield from self.review(p, st, rec, effort, effort.quantile(u_effort) if effort is not None else 0.0)
             if st.feedback is not None and formal:
-                yield from self.feedback(p, st, rec, rng, plan)
+                yield from self.feedback(p, st, rec, d, plan)
             if not defective:
                 return True
             if tolerant is not None:
@@ -202,65 +248,70 @@ class StageFlow:
                     t0 = env.now
                     yield env.timeout(wait_until - t0)
                     rec.supplement += zone.workdays_between(t0, env.now)
-                    self.log(p, st, "supplement", "applicant", t0, env.now)
+                    if self.events is not None:
+                        self.log(p, st, "supplement", "applicant", t0, env.now)
                 if not failed:
                     return True
-            if rounds >= d.max_rounds:
+            if rounds >= defect.max_rounds:
                 rec.capped = True
                 p.capped = True
                 return False
             t0 = env.now
-            fix = fix_v * (self.agents_spec.prepare_scale if plan.agent else 1.0)
-            end = finish_time(t0, d.fix, fix, zone)
+            end = finish_time(t0, defect.fix, defect.fix.quantile(u_fix) * fix_scale, zone)
             yield env.timeout(end - t0)
             rec.rework += zone.workdays_between(t0, end)
-            self.log(p, st, "rework", "agent" if plan.agent else "applicant", t0, end)
+            if self.events is not None:
+                self.log(p, st, "rework", "agent" if plan.agent else "applicant", t0, end)
 
-    def feedback(self, p, st: Stage, rec: StageRecord, rng: np.random.Generator, plan: Plan):
+    def feedback(self, p, st: Stage, rec: StageRecord, d: Draws, plan: Plan):
         """Jackson-style feedback: back to an earlier desk with probability p, then reviewed here again."""
         back = self.cs.scenario.stage_by_id[st.feedback.to]
-        while rng.random() < st.feedback.p:
-            yield from self.review(p, back, rec, back.effort, back.effort.sample(rng))
-            yield from self.review(p, st, rec, plan.effort, plan.effort.sample(rng) if plan.effort else 0.0)
+        fb_p, effort = st.feedback.p, plan.effort
+        while d.u() < fb_p:
+            u_back, u_here = d.u(), d.u()
+            yield from self.review(p, back, rec, back.effort, back.effort.quantile(u_back))
+            yield from self.review(p, st, rec, effort, effort.quantile(u_here) if effort is not None else 0.0)
 
-    def submit(self, p, rec: StageRecord, commit: bool, st: Stage):
-        """A formal submission, in office hours; with a credit commitment dependents start now."""
-        t = self.zone.next_open(self.env.now)
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
+    def submitted(self, p, st: Stage, rec: StageRecord, commit: bool) -> None:
+        """A formal submission now; with a credit commitment, the dependents start now."""
         p.submissions += 1
         rec.submissions += 1
         if rec.submissions == 1:
             rec.submitted = self.env.now
         if commit:
-            self.issue(p, st, rec)
+            for dep in self.issue(p, st, rec):
+                self.spawn(p, dep)
 
-    def prereview(self, p, st: Stage, plan: Plan, rng: np.random.Generator):
+    def prereview(self, p, st: Stage, plan: Plan, d: Draws):
         """Pre-consultation from signing: preparation and informal review rounds.
 
         Returns its length in working days, or None if the project gave up (rework cap)."""
         t0 = self.env.now
         rec = StageRecord(st.id, t0)  # scratch record: pre-review time is reported as one figure
         if plan.prepare is not None:
-            yield from self.prepare(p, st, rec, plan.prepare, plan.agent, rng, "pre-consultation")
-        ok = yield from self.rounds(p, st, rec, rng, replace(plan, commitment=False), formal=False)
-        if not ok:
-            return None
-        if plan.lag is not None:
-            end = finish_time(self.env.now, plan.lag, plan.lag.sample(rng), self.zone)
+            yield from self.prepare(p, st, rec, plan.prepare, plan.agent, d, "pre-consultation")
+        ok = yield from self.rounds(p, st, rec, d, replace(plan, commitment=False), formal=False)
+        if ok and plan.lag is not None:
+            end = finish_time(self.env.now, plan.lag, plan.lag.quantile(d.u()), self.zone)
             yield self.env.timeout(end - self.env.now)
-        return self.zone.workdays_between(t0, self.env.now)
+        self.ended(p)
+        return self.zone.workdays_between(t0, self.env.now) if ok else None
 
-    def formal_signoff(self, p, st: Stage, rec: StageRecord, rng: np.random.Generator, plan: Plan):
+    def formal_signoff(self, p, st: Stage, rec: StageRecord, d: Draws, plan: Plan):
         """After pre-consultation: one submission and the sign-off."""
-        yield from self.submit(p, rec, commit=plan.commitment, st=st)
-        yield from self.review(p, st, rec, st.prereview.signoff, st.prereview.signoff.sample(rng), sitting=False)
+        env = self.env
+        t = self.zone.next_open(env.now)
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        self.submitted(p, st, rec, commit=plan.commitment)
+        signoff = st.prereview.signoff
+        yield from self.review(p, st, rec, signoff, signoff.quantile(d.u()), sitting=False)
         return True
 
-    def build(self, p, st: Stage, rec: StageRecord, rng: np.random.Generator):
+    def build(self, p, st: Stage, rec: StageRecord, d: Draws):
         """Construction work in calendar days outside shutdown windows, plus any stop-work order."""
         env = self.env
-        value = st.build.sample(rng) * p.scale * CALENDAR_DAYS[st.build.unit]
+        value = st.build.quantile(d.u()) * p.scale * CALENDAR_DAYS[st.build.unit]
         windows = tuple(w for w in st.shutdowns if not self.exempt(w, p))
         cal = self.cs.build_calendar(windows)
         t0 = env.now
@@ -274,22 +325,24 @@ class StageFlow:
             yield env.timeout(delay)
         p.building.remove(pending)
         rec.build = env.now - t0
-        self.log(p, st, "build", "contractor", start, env.now)
+        if self.events is not None:
+            self.log(p, st, "build", "contractor", start, env.now)
 
     def exempt(self, window: str, p) -> bool:
         """Whether project ``p`` keeps building through shutdown ``window``."""
         cond = self.shutdown_exempt.get(window)
         return cond is not None and cond.holds(p.attrs)
 
-    def verify(self, p, st: Stage, rec: StageRecord, rng: np.random.Generator):
+    def verify(self, p, st: Stage, rec: StageRecord, d: Draws):
         """Credit commitment: verification after the stage's review; maybe a stop-work delay."""
         c = st.commitment
+        u_verify, u, u_penalty = d.u(), d.u(), d.u()
         if c.verify is not None:
-            end = finish_time(self.env.now, c.verify, c.verify.sample(rng), self.zone)
+            end = finish_time(self.env.now, c.verify, c.verify.quantile(u_verify), self.zone)
             yield self.env.timeout(end - self.env.now)
         rec.verified = self.env.now
-        u, delay = rng.random(), (c.penalty.sample(rng) * CALENDAR_DAYS[c.penalty.unit] if c.penalty else 0.0)
-        if u < c.penalty_p:
+        if u < c.penalty_p and c.penalty is not None:
+            delay = c.penalty.quantile(u_penalty) * CALENDAR_DAYS[c.penalty.unit]
             p.penalty_days += delay
             for pending in p.building:   # every construction stage under way stops
                 pending[0] += delay
@@ -298,13 +351,10 @@ class StageFlow:
 def finish_time(t: float, dist: Dist, value: float, calendar) -> float:
     """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``."""
     unit = dist.unit
+    if unit == "day":
+        return t + value
     if unit == "workday":
         return calendar.add(t, value)
     if unit == "workhour":
         return calendar.add(t, value / calendar.day_hours)
     return t + value * CALENDAR_DAYS[unit]
-
-
-def rng_for(seed: int, *key: int) -> np.random.Generator:
-    """The generator for a spawn key below ``SeedSequence(seed)``."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))

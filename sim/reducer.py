@@ -1,0 +1,218 @@
+"""From finished projects to key-figure arrays and table rows, inside the worker.
+
+A :class:`Reducer` receives each project of a replication as soon as it is
+finished (every stage decided, capped, or cut off by the horizon) and folds
+it into flat arrays: key figures, per-stage figures, time split by phase,
+milestone times and, when asked, CSV rows.  The project's records can then
+be dropped, so a replication's memory holds only the projects under way.
+:func:`reduce_replication` does the same for a :class:`~sim.records.ReplicationResult`
+kept whole (``sim.model.simulate``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from array import array
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from .compiled import CompiledScenario
+from .figures import KEY_FIGURES
+from .monitor import BIN_DAYS, n_bins
+from .records import SPLIT, STAGE_FIELDS, ProjectRecord, ReplicationResult, StageRecord, project_record
+
+#: key figures also reported per project class
+PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
+#: key figures written per project in projects.csv (submissions has its own column)
+PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
+MILESTONE_COLUMNS = ("signed", "first_submission", "construction_permit", "construction_start", "completion",
+                     "production")
+
+
+@dataclass
+class ReducedReplication:
+    """A replication reduced to what the parent aggregates and writes."""
+
+    rep: int
+    kpis: dict[str, np.ndarray]
+    stages: dict[str, np.ndarray]
+    agencies: dict[str, tuple[float, float]]
+    counts: dict[str, int]
+    same_day: dict[str, np.ndarray]
+    classes: dict[str, dict[str, np.ndarray]]
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+    phase_split: dict[tuple[str, str], float] = field(default_factory=dict)
+    project_rows: list[list] | None = None
+    stage_rows: list[list] | None = None
+    event_rows: list[list] | None = None
+
+
+def _stamp(origin: dt.datetime, t: float) -> str:
+    if t is None or math.isnan(t) or math.isinf(t):
+        return ""
+    return (origin + dt.timedelta(days=t)).strftime("%Y-%m-%d %H:%M")
+
+
+def _num(x: float) -> Any:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
+
+
+_STAGE_TIMES = ("started", "submitted", "issued", "verified")
+
+
+def _stage_cell(origin: dt.datetime, r, f: str) -> Any:
+    v = getattr(r, f)
+    if f in _STAGE_TIMES:
+        return _stamp(origin, v)
+    if f in ("stage", "submissions"):
+        return v
+    return int(v) if f == "capped" else _num(v)
+
+
+def project_columns(cs: CompiledScenario) -> list[str]:
+    """Header of projects.csv."""
+    permits = [f"issued_{s.id}" for s in cs.scenario.stages if s.agency is not None]
+    return (["rep", "project", "class", "investment_cny", *MILESTONE_COLUMNS, "submissions", "capped",
+             *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
+             *PROJECT_KPIS, *permits])
+
+
+def stage_columns() -> list[str]:
+    """Header of stages.csv."""
+    return ["rep", "project", *STAGE_FIELDS]
+
+
+EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
+
+
+class Reducer:
+    """Folds the finished projects of one replication into a :class:`ReducedReplication`."""
+
+    def __init__(self, cs: CompiledScenario, rep: int, rows: bool):
+        sc = cs.scenario
+        self.cs, self.rep, self.rows = cs, rep, rows
+        self.kpis = {k: array("d") for k in KEY_FIGURES if k != "within_limit_share"}
+        self.classes: list[str] = []
+        self.capped = 0
+        self.limited = {s.id for s in sc.stages if s.limit is not None}
+        self.reviewed = {s.id for s in sc.stages if s.agency is not None}
+        self.within = array("d")
+        self.per_stage = {s.id: array("d") for s in sc.stages}
+        self.same_day = {s.id: array("d") for s in sc.stages if s.agency is not None}
+        self.split = {s.id: [0.0] * len(SPLIT) for s in sc.stages}   # stage -> totals in the order of SPLIT
+        self.milestones = {m: array("d") for m in ("construction_start", "production")}
+        self.project_rows: list[tuple[int, list]] = []
+        self.stage_rows: list[tuple[int, list[list]]] = []
+        self.ids: dict[int, str] = {}
+        if rows:
+            self.origin = dt.datetime.combine(sc.start_date, dt.time())
+            self.permit_ids = [s.id for s in sc.stages if s.agency is not None]
+
+    def add(self, project) -> None:
+        """Fold in one finished :class:`sim.model.Project`."""
+        self.add_record(project_record(self.cs, project, split=self.rows), project.records.values())
+
+    def add_record(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
+        """Fold in one finished project's record and stage records."""
+        if self.rows:
+            self._rows(p, stages)
+        if p.signed < self.cs.warmup:   # in the rows, not in the figures
+            return
+        for k, values in self.kpis.items():
+            values.append(p.kpi[k])
+        self.classes.append(p.cls)
+        self.capped += p.capped
+        for m, values in self.milestones.items():
+            if p.milestones[m] == p.milestones[m]:
+                values.append(p.milestones[m])
+        between = self.cs.zone.workdays_between
+        for r in stages:
+            stage = r.stage
+            if stage in self.limited:
+                self.within.append(r.within)
+            if stage in self.reviewed:
+                self.per_stage[stage].append(between(r.submitted, r.issued))
+                self.same_day[stage].append(r.same_day)
+            else:
+                self.per_stage[stage].append(r.issued - r.started)
+            acc = self.split[stage]
+            acc[0] += r.prepare
+            acc[1] += r.queue
+            acc[2] += r.review
+            acc[3] += r.sitting
+            acc[4] += r.rework
+            acc[5] += r.supplement
+            acc[6] += r.lag
+            acc[7] += r.build
+
+    def _rows(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
+        o = self.origin
+        self.ids[p.idx] = p.id
+        self.project_rows.append((p.idx, [
+            self.rep, p.id, p.cls, _num(p.investment_cny), _stamp(o, p.signed), _stamp(o, p.first_submission),
+            *(_stamp(o, p.milestones[m]) for m in MILESTONE_COLUMNS[2:]), p.submissions, int(p.capped),
+            *(_num(p.split[c]) for c in SPLIT), *(_num(p.kpi[k]) for k in PROJECT_KPIS),
+            *(_stamp(o, p.issued.get(s, math.nan)) for s in self.permit_ids)]))
+        self.stage_rows.append((p.idx, [[self.rep, p.id, *(_stage_cell(o, r, f) for f in STAGE_FIELDS)]
+                                        for r in stages]))
+
+    def finish(self, agencies: dict[str, tuple[float, float]], series: dict[str, tuple[Any, Any]] | None,
+               events: list | None) -> ReducedReplication:
+        """The reduced replication (rows in project order)."""
+        sc = self.cs.scenario
+        kpis = {k: np.frombuffer(v, dtype=float).copy() for k, v in self.kpis.items()}
+        kpis["within_limit_share"] = np.frombuffer(self.within, dtype=float).copy()
+        classes = np.array(self.classes, dtype=object)
+        by_class = {c.id: {k: kpis[k][classes == c.id] for k in PER_CLASS} for c in sc.classes}
+        counts = {"projects": len(self.classes),
+                  "reached_construction_permit": int(np.sum(~np.isnan(kpis["approval_days"]))),
+                  "reached_production": int(np.sum(~np.isnan(kpis["to_production_months"]))),
+                  "capped": int(self.capped)}
+        phase_split: dict[tuple[str, str], float] = {}
+        for stage, totals in self.split.items():
+            phase = sc.stage_by_id[stage].phase or "(no phase)"
+            for c, v in zip(SPLIT, totals):
+                if v:
+                    phase_split[phase, c] = phase_split.get((phase, c), 0.0) + v
+        out = ReducedReplication(
+            self.rep, kpis, {k: np.frombuffer(v, dtype=float).copy() for k, v in self.per_stage.items()},
+            agencies, counts, {k: np.frombuffer(v, dtype=float).copy() for k, v in self.same_day.items()},
+            by_class, _series(self.cs, series, self.milestones), phase_split)
+        if self.rows:
+            self.project_rows.sort(key=lambda x: x[0])
+            self.stage_rows.sort(key=lambda x: x[0])
+            out.project_rows = [row for _, row in self.project_rows]
+            out.stage_rows = [row for _, rows in self.stage_rows for row in rows]
+            if events is not None:
+                o, ids = self.origin, self.ids
+                out.event_rows = [[f"{self.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(o, t0),
+                                   _stamp(o, t1), "complete"] for idx, stage, step, resource, t0, t1 in events]
+        return out
+
+
+def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
+    """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
+    by_project: dict[int, list[StageRecord]] = {}
+    for idx, _pid, r in res.stages:
+        by_project.setdefault(idx, []).append(r)
+    red = Reducer(cs, res.rep, rows)
+    for p in res.projects:
+        red.add_record(p, by_project.get(p.idx, ()))
+    return red.finish(res.agencies, res.series, res.events)
+
+
+def _series(cs: CompiledScenario, agencies: dict[str, tuple[Any, Any]] | None,
+            milestones: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Weekly series: agency utilisation and queue, cumulative projects at construction start and production."""
+    out: dict[str, np.ndarray] = {}
+    for k, (util, queue) in (agencies or {}).items():
+        out[f"agencies.{k}.utilisation"] = util
+        out[f"agencies.{k}.queue"] = queue
+    nb = n_bins(cs.horizon)
+    edges = np.arange(1, nb + 1) * BIN_DAYS
+    for m, values in milestones.items():
+        times = np.sort(np.frombuffer(values, dtype=float))
+        out[f"milestones.{m}"] = np.searchsorted(times, edges, side="right").astype(float)
+    return out
