@@ -1,7 +1,8 @@
 """The ``approval-sim`` command line.
 
-Exit status: 0 success, 1 a run failed, 2 bad input (scenario, option or
-output folder), 130 interrupted.  Bad input never prints a traceback.
+Exit status: 0 success, 1 a run failed, 2 bad input (scenario, option,
+output folder or an executor that cannot be set up), 130 interrupted.  Bad
+input never prints a traceback.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import CalendarWarning, Problem, ScenarioError
+from .executors import KINDS, ExecutorError, executor_threads, make_executor
 from .loading import load
 from .output import OutputDir, OutputError
 from .pool import ReplicationFailed
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     r.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
     r.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
-    r.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes (same results for any)")
+    _add_execution(r)
     r.add_argument("--events", action="store_true", help="also write the event log events.csv")
     r.add_argument("--replication", type=_seed, default=None, metavar="K",
                    help="run only replication K (with --seed), e.g. to rerun one that failed")
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("scenario", type=Path, help="scenario file (TOML)")
     c.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     c.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
-    c.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes")
+    _add_execution(c)
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario value by dotted path (repeatable)")
     _add_levers(c)
@@ -102,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("-o", "--out", type=Path, required=True, help="the HTML file to write")
     rp.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     rp.add_argument("--seed", type=_seed, default=None, help="root seed (default: the first scenario's seed)")
-    rp.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes")
+    _add_execution(rp)
     rp.add_argument("--attribute", action="store_true", help="include the Shapley attribution of the last scenario")
     rp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
@@ -143,7 +145,8 @@ def _cmd_sweep(a: argparse.Namespace) -> int:
     sc = load(a.scenario)
     grid = _grid(a.grid, str(a.scenario))
     with Progress("grid points", not a.quiet) as tick:
-        res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
+        res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex,
+                    progress=tick)
     out = _write_study(a, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
     if not a.quiet:
         print(format_points(res.rows, res.parameters, res.figure))
@@ -166,7 +169,8 @@ def _cmd_tornado(a: argparse.Namespace) -> int:
     sc = load(a.scenario, levers=a.levers)
     ranges = _grid(a.vary, str(a.scenario), pairs=True)
     with Progress("parameters", not a.quiet) as tick:
-        res = tornado(sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, progress=tick)
+        res = tornado(sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex,
+                      progress=tick)
     out = _write_study(a, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
     if not a.quiet:
         print(f"{res.figure} at base: {res.base:.4g}")
@@ -179,10 +183,20 @@ def _cmd_tornado(a: argparse.Namespace) -> int:
 def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     p.add_argument("--seed", type=_seed, default=None, help="root seed (default: the (first) scenario's seed)")
-    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="worker processes (same results for any)")
+    _add_execution(p)
     p.add_argument("-o", "--out", type=Path, required=True, help=out_help)
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)")
+
+
+def _add_execution(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-j", "--jobs", type=_positive_int, default=None,
+                   help="worker processes (same results for any; default 1); with --executor dask, "
+                        "replications in progress at once (default: the cluster's threads)")
+    p.add_argument("--executor", choices=KINDS, default="local",
+                   help="where replications run: local processes (default) or a Dask cluster (same results)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="the Dask scheduler for --executor dask, e.g. tcp://HOST:8786")
 
 
 def _add_levers(p: argparse.ArgumentParser) -> None:
@@ -194,8 +208,8 @@ def _add_levers(p: argparse.ArgumentParser) -> None:
 def _cmd_run(a: argparse.Namespace) -> int:
     sc = load(a.scenario, a.overrides, a.levers)
     with Progress("replications", not a.quiet) as tick:
-        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, out=a.out, events=a.events, force=a.force,
-                  keep_rows=False, progress=tick, only=a.replication)
+        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, executor=a.ex, out=a.out, events=a.events,
+                  force=a.force, keep_rows=False, progress=tick, only=a.replication)
     for w in res.summary.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
     if not a.quiet:
@@ -239,7 +253,7 @@ def _cmd_check(a: argparse.Namespace) -> int:
         print(f"{a.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}")
         return 0
     with Progress("replications") as tick:
-        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, keep_rows=False, progress=tick)
+        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, executor=a.ex, keep_rows=False, progress=tick)
     results = check_targets(sc.targets, res.summary)
     print(format_targets(results, res.summary))
     return 0 if all(t.met for t in results) else 1
@@ -249,13 +263,13 @@ def _comparison(a: argparse.Namespace):
     from .compare import compare
     scenarios = [load(p) for p in a.scenarios]
     with Progress("replications", not a.quiet) as tick:
-        return compare(scenarios, n=a.replications, seed=a.seed, jobs=a.jobs, progress=tick)
+        return compare(scenarios, n=a.replications, seed=a.seed, jobs=a.jobs, executor=a.ex, progress=tick)
 
 
 def _attribution(a: argparse.Namespace, sc, n: int, levers=None):
     from .attribution import attribute
     with Progress("lever subsets", not a.quiet) as tick:
-        return attribute(sc, n=n, seed=a.seed, jobs=a.jobs, levers=levers, progress=tick,
+        return attribute(sc, n=n, seed=a.seed, jobs=a.jobs, executor=a.ex, levers=levers, progress=tick,
                          max_orders=getattr(a, "max_orders", 200))
 
 
@@ -332,12 +346,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {"run": _cmd_run, "validate": _cmd_validate, "levers": _cmd_levers, "check": _cmd_check,
                     "compare": _cmd_compare, "attribute": _cmd_attribute, "report": _cmd_report,
                     "sweep": _cmd_sweep, "tornado": _cmd_tornado}
-        return commands[args.command](args)
+        if not hasattr(args, "executor"):           # validate, levers: nothing to run
+            return commands[args.command](args)
+        with make_executor(args.executor, args.scheduler) as args.ex:
+            args.jobs = args.jobs or executor_threads(args.ex) or 1
+            return commands[args.command](args)
     except ScenarioError as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    except OutputError as e:
+    except (OutputError, ExecutorError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head and the like

@@ -236,6 +236,9 @@ BAD_RUNS = [
     ("set-without-equals", None, ["--set", "agencies.bureau.staff"], ["{file}: --set:", "key.path=value"]),
     ("zero-replications", None, ["-n", "0"], ["-n/--replications", "at least 1"]),
     ("negative-seed", None, ["--seed", "-1"], ["--seed"]),
+    ("dask-without-scheduler", None, ["--executor", "dask"], ["error: ", "--scheduler tcp://HOST:8786"]),
+    ("scheduler-without-dask", None, ["--scheduler", "tcp://127.0.0.1:8786"], ["error: ", "--executor dask"]),
+    ("unknown-executor", None, ["--executor", "mpi"], ["--executor", "invalid choice"]),
 ]
 
 
@@ -257,6 +260,19 @@ def test_bad_run_input(tmp_path, text, extra, fragments):
     for fragment in fragments:
         assert fragment.format(file=scenario, out=out) in res.stderr, res.stderr
     assert list(parent.iterdir()) == [], "a failed run left files behind"
+
+
+def test_dask_executor_without_the_extra_says_how_to_install_it(tmp_path):
+    # the dask extra made unimportable, as where it is not installed
+    code = ("import sys; sys.modules['distributed'] = None; from sim.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-c", code, "run", str(VALID), "-n", "2", "-o", str(out),
+                          "--executor", "dask", "--scheduler", "tcp://127.0.0.1:8786"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip() == "error: the Dask executor needs the dask extra: pip install 'approval-sim[dask]'"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_non_empty_output_without_force(tmp_path):
