@@ -4,8 +4,8 @@ Creating a ``numpy.random.Generator`` costs about 13 microseconds, more than a
 whole stage visit should; so the engine does not create one per (project,
 stage).  Instead, for each stream key (the projects' own draws, or one stage)
 it draws a block of :data:`WIDTH` uniforms for each of :data:`BLOCK`
-consecutive projects from ``SeedSequence(seed, spawn_key=(rep, slot, key,
-block))`` and hands project ``idx`` its own row.  A row that runs out
+consecutive projects from the stream ``SeedSequence(seed, spawn_key=(rep, slot,
+key))`` (block ``b`` at a fixed offset in it) and hands project ``idx`` its own row.  A row that runs out
 (many rework rounds) continues from a generator keyed by the project and the
 stage alone.  So a project's draws at a stage depend only on (seed,
 replication, project number, stage id), never on the order in which
@@ -67,11 +67,32 @@ class Draws:
 
 
 class DrawSource:
-    """Blocks of uniforms for one replication: ``draws(key, idx)`` is project ``idx``'s row for ``key``."""
+    """Blocks of uniforms for one replication: ``draws(key, idx)`` is project ``idx``'s row for ``key``.
+
+    Block ``b`` of stream ``key`` holds uniforms ``b * BLOCK * WIDTH`` onwards of the generator keyed
+    ``(rep, slot, key)``.  Projects mostly ask for blocks in order, so each stream keeps a generator
+    positioned at its next block; a block asked for out of order is reached by ``PCG64.advance``,
+    which gives the same numbers.
+    """
 
     def __init__(self, seed: int, rep: int):
         self.seed, self.rep = seed, rep
         self._blocks: dict[int, dict[int, list[float]]] = {}
+        self._next: dict[int, tuple[int, np.random.Generator]] = {}   # key -> (next block, generator there)
+
+    def _block(self, key: int, b: int) -> list[float]:
+        nxt = self._next.get(key)
+        if nxt is not None and nxt[0] == b:
+            gen = nxt[1]
+        else:
+            gen = generator(self.seed, self.rep, _BLOCK_SLOT, key)
+            if b:
+                gen.bit_generator.advance(b * BLOCK * WIDTH)
+            if nxt is not None and b < nxt[0]:     # an old block again: leave the running stream alone
+                return gen.random(BLOCK * WIDTH).tolist()
+        row = gen.random(BLOCK * WIDTH).tolist()
+        self._next[key] = (b + 1, gen)
+        return row
 
     def draws(self, key: int, idx: int, overflow_key: tuple[int, ...]) -> Draws:
         """Project ``idx``'s draws for stream ``key`` (0: the project itself, else a stage key + 1).
@@ -86,5 +107,5 @@ class DrawSource:
         if row is None:
             if len(cache) >= _CACHED:
                 del cache[next(iter(cache))]   # the oldest block
-            row = cache[b] = generator(self.seed, self.rep, _BLOCK_SLOT, key, b).random(BLOCK * WIDTH).tolist()
+            row = cache[b] = self._block(key, b)
         return Draws(row, (idx - b * BLOCK) * WIDTH, overflow_key)

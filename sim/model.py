@@ -184,12 +184,14 @@ class Replication(StageFlow):
         picks = rng.choice(len(names), size=n, p=w / w.sum())
         return named, times, picks, names
 
-    def _project(self, idx: int, arrivals: tuple) -> Project:
+    def _project(self, idx: int, arrivals: tuple, now: float | None = None) -> Project:
+        """Project ``idx``, signed ``now`` (the clock, which may round the drawn time) or at its drawn time."""
         named, times, picks, names = arrivals
         if idx < len(named):
-            return self.make_project(idx, *named[idx])
+            t, pid, cls, inv, attrs = named[idx]
+            return self.make_project(idx, t if now is None else now, pid, cls, inv, attrs)
         i = idx - len(named)
-        return self.make_project(idx, float(times[i]), f"s{i + 1:05d}", names[picks[i]], None, ())
+        return self.make_project(idx, times[i] if now is None else now, f"s{i + 1:05d}", names[picks[i]], None, ())
 
     def make_project(self, idx: int, t: float, pid: str, cls_id: str, investment: float | None,
                      attributes: tuple) -> Project:
@@ -251,11 +253,10 @@ class Replication(StageFlow):
     def sign(self, arrivals: tuple, times: np.ndarray):
         """The arrivals process: each project is created and started at its signing time."""
         env = self.env
-        for idx in np.argsort(times, kind="stable").tolist():
-            t = float(times[idx])
+        for idx, t in zip(np.argsort(times, kind="stable").tolist(), np.sort(times, kind="stable").tolist()):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            p = self.projects[idx] = self._project(idx, arrivals)
+            p = self.projects[idx] = self._project(idx, arrivals, env.now)
             self.start(p)
 
     def log(self, p: Project, st, step: str, resource: str, t0: float, t1: float) -> None:
@@ -266,8 +267,9 @@ class Replication(StageFlow):
     # -- run ---------------------------------------------------------------------
     def run(self):
         """Simulate to the horizon; the sink's result (a :class:`ReplicationResult` by default)."""
-        arrivals = self.arrivals()
-        times = np.concatenate(([a[0] for a in arrivals[0]], arrivals[1]))
+        named, stream_times, picks, names = self.arrivals()
+        arrivals = (named, stream_times.tolist(), picks.tolist(), names)
+        times = np.concatenate(([a[0] for a in named], stream_times))
         self.projects = [None] * len(times)
         self.env.process(self.sign(arrivals, times))
         self.env.run(until=self.cs.horizon)

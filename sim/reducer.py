@@ -94,14 +94,17 @@ class Reducer:
         sc = cs.scenario
         self.cs, self.rep, self.rows = cs, rep, rows
         self.kpis = {k: array("d") for k in KEY_FIGURES if k != "within_limit_share"}
+        self._kpi_appends = [(k, v.append) for k, v in self.kpis.items()]
         self.classes: list[str] = []
         self.capped = 0
-        self.limited = {s.id for s in sc.stages if s.limit is not None}
-        self.reviewed = {s.id for s in sc.stages if s.agency is not None}
         self.within = array("d")
         self.per_stage = {s.id: array("d") for s in sc.stages}
         self.same_day = {s.id: array("d") for s in sc.stages if s.agency is not None}
         self.split = {s.id: [0.0] * len(SPLIT) for s in sc.stages}   # stage -> totals in the order of SPLIT
+        # per stage: (has a limit, is reviewed by an agency, its appends, its split totals)
+        self._roles = {s.id: (s.limit is not None, s.agency is not None, self.per_stage[s.id].append,
+                              self.same_day[s.id].append if s.agency is not None else None, self.split[s.id])
+                       for s in sc.stages}
         self.milestones = {m: array("d") for m in ("construction_start", "production")}
         self.project_rows: list[tuple[int, list]] = []
         self.stage_rows: list[tuple[int, list[list]]] = []
@@ -120,25 +123,27 @@ class Reducer:
             self._rows(p, stages)
         if p.signed < self.cs.warmup:   # in the rows, not in the figures
             return
-        for k, values in self.kpis.items():
-            values.append(p.kpi[k])
+        kpi = p.kpi
+        for k, append in self._kpi_appends:
+            append(kpi[k])
         self.classes.append(p.cls)
         self.capped += p.capped
         for m, values in self.milestones.items():
             if p.milestones[m] == p.milestones[m]:
                 values.append(p.milestones[m])
         between = self.cs.zone.workdays_between
+        within = self.within.append
+        roles = self._roles
         for r in stages:
-            stage = r.stage
-            if stage in self.limited:
-                self.within.append(r.within)
-            if stage in self.reviewed:
-                self.per_stage[stage].append(between(r.submitted, r.issued))
-                self.same_day[stage].append(r.same_day)
+            limited, reviewed, per_stage, same_day, acc = roles[r.stage]
+            if limited:
+                within(r.within)
+            if reviewed:
+                per_stage(between(r.submitted, r.issued))
+                same_day(r.same_day)
             else:
-                self.per_stage[stage].append(r.issued - r.started)
-            acc = self.split[stage]
-            acc[0] += r.prepare
+                per_stage(r.issued - r.started)
+            acc[0] += r.prepare   # the order of SPLIT
             acc[1] += r.queue
             acc[2] += r.review
             acc[3] += r.sitting

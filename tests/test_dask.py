@@ -190,5 +190,7 @@ def test_a_lost_worker_names_the_replication_of_its_chunk():
             distributed.Client(cl, set_as_default=False) as c:
         with pytest.raises(ReplicationFailed) as e:
             sim.run(sim.load(SMALL), n=N, seed=SEED, jobs=2, executor=Swapping(c.get_executor(), 4, die))
-    assert (e.value.rep, e.value.seed) == (4, SEED)
+    # the chunk of replication 4 killed its worker; chunks queued on that worker before it are lost with it,
+    # and results are read in order, so the first lost chunk named may be an earlier one (never a later one)
+    assert e.value.rep <= 4 and e.value.seed == SEED
     assert "KilledWorker" in str(e.value)
