@@ -27,13 +27,18 @@ class ReplicationFailed(RuntimeError):
         return ReplicationFailed, (self.rep, self.seed, self.detail)
 
 
-def _ignore_sigint() -> None:
+def _worker_signals() -> None:
+    # Ctrl-C goes to the whole process group: the parent decides what happens
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a forked worker inherits the command line's SIGTERM handler, which raises an exception; a worker
+    # blocked sending a result to a parent that is gone catches it and blocks again, forever. Terminated
+    # workers must simply die.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def local_pool(jobs: int) -> ProcessPoolExecutor:
-    """A process pool whose workers leave SIGINT to the parent."""
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+    """A process pool whose workers leave SIGINT to the parent and die on SIGTERM."""
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
 
 
 def stop(ex: Executor, interrupted: bool) -> None:
