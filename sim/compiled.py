@@ -42,6 +42,7 @@ class Flow:
     by_id: dict[str, Stage]
     prereviewed: list[Stage]   # stages with pre-consultation (it starts at signing)
     plain: frozenset[str]      # stages whose plan depends on nothing about the project but agent service
+    direct: dict[str, list[Stage]]   # stages whose every dependent waits for them alone: those dependents
 
     @staticmethod
     def of(v: Scenario) -> "Flow":
@@ -52,8 +53,9 @@ class Flow:
                 dependents[d].append(s)
         plain = frozenset(s.id for s in order if s.enabled and s.when is None and s.regional is None
                           and s.prereview is None and s.commitment is None)
+        direct = {k: deps for k, deps in dependents.items() if all(len(d.after) == 1 for d in deps)}
         return Flow(order, [s for s in order if not s.after], dependents, {s.id: len(s.after) for s in order},
-                    {s.id: s for s in order}, [s for s in order if s.prereview is not None], plain)
+                    {s.id: s for s in order}, [s for s in order if s.prereview is not None], plain, direct)
 
 
 @dataclass

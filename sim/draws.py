@@ -24,7 +24,8 @@ BLOCK = 128
 #: uniforms per (project, stage) row; the first is kept for the agent's effort
 WIDTH = 16
 _CACHED = 4           # blocks kept per stream key (projects reach a stage roughly in order)
-_BLOCK_SLOT = 3       # spawn-key slot of the blocks (0: per-project generators, 1: arrivals, 2: unused)
+_PROJECT_SLOT = 0     # spawn-key slot of a project's own generators (when a row runs out)
+_BLOCK_SLOT = 3       # spawn-key slot of the blocks (1: arrivals, 2: unused)
 
 
 def generator(seed: int, *key: int) -> np.random.Generator:
@@ -39,13 +40,13 @@ class Draws:
     service never shifts the stage's own draws.
     """
 
-    __slots__ = ("row", "pos", "end", "agent", "_overflow", "_key")
+    __slots__ = ("row", "pos", "end", "agent", "_overflow", "_source", "_key", "_idx")
 
-    def __init__(self, row: list[float], start: int, overflow_key: tuple[int, ...]):
+    def __init__(self, row: list[float], start: int, source: "DrawSource", key: int, idx: int):
         self.row, self.agent = row, row[start]
         self.pos, self.end = start + 1, start + WIDTH
         self._overflow: np.random.Generator | None = None
-        self._key = overflow_key
+        self._source, self._key, self._idx = source, key, idx
 
     def u(self) -> float:
         """The next uniform in [0, 1)."""
@@ -53,8 +54,10 @@ class Draws:
         if i < self.end:
             self.pos = i + 1
             return self.row[i]
-        if self._overflow is None:
-            self._overflow = generator(*self._key)
+        if self._overflow is None:   # keyed by the project (and stage) alone
+            src, key = self._source, self._key
+            stage = () if key == 0 else (key - 1,)
+            self._overflow = generator(src.seed, src.rep, _PROJECT_SLOT, self._idx, *stage)
         return float(self._overflow.random())
 
     def u4(self) -> tuple[float, float, float, float]:
@@ -94,10 +97,10 @@ class DrawSource:
         self._next[key] = (b + 1, gen)
         return row
 
-    def draws(self, key: int, idx: int, overflow_key: tuple[int, ...]) -> Draws:
+    def draws(self, key: int, idx: int) -> Draws:
         """Project ``idx``'s draws for stream ``key`` (0: the project itself, else a stage key + 1).
 
-        ``overflow_key`` (with the seed first) keys the generator used if the row runs out.
+        A row that runs out continues from the generator keyed (rep, 0, idx) or (rep, 0, idx, stage key).
         """
         b = idx // BLOCK
         cache = self._blocks.get(key)
@@ -108,4 +111,4 @@ class DrawSource:
             if len(cache) >= _CACHED:
                 del cache[next(iter(cache))]   # the oldest block
             row = cache[b] = self._block(key, b)
-        return Draws(row, (idx - b * BLOCK) * WIDTH, overflow_key)
+        return Draws(row, (idx - b * BLOCK) * WIDTH, self, key, idx)

@@ -35,7 +35,6 @@ __all__ = ["Replication", "simulate", "finish_time", "rng_for"]
 
 NAN = math.nan
 _STREAM_KEY = 1
-_PROJECT_KEY = 0
 rng_for = generator   # the generator of a spawn key below SeedSequence(seed), as before
 
 
@@ -199,7 +198,7 @@ class Replication(StageFlow):
         reformed = self.cs.cutover is None or t >= self.cs.cutover
         variant = self.sc if reformed else self.sc.base   # the process, and class data, that applies
         cls = variant.class_by_id[cls_id]
-        d = self.draw_source.draws(0, idx, (self.seed, self.rep, _PROJECT_KEY, idx))
+        d = self.draw_source.draws(0, idx)
         inv = cls.investment.quantile(d.u())
         attrs: dict[str, Any] = dict(cls.attributes)
         attrs.update(attributes)

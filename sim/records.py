@@ -74,6 +74,12 @@ class ReplicationResult:
     series: dict[str, tuple[Any, Any]] | None = None   # agency -> weekly (utilisation, queue) arrays
 
 
+MILESTONES = ("construction_permit", "construction_start", "completion", "production")
+#: the key figures of one project, in the order :func:`project_figures` returns them
+PROJECT_FIGURES = ("approval_workdays", "approval_days", "to_production_months", "submissions",
+                   "cost_pre_construction_cny", "cost_delay_cny")
+
+
 def milestone_time(cs: "CompiledScenario", p: "Project", name: str) -> float:
     """Clock time at which project ``p`` reached milestone ``name``, or NaN."""
     m = cs.scenario.milestone[name]
@@ -85,13 +91,12 @@ def milestone_time(cs: "CompiledScenario", p: "Project", name: str) -> float:
     return rec.build_start if not math.isnan(rec.build_start) else rec.started
 
 
-def project_record(cs: "CompiledScenario", p: "Project", split: bool = True) -> ProjectRecord:
-    """Summarise a project's stage records into milestones, time split (unless not ``split``: all
-    zero) and key figures."""
+def project_figures(cs: "CompiledScenario", p: "Project") -> tuple[float, tuple, tuple, dict[str, float]]:
+    """(first submission, milestone times in the order of MILESTONES, key figures in the order of
+    PROJECT_FIGURES, issue time of each agency stage) of a finished project."""
     sc, zone = cs.scenario, cs.zone
-    ms = {name: milestone_time(cs, p, name) for name in ("construction_permit", "construction_start",
-                                                         "completion", "production")}
-    permit = ms["construction_permit"]
+    ms = tuple(milestone_time(cs, p, name) for name in MILESTONES)
+    permit, production = ms[0], ms[3]
     first = NAN
     fees = staff_wd = 0.0
     submissions = 0
@@ -109,20 +114,23 @@ def project_record(cs: "CompiledScenario", p: "Project", split: bool = True) -> 
             fees += st.fees_cny + st.consultancy_cny
             staff_wd += r.prepare + r.rework
             submissions += r.submissions
-    totals = dict.fromkeys(SPLIT, 0.0)
-    if split:
-        for r in p.records.values():
-            for c in SPLIT:
-                totals[c] += getattr(r, c)
     reached = permit == permit
-    kpi: dict[str, Any] = {
-        "approval_workdays": zone.workdays_between(first, permit) if reached and first == first else NAN,
-        "approval_days": permit - first,
-        "to_production_months": (ms["production"] - p.signed) / DAYS_PER_MONTH,
-        "submissions": float(submissions) if reached else NAN,
-        "cost_pre_construction_cny": fees + sc.costs.applicant_day_cny * staff_wd if reached else NAN,
-        "cost_delay_cny": (p.attrs["investment_cny"] * sc.costs.capital_rate
-                           * (ms["production"] - p.signed) / DAYS_PER_YEAR),
-    }
-    return ProjectRecord(p.idx, p.id, p.cls, p.attrs["investment_cny"], p.signed, first, ms, issued,
-                         p.submissions, p.capped, totals, kpi)
+    figures = (zone.workdays_between(first, permit) if reached and first == first else NAN,
+               permit - first,
+               (production - p.signed) / DAYS_PER_MONTH,
+               float(submissions) if reached else NAN,
+               fees + sc.costs.applicant_day_cny * staff_wd if reached else NAN,
+               p.attrs["investment_cny"] * sc.costs.capital_rate * (production - p.signed) / DAYS_PER_YEAR)
+    return first, ms, figures, issued
+
+
+def project_record(cs: "CompiledScenario", p: "Project") -> ProjectRecord:
+    """Summarise a project's stage records into milestones, time split and key figures."""
+    first, ms, figures, issued = project_figures(cs, p)
+    totals = dict.fromkeys(SPLIT, 0.0)
+    for r in p.records.values():
+        for c in SPLIT:
+            totals[c] += getattr(r, c)
+    return ProjectRecord(p.idx, p.id, p.cls, p.attrs["investment_cny"], p.signed, first,
+                         dict(zip(MILESTONES, ms)), issued, p.submissions, p.capped, totals,
+                         dict(zip(PROJECT_FIGURES, figures)))

@@ -21,12 +21,14 @@ import numpy as np
 from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
 from .monitor import BIN_DAYS, n_bins
-from .records import SPLIT, STAGE_FIELDS, ProjectRecord, ReplicationResult, StageRecord, project_record
+from .records import (PROJECT_FIGURES, SPLIT, STAGE_FIELDS, ProjectRecord, ReplicationResult, StageRecord,
+                      project_figures, project_record)
 
 #: key figures also reported per project class
 PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
 #: key figures written per project in projects.csv (submissions has its own column)
 PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
+assert set(PROJECT_FIGURES) == set(KEY_FIGURES) - {"within_limit_share"}, "records.PROJECT_FIGURES is out of date"
 MILESTONE_COLUMNS = ("signed", "first_submission", "construction_permit", "construction_start", "completion",
                      "production")
 
@@ -93,8 +95,8 @@ class Reducer:
     def __init__(self, cs: CompiledScenario, rep: int, rows: bool):
         sc = cs.scenario
         self.cs, self.rep, self.rows = cs, rep, rows
-        self.kpis = {k: array("d") for k in KEY_FIGURES if k != "within_limit_share"}
-        self._kpi_appends = [(k, v.append) for k, v in self.kpis.items()]
+        self.kpis = {k: array("d") for k in PROJECT_FIGURES}
+        self._kpi_appends = [v.append for v in self.kpis.values()]
         self.classes: list[str] = []
         self.capped = 0
         self.within = array("d")
@@ -106,6 +108,8 @@ class Reducer:
                               self.same_day[s.id].append if s.agency is not None else None, self.split[s.id])
                        for s in sc.stages}
         self.milestones = {m: array("d") for m in ("construction_start", "production")}
+        self._starts = self.milestones["construction_start"].append
+        self._productions = self.milestones["production"].append
         self.project_rows: list[tuple[int, list]] = []
         self.stage_rows: list[tuple[int, list[list]]] = []
         self.ids: dict[int, str] = {}
@@ -115,7 +119,13 @@ class Reducer:
 
     def add(self, project) -> None:
         """Fold in one finished :class:`sim.model.Project`."""
-        self.add_record(project_record(self.cs, project, split=self.rows), project.records.values())
+        if self.rows:
+            self.add_record(project_record(self.cs, project), project.records.values())
+            return
+        if project.signed < self.cs.warmup:
+            return
+        _first, ms, figures, _issued = project_figures(self.cs, project)
+        self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.records.values())
 
     def add_record(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
         """Fold in one finished project's record and stage records."""
@@ -123,14 +133,19 @@ class Reducer:
             self._rows(p, stages)
         if p.signed < self.cs.warmup:   # in the rows, not in the figures
             return
-        kpi = p.kpi
-        for k, append in self._kpi_appends:
-            append(kpi[k])
-        self.classes.append(p.cls)
-        self.capped += p.capped
-        for m, values in self.milestones.items():
-            if p.milestones[m] == p.milestones[m]:
-                values.append(p.milestones[m])
+        self._fold(p.cls, p.capped, p.milestones["construction_start"], p.milestones["production"],
+                   [p.kpi[k] for k in PROJECT_FIGURES], stages)
+
+    def _fold(self, cls: str, capped: bool, start: float, production: float, figures,
+              stages: Iterable[StageRecord]) -> None:
+        for append, v in zip(self._kpi_appends, figures):
+            append(v)
+        self.classes.append(cls)
+        self.capped += capped
+        if start == start:
+            self._starts(start)
+        if production == production:
+            self._productions(production)
         between = self.cs.zone.workdays_between
         within = self.within.append
         roles = self._roles

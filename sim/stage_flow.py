@@ -69,8 +69,7 @@ class StageFlow:
 
     def draws_for(self, p, st: Stage) -> Draws:
         """Project ``p``'s uniforms at stage ``st``."""
-        k = self.cs.keys[st.id]
-        return self.draw_source.draws(k + 1, p.idx, (self.seed, self.rep, 0, p.idx, k))
+        return self.draw_source.draws(self.cs.keys[st.id] + 1, p.idx)
 
     def chain(self, p, st: Stage):
         """Run ``st``, then each stage its decision made ready: the first here, any others in new processes."""
@@ -129,6 +128,9 @@ class StageFlow:
 
     def release(self, p, st: Stage) -> list[Stage]:
         """``st`` is decided (or skipped): the dependents for which it was the last predecessor."""
+        direct = p.flow.direct.get(st.id)
+        if direct is not None:   # nothing else to wait for
+            return direct
         ready = []
         waiting = p.waiting
         for dep in p.flow.dependents[st.id]:
