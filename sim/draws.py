@@ -82,6 +82,7 @@ class DrawSource:
         self.seed, self.rep = seed, rep
         self._blocks: dict[int, dict[int, list[float]]] = {}
         self._next: dict[int, tuple[int, np.random.Generator]] = {}   # key -> (next block, generator there)
+        self._last: dict[int, tuple[int, list[float]]] = {}          # key -> (block, row) handed out last
 
     def _block(self, key: int, b: int) -> list[float]:
         nxt = self._next.get(key)
@@ -103,12 +104,15 @@ class DrawSource:
         A row that runs out continues from the generator keyed (rep, 0, idx) or (rep, 0, idx, stage key).
         """
         b = idx // BLOCK
-        cache = self._blocks.get(key)
-        if cache is None:
-            cache = self._blocks[key] = {}
-        row = cache.get(b)
-        if row is None:
-            if len(cache) >= _CACHED:
-                del cache[next(iter(cache))]   # the oldest block
-            row = cache[b] = self._block(key, b)
-        return Draws(row, (idx - b * BLOCK) * WIDTH, self, key, idx)
+        last = self._last.get(key)      # the block this stream handed out last: usually the one wanted
+        if last is None or last[0] != b:
+            cache = self._blocks.get(key)
+            if cache is None:
+                cache = self._blocks[key] = {}
+            row = cache.get(b)
+            if row is None:
+                if len(cache) >= _CACHED:
+                    del cache[next(iter(cache))]   # the oldest block
+                row = cache[b] = self._block(key, b)
+            last = self._last[key] = (b, row)
+        return Draws(last[1], (idx - b * BLOCK) * WIDTH, self, key, idx)
