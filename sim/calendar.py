@@ -115,8 +115,10 @@ class WorkCalendar:
         """
         if work <= 0.0:
             return t
-        # never before work can start (a sum of large and tiny floats may round down)
-        return max(self.at_worktime(self.worktime(t) + work), self.next_open(t))
+        end = self.at_worktime(self.worktime(t) + work)
+        # never before work can start: a sum of large and tiny floats may round down, or snap to the
+        # closing time at or before t (an end after t is already past the next opening)
+        return end if end > t else max(end, self.next_open(t))
 
     def next_open(self, t: float) -> float:
         """The first clock time at or after ``t`` at which work is done."""
@@ -237,6 +239,9 @@ class ContinuousCalendar(WorkCalendar):
             return 0.0
         return t if t < self.n_days else (math.nan if t != t else float(self.n_days))
 
+    def worktime_many(self, t: np.ndarray) -> np.ndarray:
+        return np.clip(np.asarray(t, dtype=float), 0.0, float(self.n_days))
+
     def workdays_between(self, t0: float, t1: float) -> float:
         n = self.n_days
         if 0.0 <= t0 < n and 0.0 <= t1 < n:
@@ -246,14 +251,18 @@ class ContinuousCalendar(WorkCalendar):
     def at_worktime(self, w: float) -> float:
         if w <= 0.0:
             return 0.0
+        k = round(w)
+        if k > 0 and abs(w - k) <= _SNAP:  # as the general calendar: rounding noise around a day's end
+            w = float(k)
         return w if w <= self.n_days else math.inf
 
     def add(self, t: float, work: float) -> float:
         if work <= 0.0:
             return t
         end = t + work
-        return end if 0.0 <= t and end <= self.n_days else max(self.at_worktime(self.worktime(t) + work),
-                                                                self.next_open(t))
+        if 0.0 <= t and end < self.n_days:
+            return end
+        return super().add(t, work)   # the edges: before the origin, at or past the last day
 
     def next_open(self, t: float) -> float:
         if t < 0.0:

@@ -165,8 +165,8 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
         elif name == "samples":
             if not isinstance(v, list) or not v or not all(_is_number(x) and x >= 0 for x in v):
                 problems.append((f"{path}.samples", "must be a non-empty list of numbers >= 0"))
-            else:
-                v = tuple(float(x) for x in v)
+            else:   # sorted: a larger uniform always gives a larger value (inversion, common random numbers)
+                v = tuple(sorted(float(x) for x in v))
         elif not _is_number(v):
             problems.append((f"{path}.{name}", f"must be a number, got {type(v).__name__} {v!r}"))
         elif v < 0:
