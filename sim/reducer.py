@@ -146,15 +146,15 @@ class Reducer:
             self._starts(start)
         if production == production:
             self._productions(production)
-        between = self.cs.zone.workdays_between
         within = self.within.append
         roles = self._roles
         for r in stages:
             limited, reviewed, per_stage, same_day, acc = roles[r.stage]
             if limited:
                 within(r.within)
-            if reviewed:
-                per_stage(between(r.submitted, r.issued))
+            if reviewed:   # submitted and issued clock times: working days between them at the end
+                per_stage(r.submitted)
+                per_stage(r.issued)
                 same_day(r.same_day)
             else:
                 per_stage(r.issued - r.started)
@@ -166,6 +166,13 @@ class Reducer:
             acc[5] += r.supplement
             acc[6] += r.lag
             acc[7] += r.build
+
+    def _stage_figures(self, stage: str, values: array) -> np.ndarray:
+        """A stage's figure per visit: working days submitted -> issued (agency stages), else calendar days."""
+        v = np.frombuffer(values, dtype=float).copy()
+        if stage in self.same_day:   # pairs (submitted, issued)
+            return _workdays_between(self.cs.zone, v[0::2], v[1::2])
+        return v
 
     def _rows(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
         o = self.origin
@@ -197,7 +204,7 @@ class Reducer:
                 if v:
                     phase_split[phase, c] = phase_split.get((phase, c), 0.0) + v
         out = ReducedReplication(
-            self.rep, kpis, {k: np.frombuffer(v, dtype=float).copy() for k, v in self.per_stage.items()},
+            self.rep, kpis, {k: self._stage_figures(k, v) for k, v in self.per_stage.items()},
             agencies, counts, {k: np.frombuffer(v, dtype=float).copy() for k, v in self.same_day.items()},
             by_class, _series(self.cs, series, self.milestones), phase_split)
         if self.rows:
@@ -210,6 +217,14 @@ class Reducer:
                 out.event_rows = [[f"{self.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(o, t0),
                                    _stamp(o, t1), "complete"] for idx, stage, step, resource, t0, t1 in events]
         return out
+
+
+def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """Working days between clock times, element by element (NaN where either is NaN)."""
+    out = np.full(len(t0), np.nan)
+    ok = ~(np.isnan(t0) | np.isnan(t1))
+    out[ok] = cal.worktime_many(t1[ok]) - cal.worktime_many(t0[ok])
+    return out
 
 
 def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:

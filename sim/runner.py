@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 from .compiled import CompiledScenario, compile_scenario
 from .model import Replication, gc_paused
 from .output import OutputDir
+from .executors import executor_threads
 from .pool import ReplicationFailed, guarded, local_pool, stop
 from .reducer import EVENT_COLUMNS, ReducedReplication, Reducer, project_columns, stage_columns
 from .results import Summary
@@ -89,13 +90,15 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
         ReplicationFailed: naming the replication and seed of the first one that failed.
     """
     reps = [only] if only is not None else list(range(n))
-    workers = jobs if executor is None else max(jobs, 2)
+    # how many chunks to keep in flight: for another executor, at least its threads (a Dask cluster's)
+    workers = jobs if executor is None else max(jobs, executor_threads(executor), 2)
     if executor is None and (jobs <= 1 or len(reps) == 1):
         for r in reps:
             yield _one(cs, r, seed, rows, events)
         return
-    # chunks amortise the pickling of the scenario; with CSV rows they stay small, as 2 per worker are in flight
-    size = max(1, min(10 if rows else 50, len(reps) // (4 * workers) or 1))
+    # chunks amortise the pickling of the scenario (~1 ms) but stay small: a long last chunk leaves the other
+    # workers idle at the end, and with CSV rows two chunks per worker are held in memory
+    size = max(1, min(10, len(reps) // (4 * workers) or 1))
     chunks = _chunks(reps, size)
     own = executor is None
     ex = executor or local_pool(jobs)

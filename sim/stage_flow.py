@@ -85,19 +85,19 @@ class StageFlow:
     def stage(self, p, st: Stage):
         """One stage visit, its predecessors decided; returns the dependents it made ready."""
         env = self.env
+        now = env.now
         pre = p.pre.pop(st.id, None) if p.pre else None
         if pre is None:
             plan = self.plan(p, st)
             if plan is None:
-                p.skipped[st.id] = env.now
+                p.skipped[st.id] = now
                 return self.release(p, st)
             d = self.draws_for(p, st)
         else:
             plan, d, pre = pre
-        rec = StageRecord(st.id, env.now)
-        p.records[st.id] = rec
+        rec = p.records[st.id] = StageRecord(st.id, now)
         if pre is not None:
-            t0 = env.now
+            t0 = now
             yield pre
             if pre.value is None:  # capped during pre-consultation
                 return ()
@@ -142,9 +142,9 @@ class StageFlow:
 
     def issue(self, p, st: Stage, rec: StageRecord) -> list[Stage]:
         """The decision: record the issue time and the statutory clock; returns the dependents made ready."""
-        rec.issued = self.env.now
+        rec.issued = now = self.env.now
         if rec.submissions:
-            rec.same_day = float(int(rec.submitted) == int(rec.issued))
+            rec.same_day = 1.0 if int(rec.submitted) == int(now) else 0.0
         if st.limit is not None:
             clock = self.zone.workdays_between(rec.submitted, rec.issued) - rec.rework
             for cat in st.limit.excludes:
@@ -191,20 +191,25 @@ class StageFlow:
             t0 = env.now
             desk = ag.desk
             ev = desk.take(p.priority.get(st.agency, 1) if desk.by_priority else 0)
+            worktime = self.zone.worktime
             if ev is not None:
                 t_q = t0
                 ag.queue.arrive(t_q)
+                w_q = worktime(t_q)
                 yield ev
                 t0 = env.now
                 ag.queue.leave(t0)
-                rec.queue += self.zone.workdays_between(t_q, t0)
+                w0 = worktime(t0)
+                rec.queue += w0 - w_q
                 if self.events is not None:
                     self.log(p, st, "queue", st.agency, t_q, t0)
+            else:
+                w0 = worktime(t0)
             end = t0 + value if effort.unit == "day" else finish_time(t0, effort, value, ag.cal)
             ag.work_done.add(t0, end)
             yield env.timeout(end - t0)
             desk.give_back()
-            rec.review += self.zone.workdays_between(t0, end)
+            rec.review += worktime(end) - w0
             if self.events is not None:
                 self.log(p, st, "review", st.agency, t0, end)
         if sitting and ag.ca.sitting_times is not None:
@@ -227,9 +232,10 @@ class StageFlow:
             rounds += 1
             u_effort, u, u_fix, u_fail = d.u4()
             if formal:   # a submission, in office hours
-                t = zone.next_open(env.now)
-                if t > env.now:
-                    yield env.timeout(t - env.now)
+                now = env.now
+                t = zone.next_open(now)
+                if t > now:
+                    yield env.timeout(t - now)
                 self.submitted(p, st, rec, commit=plan.commitment and rounds == 1)
             defective = defect is not None and u < defect.p * defect.decay ** (rounds - 1)
             tolerant = st.tolerant if defective and formal else None
