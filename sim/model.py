@@ -148,6 +148,7 @@ class Replication(StageFlow):
         self.sc = cs.scenario
         self.env = simpy.Environment()
         self.zone = cs.zone
+        self.worktime = cs.zone.worktime    # clock time -> cumulative working days of the zone
         self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
         self.agents_spec = self.sc.agents
         self.shutdown_exempt = {w.id: w.exempt for w in self.sc.shutdowns}

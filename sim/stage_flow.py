@@ -191,7 +191,7 @@ class StageFlow:
             t0 = env.now
             desk = ag.desk
             ev = desk.take(p.priority.get(st.agency, 1) if desk.by_priority else 0)
-            worktime = self.zone.worktime
+            worktime = self.worktime
             if ev is not None:
                 t_q = t0
                 ag.queue.arrive(t_q)
