@@ -20,16 +20,21 @@ from .stats import Accumulator, t975
 
 
 class SeriesAccumulator:
-    """Mean and 95 % confidence band across replications, bin by bin (NaN bins are skipped)."""
+    """Mean and 95 % confidence band across replications, element by element (NaN elements are skipped).
+
+    The values may be any shape: :class:`Summary` keeps all its weekly series as the rows of one matrix.
+    """
 
     def __init__(self) -> None:
         self.n: np.ndarray | None = None
         self.s: np.ndarray | None = None
         self.s2: np.ndarray | None = None
+        self._band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def add(self, v: np.ndarray) -> None:
         ok = ~np.isnan(v)
         x = np.where(ok, v, 0.0)
+        self._band = None
         if self.n is None:
             self.n, self.s, self.s2 = ok.astype(float), x.copy(), x * x
         else:
@@ -38,13 +43,35 @@ class SeriesAccumulator:
             self.s2 += x * x
 
     def band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(mean, low, high) per bin; the band is the 95 % CI of the mean across replications."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = self.s / self.n
-            var = (self.s2 - self.n * mean * mean) / (self.n - 1)
-            t = np.array([t975(int(k) - 1) if k >= 2 else np.nan for k in self.n])
-            half = t * np.sqrt(np.maximum(var, 0.0) / self.n)
-        return mean, mean - half, mean + half
+        """(mean, low, high) per element; the band is the 95 % CI of the mean across replications."""
+        if self._band is None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = self.s / self.n
+                var = (self.s2 - self.n * mean * mean) / (self.n - 1)
+                df = self.n.astype(int) - 1
+                t = np.array([t975(k) if k >= 1 else np.nan for k in range(int(df.max(initial=0)) + 1)])[
+                    np.maximum(df, 0)]
+                t[df < 1] = np.nan
+                half = t * np.sqrt(np.maximum(var, 0.0) / self.n)
+            self._band = (mean, mean - half, mean + half)
+        return self._band
+
+
+class SeriesRow:
+    """One named series of a :class:`SeriesAccumulator` matrix (what the plots ask for)."""
+
+    def __init__(self, table: SeriesAccumulator, row: int):
+        self.table, self.row = table, row
+
+    @property
+    def n(self) -> np.ndarray | None:
+        """Replications counted per bin (None before any)."""
+        return None if self.table.n is None else self.table.n[self.row]
+
+    def band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, low, high) per weekly bin."""
+        mean, low, high = self.table.band()
+        return mean[self.row], low[self.row], high[self.row]
 
 
 @dataclass
@@ -58,7 +85,7 @@ class Summary:
     same_day: dict[str, Accumulator] = field(default_factory=dict)
     classes: dict[str, dict[str, Accumulator]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    series: dict[str, SeriesAccumulator] = field(default_factory=dict)
+    series: dict[str, SeriesRow] = field(default_factory=dict)   # weekly series by name: rows of _series
     phase_totals: dict[tuple[str, str], float] = field(default_factory=dict)
     reps: int = 0
 
@@ -89,8 +116,11 @@ class Summary:
                 acc.add(red.classes[c][k])
         for k, v in red.counts.items():
             self.counts[k] = self.counts.get(k, 0) + v
-        for k, v in red.series.items():
-            self.series.setdefault(k, SeriesAccumulator()).add(v)
+        if red.series:   # every series has one value per weekly bin: one matrix, one update
+            if not self.series:
+                self._series = SeriesAccumulator()
+                self.series = {k: SeriesRow(self._series, i) for i, k in enumerate(red.series)}
+            self._series.add(np.stack([red.series[k] for k in self.series]))
         for k, v in red.phase_split.items():
             self.phase_totals[k] = self.phase_totals.get(k, 0.0) + v
 

@@ -10,6 +10,8 @@ does not grow with the number of replications (unless rows are kept).
 from __future__ import annotations
 
 import os
+import pickle
+import uuid
 from collections import deque
 from itertools import islice
 from concurrent.futures import Executor
@@ -73,7 +75,28 @@ def _one(cs: CompiledScenario, r: int, seed: int, rows: bool, events: bool) -> R
     return guarded(r, seed, lambda: reduced_replication(cs, r, seed, rows, events))
 
 
-def _run_chunk(cs: CompiledScenario, reps: list[int], seed: int, rows: bool, events: bool) -> list[ReducedReplication]:
+class _Packed:
+    """A compiled scenario pickled once in the parent; a worker unpickles it once per run, not per chunk."""
+
+    def __init__(self, cs: CompiledScenario):
+        self.token = uuid.uuid4().hex
+        self.data = pickle.dumps(cs, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_unpacked: dict[str, CompiledScenario] = {}   # in a worker: the scenarios of the runs it serves lately
+
+
+def _unpack(packed: _Packed) -> CompiledScenario:
+    cs = _unpacked.get(packed.token)
+    if cs is None:
+        if len(_unpacked) >= 4:
+            _unpacked.pop(next(iter(_unpacked)))
+        cs = _unpacked[packed.token] = pickle.loads(packed.data)
+    return cs
+
+
+def _run_chunk(packed: _Packed, reps: list[int], seed: int, rows: bool, events: bool) -> list[ReducedReplication]:
+    cs = _unpack(packed)
     return [_one(cs, r, seed, rows, events) for r in reps]
 
 
@@ -102,13 +125,14 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
     chunks = _chunks(reps, size)
     own = executor is None
     ex = executor or local_pool(jobs)
+    packed = _Packed(cs)
     todo = iter(chunks)
     pending: deque = deque()   # (first replication of the chunk, future): names the chunk if it is lost
     interrupted = False
     try:
         # a bounded window of chunks in flight: results are consumed in order and never pile up
         for chunk in islice(todo, 2 * workers):
-            pending.append((chunk[0], ex.submit(_run_chunk, cs, chunk, seed, rows, events)))
+            pending.append((chunk[0], ex.submit(_run_chunk, packed, chunk, seed, rows, events)))
         while pending:
             first, future = pending.popleft()
             try:
@@ -123,7 +147,7 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
                 # another executor lost the chunk (e.g. Dask's KilledWorker, or cancelled: the scheduler went away)
                 raise ReplicationFailed(first, seed, f"the executor lost it: {type(e).__name__}: {e}") from None
             if (chunk := next(todo, None)) is not None:
-                pending.append((chunk[0], ex.submit(_run_chunk, cs, chunk, seed, rows, events)))
+                pending.append((chunk[0], ex.submit(_run_chunk, packed, chunk, seed, rows, events)))
             yield from batch
     except BaseException:
         interrupted = True

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 EXACT_LIMIT = 20_000
+_BUCKET_BATCH = 8192   # sketch values bucketed together
 _ALPHA = 5e-4
 _GAMMA = (1 + _ALPHA) / (1 - _ALPHA)
 _LOG_GAMMA = math.log(_GAMMA)
@@ -51,8 +52,22 @@ class QuantileStore:
     def __init__(self) -> None:
         self._buf: np.ndarray | None = np.empty(16)
         self.count = 0
-        self.buckets: dict[int, int] = {}
-        self.zeros = 0
+        self._buckets: dict[int, int] = {}
+        self._zeros = 0
+        self._pending: list[np.ndarray] = []   # sketch mode: values not yet bucketed
+        self._n_pending = 0
+
+    @property
+    def buckets(self) -> dict[int, int]:
+        """Sketch bucket index -> count (after bucketing any pending values)."""
+        self._flush()
+        return self._buckets
+
+    @property
+    def zeros(self) -> int:
+        """Values at zero (kept outside the log buckets)."""
+        self._flush()
+        return self._zeros
 
     @property
     def values(self) -> list[np.ndarray] | None:
@@ -60,9 +75,12 @@ class QuantileStore:
         return None if self._buf is None else [self._buf[:self.count]]
 
     def add(self, v: np.ndarray) -> None:
-        if self._buf is None:
+        if self._buf is None:   # sketch: bucket in batches (bucketing costs ~15 us a call, whatever its size)
             self.count += len(v)
-            self._bucket(v)
+            self._pending.append(v)
+            self._n_pending += len(v)
+            if self._n_pending >= _BUCKET_BATCH:
+                self._flush()
             return
         need = self.count + len(v)
         if need > EXACT_LIMIT:
@@ -78,14 +96,20 @@ class QuantileStore:
         self._buf[self.count:need] = v
         self.count = need
 
+    def _flush(self) -> None:
+        if self._pending:
+            v = np.concatenate(self._pending)
+            self._pending, self._n_pending = [], 0
+            self._bucket(v)
+
     def _bucket(self, v: np.ndarray) -> None:
         if np.any(v < 0):
             raise ValueError("the quantile sketch takes non-negative values only")
         pos = v[v > 1e-12]
-        self.zeros += len(v) - len(pos)
+        self._zeros += len(v) - len(pos)
         idx, counts = np.unique(np.ceil(np.log(pos) / _LOG_GAMMA).astype(np.int64), return_counts=True)
         for i, c in zip(idx.tolist(), counts.tolist()):
-            self.buckets[i] = self.buckets.get(i, 0) + c
+            self._buckets[i] = self._buckets.get(i, 0) + c
 
     @property
     def exact(self) -> bool:
@@ -135,11 +159,18 @@ class Accumulator:
     def add(self, values: np.ndarray, censored: int | None = None) -> None:
         """Add one replication: its observed values (NaN counts as censored)."""
         values = np.asarray(values, dtype=float)
-        finite = values[~np.isnan(values)]
+        if len(values) == 1 and censored is None:   # one value per replication (agencies): the same, in scalars
+            self._add_one(float(values[0]), values)
+            return
+        sb = float(np.add.reduce(values))
+        if sb != sb:   # NaN somewhere: censored values
+            finite = values[~np.isnan(values)]
+            sb = float(np.add.reduce(finite))
+        else:
+            finite = values
         self.censored += (len(values) - len(finite)) if censored is None else censored
         self.reps += 1
         nb = len(finite)
-        sb = float(finite.sum()) if nb else 0.0
         self.s += sb
         self.s2 += sb * sb
         self.k += nb
@@ -148,7 +179,8 @@ class Accumulator:
         if nb == 0:
             return
         mb = sb / nb
-        m2b = float(((finite - mb) ** 2).sum())
+        d = finite - mb
+        m2b = float(np.add.reduce(d * d))
         n = self.n + nb
         delta = mb - self.mean
         self.mean += delta * nb / n
@@ -156,6 +188,24 @@ class Accumulator:
         self.n = n
         if self.with_quantiles:
             self.q.add(finite)
+
+    def _add_one(self, x: float, values: np.ndarray) -> None:
+        self.reps += 1
+        if x != x:
+            self.censored += 1
+            return
+        self.s += x
+        self.s2 += x * x
+        self.k += 1
+        self.k2 += 1
+        self.sk += x
+        n = self.n + 1
+        delta = x - self.mean
+        self.mean += delta / n
+        self.m2 += 0.0 + delta * delta * self.n / n
+        self.n = n
+        if self.with_quantiles:
+            self.q.add(values)
 
     def ci95(self) -> tuple[float, float]:
         """95 % confidence interval of the mean (replications as clusters)."""
