@@ -166,6 +166,25 @@ def spawn(kind: str, **args) -> dict:
     return {"error": f"{kind} worker failed (exit {p.returncode}): " + " | ".join(tail)}
 
 
+def repeated(runs: list[tuple[str, dict]], repeat: int) -> list[dict]:
+    """Each (kind, args) measurement ``repeat`` times, in fresh processes, taking turns (so that drift in the
+    machine's speed hits all alike); for each, the run with the median wall time, with every wall time listed."""
+    results: list[list[dict]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for i, (kind, args) in enumerate(runs):
+            results[i].append(spawn(kind, **args))
+    out = []
+    for rs in results:
+        ok = sorted((r for r in rs if "wall_s" in r), key=lambda r: r["wall_s"])
+        if not ok:
+            out.append(rs[0])
+            continue
+        med = dict(ok[(len(ok) - 1) // 2])
+        med["wall_s_runs"] = [r["wall_s"] for r in rs if "wall_s" in r]
+        out.append(med)
+    return out
+
+
 def cli_peak(n: int, seed: int) -> dict:
     """Wall time and peak RSS of ``python -m sim run LANZHOU -n N -q -o TMP`` (from os.wait4)."""
     tmp = Path(tempfile.mkdtemp(prefix="approval-sim-bench-"))
@@ -231,26 +250,27 @@ def ratio(a: dict, b: dict, key: str = "wall_s") -> float | None:
     return a[key] / b[key]
 
 
-def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Path = HERE) -> dict:
-    res: dict = {"quick": quick, "seed": seed}
+def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Path = HERE, repeat: int = 3) -> dict:
+    res: dict = {"quick": quick, "seed": seed, "repeat": repeat}
     n_cust = 20_000 if quick else 200_000
     if 1 in parts or 2 in parts:
-        log(f"part 1: engine on the rework network, {n_cust} customers")
-        engine = spawn("engine", n=n_cust, seed=seed, calendar="24/7")
+        log(f"part 1: engine, hand-written SimPy and Ciw on the rework network, {n_cust} customers, x{repeat}")
+        kinds = [("engine", {"n": n_cust, "seed": seed, "calendar": "24/7"})]
+        if 1 in parts:
+            kinds += [("handwritten", {"n": n_cust, "seed": seed}), ("ciw", {"n": n_cust, "seed": seed})]
+        measured = repeated(kinds, repeat)
+        engine = measured[0]
         p1 = {"customers_target": n_cust, "jackson": __import__("network").JACKSON, "engine": engine}
         if 1 in parts:
-            log("part 1: hand-written SimPy")
-            p1["handwritten"] = spawn("handwritten", n=n_cust, seed=seed)
-            log("part 1: Ciw")
-            p1["ciw"] = spawn("ciw", n=n_cust, seed=seed)
+            p1["handwritten"], p1["ciw"] = measured[1], measured[2]
             p1["handwritten_ratio"] = ratio(engine, p1["handwritten"])
             p1["ciw_ratio"] = ratio(engine, p1["ciw"])
         res["part1"] = p1
     if 2 in parts:
-        p2 = {"24/7": res["part1"]["engine"]}
-        for cal in ("office", "office-workday"):
-            log(f"part 2: engine on the {cal} calendar")
-            p2[cal] = spawn("engine", n=n_cust, seed=seed, calendar=cal)
+        log(f"part 2: engine on the office and office-workday calendars, x{repeat}")
+        office, workday = repeated([("engine", {"n": n_cust, "seed": seed, "calendar": cal})
+                                    for cal in ("office", "office-workday")], repeat)
+        p2 = {"24/7": res["part1"]["engine"], "office": office, "office-workday": workday}
         base = p2["24/7"]
         for cal in ("24/7", "office", "office-workday"):
             r = p2[cal]
@@ -261,10 +281,9 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
         res["part2"] = p2
     if 3 in parts:
         n = 100 if quick else 1000
-        log(f"part 3: {n} replications of {LANZHOU}, serial")
-        serial = spawn("reps", n=n, seed=seed, jobs=1)
-        log(f"part 3: {n} replications, jobs=2")
-        par = spawn("reps", n=n, seed=seed, jobs=2)
+        log(f"part 3: {n} replications of {LANZHOU}, serial and jobs=2, x{repeat}")
+        serial, par = repeated([("reps", {"n": n, "seed": seed, "jobs": 1}), ("reps", {"n": n, "seed": seed, "jobs": 2})],
+                               repeat)
         for r in (serial, par):
             if "wall_s" in r:
                 r["reps_per_s"] = r["replications"] / r["wall_s"]
@@ -339,6 +358,13 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _all_runs(named: list[tuple[str, dict | None]]) -> str:
+    """A line listing the wall times of every run behind the medians shown."""
+    parts = [f"{name} {' / '.join(f'{w:.2f}' for w in r['wall_s_runs'])}"
+             for name, r in named if r and r.get("wall_s_runs")]
+    return f"\nWall times of all runs (s): {'; '.join(parts)}." if parts else ""
+
+
 def render(res: dict, mach: dict) -> str:
     out = []
     if "part1" in res:
@@ -362,6 +388,8 @@ def render(res: dict, mach: dict) -> str:
                          "1.00" if key == "engine" else f(ratio(p["engine"], r))])
         out.append(table(["model", "wall s", "customers", "customers/s", "peak RSS MB", "RSS after imports MB", "mean sojourn (days)",
                           "minus Jackson", "engine time / this"], rows))
+        out.append(_all_runs([("engine", p.get("engine")), ("hand-written", p.get("handwritten")),
+                              ("Ciw", p.get("ciw"))]))
     if "part2" in res:
         p = res["part2"]
         out.append("\n### 2. Calendar cost: the engine network on the CN working calendar vs 24/7\n")
@@ -387,6 +415,7 @@ def render(res: dict, mach: dict) -> str:
             rows.append([name, f(r["replications"]), f(r["wall_s"]), f(r["reps_per_s"], 1),
                          r["summary_sha256"][:12]])
         out.append(table(["run", "replications", "wall s", "replications/s", "summary.json sha256"], rows))
+        out.append(_all_runs([("serial", p.get("serial")), ("jobs=2", p.get("jobs2"))]))
         out.append(f"\nSpeedup {f(p['speedup'])}; summaries identical: **{'yes' if p['identical'] else 'NO'}**.")
     if "part4" in res:
         p = res["part4"]
@@ -429,7 +458,8 @@ def render(res: dict, mach: dict) -> str:
             f"({mach['usable_cores']} usable)",
             f"- Python {mach['python']}; " + ", ".join(f"{k} {v or 'not installed'}"
                                                         for k, v in mach["packages"].items()),
-            "- every measurement ran once, in a fresh process; wall times are of one run (expect a few % noise)\n"]
+            f"- every measurement ran in a fresh process; the timed ones (parts 1-3) {res.get('repeat', 1)} times each, "
+            "taking turns, and the tables show the run with the median wall time (all wall times are in results.json)\n"]
     return "\n".join(head + out) + "\n"
 
 
@@ -438,6 +468,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes (about a minute or two)")
     ap.add_argument("--profile", action="store_true", help="also cProfile the engine (writes profile.txt)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each timed measurement (parts 1-3); the median is reported (default 3)")
     ap.add_argument("--parts", default="1,2,3,4,5", help="comma-separated subset of 1-5 (default: all)")
     ap.add_argument("--out", default=str(HERE), help="folder for results.md and results.json (default: benchmarks/)")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)
@@ -456,7 +488,7 @@ def main(argv: list[str]) -> int:
     outdir = Path(a.out)
     outdir.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    res = benchmark(a.quick, a.seed, parts, a.profile, outdir)
+    res = benchmark(a.quick, a.seed, parts, a.profile, outdir, max(1, a.repeat))
     res["total_s"] = time.perf_counter() - t
     res["machine"] = mach
     text = render(res, mach)

@@ -120,7 +120,7 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
             yield _one(cs, r, seed, rows, events)
         return
     # chunks amortise the pickling of the scenario (~1 ms) but stay small: a long last chunk leaves the other
-    # workers idle at the end, and with CSV rows two chunks per worker are held in memory
+    # workers idle at the end, and with CSV rows four chunks per worker are held in memory
     size = max(1, min(10, len(reps) // (4 * workers) or 1))
     chunks = _chunks(reps, size)
     own = executor is None
@@ -131,7 +131,7 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
     interrupted = False
     try:
         # a bounded window of chunks in flight: results are consumed in order and never pile up
-        for chunk in islice(todo, 2 * workers):
+        for chunk in islice(todo, 4 * workers):
             pending.append((chunk[0], ex.submit(_run_chunk, packed, chunk, seed, rows, events)))
         while pending:
             first, future = pending.popleft()
