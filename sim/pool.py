@@ -46,7 +46,14 @@ def stop(ex: Executor, interrupted: bool) -> None:
     if interrupted and isinstance(ex, ProcessPoolExecutor):
         for p in list(getattr(ex, "_processes", {}).values()):  # no public API before Python 3.14
             p.terminate()
-        ex.shutdown(wait=False, cancel_futures=True)
+        # chunks still queued for the dead workers: the queue's feeder thread may be blocked writing them into a
+        # full pipe, and at exit multiprocessing would wait for it forever; drop them instead
+        call_queue = getattr(ex, "_call_queue", None)
+        if call_queue is not None:
+            call_queue.cancel_join_thread()
+        # not cancel_futures: the pool marks them broken itself once it sees its workers gone, and on Python
+        # 3.11 it fails with a traceback on any that were cancelled first
+        ex.shutdown(wait=False)
     else:
         ex.shutdown(wait=True, cancel_futures=True)
 

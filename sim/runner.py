@@ -14,7 +14,7 @@ import pickle
 import uuid
 from collections import deque
 from itertools import islice
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +153,11 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
         interrupted = True
         raise
     finally:
-        for _, f in pending:
-            f.cancel()
+        if not (interrupted and isinstance(ex, ProcessPoolExecutor)):
+            # (a local pool torn down after an interruption marks its own futures broken; cancelling them first
+            # makes its manager thread fail on the cancelled ones, with a traceback, on Python 3.11)
+            for _, f in pending:
+                f.cancel()
         if own:
             stop(ex, interrupted)
 

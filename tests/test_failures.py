@@ -53,11 +53,16 @@ def test_extends_may_not_climb_out_of_the_scenario_folder(tmp_path):
     assert sim.load(sub / "abs.toml").name  # an absolute path is explicit, and allowed
 
 
-@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_during_a_parallel_run_leaves_no_output(tmp_path, sig, status):
+PRE, REFORM = str(ROOT / "scenarios/pre_reform.toml"), str(ROOT / "scenarios/reform.toml")
+
+
+@pytest.mark.parametrize("command, sig, status", [(["run", PRE, "-n", "5000"], signal.SIGTERM, 143),
+                                                  (["run", PRE, "-n", "5000"], signal.SIGINT, 130),
+                                                  (["compare", PRE, REFORM, "-n", "2000"], signal.SIGTERM, 143)],
+                         ids=["run-SIGTERM", "run-SIGINT", "compare-SIGTERM"])
+def test_a_signal_during_a_parallel_run_leaves_no_output(tmp_path, command, sig, status):
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(ROOT / "scenarios/pre_reform.toml"),
-                             "-n", "5000", "--jobs", "2", "-q", "-o", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *command, "--jobs", "2", "-q", "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while not any(p.name.startswith(".out.") for p in tmp_path.iterdir()):  # the run has started writing
