@@ -129,6 +129,7 @@ class Collector:
         self.done.append((project_record(self.cs, p), list(p.records.values())))
 
     def finish(self, agencies: dict, series: dict, events: list | None) -> ReplicationResult:
+        """The replication's records, projects in index order."""
         self.done.sort(key=lambda x: x[0].idx)
         return ReplicationResult(self.rep, [p for p, _ in self.done],
                                  [(p.idx, p.id, r) for p, stages in self.done for r in stages],

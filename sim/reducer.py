@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .figures import KEY_FIGURES
 from .monitor import BIN_DAYS, n_bins
 from .records import (PROJECT_FIGURES, SPLIT, STAGE_FIELDS, ProjectRecord, ReplicationResult, StageRecord,
                       project_figures, project_record)
+
+if TYPE_CHECKING:
+    from .model import Project
 
 #: key figures also reported per project class
 PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
@@ -117,7 +120,7 @@ class Reducer:
             self.origin = dt.datetime.combine(sc.start_date, dt.time())
             self.permit_ids = [s.id for s in sc.stages if s.agency is not None]
 
-    def add(self, project) -> None:
+    def add(self, project: "Project") -> None:
         """Fold in one finished :class:`sim.model.Project`."""
         if self.rows:
             self.add_record(project_record(self.cs, project), project.records.values())
