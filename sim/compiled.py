@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from itertools import combinations
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,12 +66,10 @@ class CompiledScenario:
     zone: WorkCalendar
     agencies: dict[str, CompiledAgency]
     build_calendars: dict[tuple[str, ...], WorkCalendar]
-    order: list[Stage]
     keys: dict[str, int]
     horizon: float
     warmup: float
-    cutover: float | None = None          # clock time of the reform date; projects before it use base_order
-    base_order: list[Stage] = field(default_factory=list)
+    cutover: float | None = None          # clock time of the reform date; projects before it use base_flow
     flow: Flow | None = None              # the stage graph of the scenario's process ...
     base_flow: Flow | None = None         # ... and of the process before the reform date
 
@@ -114,7 +112,7 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
     base_flow = Flow.of(sc.base) if sc.base is not None else None
     cutover = None if sc.base is None else float((sc.reform_date - sc.start_date).days)
     return CompiledScenario(
-        scenario=sc, zone=zone, agencies=agencies, build_calendars=build, order=flow.order,
+        scenario=sc, zone=zone, agencies=agencies, build_calendars=build,
         keys={s.id: stage_key(s.id) for v in variants for s in v.stages},
         horizon=float(n), warmup=float(sc.warmup_days), cutover=cutover,
-        base_order=base_flow.order if base_flow is not None else [], flow=flow, base_flow=base_flow)
+        flow=flow, base_flow=base_flow)

@@ -4,7 +4,7 @@ A scenario writes a distribution as a TOML inline table, e.g.
 ``{dist = "triangular", low = 2, mode = 3, high = 6, unit = "workday"}``.
 :func:`parse_dist` validates it (naming the key path of every problem) and
 returns a frozen :class:`Dist`; :meth:`Dist.quantile` turns a uniform draw into a
-value (the engine's way), :meth:`Dist.sample` draws from a ``numpy.random.Generator``.
+value (the engine draws uniforms, see :mod:`sim.draws`).
 """
 from __future__ import annotations
 
@@ -54,10 +54,6 @@ class Dist:
     kind: str
     params: tuple
     unit: str
-
-    def sample(self, rng: np.random.Generator) -> float:
-        """Draw one value from ``rng`` (by inversion, like :meth:`quantile`)."""
-        return self.quantile(rng.random()) if self.kind != "fixed" else self.params[0]
 
     def quantile(self, u: float) -> float:
         """The value below which a share ``u`` (0 <= u < 1) of draws fall: inversion sampling from a uniform.

@@ -31,11 +31,10 @@ from .monitor import LevelMonitor, WorkMonitor
 from .records import ProjectRecord, ReplicationResult, StageRecord, project_record
 from .stage_flow import StageFlow, finish_time
 
-__all__ = ["Replication", "simulate", "finish_time", "rng_for"]
+__all__ = ["Replication", "simulate", "finish_time"]
 
 NAN = math.nan
 _STREAM_KEY = 1
-rng_for = generator   # the generator of a spawn key below SeedSequence(seed), as before
 
 
 class _AfterInstant(simpy.events.Event):
@@ -95,7 +94,7 @@ class Project:
     """A project during one replication."""
 
     __slots__ = ("idx", "id", "cls", "attrs", "signed", "submissions", "capped", "records",
-                 "priority", "scale", "agent", "stages", "flow", "waiting", "pre", "active", "reformed", "building",
+                 "priority", "scale", "agent", "flow", "waiting", "pre", "active", "reformed", "building",
                  "penalty_days", "skipped")
 
     def __init__(self, idx: int, pid: str, cls: str, attrs: dict[str, Any], signed: float, scale: float):
@@ -106,8 +105,7 @@ class Project:
         self.records: dict = {}
         self.priority: dict[str, int] = {}   # 0 (first) at agencies whose priority condition it meets
         self.agent = False            # uses the agent pool
-        self.stages: list = []        # the process that applies to it (before or after a cut-over), in order
-        self.flow = None              # ... and its stage graph
+        self.flow = None              # the stage graph that applies to it (before or after a cut-over)
         self.waiting: dict[str, int] = {}    # stage -> predecessors not yet decided
         self.pre: dict[str, tuple] = {}      # stage -> (plan, draws, pre-consultation process)
         self.active = 0                      # its processes under way (stage chains, pre-consultations)
@@ -216,7 +214,6 @@ class Replication(StageFlow):
             p.priority[a.id] = 0 if a.priority.holds(attrs) else 1
         p.reformed = reformed
         p.flow = self.cs.flow if reformed else self.cs.base_flow
-        p.stages = p.flow.order
         p.agent = variant.agents is not None and variant.agents.when.holds(attrs)
         return p
 

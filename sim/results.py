@@ -14,8 +14,7 @@ import numpy as np
 
 from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
-from .reducer import (EVENT_COLUMNS, PER_CLASS, ReducedReplication, Reducer, project_columns,  # noqa: F401
-                      reduce_replication, stage_columns)
+from .reducer import PER_CLASS, ReducedReplication
 from .stats import Accumulator, t975
 
 

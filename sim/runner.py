@@ -119,8 +119,8 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
         for r in reps:
             yield _one(cs, r, seed, rows, events)
         return
-    # chunks amortise the pickling of the scenario (~1 ms) but stay small: a long last chunk leaves the other
-    # workers idle at the end, and with CSV rows four chunks per worker are held in memory
+    # chunks amortise the round trip to a worker but stay small: a long last chunk leaves the other workers
+    # idle at the end, and with CSV rows four chunks per worker are held in memory
     size = max(1, min(10, len(reps) // (4 * workers) or 1))
     chunks = _chunks(reps, size)
     own = executor is None

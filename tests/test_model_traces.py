@@ -28,7 +28,7 @@ from sim.compiled import compile_scenario
 from sim.loading import load
 from sim.model import simulate
 from sim.records import DAYS_PER_MONTH
-from sim.results import project_columns, stage_columns
+from sim.reducer import project_columns, stage_columns
 from sim.runner import run
 
 START = dt.date(2024, 1, 1)

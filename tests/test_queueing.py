@@ -29,7 +29,7 @@ import pytest
 
 from sim.compiled import compile_scenario
 from sim.loading import load
-from sim.results import project_columns, stage_columns
+from sim.reducer import project_columns, stage_columns
 from sim.runner import run
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "mmc_tandem.toml"
