@@ -27,12 +27,16 @@ class Desk:
         self.waiting: deque | list = [] if by_priority else deque()
         self._seq = 0
 
-    def take(self, priority: int = 0) -> simpy.Event | None:
-        """Take a server now (returns None) or an event that fires when one is handed over."""
+    def take(self, priority: int = 0, waiter=None) -> simpy.Event | None:
+        """Take a server now (returns None) or an event that fires when one is handed over.
+
+        ``waiter``: instead of a new event, queue this object; its ``succeed()`` is called at the
+        handover (a :class:`~sim.plain_chain.PlainChain` schedules itself).
+        """
         if self.free:
             self.free -= 1
             return None
-        ev = simpy.Event(self.env)
+        ev = simpy.Event(self.env) if waiter is None else waiter
         if self.by_priority:
             self._seq += 1
             heappush(self.waiting, (priority, self._seq, ev))

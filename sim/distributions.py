@@ -185,3 +185,15 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
     if problems:
         return None, problems
     return Dist(kind, tuple(p), unit), []
+
+
+def finish_time(t: float, dist: Dist, value: float, calendar) -> float:
+    """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``."""
+    unit = dist.unit
+    if unit == "day":
+        return t + value
+    if unit == "workday":
+        return calendar.add(t, value)
+    if unit == "workhour":
+        return calendar.add(t, value / calendar.day_hours)
+    return t + value * CALENDAR_DAYS[unit]

@@ -29,6 +29,7 @@ from .desk import Desk
 from .draws import DrawSource, generator
 from .monitor import LevelMonitor, WorkMonitor
 from .records import ProjectRecord, ReplicationResult, StageRecord, project_record
+from .plain_chain import PlainChain
 from .stage_flow import StageFlow, finish_time
 
 __all__ = ["Replication", "simulate", "finish_time"]
@@ -142,7 +143,8 @@ class Replication(StageFlow):
     sink's ``finish``.
     """
 
-    def __init__(self, cs: CompiledScenario, rep: int, seed: int, events: bool = False, sink=None):
+    def __init__(self, cs: CompiledScenario, rep: int, seed: int, events: bool = False, sink=None,
+                 plain_callbacks: bool = True):
         self.cs, self.rep, self.seed = cs, rep, seed
         self.sc = cs.scenario
         self.env = simpy.Environment()
@@ -158,6 +160,8 @@ class Replication(StageFlow):
         self._plans: dict[tuple, Any] = {}
         self._priority_agencies = [a for a in self.sc.agencies if a.priority is not None]
         self.sink = sink if sink is not None else Collector(cs, rep)
+        #: ids of the stages a PlainChain may run (if the project's plan is plain too); see plain_stages
+        self.fast_stages = plain_stages(cs, self.agencies) if plain_callbacks and not events else frozenset()
 
     # -- arrivals --------------------------------------------------------------
     def arrivals(self) -> tuple[list[tuple[float, str, str, float | None, tuple]], np.ndarray, np.ndarray, list[str]]:
@@ -233,8 +237,13 @@ class Replication(StageFlow):
             self.finish(p)
 
     def spawn(self, p: Project, st) -> None:
-        """Start a process that runs stage ``st`` of ``p`` and what follows it."""
+        """Start a process that runs stage ``st`` of ``p`` and what follows it (a PlainChain if it is plain)."""
         p.active += 1
+        if id(st) in self.fast_stages:
+            plan = self.plan(p, st)
+            if plan is None or plan.fast:
+                PlainChain(self, p).defer(st, plan)
+                return
         self.env.process(self.chain(p, st))
 
     def ended(self, p: Project) -> None:
@@ -278,6 +287,25 @@ class Replication(StageFlow):
                 self.finish(p)
         return self.sink.finish({k: a.stats() for k, a in self.agencies.items()},
                                 {k: a.series() for k, a in self.agencies.items()}, self.events)
+
+
+def plain_stages(cs: CompiledScenario, agencies: dict[str, AgencyState]) -> frozenset[int]:
+    """``id()`` of every stage whose visits can be plain: reviewed by an agency without sittings, no
+    construction, pre-consultation or credit commitment, and feedback (if any) to a desk without sittings.
+
+    Whether a visit is plain also depends on the project's plan (no preparation, lag or defects).
+    """
+    def no_sittings(st) -> bool:
+        return st.agency is not None and agencies[st.agency].ca.sitting_times is None
+
+    ids = set()
+    for flow in (cs.flow, cs.base_flow):
+        for st in flow.order if flow is not None else ():
+            fb = st.feedback
+            if (no_sittings(st) and st.build is None and st.prereview is None and st.commitment is None
+                    and (fb is None or no_sittings(flow.by_id[fb.to]))):
+                ids.add(id(st))
+    return frozenset(ids)
 
 
 @contextmanager

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .distributions import CALENDAR_DAYS, Dist
+from .distributions import CALENDAR_DAYS, Dist, finish_time
 from .draws import Draws
+from .plain_chain import PlainChain
 from .records import StageRecord
 from .scenario import Defect, Stage
 
@@ -32,6 +33,7 @@ class Plan:
     agent: bool
     prereview: bool
     commitment: bool
+    fast: bool = False   # a plain visit: run by :class:`~sim.plain_chain.PlainChain` callbacks
 
 
 class StageFlow:
@@ -62,7 +64,9 @@ class StageFlow:
                 prepare, effort, lag, defect = reg.prepare, reg.effort, reg.lag, None
             if agent and defect is not None:
                 defect = replace(defect, p=defect.p * self.agents_spec.defect_scale)
-            plan = self._plans[key] = Plan(prepare, effort, lag, defect, agent, prereview, commitment)
+            fast = (id(st) in self.fast_stages and prepare is None and lag is None and defect is None
+                    and effort is not None)
+            plan = self._plans[key] = Plan(prepare, effort, lag, defect, agent, prereview, commitment, fast)
             if plain:
                 self._plans[st.id, p.reformed, p.agent] = plan
         return plan
@@ -72,8 +76,16 @@ class StageFlow:
         return self.draw_source.draws(self.cs.keys[st.id] + 1, p.idx)
 
     def chain(self, p, st: Stage):
-        """Run ``st``, then each stage its decision made ready: the first here, any others in new processes."""
+        """Run ``st``, then each stage its decision made ready: the first here, any others in new processes.
+
+        A stage that is plain for the project goes to a :class:`PlainChain`, which carries on from there.
+        """
         while True:
+            if id(st) in self.fast_stages:
+                plan = self.plan(p, st)
+                if plan is not None and plan.fast:
+                    PlainChain(self, p).begin(st, plan)
+                    return
             ready = yield from self.stage(p, st)
             if not ready:
                 break
@@ -273,7 +285,7 @@ class StageFlow:
 
     def feedback(self, p, st: Stage, rec: StageRecord, d: Draws, plan: Plan):
         """Jackson-style feedback: back to an earlier desk with probability p, then reviewed here again."""
-        back = self.cs.scenario.stage_by_id[st.feedback.to]
+        back = p.flow.by_id[st.feedback.to]
         fb_p, effort = st.feedback.p, plan.effort
         while d.u() < fb_p:
             u_back, u_here = d.u(), d.u()
@@ -355,14 +367,3 @@ class StageFlow:
             for pending in p.building:   # every construction stage under way stops
                 pending[0] += delay
 
-
-def finish_time(t: float, dist: Dist, value: float, calendar) -> float:
-    """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``."""
-    unit = dist.unit
-    if unit == "day":
-        return t + value
-    if unit == "workday":
-        return calendar.add(t, value)
-    if unit == "workhour":
-        return calendar.add(t, value / calendar.day_hours)
-    return t + value * CALENDAR_DAYS[unit]

@@ -1,0 +1,169 @@
+"""Plain stage visits run by callbacks: the engine's fast path.
+
+Most stages of a queueing network, and many of an approval process, are
+*plain* for a given project: a submission in office hours, a queue for a
+staff member, the review, perhaps Jackson-style feedback to an earlier desk,
+and the decision; no preparation, lag, defects, sittings, construction,
+pre-consultation or credit commitment (:meth:`sim.stage_flow.StageFlow.plan`
+marks such a plan ``fast``).  A :class:`PlainChain` runs a chain of such
+visits without a SimPy process: it is itself the event it schedules
+(``env.schedule(self, ...)`` with ``callbacks`` set to the next step), and a
+desk hands a server to it by calling its :meth:`succeed`.  That saves the
+generator resumes, the ``Timeout`` and ``Event`` objects and the process
+start-up of the general path, about half the cost of a visit.
+
+The callbacks do exactly what :meth:`sim.stage_flow.StageFlow.stage` does for
+a plain plan, in the same order, with the same uniforms and the same delays
+scheduled at the same moments; ``tests/test_plain_chain.py`` checks that a
+replication gives identical records either way.  When a chain reaches a stage
+that is not plain for the project, it runs :meth:`~sim.stage_flow.StageFlow.chain`
+on from there (:func:`general`); that process hands plain stages back the same
+way.
+"""
+from __future__ import annotations
+
+from simpy.events import NORMAL, URGENT
+
+from .distributions import finish_time
+from .records import StageRecord
+
+
+class PlainChain:
+    """One chain of plain stage visits of one project (a schedulable event for SimPy)."""
+
+    __slots__ = ("callbacks", "_ok", "r", "p", "st", "plan", "rec", "d", "own", "here", "value", "ag", "effort",
+                 "w_q", "w0", "end")
+
+    def __init__(self, r, p) -> None:
+        self.callbacks: list | None = None   # what SimPy calls when this chain's wake-up is due
+        self._ok = True                      # SimPy: the event did not fail
+        self.r, self.p = r, p
+
+    # -- starting and handing over --------------------------------------------------
+    def defer(self, st, plan) -> None:
+        """Begin stage ``st`` when SimPy would start a new process (urgent, now): see ``spawn``."""
+        self.st, self.plan = st, plan
+        self.callbacks = [self._deferred]
+        self.r.env.schedule(self, URGENT)
+
+    def _deferred(self, _) -> None:
+        self.begin(self.st, self.plan)
+
+    def begin(self, st, plan) -> None:
+        """Visit stage ``st`` now with ``plan`` (a fast plan, or None: the project skips the stage)."""
+        r, p = self.r, self.p
+        now = r.env.now
+        if plan is None:
+            p.skipped[st.id] = now
+            return self.after(r.release(p, st))
+        self.st, self.plan = st, plan
+        self.d = d = r.draws_for(p, st)
+        self.rec = p.records[st.id] = StageRecord(st.id, now)
+        self.here = plan.effort.quantile(d.u4()[0])   # a round's four uniforms: effort, defect, fix, failure
+        t = r.zone.next_open(now)
+        if t > now:     # the submission waits for office hours
+            self.callbacks = [self._submit]
+            r.env.schedule(self, NORMAL, t - now)
+        else:
+            self._submit(None)
+
+    def after(self, ready: list) -> None:
+        """The stage is decided: go on with the first stage it made ready, start the others."""
+        r, p = self.r, self.p
+        if not ready:
+            return r.ended(p)
+        for other in ready[1:]:
+            r.spawn(p, other)
+        st = ready[0]
+        if id(st) in r.fast_stages:
+            plan = r.plan(p, st)
+            if plan is None or plan.fast:
+                return self.begin(st, plan)
+        general(r, p, st)   # not plain for this project: the general path
+
+    # -- one visit ------------------------------------------------------------------
+    def _submit(self, _) -> None:
+        self.r.submitted(self.p, self.st, self.rec, commit=False)
+        self.own = True
+        self.review(self.st, self.plan.effort, self.here)
+
+    def review(self, st, effort, value: float) -> None:
+        """Queue for a staff member of ``st``'s agency, then hold them for ``value`` (in ``effort.unit``)."""
+        r = self.r
+        ag = self.ag = r.agencies[st.agency]
+        self.effort, self.value = effort, value
+        desk = ag.desk
+        now = r.env.now
+        if desk.take(self.p.priority.get(st.agency, 1) if desk.by_priority else 0, self) is None:
+            return self.work(now, r.worktime(now))
+        self.callbacks = [self._served]   # the desk calls succeed() when a server is handed over
+        ag.queue.arrive(now)
+        self.w_q = r.worktime(now)
+
+    def succeed(self) -> None:
+        """A server is handed over: wake up now (called by :meth:`sim.desk.Desk.give_back`)."""
+        self.r.env.schedule(self, NORMAL)
+
+    def _served(self, _) -> None:
+        r = self.r
+        t0 = r.env.now
+        self.ag.queue.leave(t0)
+        w0 = r.worktime(t0)
+        self.rec.queue += w0 - self.w_q
+        self.work(t0, w0)
+
+    def work(self, t0: float, w0: float) -> None:
+        """Hold the server from ``t0`` (``w0`` in zone working days) for the review."""
+        effort, ag = self.effort, self.ag
+        end = t0 + self.value if effort.unit == "day" else finish_time(t0, effort, self.value, ag.cal)
+        ag.work_done.add(t0, end)
+        self.end, self.w0 = end, w0
+        self.callbacks = [self._worked]
+        self.r.env.schedule(self, NORMAL, end - t0)
+
+    def _worked(self, _) -> None:
+        r, st = self.r, self.st
+        self.ag.desk.give_back()
+        self.rec.review += r.worktime(self.end) - self.w0
+        if not self.own:   # back from the earlier desk: reviewed here again
+            self.own = True
+            return self.review(st, self.plan.effort, self.here)
+        fb = st.feedback
+        if fb is not None:
+            d = self.d
+            if d.u() < fb.p:
+                u_back, u_here = d.u(), d.u()
+                back = self.p.flow.by_id[fb.to]
+                self.here = self.plan.effort.quantile(u_here)
+                self.own = False
+                return self.review(back, back.effort, back.effort.quantile(u_back))
+        self.after(r.issue(self.p, st, self.rec))
+
+
+def general(r, p, st) -> None:
+    """Run ``r.chain(p, st)`` as a SimPy process that starts now, as if the current chain went on.
+
+    ``env.process`` would start it at the next urgent event of this instant, after any process
+    started earlier in this instant; running its first step here keeps the order in which the
+    general path takes desks and schedules events, so both paths give the same results.
+    """
+    gen = r.chain(p, st)
+    try:
+        first = next(gen)
+    except StopIteration:
+        return
+    r.env.process(_carry_on(gen, first))
+
+
+def _carry_on(gen, ev):
+    """Drive generator ``gen`` (already started, waiting for event ``ev``) inside a SimPy process."""
+    while True:
+        try:
+            ev = gen.send((yield ev))
+        except StopIteration:
+            return
+        except Exception as exc:   # a failed event: the chain sees the exception, as in its own process
+            try:
+                ev = gen.throw(exc)
+            except StopIteration:
+                return
