@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .records import MILESTONES
 from .calendar import ContinuousCalendar, WorkCalendar, shutdown_mask, working_day_mask
 from .scenario import Agency, Scenario, Stage
 from .validation import topological_order
@@ -43,6 +44,8 @@ class Flow:
     prereviewed: list[Stage]   # stages with pre-consultation (it starts at signing)
     plain: frozenset[str]      # stages whose plan depends on nothing about the project but agent service
     direct: dict[str, list[Stage]]   # stages whose every dependent waits for them alone: those dependents
+    #: stage -> (reviewed by an agency, counts towards the costs before the permit, its fees)
+    roles: dict[str, tuple[bool, bool, float]]
 
     @staticmethod
     def of(v: Scenario) -> "Flow":
@@ -54,8 +57,9 @@ class Flow:
         plain = frozenset(s.id for s in order if s.enabled and s.when is None and s.regional is None
                           and s.prereview is None and s.commitment is None)
         direct = {k: deps for k, deps in dependents.items() if all(len(d.after) == 1 for d in deps)}
+        roles = {s.id: (s.agency is not None, s.build is None, s.fees_cny + s.consultancy_cny) for s in order}
         return Flow(order, [s for s in order if not s.after], dependents, {s.id: len(s.after) for s in order},
-                    {s.id: s for s in order}, [s for s in order if s.prereview is not None], plain, direct)
+                    {s.id: s for s in order}, [s for s in order if s.prereview is not None], plain, direct, roles)
 
 
 @dataclass
@@ -72,6 +76,8 @@ class CompiledScenario:
     cutover: float | None = None          # clock time of the reform date; projects before it use base_flow
     flow: Flow | None = None              # the stage graph of the scenario's process ...
     base_flow: Flow | None = None         # ... and of the process before the reform date
+    #: (stage, reached at its end rather than its start) of each milestone in the order of records.MILESTONES
+    milestone_at: tuple[tuple[str, bool], ...] = ()
 
     def build_calendar(self, windows: tuple[str, ...]) -> WorkCalendar | None:
         """The 24-hour calendar of construction work outside the shutdown ``windows`` (None if no window)."""
@@ -115,4 +121,5 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
         scenario=sc, zone=zone, agencies=agencies, build_calendars=build,
         keys={s.id: stage_key(s.id) for v in variants for s in v.stages},
         horizon=float(n), warmup=float(sc.warmup_days), cutover=cutover,
-        flow=flow, base_flow=base_flow)
+        flow=flow, base_flow=base_flow,
+        milestone_at=tuple((sc.milestone[m].stage, sc.milestone[m].at == "end") for m in MILESTONES))

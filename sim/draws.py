@@ -98,11 +98,8 @@ class DrawSource:
         self._next[key] = (b + 1, gen)
         return row
 
-    def draws(self, key: int, idx: int) -> Draws:
-        """Project ``idx``'s draws for stream ``key`` (0: the project itself, else a stage key + 1).
-
-        A row that runs out continues from the generator keyed (rep, 0, idx) or (rep, 0, idx, stage key).
-        """
+    def row(self, key: int, idx: int) -> tuple[list[float], int]:
+        """(block, offset): project ``idx``'s uniforms for stream ``key`` are ``block[offset:offset + WIDTH]``."""
         b = idx // BLOCK
         last = self._last.get(key)      # the block this stream handed out last: usually the one wanted
         if last is None or last[0] != b:
@@ -115,4 +112,12 @@ class DrawSource:
                     del cache[next(iter(cache))]   # the oldest block
                 row = cache[b] = self._block(key, b)
             last = self._last[key] = (b, row)
-        return Draws(last[1], (idx - b * BLOCK) * WIDTH, self, key, idx)
+        return last[1], (idx - b * BLOCK) * WIDTH
+
+    def draws(self, key: int, idx: int) -> Draws:
+        """Project ``idx``'s draws for stream ``key`` (0: the project itself, else a stage key + 1).
+
+        A row that runs out continues from the generator keyed (rep, 0, idx) or (rep, 0, idx, stage key).
+        """
+        block, start = self.row(key, idx)
+        return Draws(block, start, self, key, idx)

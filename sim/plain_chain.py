@@ -1,21 +1,25 @@
 """Plain stage visits run by callbacks: the engine's fast path.
 
-Most stages of a queueing network, and many of an approval process, are
-*plain* for a given project: a submission in office hours, a queue for a
-staff member, the review, perhaps Jackson-style feedback to an earlier desk,
-and the decision; no preparation, lag, defects, sittings, construction,
-pre-consultation or credit commitment (:meth:`sim.stage_flow.StageFlow.plan`
-marks such a plan ``fast``).  A :class:`PlainChain` runs a chain of such
+The stations of a queueing network (``scenarios/examples/``) are *plain*
+stages: a submission in office hours, a queue for a staff member, the review,
+perhaps Jackson-style feedback to an earlier desk, and the decision; no
+preparation, lag, defects, sittings, construction, pre-consultation or credit
+commitment (:meth:`sim.stage_flow.StageFlow.plan` marks such a plan ``fast``).
+The zone's approval stages all have preparation or defects, so they take the
+general path.  A :class:`PlainChain` runs a chain of such
 visits without a SimPy process: it is itself the event it schedules
 (``env.schedule(self, ...)`` with ``callbacks`` set to the next step), and a
-desk hands a server to it by calling its :meth:`succeed`.  That saves the
-generator resumes, the ``Timeout`` and ``Event`` objects and the process
-start-up of the general path, about half the cost of a visit.
+desk that frees a server for it calls its :meth:`succeed`, which starts the
+review at once (the general path wakes a waiting process with one more event,
+at the same instant).  That saves the generator resumes, the ``Timeout`` and
+``Event`` objects and the process start-up of the general path.
 
 The callbacks do exactly what :meth:`sim.stage_flow.StageFlow.stage` does for
-a plain plan, in the same order, with the same uniforms and the same delays
-scheduled at the same moments; ``tests/test_plain_chain.py`` checks that a
-replication gives identical records either way.  When a chain reaches a stage
+a plain plan, with the same uniforms and the same delays.  The one difference
+(a handed-over server starts work in the same step, not one event later at the
+same instant) can only reorder events due at exactly the same clock time;
+``tests/test_plain_chain.py`` checks that replications give identical records
+either way, on working calendars too.  When a chain reaches a stage
 that is not plain for the project, it runs :meth:`~sim.stage_flow.StageFlow.chain`
 on from there (:func:`general`); that process hands plain stages back the same
 way.
@@ -57,9 +61,11 @@ class PlainChain:
             p.skipped[st.id] = now
             return self.after(r.release(p, st))
         self.st, self.plan = st, plan
-        self.d = d = r.draws_for(p, st)
+        self.d = None     # the stage's Draws, made if feedback needs more than the effort's uniform
+        block, start = r.draw_source.row(r.cs.keys[st.id] + 1, p.idx)
         self.rec = p.records[st.id] = StageRecord(st.id, now)
-        self.here = plan.effort.quantile(d.u4()[0])   # a round's four uniforms: effort, defect, fix, failure
+        # the round's uniforms are start + 1 .. start + 4 (effort, defect, fix, failure; start: agents)
+        self.here = plan.effort.quantile(block[start + 1])
         t = r.zone.next_open(now)
         if t > now:     # the submission waits for office hours
             self.callbacks = [self._submit]
@@ -96,15 +102,11 @@ class PlainChain:
         now = r.env.now
         if desk.take(self.p.priority.get(st.agency, 1) if desk.by_priority else 0, self) is None:
             return self.work(now, r.worktime(now))
-        self.callbacks = [self._served]   # the desk calls succeed() when a server is handed over
         ag.queue.arrive(now)
         self.w_q = r.worktime(now)
 
     def succeed(self) -> None:
-        """A server is handed over: wake up now (called by :meth:`sim.desk.Desk.give_back`)."""
-        self.r.env.schedule(self, NORMAL)
-
-    def _served(self, _) -> None:
+        """A server is handed over now (called by :meth:`sim.desk.Desk.give_back`): start the review."""
         r = self.r
         t0 = r.env.now
         self.ag.queue.leave(t0)
@@ -131,6 +133,9 @@ class PlainChain:
         fb = st.feedback
         if fb is not None:
             d = self.d
+            if d is None:    # the same row, after the round's four uniforms
+                d = self.d = r.draws_for(self.p, st)
+                d.pos += 4
             if d.u() < fb.p:
                 u_back, u_here = d.u(), d.u()
                 back = self.p.flow.by_id[fb.to]

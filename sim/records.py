@@ -80,48 +80,51 @@ PROJECT_FIGURES = ("approval_workdays", "approval_days", "to_production_months",
                    "cost_pre_construction_cny", "cost_delay_cny")
 
 
-def milestone_time(cs: "CompiledScenario", p: "Project", name: str) -> float:
-    """Clock time at which project ``p`` reached milestone ``name``, or NaN."""
-    m = cs.scenario.milestone[name]
-    rec = p.records.get(m.stage)
-    if rec is None:  # a skipped stage is passed the moment it is skipped
-        return p.skipped.get(m.stage, NAN)
-    if m.at == "end":
-        return rec.issued
-    return rec.build_start if not math.isnan(rec.build_start) else rec.started
-
-
 def project_figures(cs: "CompiledScenario", p: "Project") -> tuple[float, tuple, tuple, dict[str, float]]:
     """(first submission, milestone times in the order of MILESTONES, key figures in the order of
-    PROJECT_FIGURES, issue time of each agency stage) of a finished project."""
-    sc, zone = cs.scenario, cs.zone
-    ms = tuple(milestone_time(cs, p, name) for name in MILESTONES)
+    PROJECT_FIGURES, issue time of each agency stage) of a finished project.
+
+    A milestone is reached at its stage's issue (``at = "end"``) or start (construction start, if it
+    builds), or the moment the project skipped the stage; NaN if not reached.
+    """
+    sc = cs.scenario
+    records, skipped = p.records, p.skipped
+    ms = []
+    for stage, at_end in cs.milestone_at:
+        rec = records.get(stage)
+        if rec is None:   # a skipped stage is passed the moment it is skipped
+            ms.append(skipped.get(stage, NAN))
+        elif at_end:
+            ms.append(rec.issued)
+        else:
+            b = rec.build_start
+            ms.append(b if b == b else rec.started)
     permit, production = ms[0], ms[3]
     first = NAN
     fees = staff_wd = 0.0
     submissions = 0
     issued: dict[str, float] = {}
-    by_id = p.flow.by_id
-    for r in p.records.values():
-        if r.submitted < first or first != first:   # NaN-safe min over the submitted stages
-            if r.submitted == r.submitted:
-                first = r.submitted
-        st = by_id[r.stage]
-        if st.agency is not None:
+    roles = p.flow.roles
+    for r in records.values():
+        sub = r.submitted
+        if sub == sub and not sub >= first:   # NaN-safe min over the submitted stages
+            first = sub
+        reviewed, before_build, cost = roles[r.stage]
+        if reviewed:
             issued[r.stage] = r.issued
         # what the applicant spent up to the construction permit, in its own process
-        if st.build is None and r.issued <= permit:
-            fees += st.fees_cny + st.consultancy_cny
+        if before_build and r.issued <= permit:
+            fees += cost
             staff_wd += r.prepare + r.rework
             submissions += r.submissions
     reached = permit == permit
-    figures = (zone.workdays_between(first, permit) if reached and first == first else NAN,
+    figures = (cs.zone.workdays_between(first, permit) if reached and first == first else NAN,
                permit - first,
                (production - p.signed) / DAYS_PER_MONTH,
                float(submissions) if reached else NAN,
                fees + sc.costs.applicant_day_cny * staff_wd if reached else NAN,
                p.attrs["investment_cny"] * sc.costs.capital_rate * (production - p.signed) / DAYS_PER_YEAR)
-    return first, ms, figures, issued
+    return first, tuple(ms), figures, issued
 
 
 def project_record(cs: "CompiledScenario", p: "Project") -> ProjectRecord:
