@@ -232,17 +232,22 @@ class Replication(StageFlow):
                 p.active += 1
                 p.pre[st.id] = (plan, d, self.env.process(self.prereview(p, st, plan, d)))
         for st in flow.roots:
-            self.spawn(p, st)
+            self.spawn(p, st, at_once=True)
         if not p.active:
             self.finish(p)
 
-    def spawn(self, p: Project, st) -> None:
-        """Start a process that runs stage ``st`` of ``p`` and what follows it (a PlainChain if it is plain)."""
+    def spawn(self, p: Project, st, at_once: bool = False) -> None:
+        """Start a process that runs stage ``st`` of ``p`` and what follows it (a PlainChain if it is plain).
+
+        A process starts at the next urgent event of this instant; a PlainChain too, unless ``at_once``
+        (a root stage at signing, when nothing else of the project is under way to be ordered against).
+        """
         p.active += 1
         if id(st) in self.fast_stages:
             plan = self.plan(p, st)
             if plan is None or plan.fast:
-                PlainChain(self, p).defer(st, plan)
+                chain = PlainChain(self, p)
+                chain.begin(st, plan) if at_once else chain.defer(st, plan)
                 return
         self.env.process(self.chain(p, st))
 

@@ -29,49 +29,52 @@ from __future__ import annotations
 from simpy.events import NORMAL, URGENT
 
 from .distributions import finish_time
+from .draws import Draws
 from .records import StageRecord
 
 
 class PlainChain:
     """One chain of plain stage visits of one project (a schedulable event for SimPy)."""
 
-    __slots__ = ("callbacks", "_ok", "r", "p", "st", "plan", "rec", "d", "own", "here", "value", "ag", "effort",
-                 "w_q", "w0", "end")
+    __slots__ = ("callbacks", "r", "p", "env", "worktime", "st", "plan", "rec", "block", "start", "d", "own", "here",
+                 "value", "ag", "effort", "w_q", "w0", "end")
+
+    _ok = True   # SimPy: the event did not fail
 
     def __init__(self, r, p) -> None:
-        self.callbacks: list | None = None   # what SimPy calls when this chain's wake-up is due
-        self._ok = True                      # SimPy: the event did not fail
+        self.callbacks: list | None = None   # what SimPy calls when this chain's wake-up is due (see _WORKED)
         self.r, self.p = r, p
+        self.env, self.worktime = r.env, r.worktime
 
     # -- starting and handing over --------------------------------------------------
     def defer(self, st, plan) -> None:
         """Begin stage ``st`` when SimPy would start a new process (urgent, now): see ``spawn``."""
         self.st, self.plan = st, plan
-        self.callbacks = [self._deferred]
+        self.callbacks = _DEFERRED
         self.r.env.schedule(self, URGENT)
 
-    def _deferred(self, _) -> None:
+    def _deferred(self) -> None:
         self.begin(self.st, self.plan)
 
     def begin(self, st, plan) -> None:
         """Visit stage ``st`` now with ``plan`` (a fast plan, or None: the project skips the stage)."""
         r, p = self.r, self.p
-        now = r.env.now
+        now = self.env.now
         if plan is None:
             p.skipped[st.id] = now
             return self.after(r.release(p, st))
         self.st, self.plan = st, plan
         self.d = None     # the stage's Draws, made if feedback needs more than the effort's uniform
-        block, start = r.draw_source.row(r.cs.keys[st.id] + 1, p.idx)
+        self.block, self.start = block, start = r.draw_source.row(r.cs.keys[st.id] + 1, p.idx)
         self.rec = p.records[st.id] = StageRecord(st.id, now)
         # the round's uniforms are start + 1 .. start + 4 (effort, defect, fix, failure; start: agents)
         self.here = plan.effort.quantile(block[start + 1])
         t = r.zone.next_open(now)
         if t > now:     # the submission waits for office hours
-            self.callbacks = [self._submit]
-            r.env.schedule(self, NORMAL, t - now)
+            self.callbacks = _SUBMIT
+            self.env.schedule(self, NORMAL, t - now)
         else:
-            self._submit(None)
+            self._submit()
 
     def after(self, ready: list) -> None:
         """The stage is decided: go on with the first stage it made ready, start the others."""
@@ -88,29 +91,31 @@ class PlainChain:
         general(r, p, st)   # not plain for this project: the general path
 
     # -- one visit ------------------------------------------------------------------
-    def _submit(self, _) -> None:
-        self.r.submitted(self.p, self.st, self.rec, commit=False)
+    def _submit(self) -> None:
+        """The submission (see :meth:`sim.stage_flow.StageFlow.submitted`), then the review."""
+        self.p.submissions += 1
+        rec = self.rec
+        rec.submissions = 1
+        rec.submitted = self.env.now
         self.own = True
         self.review(self.st, self.plan.effort, self.here)
 
     def review(self, st, effort, value: float) -> None:
         """Queue for a staff member of ``st``'s agency, then hold them for ``value`` (in ``effort.unit``)."""
-        r = self.r
-        ag = self.ag = r.agencies[st.agency]
+        ag = self.ag = self.r.agencies[st.agency]
         self.effort, self.value = effort, value
         desk = ag.desk
-        now = r.env.now
+        now = self.env.now
         if desk.take(self.p.priority.get(st.agency, 1) if desk.by_priority else 0, self) is None:
-            return self.work(now, r.worktime(now))
+            return self.work(now, self.worktime(now))
         ag.queue.arrive(now)
-        self.w_q = r.worktime(now)
+        self.w_q = self.worktime(now)
 
     def succeed(self) -> None:
         """A server is handed over now (called by :meth:`sim.desk.Desk.give_back`): start the review."""
-        r = self.r
-        t0 = r.env.now
+        t0 = self.env.now
         self.ag.queue.leave(t0)
-        w0 = r.worktime(t0)
+        w0 = self.worktime(t0)
         self.rec.queue += w0 - self.w_q
         self.work(t0, w0)
 
@@ -120,13 +125,13 @@ class PlainChain:
         end = t0 + self.value if effort.unit == "day" else finish_time(t0, effort, self.value, ag.cal)
         ag.work_done.add(t0, end)
         self.end, self.w0 = end, w0
-        self.callbacks = [self._worked]
-        self.r.env.schedule(self, NORMAL, end - t0)
+        self.callbacks = _WORKED
+        self.env.schedule(self, NORMAL, end - t0)
 
-    def _worked(self, _) -> None:
-        r, st = self.r, self.st
+    def _worked(self) -> None:
+        st = self.st
         self.ag.desk.give_back()
-        self.rec.review += r.worktime(self.end) - self.w0
+        self.rec.review += self.worktime(self.end) - self.w0
         if not self.own:   # back from the earlier desk: reviewed here again
             self.own = True
             return self.review(st, self.plan.effort, self.here)
@@ -134,7 +139,7 @@ class PlainChain:
         if fb is not None:
             d = self.d
             if d is None:    # the same row, after the round's four uniforms
-                d = self.d = r.draws_for(self.p, st)
+                d = self.d = Draws(self.block, self.start, self.r.draw_source, self.r.cs.keys[st.id] + 1, self.p.idx)
                 d.pos += 4
             if d.u() < fb.p:
                 u_back, u_here = d.u(), d.u()
@@ -142,7 +147,15 @@ class PlainChain:
                 self.here = self.plan.effort.quantile(u_here)
                 self.own = False
                 return self.review(back, back.effort, back.effort.quantile(u_back))
-        self.after(r.issue(self.p, st, self.rec))
+        self.after(self.r.issue(self.p, st, self.rec))
+
+
+# What SimPy calls when a chain's wake-up is due: ``callback(event)``, and the event is the chain itself.
+# Shared lists of plain functions (SimPy only reads them) cost nothing per wake-up and make no
+# reference cycle, so a finished project's chain is freed at once even with the collector paused.
+_DEFERRED = [PlainChain._deferred]
+_SUBMIT = [PlainChain._submit]
+_WORKED = [PlainChain._worked]
 
 
 def general(r, p, st) -> None:
