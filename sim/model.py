@@ -156,6 +156,7 @@ class Replication(StageFlow):
         self.agent_pool = Desk(self.env, self.sc.agents.staff) if self.sc.agents else None
         self.events: list | None = [] if events else None
         self.draw_source = DrawSource(seed, rep)
+        self.stream_key = {sid: k + 1 for sid, k in cs.keys.items()}   # stage -> its DrawSource stream
         self.projects: list[Project | None | bool] = []   # by index: None before signing, False once finished
         self._plans: dict[tuple, Any] = {}
         self._priority_agencies = [a for a in self.sc.agencies if a.priority is not None]
@@ -247,7 +248,7 @@ class Replication(StageFlow):
             plan = self.plan(p, st)
             if plan is None or plan.fast:
                 chain = PlainChain(self, p)
-                chain.begin(st, plan) if at_once else chain.defer(st, plan)
+                chain.begin(st, plan, self.env.now) if at_once else chain.defer(st, plan)
                 return
         self.env.process(self.chain(p, st))
 

@@ -54,18 +54,18 @@ class PlainChain:
         self.r.env.schedule(self, URGENT)
 
     def _deferred(self) -> None:
-        self.begin(self.st, self.plan)
+        self.begin(self.st, self.plan, self.env.now)
 
-    def begin(self, st, plan) -> None:
-        """Visit stage ``st`` now with ``plan`` (a fast plan, or None: the project skips the stage)."""
+    def begin(self, st, plan, now: float) -> None:
+        """Visit stage ``st`` now (clock time ``now``) with ``plan`` (a fast plan, or None: the project
+        skips the stage)."""
         r, p = self.r, self.p
-        now = self.env.now
         if plan is None:
             p.skipped[st.id] = now
-            return self.after(r.release(p, st))
+            return self.after(r.release(p, st), now)
         self.st, self.plan = st, plan
         self.d = None     # the stage's Draws, made if feedback needs more than the effort's uniform
-        self.block, self.start = block, start = r.draw_source.row(r.cs.keys[st.id] + 1, p.idx)
+        self.block, self.start = block, start = r.draw_source.row(r.stream_key[st.id], p.idx)
         self.rec = p.records[st.id] = StageRecord(st.id, now)
         # the round's uniforms are start + 1 .. start + 4 (effort, defect, fix, failure; start: agents)
         self.here = plan.effort.quantile(block[start + 1])
@@ -74,9 +74,9 @@ class PlainChain:
             self.callbacks = _SUBMIT
             self.env.schedule(self, NORMAL, t - now)
         else:
-            self._submit()
+            self.submit(now)
 
-    def after(self, ready: list) -> None:
+    def after(self, ready: list, now: float) -> None:
         """The stage is decided: go on with the first stage it made ready, start the others."""
         r, p = self.r, self.p
         if not ready:
@@ -87,25 +87,27 @@ class PlainChain:
         if id(st) in r.fast_stages:
             plan = r.plan(p, st)
             if plan is None or plan.fast:
-                return self.begin(st, plan)
+                return self.begin(st, plan, now)
         general(r, p, st)   # not plain for this project: the general path
 
     # -- one visit ------------------------------------------------------------------
     def _submit(self) -> None:
+        self.submit(self.env.now)
+
+    def submit(self, now: float) -> None:
         """The submission (see :meth:`sim.stage_flow.StageFlow.submitted`), then the review."""
         self.p.submissions += 1
         rec = self.rec
         rec.submissions = 1
-        rec.submitted = self.env.now
+        rec.submitted = now
         self.own = True
-        self.review(self.st, self.plan.effort, self.here)
+        self.review(self.st, self.plan.effort, self.here, now)
 
-    def review(self, st, effort, value: float) -> None:
+    def review(self, st, effort, value: float, now: float) -> None:
         """Queue for a staff member of ``st``'s agency, then hold them for ``value`` (in ``effort.unit``)."""
         ag = self.ag = self.r.agencies[st.agency]
         self.effort, self.value = effort, value
         desk = ag.desk
-        now = self.env.now
         if desk.take(self.p.priority.get(st.agency, 1) if desk.by_priority else 0, self) is None:
             return self.work(now, self.worktime(now))
         ag.queue.arrive(now)
@@ -132,22 +134,23 @@ class PlainChain:
         st = self.st
         self.ag.desk.give_back()
         self.rec.review += self.worktime(self.end) - self.w0
+        now = self.env.now
         if not self.own:   # back from the earlier desk: reviewed here again
             self.own = True
-            return self.review(st, self.plan.effort, self.here)
+            return self.review(st, self.plan.effort, self.here, now)
         fb = st.feedback
         if fb is not None:
             d = self.d
             if d is None:    # the same row, after the round's four uniforms
-                d = self.d = Draws(self.block, self.start, self.r.draw_source, self.r.cs.keys[st.id] + 1, self.p.idx)
+                d = self.d = Draws(self.block, self.start, self.r.draw_source, self.r.stream_key[st.id], self.p.idx)
                 d.pos += 4
             if d.u() < fb.p:
                 u_back, u_here = d.u(), d.u()
                 back = self.p.flow.by_id[fb.to]
                 self.here = self.plan.effort.quantile(u_here)
                 self.own = False
-                return self.review(back, back.effort, back.effort.quantile(u_back))
-        self.after(self.r.issue(self.p, st, self.rec))
+                return self.review(back, back.effort, back.effort.quantile(u_back), now)
+        self.after(self.r.issue(self.p, st, self.rec), now)
 
 
 # What SimPy calls when a chain's wake-up is due: ``callback(event)``, and the event is the chain itself.

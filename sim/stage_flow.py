@@ -73,7 +73,7 @@ class StageFlow:
 
     def draws_for(self, p, st: Stage) -> Draws:
         """Project ``p``'s uniforms at stage ``st``."""
-        return self.draw_source.draws(self.cs.keys[st.id] + 1, p.idx)
+        return self.draw_source.draws(self.stream_key[st.id], p.idx)
 
     def chain(self, p, st: Stage):
         """Run ``st``, then each stage its decision made ready: the first here, any others in new processes.
@@ -84,7 +84,7 @@ class StageFlow:
             if id(st) in self.fast_stages:
                 plan = self.plan(p, st)
                 if plan is not None and plan.fast:
-                    PlainChain(self, p).begin(st, plan)
+                    PlainChain(self, p).begin(st, plan, self.env.now)
                     return
             ready = yield from self.stage(p, st)
             if not ready:

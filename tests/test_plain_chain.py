@@ -42,9 +42,9 @@ def counts(monkeypatch):
     n = {"plain": 0, "general": 0}
     begin, stage = sim.plain_chain.PlainChain.begin, Replication.stage
 
-    def counted_begin(self, st, plan):
+    def counted_begin(self, st, plan, now):
         n["plain"] += plan is not None
-        return begin(self, st, plan)
+        return begin(self, st, plan, now)
 
     def counted_stage(self, p, st):
         n["general"] += 1
