@@ -107,15 +107,15 @@ class WorkCalendar:
         d = bisect_left(cum, w) - 1
         return d + self.open + (w - cum[d]) * self.span
 
-    def add(self, t: float, work: float) -> float:
+    def add(self, t: float, work: float, w: float | None = None) -> float:
         """Clock time at which ``work`` working days started at ``t`` are done.
 
         Work starting outside office hours starts at the next opening.  Zero
-        work ends at ``t`` itself.
+        work ends at ``t`` itself.  ``w``: ``worktime(t)``, if the caller has it already.
         """
         if work <= 0.0:
             return t
-        end = self.at_worktime(self.worktime(t) + work)
+        end = self.at_worktime((self.worktime(t) if w is None else w) + work)
         # never before work can start: a sum of large and tiny floats may round down, or snap to the
         # closing time at or before t (an end after t is already past the next opening)
         return end if end > t else max(end, self.next_open(t))
@@ -256,13 +256,13 @@ class ContinuousCalendar(WorkCalendar):
             w = float(k)
         return w if w <= self.n_days else math.inf
 
-    def add(self, t: float, work: float) -> float:
+    def add(self, t: float, work: float, w: float | None = None) -> float:
         if work <= 0.0:
             return t
         end = t + work
         if 0.0 <= t and end < self.n_days:
             return end
-        return super().add(t, work)   # the edges: before the origin, at or past the last day
+        return super().add(t, work, w)   # the edges: before the origin, at or past the last day
 
     def next_open(self, t: float) -> float:
         if t < 0.0:

@@ -187,13 +187,16 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
     return Dist(kind, tuple(p), unit), []
 
 
-def finish_time(t: float, dist: Dist, value: float, calendar) -> float:
-    """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``."""
+def finish_time(t: float, dist: Dist, value: float, calendar, w: float | None = None) -> float:
+    """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``.
+
+    ``w``: the calendar's working time at ``t``, if the caller has it already (saves a lookup).
+    """
     unit = dist.unit
     if unit == "day":
         return t + value
     if unit == "workday":
-        return calendar.add(t, value)
+        return calendar.add(t, value, w)
     if unit == "workhour":
-        return calendar.add(t, value / calendar.day_hours)
+        return calendar.add(t, value / calendar.day_hours, w)
     return t + value * CALENDAR_DAYS[unit]

@@ -124,7 +124,9 @@ class PlainChain:
     def work(self, t0: float, w0: float) -> None:
         """Hold the server from ``t0`` (``w0`` in zone working days) for the review."""
         effort, ag = self.effort, self.ag
-        end = t0 + self.value if effort.unit == "day" else finish_time(t0, effort, self.value, ag.cal)
+        cal = ag.cal
+        end = t0 + self.value if effort.unit == "day" else \
+            finish_time(t0, effort, self.value, cal, w0 if cal is self.r.zone else None)
         ag.work_done.add(t0, end)
         self.end, self.w0 = end, w0
         self.callbacks = _WORKED

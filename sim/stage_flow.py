@@ -217,7 +217,9 @@ class StageFlow:
                     self.log(p, st, "queue", st.agency, t_q, t0)
             else:
                 w0 = worktime(t0)
-            end = t0 + value if effort.unit == "day" else finish_time(t0, effort, value, ag.cal)
+            cal = ag.cal
+            end = t0 + value if effort.unit == "day" else \
+                finish_time(t0, effort, value, cal, w0 if cal is self.zone else None)
             ag.work_done.add(t0, end)
             yield env.timeout(end - t0)
             desk.give_back()

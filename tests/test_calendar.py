@@ -179,6 +179,9 @@ def test_mask_without_country_and_with_own_weekend_and_extras():
 ])
 def test_add_hand_examples(start, work, end):
     assert_at(CAL, CAL.add(clock(CAL, start), work), end)
+    # the engine passes the working time at the start when it has it already: the same answer
+    t = clock(CAL, start)
+    assert_at(CAL, CAL.add(t, work, CAL.worktime(t)), end)
 
 
 @pytest.mark.parametrize("start", ["2024-02-10 12:00", "2024-02-08 03:00", "2024-02-08 11:00",
