@@ -14,13 +14,14 @@ import datetime as dt
 import math
 from array import array
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
 
 from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
 from .monitor import BIN_DAYS, n_bins
+from .stats import batch
 from .records import (PROJECT_FIGURES, SPLIT, STAGE_FIELDS, ProjectRecord, ReplicationResult, StageRecord,
                       project_figures, project_record)
 
@@ -52,6 +53,19 @@ class ReducedReplication:
     project_rows: list[list] | None = None
     stage_rows: list[list] | None = None
     event_rows: list[list] | None = None
+    #: one row per array of :meth:`arrays`: :func:`sim.stats.batch` of it, computed where the replication ran
+    #: (one matrix pickles much faster than a tuple per array)
+    batches: np.ndarray | None = None
+
+    def arrays(self) -> Iterator[np.ndarray]:
+        """The per-project arrays the parent accumulates, in a fixed order: key figures, stages, same-day
+        shares, then each class's key figures."""
+        for k in KEY_FIGURES:
+            yield self.kpis[k]
+        yield from self.stages.values()
+        yield from self.same_day.values()
+        for d in self.classes.values():
+            yield from d.values()
 
 
 def _stamp(origin: dt.datetime, t: float) -> str:
@@ -210,6 +224,7 @@ class Reducer:
             self.rep, kpis, {k: self._stage_figures(k, v) for k, v in self.per_stage.items()},
             agencies, counts, {k: np.frombuffer(v, dtype=float).copy() for k, v in self.same_day.items()},
             by_class, _series(self.cs, series, self.milestones), phase_split)
+        out.batches = np.array([batch(v) for v in out.arrays()], dtype=float).reshape(-1, 4)
         if self.rows:
             self.project_rows.sort(key=lambda x: x[0])
             self.stage_rows.sort(key=lambda x: x[0])

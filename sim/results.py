@@ -8,7 +8,7 @@ into streaming accumulators and renders ``summary.json``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -97,22 +97,25 @@ class Summary:
         self.same_day = {s.id: Accumulator("share", quantiles=False) for s in sc.stages if s.agency is not None}
         self.classes = {c.id: {k: Accumulator(KEY_FIGURES[k][0]) for k in PER_CLASS} for c in sc.classes}
 
+    def _in_order(self) -> Iterator[Accumulator]:
+        """The accumulators in the order of :meth:`ReducedReplication.arrays`."""
+        for k in KEY_FIGURES:
+            yield self.kpis[k]
+        yield from self.stages.values()
+        yield from self.same_day.values()
+        for d in self.classes.values():
+            yield from d.values()
+
     def add(self, red: ReducedReplication) -> None:
         """Fold in the next replication (in replication order)."""
         self.reps += 1
-        for k, acc in self.kpis.items():
-            acc.add(red.kpis[k])
-        for k, acc in self.stages.items():
-            acc.add(red.stages[k])
+        # the array work was done in the worker: one row of red.batches per array, in the same order
+        for acc, values, (sb, nb, m2b, censored) in zip(self._in_order(), red.arrays(), red.batches.tolist()):
+            acc.add_batch(values, sb, int(nb), m2b, int(censored))
         for k, (u, q) in self.agencies.items():
             util, queue = red.agencies[k]
             u.add(np.array([util]))
             q.add(np.array([queue]))
-        for k, acc in self.same_day.items():
-            acc.add(red.same_day[k])
-        for c, accs in self.classes.items():
-            for k, acc in accs.items():
-                acc.add(red.classes[c][k])
         for k, v in red.counts.items():
             self.counts[k] = self.counts.get(k, 0) + v
         if red.series:   # every series has one value per weekly bin: one matrix, one update

@@ -142,6 +142,25 @@ class QuantileStore:
         return out
 
 
+def batch(values: np.ndarray, censored: int | None = None) -> tuple[float, int, float, int]:
+    """(sum, count, sum of squared deviations from their mean, censored count) of one replication's finite
+    values (NaN: censored, unless ``censored`` gives the count): the array work of :meth:`Accumulator.add`,
+    so that it can run where the replication ran (see :meth:`Accumulator.add_batch`)."""
+    values = np.asarray(values, dtype=float)
+    sb = float(np.add.reduce(values))
+    if sb != sb:   # NaN somewhere: censored values
+        finite = values[~np.isnan(values)]
+        sb = float(np.add.reduce(finite))
+    else:
+        finite = values
+    nb = len(finite)
+    m2b = 0.0
+    if nb:
+        d = finite - sb / nb
+        m2b = float(np.add.reduce(d * d))
+    return sb, nb, m2b, (len(values) - nb) if censored is None else censored
+
+
 class Accumulator:
     """Running statistics of one key figure over replications."""
 
@@ -162,15 +181,13 @@ class Accumulator:
         if len(values) == 1 and censored is None:   # one value per replication (agencies): the same, in scalars
             self._add_one(float(values[0]), values)
             return
-        sb = float(np.add.reduce(values))
-        if sb != sb:   # NaN somewhere: censored values
-            finite = values[~np.isnan(values)]
-            sb = float(np.add.reduce(finite))
-        else:
-            finite = values
-        self.censored += (len(values) - len(finite)) if censored is None else censored
+        self.add_batch(values, *batch(values, censored))
+
+    def add_batch(self, values: np.ndarray, sb: float, nb: int, m2b: float, censored: int) -> None:
+        """Add one replication's ``values`` already reduced by :func:`batch` (in a worker, say): the same
+        as :meth:`add`."""
+        self.censored += censored
         self.reps += 1
-        nb = len(finite)
         self.s += sb
         self.s2 += sb * sb
         self.k += nb
@@ -179,15 +196,13 @@ class Accumulator:
         if nb == 0:
             return
         mb = sb / nb
-        d = finite - mb
-        m2b = float(np.add.reduce(d * d))
         n = self.n + nb
         delta = mb - self.mean
         self.mean += delta * nb / n
         self.m2 += m2b + delta * delta * self.n * nb / n
         self.n = n
         if self.with_quantiles:
-            self.q.add(finite)
+            self.q.add(values if nb == len(values) else values[~np.isnan(values)])
 
     def _add_one(self, x: float, values: np.ndarray) -> None:
         self.reps += 1
