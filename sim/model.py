@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from .compiled import CompiledAgency, CompiledScenario
 from .desk import Desk
@@ -133,6 +134,45 @@ class Collector:
         return ReplicationResult(self.rep, [p for p, _ in self.done],
                                  [(p.idx, p.id, r) for p, stages in self.done for r in stages],
                                  agencies, events, series)
+
+
+class Signings:
+    """The arrivals: each project is created and started at its signing time.
+
+    A callback chain rather than a SimPy process (see :mod:`sim.plain_chain`): it is itself the event it
+    schedules for the next signing, which saves a ``Timeout`` and a generator resume per project.  It
+    starts as a process would, with an urgent event at time 0.
+    """
+
+    __slots__ = ("callbacks", "r", "arrivals", "order", "times", "i")
+    _ok = True   # SimPy: the event did not fail
+
+    def __init__(self, r: "Replication", arrivals: tuple, times: np.ndarray):
+        self.r, self.arrivals, self.i = r, arrivals, 0
+        self.order = np.argsort(times, kind="stable").tolist()   # project numbers in signing order
+        self.times = np.sort(times, kind="stable").tolist()
+        self.callbacks = _SIGN_NEXT
+        r.env.schedule(self, URGENT)
+
+    def _next(self) -> None:
+        r, times = self.r, self.times
+        now = r.env.now
+        i = self.i
+        while i < len(times):
+            t = times[i]
+            if t > now:
+                self.i = i
+                self.callbacks = _SIGN_NEXT
+                r.env.schedule(self, NORMAL, t - now)
+                return
+            idx = self.order[i]
+            p = r.projects[idx] = r._project(idx, self.arrivals, now)
+            r.start(p)
+            i += 1
+        self.i = i
+
+
+_SIGN_NEXT = [Signings._next]
 
 
 class Replication(StageFlow):
@@ -263,14 +303,6 @@ class Replication(StageFlow):
         self.sink.add(p)
         self.projects[p.idx] = False   # finished (None: not signed yet)
 
-    def sign(self, arrivals: tuple, times: np.ndarray):
-        """The arrivals process: each project is created and started at its signing time."""
-        env = self.env
-        for idx, t in zip(np.argsort(times, kind="stable").tolist(), np.sort(times, kind="stable").tolist()):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            p = self.projects[idx] = self._project(idx, arrivals, env.now)
-            self.start(p)
 
     def log(self, p: Project, st, step: str, resource: str, t0: float, t1: float) -> None:
         """Append one activity to the event log (callers check that it is kept)."""
@@ -284,7 +316,7 @@ class Replication(StageFlow):
         arrivals = (named, stream_times.tolist(), picks.tolist(), names)
         times = np.concatenate(([a[0] for a in named], stream_times))
         self.projects = [None] * len(times)
-        self.env.process(self.sign(arrivals, times))
+        Signings(self, arrivals, times)
         self.env.run(until=self.cs.horizon)
         for i, p in enumerate(self.projects):  # under way at the horizon, or not yet signed
             if p is None:

@@ -112,8 +112,7 @@ class Reducer:
     def __init__(self, cs: CompiledScenario, rep: int, rows: bool):
         sc = cs.scenario
         self.cs, self.rep, self.rows = cs, rep, rows
-        self.kpis = {k: array("d") for k in PROJECT_FIGURES}
-        self._kpi_appends = [v.append for v in self.kpis.values()]
+        self.figures = array("d")   # each project's PROJECT_FIGURES, one after the other
         self.classes: list[str] = []
         self.capped = 0
         self.within = array("d")
@@ -155,8 +154,7 @@ class Reducer:
 
     def _fold(self, cls: str, capped: bool, start: float, production: float, figures,
               stages: Iterable[StageRecord]) -> None:
-        for append, v in zip(self._kpi_appends, figures):
-            append(v)
+        self.figures.extend(figures)
         self.classes.append(cls)
         self.capped += capped
         if start == start:
@@ -206,7 +204,8 @@ class Reducer:
                events: list | None) -> ReducedReplication:
         """The reduced replication (rows in project order)."""
         sc = self.cs.scenario
-        kpis = {k: np.frombuffer(v, dtype=float).copy() for k, v in self.kpis.items()}
+        by_project = np.frombuffer(self.figures, dtype=float).reshape(-1, len(PROJECT_FIGURES))
+        kpis = {k: by_project[:, i].copy() for i, k in enumerate(PROJECT_FIGURES)}
         kpis["within_limit_share"] = np.frombuffer(self.within, dtype=float).copy()
         classes = np.array(self.classes, dtype=object)
         by_class = {c.id: {k: kpis[k][classes == c.id] for k in PER_CLASS} for c in sc.classes}
