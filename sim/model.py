@@ -25,6 +25,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT
 
+from .calendar import ContinuousCalendar
 from .compiled import CompiledAgency, CompiledScenario
 from .desk import Desk
 from .draws import DrawSource, generator
@@ -62,6 +63,9 @@ class AgencyState:
         self.horizon = horizon
         self.queue = LevelMonitor(warmup, horizon)
         self.work_done = WorkMonitor(ca.calendar, ca.spec.staff, warmup, horizon)
+        # the monitors' logs without the size check (PlainChain); Replication.fold_monitors does the check
+        self.queue_up, self.queue_down = self.queue.up, self.queue.down
+        self.work_start, self.work_end = self.work_done.log_start, self.work_done.log_end
         self.pending: list = []   # (priority, seq, event) waiting for a sitting
         self.seq = 0
         if ca.sitting_times is not None:
@@ -145,6 +149,7 @@ class Signings:
     """
 
     __slots__ = ("callbacks", "r", "arrivals", "order", "times", "i")
+    FOLD_EVERY = 256   # signings between two checks of the monitors' logs (Replication.fold_monitors)
     _ok = True   # SimPy: the event did not fail
 
     def __init__(self, r: "Replication", arrivals: tuple, times: np.ndarray):
@@ -169,6 +174,8 @@ class Signings:
             p = r.projects[idx] = r._project(idx, self.arrivals, now)
             r.start(p)
             i += 1
+            if not i % self.FOLD_EVERY:
+                r.fold_monitors()
         self.i = i
 
 
@@ -189,7 +196,9 @@ class Replication(StageFlow):
         self.sc = cs.scenario
         self.env = simpy.Environment()
         self.zone = cs.zone
-        self.worktime = cs.zone.worktime    # clock time -> cumulative working days of the zone
+        # clock time -> cumulative working days of the zone, for clock times of the run ([0, horizon)): on a
+        # 24/7 zone that is the time itself, and the builtin float gives it without a Python call
+        self.worktime = float if isinstance(cs.zone, ContinuousCalendar) else cs.zone.worktime
         self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
         self.agents_spec = self.sc.agents
         self.shutdown_exempt = {w.id: w.exempt for w in self.sc.shutdowns}
@@ -303,6 +312,13 @@ class Replication(StageFlow):
         self.sink.add(p)
         self.projects[p.idx] = False   # finished (None: not signed yet)
 
+
+    def fold_monitors(self) -> None:
+        """Fold the agency monitors' logs that are full: the logs grow with the work done since the last
+        check, so checking every few hundred signings keeps memory flat without a check per entry."""
+        for a in self.agencies.values():
+            a.queue.fold_if_full()
+            a.work_done.fold_if_full()
 
     def log(self, p: Project, st, step: str, resource: str, t0: float, t1: float) -> None:
         """Append one activity to the event log (callers check that it is kept)."""

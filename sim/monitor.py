@@ -48,13 +48,16 @@ def _below(times: np.ndarray, points: np.ndarray, side: str) -> tuple[np.ndarray
 class LevelMonitor:
     """The number of files waiting, as arrivals and departures: time-weighted area in the window and per bin."""
 
-    __slots__ = ("warmup", "horizon", "points", "iw", "ih", "F", "ups", "downs")
+    __slots__ = ("warmup", "horizon", "points", "iw", "ih", "F", "ups", "downs", "up", "down")
 
     def __init__(self, warmup: float, horizon: float):
         self.warmup, self.horizon = warmup, horizon
         self.points, self.iw, self.ih = _points(warmup, horizon)
         self.F = np.zeros(len(self.points))
         self.ups, self.downs = array("d"), array("d")
+        #: ``arrive`` and ``leave`` without the size check, for the engine's hot path: whoever uses them
+        #: calls :meth:`fold_if_full` now and then
+        self.up, self.down = self.ups.append, self.downs.append
 
     def arrive(self, t: float) -> None:
         """A file starts waiting at ``t``."""
@@ -68,13 +71,18 @@ class LevelMonitor:
         if len(self.downs) >= FOLD:
             self._fold()
 
+    def fold_if_full(self) -> None:
+        """Fold the log into ``F`` if it holds :data:`FOLD` entries or more."""
+        if len(self.ups) >= FOLD or len(self.downs) >= FOLD:
+            self._fold()
+
     def _fold(self) -> None:
         x = self.points
         for log, sign in ((self.ups, 1.0), (self.downs, -1.0)):
             if log:
-                j, s = _below(np.sort(np.frombuffer(log, dtype=float)), x, "left")
+                j, s = _below(np.sort(np.array(log, dtype=float)), x, "left")
                 self.F += sign * (x * j - s)
-        self.ups, self.downs = array("d"), array("d")
+                del log[:]   # in place: ``up`` and ``down`` stay bound to these logs
 
     def mean(self) -> float:
         """Time-weighted mean level over [warm-up, horizon] (call after the run)."""
@@ -93,7 +101,8 @@ class LevelMonitor:
 class WorkMonitor:
     """Working time done by ``staff`` people on ``calendar``: utilisation in the window and per bin."""
 
-    __slots__ = ("cal", "staff", "warmup", "horizon", "points", "iw", "ih", "F", "starts", "ends", "_wx")
+    __slots__ = ("cal", "staff", "warmup", "horizon", "points", "iw", "ih", "F", "starts", "ends", "_wx",
+                 "log_start", "log_end")
 
     def __init__(self, calendar, staff: int, warmup: float, horizon: float):
         self.cal, self.staff = calendar, staff
@@ -102,6 +111,13 @@ class WorkMonitor:
         self._wx = calendar.worktime_many(self.points)
         self.F = np.zeros(len(self.points))
         self.starts, self.ends = array("d"), array("d")
+        #: ``add`` in two calls without the size check (see LevelMonitor.up)
+        self.log_start, self.log_end = self.starts.append, self.ends.append
+
+    def fold_if_full(self) -> None:
+        """Fold the log into ``F`` if it holds :data:`FOLD` entries or more."""
+        if len(self.starts) >= FOLD:
+            self._fold()
 
     def add(self, start: float, end: float) -> None:
         """Count one staff member's work from ``start`` to ``end`` (clipped to the horizon)."""
@@ -113,8 +129,8 @@ class WorkMonitor:
     def _fold(self) -> None:
         if not self.starts:
             return
-        s = np.frombuffer(self.starts, dtype=float)
-        e = np.minimum(np.frombuffer(self.ends, dtype=float), self.horizon)
+        s = np.array(self.starts, dtype=float)
+        e = np.minimum(np.array(self.ends, dtype=float), self.horizon)
         keep = e > s
         ws = np.sort(self.cal.worktime_many(s[keep]))
         we = np.sort(self.cal.worktime_many(e[keep]))
@@ -124,7 +140,7 @@ class WorkMonitor:
         js, ss = _below(ws, x, "left")
         je, se = _below(we, x, "right")
         self.F += se - ss + x * (js - je)
-        self.starts, self.ends = array("d"), array("d")
+        del self.starts[:], self.ends[:]   # in place: ``log_start`` and ``log_end`` stay bound to them
 
     def utilisation(self) -> float:
         """Share of the staff's working time used over [warm-up, horizon]."""

@@ -73,8 +73,14 @@ class PlainChain:
         if t > now:     # the submission waits for office hours
             self.callbacks = _SUBMIT
             self.env.schedule(self, NORMAL, t - now)
-        else:
-            self.submit(now)
+            return
+        # the submission now (as submit)
+        p.submissions += 1
+        rec = self.rec
+        rec.submissions = 1
+        rec.submitted = now
+        self.own = True
+        self.review(st, plan.effort, self.here, now)
 
     def after(self, ready: list, now: float) -> None:
         """The stage is decided: go on with the first stage it made ready, start the others."""
@@ -95,7 +101,8 @@ class PlainChain:
         self.submit(self.env.now)
 
     def submit(self, now: float) -> None:
-        """The submission (see :meth:`sim.stage_flow.StageFlow.submitted`), then the review."""
+        """The submission (see :meth:`sim.stage_flow.StageFlow.submitted`), then the review (``begin``
+        does the same inline when no wait comes first)."""
         self.p.submissions += 1
         rec = self.rec
         rec.submissions = 1
@@ -108,15 +115,17 @@ class PlainChain:
         ag = self.ag = self.r.agencies[st.agency]
         self.effort, self.value = effort, value
         desk = ag.desk
-        if desk.take(self.p.priority.get(st.agency, 1) if desk.by_priority else 0, self) is None:
+        if desk.free:   # Desk.take's first branch, inline (the hot path)
+            desk.free -= 1
             return self.work(now, self.worktime(now))
-        ag.queue.arrive(now)
+        desk.take(self.p.priority.get(st.agency, 1) if desk.by_priority else 0, self)
+        ag.queue_up(now)
         self.w_q = self.worktime(now)
 
     def succeed(self) -> None:
         """A server is handed over now (called by :meth:`sim.desk.Desk.give_back`): start the review."""
         t0 = self.env.now
-        self.ag.queue.leave(t0)
+        self.ag.queue_down(t0)
         w0 = self.worktime(t0)
         self.rec.queue += w0 - self.w_q
         self.work(t0, w0)
@@ -127,14 +136,19 @@ class PlainChain:
         cal = ag.cal
         end = t0 + self.value if effort.unit == "day" else \
             finish_time(t0, effort, self.value, cal, w0 if cal is self.r.zone else None)
-        ag.work_done.add(t0, end)
+        ag.work_start(t0)
+        ag.work_end(end)
         self.end, self.w0 = end, w0
         self.callbacks = _WORKED
         self.env.schedule(self, NORMAL, end - t0)
 
     def _worked(self) -> None:
         st = self.st
-        self.ag.desk.give_back()
+        desk = self.ag.desk
+        if desk.waiting:
+            desk.give_back()
+        else:           # Desk.give_back's second branch, inline (the hot path)
+            desk.free += 1
         self.rec.review += self.worktime(self.end) - self.w0
         now = self.env.now
         if not self.own:   # back from the earlier desk: reviewed here again
@@ -152,7 +166,7 @@ class PlainChain:
                 self.here = self.plan.effort.quantile(u_here)
                 self.own = False
                 return self.review(back, back.effort, back.effort.quantile(u_back), now)
-        self.after(self.r.issue(self.p, st, self.rec), now)
+        self.after(self.r.issue(self.p, st, self.rec, now), now)
 
 
 # What SimPy calls when a chain's wake-up is due: ``callback(event)``, and the event is the chain itself.

@@ -80,9 +80,10 @@ PROJECT_FIGURES = ("approval_workdays", "approval_days", "to_production_months",
                    "cost_pre_construction_cny", "cost_delay_cny")
 
 
-def project_figures(cs: "CompiledScenario", p: "Project") -> tuple[float, tuple, tuple, dict[str, float]]:
+def project_figures(cs: "CompiledScenario", p: "Project", with_issued: bool = True
+                    ) -> tuple[float, tuple, tuple, dict[str, float]]:
     """(first submission, milestone times in the order of MILESTONES, key figures in the order of
-    PROJECT_FIGURES, issue time of each agency stage) of a finished project.
+    PROJECT_FIGURES, issue time of each agency stage (empty unless ``with_issued``)) of a finished project.
 
     A milestone is reached at its stage's issue (``at = "end"``) or start (construction start, if it
     builds), or the moment the project skipped the stage; NaN if not reached.
@@ -110,7 +111,7 @@ def project_figures(cs: "CompiledScenario", p: "Project") -> tuple[float, tuple,
         if sub == sub and not sub >= first:   # NaN-safe min over the submitted stages
             first = sub
         reviewed, before_build, cost = roles[r.stage]
-        if reviewed:
+        if reviewed and with_issued:
             issued[r.stage] = r.issued
         # what the applicant spent up to the construction permit, in its own process
         if before_build and r.issued <= permit:

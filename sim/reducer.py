@@ -140,7 +140,7 @@ class Reducer:
             return
         if project.signed < self.cs.warmup:
             return
-        _first, ms, figures, _issued = project_figures(self.cs, project)
+        _first, ms, figures, _issued = project_figures(self.cs, project, with_issued=False)
         self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.records.values())
 
     def add_record(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:

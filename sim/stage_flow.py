@@ -152,9 +152,10 @@ class StageFlow:
                 ready.append(dep)
         return ready
 
-    def issue(self, p, st: Stage, rec: StageRecord) -> list[Stage]:
-        """The decision: record the issue time and the statutory clock; returns the dependents made ready."""
-        rec.issued = now = self.env.now
+    def issue(self, p, st: Stage, rec: StageRecord, now: float | None = None) -> list[Stage]:
+        """The decision (at ``now``, default the clock): record the issue time and the statutory clock;
+        returns the dependents made ready."""
+        rec.issued = now = self.env.now if now is None else now
         if rec.submissions:
             rec.same_day = 1.0 if int(rec.submitted) == int(now) else 0.0
         if st.limit is not None:

@@ -97,6 +97,17 @@ def test_continuous_calendar_matches_general_all_working_24h_calendar(case):
     assert np.all(np.abs(got - want) <= TOL), ("worktime_many", arr, got, want)
 
 
+def test_continuous_calendar_worktime_is_the_clock_inside_the_horizon():
+    """The engine uses the builtin ``float`` as a 24/7 zone's worktime for clock times of the run
+    ([0, horizon)); that is only right if worktime is the identity there."""
+    n = 400
+    cal = ContinuousCalendar(ORIGIN, n)
+    ts = [0, 0.0, 1e-12, 0.5, 7.0, 123.456789, float(np.nextafter(n, 0))] + \
+        np.random.default_rng(5).uniform(0, n, 200).tolist()
+    for t in ts:
+        assert cal.worktime(t) == float(t) and type(cal.worktime(t)) is float
+
+
 def test_continuous_calendar_worktime_many_equals_scalar_and_clock():
     """On a 24/7 calendar working time is the clock clipped to [0, n_days] (vector and scalar)."""
     n = 30
@@ -633,10 +644,15 @@ def _level_case(draw, min_events):
     return horizon, warmup, events
 
 
-def _check_level(horizon, warmup, events):
+def _check_level(horizon, warmup, events, unchecked=False):
     mon = LevelMonitor(warmup, horizon)
-    for t, step in events:
-        (mon.arrive if step > 0 else mon.leave)(t)
+    for i, (t, step) in enumerate(events):
+        if unchecked:   # the engine's hot path: bound appends, and a size check now and then
+            (mon.up if step > 0 else mon.down)(t)
+            if i % 3 == 2:
+                mon.fold_if_full()
+        else:
+            (mon.arrive if step > 0 else mon.leave)(t)
     span = horizon - warmup
     if span > 0:
         want = _level_area(events, warmup, horizon) / span
@@ -654,6 +670,16 @@ def test_level_monitor_small_fold_matches_direct_integration(case):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.monitor, "FOLD", 7)
         _check_level(*case)
+
+
+@settings(max_examples=15, deadline=None)
+@given(_level_case(min_events=0))
+def test_level_monitor_unchecked_log_folded_now_and_then_matches_direct_integration(case):
+    """``up``/``down`` with ``fold_if_full`` every third entry (FOLD = 7: logs emptied in place mid-run, the
+    bound appends still writing to them): the same truth."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.monitor, "FOLD", 7)
+        _check_level(*case, unchecked=True)
 
 
 @settings(max_examples=15, deadline=None)
@@ -728,10 +754,16 @@ def _work_case(draw, min_n):
     return horizon, warmup, staff, out
 
 
-def _check_work(cal, horizon, warmup, staff, intervals):
+def _check_work(cal, horizon, warmup, staff, intervals, unchecked=False):
     mon = WorkMonitor(cal, staff, warmup, horizon)
-    for s, e in intervals:
-        mon.add(s, e)
+    for i, (s, e) in enumerate(intervals):
+        if unchecked:   # the engine's hot path: bound appends, and a size check now and then
+            mon.log_start(s)
+            mon.log_end(e)
+            if i % 3 == 2:
+                mon.fold_if_full()
+        else:
+            mon.add(s, e)
     util, bins = _work_truth(cal, staff, warmup, horizon, intervals)
     got = mon.utilisation()
     if math.isnan(util):
@@ -749,6 +781,16 @@ def test_work_monitor_small_fold_matches_scalar_workdays(cal_name, case):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.monitor, "FOLD", 7)
         _check_work(CAL_FOR_WORK[cal_name], *case)
+
+
+@pytest.mark.parametrize("cal_name", list(CAL_FOR_WORK))
+@settings(max_examples=25, deadline=None)
+@given(case=_work_case(min_n=8))
+def test_work_monitor_unchecked_log_folded_now_and_then_matches_scalar_workdays(cal_name, case):
+    """``log_start``/``log_end`` with ``fold_if_full`` every third interval (FOLD = 7): the same truth."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.monitor, "FOLD", 7)
+        _check_work(CAL_FOR_WORK[cal_name], *case, unchecked=True)
 
 
 @pytest.mark.parametrize("cal_name", list(CAL_FOR_WORK))
