@@ -21,7 +21,7 @@ import functools
 import math
 import warnings
 from bisect import bisect_left
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -268,3 +268,26 @@ class ContinuousCalendar(WorkCalendar):
         if t < 0.0:
             return 0.0
         return t if t < self.n_days else math.inf
+
+
+def worktime_function(cal: WorkCalendar) -> Callable[[float], float]:
+    """``cal.worktime`` for the clock times of a run (``[0, n_days)``), as cheap as Python allows.
+
+    On a 24/7 calendar working time is the clock itself, and the builtin ``float`` gives it without a
+    Python call; otherwise a closure over the calendar's tables (local lookups, not attributes) gives
+    the same floats as :meth:`WorkCalendar.worktime` (which it defers to outside the calendar).
+    """
+    if isinstance(cal, ContinuousCalendar):
+        return float
+    cum, working, n, open_, span = cal._cum_list, cal._working_list, cal.n_days, cal.open, cal.span
+
+    def worktime(t: float) -> float:
+        if t <= 0.0 or not t < n:
+            return cal.worktime(t)
+        d = int(t)
+        if not working[d]:
+            return cum[d]
+        x = (t - d - open_) / span
+        return cum[d] + (0.0 if x <= 0.0 else 1.0 if x >= 1.0 else x)
+
+    return worktime

@@ -25,7 +25,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from .calendar import ContinuousCalendar
+from .calendar import worktime_function
 from .compiled import CompiledAgency, CompiledScenario
 from .desk import Desk
 from .draws import DrawSource, generator
@@ -196,9 +196,8 @@ class Replication(StageFlow):
         self.sc = cs.scenario
         self.env = simpy.Environment()
         self.zone = cs.zone
-        # clock time -> cumulative working days of the zone, for clock times of the run ([0, horizon)): on a
-        # 24/7 zone that is the time itself, and the builtin float gives it without a Python call
-        self.worktime = float if isinstance(cs.zone, ContinuousCalendar) else cs.zone.worktime
+        # clock time -> cumulative working days of the zone, for clock times of the run ([0, horizon))
+        self.worktime = worktime_function(cs.zone)
         self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
         self.agents_spec = self.sc.agents
         self.shutdown_exempt = {w.id: w.exempt for w in self.sc.shutdowns}

@@ -37,7 +37,7 @@ class PlainChain:
     """One chain of plain stage visits of one project (a schedulable event for SimPy)."""
 
     __slots__ = ("callbacks", "r", "p", "env", "worktime", "st", "plan", "rec", "block", "start", "d", "own", "here",
-                 "value", "ag", "effort", "w_q", "w0", "end")
+                 "value", "ag", "effort", "w_q", "w0", "end", "w_end")
 
     _ok = True   # SimPy: the event did not fail
 
@@ -45,6 +45,7 @@ class PlainChain:
         self.callbacks: list | None = None   # what SimPy calls when this chain's wake-up is due (see _WORKED)
         self.r, self.p = r, p
         self.env, self.worktime = r.env, r.worktime
+        self.end = -1.0   # the last review's end and its working time: a review starting then reuses it
 
     # -- starting and handing over --------------------------------------------------
     def defer(self, st, plan) -> None:
@@ -115,12 +116,13 @@ class PlainChain:
         ag = self.ag = self.r.agencies[st.agency]
         self.effort, self.value = effort, value
         desk = ag.desk
+        w = self.w_end if now == self.end else self.worktime(now)
         if desk.free:   # Desk.take's first branch, inline (the hot path)
             desk.free -= 1
-            return self.work(now, self.worktime(now))
+            return self.work(now, w)
         desk.take(self.p.priority.get(st.agency, 1) if desk.by_priority else 0, self)
         ag.queue_up(now)
-        self.w_q = self.worktime(now)
+        self.w_q = w
 
     def succeed(self) -> None:
         """A server is handed over now (called by :meth:`sim.desk.Desk.give_back`): start the review."""
@@ -149,7 +151,8 @@ class PlainChain:
             desk.give_back()
         else:           # Desk.give_back's second branch, inline (the hot path)
             desk.free += 1
-        self.rec.review += self.worktime(self.end) - self.w0
+        self.w_end = w_end = self.worktime(self.end)
+        self.rec.review += w_end - self.w0
         now = self.env.now
         if not self.own:   # back from the earlier desk: reviewed here again
             self.own = True

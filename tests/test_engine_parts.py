@@ -818,3 +818,14 @@ def test_work_monitor_bin_without_working_time_is_nan():
     # 2024-02-18 (Sun) is a make-up working day; day 8 (Sun 02-18) to 12.5 (Thu 02-22 12:00):
     # Sun, Mon, Tue, Wed full days (4) + Thu 09:00-12:00 (3/8 day) = 4.375 of 2 * 6 working days (Sun-Fri)
     assert math.isclose(b[1], 4.375 / (2 * 6), rel_tol=1e-12)
+
+
+def test_worktime_function_equals_worktime_on_cn_and_continuous_calendars():
+    """The engine's worktime (a closure over the tables, or float on 24/7) gives the calendar's floats."""
+    from sim.calendar import worktime_function
+    ts = np.random.default_rng(9).uniform(-3.0, 803.0, 20_000).tolist() + [0, 0.0, 9 / 24, 17 / 24, 799.99]
+    f = worktime_function(CN)
+    assert all(f(t) == CN.worktime(t) for t in ts)
+    cont = ContinuousCalendar(ORIGIN, 800)
+    g = worktime_function(cont)
+    assert all(g(t) == cont.worktime(t) for t in ts if 0 <= t < 800)
