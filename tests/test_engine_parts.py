@@ -656,7 +656,10 @@ def _check_level(horizon, warmup, events, unchecked=False):
     span = horizon - warmup
     if span > 0:
         want = _level_area(events, warmup, horizon) / span
-        assert math.isclose(mon.mean(), want, rel_tol=1e-9, abs_tol=1e-9), (mon.mean(), want)
+        # the monitor differences cumulative areas at the window's ends: their rounding (a few ulps of
+        # horizon x files) is divided by the span, so a window of a few ulps has no meaningful mean
+        ill = 8 * len(events) * 2.2e-16 * max(1.0, horizon) / span
+        assert math.isclose(mon.mean(), want, rel_tol=1e-9, abs_tol=1e-9 + ill), (mon.mean(), want)
     else:
         assert math.isnan(mon.mean())
     want_bins = [_level_area(events, a, b) / (b - a) for a, b in _bins(horizon)]
