@@ -209,6 +209,7 @@ class Replication(StageFlow):
         self._plans: dict[tuple, Any] = {}
         self._priority_agencies = [a for a in self.sc.agencies if a.priority is not None]
         self.sink = sink if sink is not None else Collector(cs, rep)
+        self.openings: dict[float, Any] = {}   # office openings that plain chains wait for (plain_chain.Opening)
         #: ids of the stages a PlainChain may run (if the project's plan is plain too); see plain_stages
         self.fast_stages = plain_stages(cs, self.agencies) if plain_callbacks and not events else frozenset()
 

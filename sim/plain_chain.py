@@ -71,9 +71,13 @@ class PlainChain:
         # the round's uniforms are start + 1 .. start + 4 (effort, defect, fix, failure; start: agents)
         self.here = plan.effort.quantile(block[start + 1])
         t = r.zone.next_open(now)
-        if t > now:     # the submission waits for office hours
-            self.callbacks = _SUBMIT
-            self.env.schedule(self, NORMAL, t - now)
+        if t > now:     # the submission waits for office hours, with every other chain waiting for then
+            openings = r.openings
+            gate = openings.get(t)
+            if gate is None:
+                gate = openings[t] = Opening(openings, t)
+                self.env.schedule(gate, NORMAL, t - now)
+            gate.waiting.append(self)
             return
         # the submission now (as submit)
         p.submissions += 1
@@ -98,9 +102,6 @@ class PlainChain:
         general(r, p, st)   # not plain for this project: the general path
 
     # -- one visit ------------------------------------------------------------------
-    def _submit(self) -> None:
-        self.submit(self.env.now)
-
     def submit(self, now: float) -> None:
         """The submission (see :meth:`sim.stage_flow.StageFlow.submitted`), then the review (``begin``
         does the same inline when no wait comes first)."""
@@ -172,12 +173,38 @@ class PlainChain:
         self.after(self.r.issue(self.p, st, self.rec, now), now)
 
 
+class Opening:
+    """An office opening at clock time ``t`` that chains' submissions wait for: one wake-up event (one
+    entry in SimPy's heap) for all of them, which submit in the order they began waiting.
+
+    On a working calendar most submissions wait for an opening, and the files that waited overnight
+    queue together at it; one event per opening instead of one per file keeps the heap small.  (The
+    general path's processes wait with a timeout each: a plain chain and a process waiting for the
+    same opening may therefore go in another order than with a timeout each, which only matters for
+    who takes a desk first at that instant.)
+    """
+
+    __slots__ = ("callbacks", "openings", "t", "waiting")
+    _ok = True   # SimPy: the event did not fail
+
+    def __init__(self, openings: dict, t: float) -> None:
+        self.openings, self.t, self.waiting = openings, t, []
+        self.callbacks = _OPENED
+
+    def _opened(self) -> None:
+        del self.openings[self.t]
+        if self.waiting:
+            now = self.waiting[0].env.now
+            for chain in self.waiting:
+                chain.submit(now)
+
+
 # What SimPy calls when a chain's wake-up is due: ``callback(event)``, and the event is the chain itself.
 # Shared lists of plain functions (SimPy only reads them) cost nothing per wake-up and make no
 # reference cycle, so a finished project's chain is freed at once even with the collector paused.
 _DEFERRED = [PlainChain._deferred]
-_SUBMIT = [PlainChain._submit]
 _WORKED = [PlainChain._worked]
+_OPENED = [Opening._opened]
 
 
 def general(r, p, st) -> None:

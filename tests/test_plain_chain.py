@@ -96,8 +96,20 @@ def test_rework_network_on_a_working_calendar_gives_identical_records(calendar, 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import engine_model
     cs = compile_scenario(engine_model.load(3000, calendar))
-    assert_identical(cs, reps=1)
+    gates, opened = [0], sim.plain_chain.Opening._opened
+
+    def counted_opened(self):
+        gates[0] += 1
+        counts["waited"] = counts.get("waited", 0) + len(self.waiting)
+        opened(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.plain_chain.Opening, "_opened", counted_opened)
+        mp.setattr(sim.plain_chain, "_OPENED", [counted_opened])
+        assert_identical(cs, reps=1)
     assert counts["plain"] > 3000 * 5 * 0.9 and counts["general"] > 3000 * 5 * 0.9
+    # the submissions that waited for an office opening shared one wake-up event per opening
+    assert gates[0] > 0 and counts["waited"] > 3 * gates[0], (gates[0], counts["waited"])
 
 
 PRIORITY_CUTOVER = HEAD.replace('name = "primitives"', 'name = "priority cut-over"\nreform_date = 2024-05-06\n'
