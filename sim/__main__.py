@@ -1,4 +1,4 @@
 """``python -m sim`` is the ``approval-sim`` command."""
-from .cli import main
+from .cli import entry_point
 
-raise SystemExit(main())
+entry_point()

@@ -7,6 +7,7 @@ input never prints a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import warnings
@@ -333,6 +334,22 @@ class Terminated(BaseException):
 
 def _on_sigterm(signum, frame) -> None:
     raise Terminated()
+
+
+def entry_point() -> None:
+    """The ``approval-sim`` command: :func:`main`, then exit with its status.
+
+    After an interruption (130) or SIGTERM (143) the outputs are already cleaned up and the workers
+    stopped; the process then leaves at once (``os._exit``) instead of running the interpreter's exit
+    handlers, which join the worker pool's threads: the signal may have arrived while one of them held
+    a lock, and the join would then wait forever.
+    """
+    status = main()
+    if status in (130, 143):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    raise SystemExit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
