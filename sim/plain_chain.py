@@ -79,13 +79,7 @@ class PlainChain:
                 self.env.schedule(gate, NORMAL, t - now)
             gate.waiting.append(self)
             return
-        # the submission now (as submit)
-        p.submissions += 1
-        rec = self.rec
-        rec.submissions = 1
-        rec.submitted = now
-        self.own = True
-        self.review(st, plan.effort, self.here, now)
+        self.submit(now)
 
     def after(self, ready: list, now: float) -> None:
         """The stage is decided: go on with the first stage it made ready, start the others."""
@@ -103,8 +97,7 @@ class PlainChain:
 
     # -- one visit ------------------------------------------------------------------
     def submit(self, now: float) -> None:
-        """The submission (see :meth:`sim.stage_flow.StageFlow.submitted`), then the review (``begin``
-        does the same inline when no wait comes first)."""
+        """The submission (see :meth:`sim.stage_flow.StageFlow.submitted`), then the review."""
         self.p.submissions += 1
         rec = self.rec
         rec.submissions = 1

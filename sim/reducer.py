@@ -58,14 +58,20 @@ class ReducedReplication:
     batches: np.ndarray | None = None
 
     def arrays(self) -> Iterator[np.ndarray]:
-        """The per-project arrays the parent accumulates, in a fixed order: key figures, stages, same-day
-        shares, then each class's key figures."""
-        for k in KEY_FIGURES:
-            yield self.kpis[k]
-        yield from self.stages.values()
-        yield from self.same_day.values()
-        for d in self.classes.values():
-            yield from d.values()
+        """The per-project arrays the parent accumulates, in the order of :func:`per_figure`."""
+        return per_figure(self)
+
+
+def per_figure(x) -> Iterator[Any]:
+    """``x``'s entries per figure in one fixed order: key figures, stages, same-day shares, then each class's
+    key figures.  ``x`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.results.Summary`
+    (accumulators): both keep their figures in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
+    for k in KEY_FIGURES:
+        yield x.kpis[k]
+    yield from x.stages.values()
+    yield from x.same_day.values()
+    for d in x.classes.values():
+        yield from d.values()
 
 
 def _stamp(origin: dt.datetime, t: float) -> str:

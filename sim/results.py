@@ -8,13 +8,13 @@ into streaming accumulators and renders ``summary.json``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
-from .reducer import PER_CLASS, ReducedReplication
+from .reducer import PER_CLASS, ReducedReplication, per_figure
 from .stats import Accumulator, t975
 
 
@@ -97,20 +97,11 @@ class Summary:
         self.same_day = {s.id: Accumulator("share", quantiles=False) for s in sc.stages if s.agency is not None}
         self.classes = {c.id: {k: Accumulator(KEY_FIGURES[k][0]) for k in PER_CLASS} for c in sc.classes}
 
-    def _in_order(self) -> Iterator[Accumulator]:
-        """The accumulators in the order of :meth:`ReducedReplication.arrays`."""
-        for k in KEY_FIGURES:
-            yield self.kpis[k]
-        yield from self.stages.values()
-        yield from self.same_day.values()
-        for d in self.classes.values():
-            yield from d.values()
-
     def add(self, red: ReducedReplication) -> None:
         """Fold in the next replication (in replication order)."""
         self.reps += 1
         # the array work was done in the worker: one row of red.batches per array, in the same order
-        for acc, values, (sb, nb, m2b, censored) in zip(self._in_order(), red.arrays(), red.batches.tolist()):
+        for acc, values, (sb, nb, m2b, censored) in zip(per_figure(self), red.arrays(), red.batches.tolist()):
             acc.add_batch(values, sb, int(nb), m2b, int(censored))
         for k, (u, q) in self.agencies.items():
             util, queue = red.agencies[k]
