@@ -60,6 +60,10 @@ class WorkCalendar:
         self.n_days = len(self.working)
         self._cum_list = self.cum.tolist()
         self._working_list = self.working.tolist()
+        # day d -> the first working day after d (n_days if none): next_open without a search
+        work_days = np.flatnonzero(self.working)
+        after = np.searchsorted(work_days, np.arange(self.n_days), side="right")
+        self._next_list = np.append(work_days, self.n_days)[after].tolist()
 
     # -- clock time -> working time ------------------------------------------------
     def worktime(self, t: float) -> float:
@@ -127,12 +131,8 @@ class WorkCalendar:
             return math.inf
         if self._working_list[d] and t < d + self.close:
             return max(t, d + self.open)
-        # the first working day after day d: the one that holds working day number cum[d+1] + 1
-        k = self._cum_list[d + 1]
-        if k >= self._cum_list[-1]:
-            return math.inf
-        j = bisect_left(self._cum_list, k + 0.5) - 1
-        return j + self.open
+        j = self._next_list[d]
+        return j + self.open if j < self.n_days else math.inf
 
     def working_day_starts(self) -> np.ndarray:
         """Clock times of the opening of every working day, in order."""
@@ -291,3 +291,22 @@ def worktime_function(cal: WorkCalendar) -> Callable[[float], float]:
         return cum[d] + (0.0 if x <= 0.0 else 1.0 if x >= 1.0 else x)
 
     return worktime
+
+
+def next_open_function(cal: WorkCalendar) -> Callable[[float], float]:
+    """``cal.next_open`` for the clock times of a run (``[0, n_days)``), as :func:`worktime_function`:
+    ``float`` on a 24/7 calendar (always open), else a closure over the calendar's tables."""
+    if isinstance(cal, ContinuousCalendar):
+        return float
+    working, nxt, n, open_, close = cal._working_list, cal._next_list, cal.n_days, cal.open, cal.close
+
+    def next_open(t: float) -> float:
+        if t <= 0.0 or not t < n:
+            return cal.next_open(t)
+        d = int(t)
+        if working[d] and t < d + close:
+            return t if t >= d + open_ else d + open_
+        j = nxt[d]
+        return j + open_ if j < n else math.inf
+
+    return next_open

@@ -25,7 +25,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from .calendar import worktime_function
+from .calendar import next_open_function, worktime_function
 from .compiled import CompiledAgency, CompiledScenario
 from .desk import Desk
 from .draws import DrawSource, generator
@@ -198,6 +198,7 @@ class Replication(StageFlow):
         self.zone = cs.zone
         # clock time -> cumulative working days of the zone, for clock times of the run ([0, horizon))
         self.worktime = worktime_function(cs.zone)
+        self.next_open = next_open_function(cs.zone)   # clock time -> the zone's next office opening
         self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
         self.agents_spec = self.sc.agents
         self.shutdown_exempt = {w.id: w.exempt for w in self.sc.shutdowns}

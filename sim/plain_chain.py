@@ -70,7 +70,7 @@ class PlainChain:
         self.rec = p.records[st.id] = StageRecord(st.id, now)
         # the round's uniforms are start + 1 .. start + 4 (effort, defect, fix, failure; start: agents)
         self.here = plan.effort.quantile(block[start + 1])
-        t = r.zone.next_open(now)
+        t = r.next_open(now)
         if t > now:     # the submission waits for office hours, with every other chain waiting for then
             openings = r.openings
             gate = openings.get(t)
@@ -86,8 +86,9 @@ class PlainChain:
         r, p = self.r, self.p
         if not ready:
             return r.ended(p)
-        for other in ready[1:]:
-            r.spawn(p, other)
+        if len(ready) > 1:
+            for other in ready[1:]:
+                r.spawn(p, other)
         st = ready[0]
         if id(st) in r.fast_stages:
             plan = r.plan(p, st)

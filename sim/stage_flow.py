@@ -248,7 +248,7 @@ class StageFlow:
             u_effort, u, u_fix, u_fail = d.u4()
             if formal:   # a submission, in office hours
                 now = env.now
-                t = zone.next_open(now)
+                t = self.next_open(now)
                 if t > now:
                     yield env.timeout(t - now)
                 self.submitted(p, st, rec, commit=plan.commitment and rounds == 1)
@@ -323,7 +323,7 @@ class StageFlow:
     def formal_signoff(self, p, st: Stage, rec: StageRecord, d: Draws, plan: Plan):
         """After pre-consultation: one submission and the sign-off."""
         env = self.env
-        t = self.zone.next_open(env.now)
+        t = self.next_open(env.now)
         if t > env.now:
             yield env.timeout(t - env.now)
         self.submitted(p, st, rec, commit=plan.commitment)

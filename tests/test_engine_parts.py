@@ -832,3 +832,17 @@ def test_worktime_function_equals_worktime_on_cn_and_continuous_calendars():
     cont = ContinuousCalendar(ORIGIN, 800)
     g = worktime_function(cont)
     assert all(g(t) == cont.worktime(t) for t in ts if 0 <= t < 800)
+
+
+def test_next_open_function_equals_next_open_on_cn_and_continuous_calendars():
+    """The engine's next_open (a closure over the tables, or float on 24/7) gives the calendar's floats,
+    at random instants and at the edges: openings, closings, midnight, the last days."""
+    from sim.calendar import next_open_function
+    days = np.arange(-2, 803)
+    edges = np.concatenate([days, days + 9 / 24, days + 17 / 24, days + 17 / 24 - 1e-12]).tolist()
+    ts = np.random.default_rng(10).uniform(-3.0, 803.0, 20_000).tolist() + edges
+    f = next_open_function(CN)
+    assert all(f(t) == CN.next_open(t) for t in ts)
+    cont = ContinuousCalendar(ORIGIN, 800)
+    g = next_open_function(cont)
+    assert all(g(t) == cont.next_open(t) for t in ts if 0 <= t < 800)
