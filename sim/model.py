@@ -101,7 +101,7 @@ class Project:
 
     __slots__ = ("idx", "id", "cls", "attrs", "signed", "submissions", "capped", "records",
                  "priority", "scale", "agent", "flow", "waiting", "pre", "active", "reformed", "building",
-                 "penalty_days", "skipped")
+                 "penalty_days", "skipped", "plans")
 
     def __init__(self, idx: int, pid: str, cls: str, attrs: dict[str, Any], signed: float, scale: float):
         self.idx, self.id, self.cls, self.attrs, self.signed = idx, pid, cls, attrs, signed
@@ -119,6 +119,9 @@ class Project:
         self.building: list[list[float]] = []  # stop-work days pending for each construction stage under way
         self.penalty_days = 0.0       # stop-work days imposed in all
         self.skipped: dict[str, float] = {}  # stages the project skipped, and when
+        #: stage id -> plan of the stages whose plan depends only on (reformed, agent): one dict shared
+        #: by all projects of that kind (Replication.make_project), filled by StageFlow.plan
+        self.plans: dict[str, Any] = {}
 
 
 class Collector:
@@ -208,6 +211,7 @@ class Replication(StageFlow):
         self.stream_key = {sid: k + 1 for sid, k in cs.keys.items()}   # stage -> its DrawSource stream
         self.projects: list[Project | None | bool] = []   # by index: None before signing, False once finished
         self._plans: dict[tuple, Any] = {}
+        self._plain_plans: dict[tuple[bool, bool], dict[str, Any]] = {}   # (reformed, agent) -> Project.plans
         self._priority_agencies = [a for a in self.sc.agencies if a.priority is not None]
         self.sink = sink if sink is not None else Collector(cs, rep)
         self.openings: dict[float, Any] = {}   # office openings that plain chains wait for (plain_chain.Opening)
@@ -270,6 +274,7 @@ class Replication(StageFlow):
         p.reformed = reformed
         p.flow = self.cs.flow if reformed else self.cs.base_flow
         p.agent = variant.agents is not None and variant.agents.when.holds(attrs)
+        p.plans = self._plain_plans.setdefault((reformed, p.agent), {})
         return p
 
     def start(self, p: Project) -> None:

@@ -90,10 +90,13 @@ class PlainChain:
             for other in ready[1:]:
                 r.spawn(p, other)
         st = ready[0]
-        if id(st) in r.fast_stages:
+        plan = p.plans.get(st.id)   # known already for most stages (see Project.plans)
+        if plan is None and id(st) in r.fast_stages:
             plan = r.plan(p, st)
-            if plan is None or plan.fast:
-                return self.begin(st, plan, now)
+            if plan is None:        # skipped
+                return self.begin(st, None, now)
+        if plan is not None and plan.fast:
+            return self.begin(st, plan, now)
         general(r, p, st)   # not plain for this project: the general path
 
     # -- one visit ------------------------------------------------------------------

@@ -42,9 +42,8 @@ class StageFlow:
     def plan(self, p, st: Stage) -> Plan | None:
         """The stage's plan for project ``p``, or None if the project skips it."""
         plain = st.id in p.flow.plain
-        if plain:   # nothing about this stage depends on the project but the agents
-            key = (st.id, p.reformed, p.agent)
-            plan = self._plans.get(key)
+        if plain:   # nothing about this stage depends on the project but its kind (see Project.plans)
+            plan = p.plans.get(st.id)
             if plan is not None:
                 return plan
         elif not st.enabled or (st.when is not None and not st.when.holds(p.attrs)):
@@ -67,8 +66,8 @@ class StageFlow:
             fast = (id(st) in self.fast_stages and prepare is None and lag is None and defect is None
                     and effort is not None)
             plan = self._plans[key] = Plan(prepare, effort, lag, defect, agent, prereview, commitment, fast)
-            if plain:
-                self._plans[st.id, p.reformed, p.agent] = plan
+        if plain:
+            p.plans[st.id] = plan
         return plan
 
     def draws_for(self, p, st: Stage) -> Draws:
