@@ -30,7 +30,7 @@ from .compiled import CompiledAgency, CompiledScenario
 from .desk import Desk
 from .draws import DrawSource, generator
 from .monitor import LevelMonitor, WorkMonitor
-from .records import ProjectRecord, ReplicationResult, StageRecord, project_record
+from .records import ProjectRecord, ReplicationResult, VisitRecord, project_record
 from .plain_chain import PlainChain
 from .stage_flow import StageFlow, finish_time
 
@@ -129,7 +129,7 @@ class Collector:
 
     def __init__(self, cs: CompiledScenario, rep: int) -> None:
         self.cs, self.rep = cs, rep
-        self.done: list[tuple[ProjectRecord, list[StageRecord]]] = []
+        self.done: list[tuple[ProjectRecord, list[VisitRecord]]] = []
 
     def add(self, p: Project) -> None:
         """Keep a finished project's record and stage records."""

@@ -30,7 +30,7 @@ from simpy.events import NORMAL, URGENT
 
 from .distributions import finish_time
 from .draws import Draws
-from .records import StageRecord
+from .records import PlainRecord
 
 
 class PlainChain:
@@ -67,7 +67,7 @@ class PlainChain:
         self.st, self.plan = st, plan
         self.d = None     # the stage's Draws, made if feedback needs more than the effort's uniform
         self.block, self.start = block, start = r.draw_source.row(r.stream_key[st.id], p.idx)
-        self.rec = p.records[st.id] = StageRecord(st.id, now)
+        self.rec = p.records[st.id] = PlainRecord(st.id, now)
         # the round's uniforms are start + 1 .. start + 4 (effort, defect, fix, failure; start: agents)
         self.here = plan.effort.quantile(block[start + 1])
         t = r.next_open(now)

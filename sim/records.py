@@ -25,6 +25,7 @@ class StageRecord:
     __slots__ = ("stage", "started", "submitted", "issued", "submissions", "prepare", "queue", "review",
                  "sitting", "rework", "supplement", "lag", "build", "build_start", "clock", "within", "same_day",
                  "prereview", "verified", "capped")
+    plain = False   # see PlainRecord
 
     def __init__(self, stage: str, started: float):
         self.stage, self.started = stage, started
@@ -35,6 +36,30 @@ class StageRecord:
         self.lag = self.build = 0.0
         self.capped = False
 
+
+class PlainRecord:
+    """A plain stage visit of one project (:mod:`sim.plain_chain`): the same fields as a
+    :class:`StageRecord`, but those such a visit never sets (preparation, sittings, rework, lag,
+    construction, pre-consultation, credit commitment) are constants of the class, so that making one
+    and folding it (``plain``: only queue and review time to add) cost less; setting one of them fails.
+    """
+
+    __slots__ = ("stage", "started", "submitted", "issued", "submissions", "queue", "review", "clock", "within",
+                 "same_day")
+    plain = True
+    prepare = sitting = rework = supplement = lag = build = 0.0
+    build_start = prereview = verified = NAN
+    capped = False
+
+    def __init__(self, stage: str, started: float):
+        self.stage, self.started = stage, started
+        self.submitted = self.issued = self.clock = self.within = self.same_day = NAN
+        self.submissions = 0
+        self.queue = self.review = 0.0
+
+
+#: a stage visit's record, either kind
+VisitRecord = StageRecord | PlainRecord
 
 #: stages.csv columns after rep, project; the values come from StageRecord attributes
 STAGE_FIELDS = ("stage", "started", "submitted", "issued", "submissions", "prepare", "queue", "review",

@@ -22,7 +22,7 @@ from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
 from .monitor import BIN_DAYS, n_bins
 from .stats import batch
-from .records import (PROJECT_FIGURES, SPLIT, STAGE_FIELDS, ProjectRecord, ReplicationResult, StageRecord,
+from .records import (PROJECT_FIGURES, SPLIT, STAGE_FIELDS, ProjectRecord, ReplicationResult, VisitRecord,
                       project_figures, project_record)
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class Reducer:
         _first, ms, figures, _issued = project_figures(self.cs, project, with_issued=False)
         self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.records.values())
 
-    def add_record(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
+    def add_record(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
         """Fold in one finished project's record and stage records."""
         if self.rows:
             self._rows(p, stages)
@@ -159,7 +159,7 @@ class Reducer:
                    [p.kpi[k] for k in PROJECT_FIGURES], stages)
 
     def _fold(self, cls: str, capped: bool, start: float, production: float, figures,
-              stages: Iterable[StageRecord]) -> None:
+              stages: Iterable[VisitRecord]) -> None:
         self.figures.extend(figures)
         self.classes.append(cls)
         self.capped += capped
@@ -179,14 +179,15 @@ class Reducer:
                 same_day(r.same_day)
             else:
                 per_stage(r.issued - r.started)
-            acc[0] += r.prepare   # the order of SPLIT
-            acc[1] += r.queue
+            acc[1] += r.queue     # the order of SPLIT
             acc[2] += r.review
-            acc[3] += r.sitting
-            acc[4] += r.rework
-            acc[5] += r.supplement
-            acc[6] += r.lag
-            acc[7] += r.build
+            if not r.plain:       # a PlainRecord has no other time
+                acc[0] += r.prepare
+                acc[3] += r.sitting
+                acc[4] += r.rework
+                acc[5] += r.supplement
+                acc[6] += r.lag
+                acc[7] += r.build
 
     def _stage_figures(self, stage: str, values: array) -> np.ndarray:
         """A stage's figure per visit: working days submitted -> issued (agency stages), else calendar days."""
@@ -195,7 +196,7 @@ class Reducer:
             return _workdays_between(self.cs.zone, v[0::2], v[1::2])
         return v
 
-    def _rows(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
+    def _rows(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
         o = self.origin
         self.ids[p.idx] = p.id
         self.project_rows.append((p.idx, [
@@ -252,7 +253,7 @@ def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
 
 def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
     """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
-    by_project: dict[int, list[StageRecord]] = {}
+    by_project: dict[int, list[VisitRecord]] = {}
     for idx, _pid, r in res.stages:
         by_project.setdefault(idx, []).append(r)
     red = Reducer(cs, res.rep, rows)

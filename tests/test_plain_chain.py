@@ -203,3 +203,22 @@ def test_feedback_before_the_reform_date_goes_back_to_the_old_desk_work(tmp_path
             loops[pid] = round(k)
     assert len(loops) == 8
     assert any(loops[f"b{i}"] > 0 for i in range(4)) and any(loops[f"a{i}"] > 0 for i in range(4))
+
+
+def test_plain_record_reads_like_a_fresh_stage_record_and_keeps_its_constants():
+    """A PlainRecord has every field of a StageRecord; the ones a plain visit never sets read as a new
+    StageRecord's and cannot be set; it survives pickling (records go to worker processes' parents)."""
+    import pickle
+
+    from sim.records import PlainRecord, StageRecord
+    fresh, plain = StageRecord("s1", 2.5), PlainRecord("s1", 2.5)
+    for f in STAGE_FIELDS + ("build_start",):
+        a, b = getattr(fresh, f), getattr(plain, f)
+        assert a == b or (math.isnan(a) and math.isnan(b)), f
+    plain.queue, plain.review, plain.submitted = 1.5, 0.25, 3.0
+    with pytest.raises(AttributeError):
+        plain.prepare = 1.0
+    back = pickle.loads(pickle.dumps(plain))
+    assert (back.stage, back.started, back.queue, back.review, back.submitted, back.prepare) == \
+        ("s1", 2.5, 1.5, 0.25, 3.0, 0.0)
+    assert plain.plain and not fresh.plain
