@@ -44,11 +44,12 @@ class Desk:
             self.waiting.append(ev)
         return ev
 
-    def give_back(self) -> None:
-        """A server is done: hand it to the next file waiting, or free it."""
+    def give_back(self, value=None) -> None:
+        """A server is done: hand it to the next file waiting (its event succeeds with ``value``: the
+        engine passes the zone's working time now, if it has it), or free it."""
         w = self.waiting
         if w:
-            (heappop(w)[2] if self.by_priority else w.popleft()).succeed()
+            (heappop(w)[2] if self.by_priority else w.popleft()).succeed(value)
         else:
             self.free += 1
 

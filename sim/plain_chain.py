@@ -122,11 +122,13 @@ class PlainChain:
         ag.queue_up(now)
         self.w_q = w
 
-    def succeed(self) -> None:
-        """A server is handed over now (called by :meth:`sim.desk.Desk.give_back`): start the review."""
+    def succeed(self, w0: float | None = None) -> None:
+        """A server is handed over now (called by :meth:`sim.desk.Desk.give_back`, with the working time
+        now if the giver has it): start the review."""
         t0 = self.env.now
         self.ag.queue_down(t0)
-        w0 = self.worktime(t0)
+        if w0 is None:
+            w0 = self.worktime(t0)
         self.rec.queue += w0 - self.w_q
         self.work(t0, w0)
 
@@ -143,15 +145,15 @@ class PlainChain:
         self.env.schedule(self, NORMAL, end - t0)
 
     def _worked(self) -> None:
-        st = self.st
+        st, end = self.st, self.end
         desk = self.ag.desk
-        if desk.waiting:
-            desk.give_back()
+        self.w_end = w_end = self.worktime(end)
+        now = self.env.now
+        if desk.waiting:   # the next file's review starts now: its working time too, if now is the end
+            desk.give_back(w_end if now == end else None)
         else:           # Desk.give_back's second branch, inline (the hot path)
             desk.free += 1
-        self.w_end = w_end = self.worktime(self.end)
         self.rec.review += w_end - self.w0
-        now = self.env.now
         if not self.own:   # back from the earlier desk: reviewed here again
             self.own = True
             return self.review(st, self.plan.effort, self.here, now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from .compiled import CompiledScenario
@@ -105,10 +105,13 @@ PROJECT_FIGURES = ("approval_workdays", "approval_days", "to_production_months",
                    "cost_pre_construction_cny", "cost_delay_cny")
 
 
-def project_figures(cs: "CompiledScenario", p: "Project", with_issued: bool = True
-                    ) -> tuple[float, tuple, tuple, dict[str, float]]:
+def project_figures(cs: "CompiledScenario", p: "Project", with_issued: bool = True,
+                    worktime: Callable[[float], float] | None = None) -> tuple[float, tuple, tuple, dict[str, float]]:
     """(first submission, milestone times in the order of MILESTONES, key figures in the order of
     PROJECT_FIGURES, issue time of each agency stage (empty unless ``with_issued``)) of a finished project.
+
+    ``worktime``: the zone's working time of a clock time of the run, if the caller has a cheaper one
+    than ``cs.zone.worktime`` (:func:`sim.calendar.worktime_function`).
 
     A milestone is reached at its stage's issue (``at = "end"``) or start (construction start, if it
     builds), or the moment the project skipped the stage; NaN if not reached.
@@ -144,7 +147,13 @@ def project_figures(cs: "CompiledScenario", p: "Project", with_issued: bool = Tr
             staff_wd += r.prepare + r.rework
             submissions += r.submissions
     reached = permit == permit
-    figures = (cs.zone.workdays_between(first, permit) if reached and first == first else NAN,
+    if not (reached and first == first):
+        workdays = NAN
+    elif worktime is None:
+        workdays = cs.zone.workdays_between(first, permit)
+    else:
+        workdays = worktime(permit) - worktime(first)
+    figures = (workdays,
                permit - first,
                (production - p.signed) / DAYS_PER_MONTH,
                float(submissions) if reached else NAN,

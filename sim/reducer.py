@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
 
+from .calendar import worktime_function
 from .compiled import CompiledScenario
 from .figures import KEY_FIGURES
 from .monitor import BIN_DAYS, n_bins
@@ -118,6 +119,7 @@ class Reducer:
     def __init__(self, cs: CompiledScenario, rep: int, rows: bool):
         sc = cs.scenario
         self.cs, self.rep, self.rows = cs, rep, rows
+        self.worktime = worktime_function(cs.zone)
         self.figures = array("d")   # each project's PROJECT_FIGURES, one after the other
         self.classes: list[str] = []
         self.capped = 0
@@ -146,7 +148,7 @@ class Reducer:
             return
         if project.signed < self.cs.warmup:
             return
-        _first, ms, figures, _issued = project_figures(self.cs, project, with_issued=False)
+        _first, ms, figures, _issued = project_figures(self.cs, project, False, self.worktime)
         self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.records.values())
 
     def add_record(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:

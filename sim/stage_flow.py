@@ -208,10 +208,11 @@ class StageFlow:
                 t_q = t0
                 ag.queue.arrive(t_q)
                 w_q = worktime(t_q)
-                yield ev
+                w0 = yield ev     # the working time now, if the giver had it (Desk.give_back)
                 t0 = env.now
                 ag.queue.leave(t0)
-                w0 = worktime(t0)
+                if w0 is None:
+                    w0 = worktime(t0)
                 rec.queue += w0 - w_q
                 if self.events is not None:
                     self.log(p, st, "queue", st.agency, t_q, t0)
@@ -222,8 +223,9 @@ class StageFlow:
                 finish_time(t0, effort, value, cal, w0 if cal is self.zone else None)
             ag.work_done.add(t0, end)
             yield env.timeout(end - t0)
-            desk.give_back()
-            rec.review += worktime(end) - w0
+            w_end = worktime(end)
+            desk.give_back(w_end if env.now == end else None)
+            rec.review += w_end - w0
             if self.events is not None:
                 self.log(p, st, "review", st.agency, t0, end)
         if sitting and ag.ca.sitting_times is not None:
