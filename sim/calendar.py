@@ -20,7 +20,6 @@ import datetime as dt
 import functools
 import math
 import warnings
-from bisect import bisect_left
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -64,6 +63,7 @@ class WorkCalendar:
         work_days = np.flatnonzero(self.working)
         after = np.searchsorted(work_days, np.arange(self.n_days), side="right")
         self._next_list = np.append(work_days, self.n_days)[after].tolist()
+        self._work_days_list = work_days.tolist()   # k -> the day of working day number k + 1
 
     # -- clock time -> working time ------------------------------------------------
     def worktime(self, t: float) -> float:
@@ -105,11 +105,13 @@ class WorkCalendar:
         k = round(w)
         if k > 0 and abs(w - k) <= _SNAP:  # rounding noise around a closing time
             w = float(k)
-        cum = self._cum_list
-        if w > cum[-1]:
+        if w > self._cum_list[-1]:
             return math.inf
-        d = bisect_left(cum, w) - 1
-        return d + self.open + (w - cum[d]) * self.span
+        # w lies in working day number k + 1, (k, k + 1]: on its calendar day, cum[day] == k
+        k = int(w)
+        if k == w:
+            k -= 1
+        return self._work_days_list[k] + self.open + (w - k) * self.span
 
     def add(self, t: float, work: float, w: float | None = None) -> float:
         """Clock time at which ``work`` working days started at ``t`` are done.

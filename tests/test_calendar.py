@@ -250,6 +250,18 @@ def test_at_worktime():
     assert_at(CAL, CAL.at_worktime(0.125), "2024-01-02 10:00")
 
 
+def test_at_worktime_is_the_day_holding_the_working_time():
+    """The table lookup gives, bit for bit, the definition: the last day d whose cumulative working
+    days cum[d] fall short of w, plus the part of that day's hours (random w, whole and half days)."""
+    from bisect import bisect_left
+    cum = CAL.cum.tolist()
+    n = int(cum[-1])
+    ws = np.random.default_rng(11).uniform(0.0, n, 20_000).tolist() + [k / 2 for k in range(1, 2 * n + 1)]
+    for w in ws:
+        d = bisect_left(cum, w) - 1
+        assert CAL.at_worktime(w) == d + CAL.open + (w - cum[d]) * CAL.span, w
+
+
 @pytest.mark.parametrize("t, opening", [
     ("2024-02-08 08:00", "2024-02-08 09:00"),
     ("2024-02-08 12:00", "2024-02-08 12:00"),
