@@ -100,8 +100,16 @@ def _run_chunk(packed: _Packed, reps: list[int], seed: int, rows: bool, events: 
     return [_one(cs, r, seed, rows, events) for r in reps]
 
 
-def _chunks(reps: list[int], size: int) -> list[list[int]]:
-    return [reps[i:i + size] for i in range(0, len(reps), size)]
+def _chunks(reps: list[int], workers: int, most: int = 10) -> list[list[int]]:
+    """Consecutive chunks of ``reps``: at most ``most`` replications (a chunk amortises the round trip
+    to a worker) and at most an eighth of what is left per worker, so they shrink towards the end and
+    the workers finish together instead of one idling through another's long last chunk."""
+    out, i = [], 0
+    while i < len(reps):
+        size = max(1, min(most, -(-(len(reps) - i) // (8 * workers))))
+        out.append(reps[i:i + size])
+        i += size
+    return out
 
 
 def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows: bool = False,
@@ -119,10 +127,8 @@ def replications(cs: CompiledScenario, n: int, seed: int, *, jobs: int = 1, rows
         for r in reps:
             yield _one(cs, r, seed, rows, events)
         return
-    # chunks amortise the round trip to a worker but stay small: a long last chunk leaves the other workers
-    # idle at the end, and with CSV rows four chunks per worker are held in memory
-    size = max(1, min(10, len(reps) // (4 * workers) or 1))
-    chunks = _chunks(reps, size)
+    # small chunks (with CSV rows, four chunks per worker are held in memory)
+    chunks = _chunks(reps, workers)
     own = executor is None
     ex = executor or local_pool(jobs)
     packed = _Packed(cs)

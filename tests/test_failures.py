@@ -96,3 +96,14 @@ def test_agencies_that_never_open_are_reported_not_waited_for(tmp_path):
     assert any("had not reached production" in w for w in warnings)
     fig = res.summary["key_figures"]["approval_workdays"]
     assert fig["n"] == 0 and fig["censored"] == res.summary["projects"]["projects"] > 0
+
+
+@pytest.mark.parametrize("n, workers", [(1, 2), (7, 2), (100, 2), (1000, 2), (1000, 4)])
+def test_chunks_cover_every_replication_in_order_and_shrink_towards_the_end(n, workers):
+    """Workers get consecutive chunks of at most 10 replications, none larger than the one before it,
+    ending with single replications so that no worker idles through another's long last chunk."""
+    chunks = sim.runner._chunks(list(range(n)), workers)
+    assert [r for c in chunks for r in c] == list(range(n))
+    sizes = [len(c) for c in chunks]
+    assert max(sizes) <= 10 and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+    assert sizes.count(1) >= min(n, 8 * workers)
