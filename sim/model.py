@@ -254,18 +254,21 @@ class Replication(StageFlow):
     def make_project(self, idx: int, t: float, pid: str, cls_id: str, investment: float | None,
                      attributes: tuple) -> Project:
         """Draw the project's investment and attributes; set the process that applies to it."""
-        reformed = self.cs.cutover is None or t >= self.cs.cutover
+        cutover = self.cs.cutover
+        reformed = cutover is None or t >= cutover
         variant = self.sc if reformed else self.sc.base   # the process, and class data, that applies
         cls = variant.class_by_id[cls_id]
         d = self.draw_source.draws(0, idx)
         inv = cls.investment.quantile(d.u())
         attrs: dict[str, Any] = dict(cls.attributes)
-        attrs.update(attributes)
-        for k in sorted(attrs):
-            v = attrs[k]
-            u = d.u()
-            if isinstance(v, dict):
-                attrs[k] = bool(u < v["p"])
+        if attributes:
+            attrs.update(attributes)
+        if attrs:
+            for k in sorted(attrs):
+                v = attrs[k]
+                u = d.u()
+                if isinstance(v, dict):
+                    attrs[k] = bool(u < v["p"])
         attrs["class"] = cls_id
         attrs["investment_cny"] = float(investment if investment is not None else inv)
         p = Project(idx, pid, cls_id, attrs, t, cls.construction_scale)
@@ -274,7 +277,9 @@ class Replication(StageFlow):
         p.reformed = reformed
         p.flow = self.cs.flow if reformed else self.cs.base_flow
         p.agent = variant.agents is not None and variant.agents.when.holds(attrs)
-        p.plans = self._plain_plans.setdefault((reformed, p.agent), {})
+        kind = (reformed, p.agent)
+        plans = self._plain_plans.get(kind)
+        p.plans = plans if plans is not None else self._plain_plans.setdefault(kind, {})
         return p
 
     def start(self, p: Project) -> None:
