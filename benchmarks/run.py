@@ -26,6 +26,7 @@ import platform
 import resource
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,8 +182,26 @@ def repeated(runs: list[tuple[str, dict]], repeat: int) -> list[dict]:
             continue
         med = dict(ok[(len(ok) - 1) // 2])
         med["wall_s_runs"] = [r["wall_s"] for r in rs if "wall_s" in r]
+        med["turns"] = [r.get("wall_s") for r in rs]   # by turn (None: failed), for paired()
         out.append(med)
     return out
+
+
+def paired(a: dict, b: dict, per_customer: bool = False) -> float | None:
+    """The median over turns of a's wall time / b's in the same turn: the goals' ratios.
+
+    The turns of :func:`repeated` run each measurement once, back to back, so a slow phase of this
+    shared machine (single runs vary by +-15 % and more) slows the runs of one turn alike and cancels
+    in their ratio, where a ratio of two medians taken from different turns keeps it.
+    ``per_customer``: divide each side by its customers first (the same in every turn, fixed seed).
+    """
+    if not a or not b or not a.get("turns") or not b.get("turns"):
+        return None
+    rs = [x / y for x, y in zip(a["turns"], b["turns"]) if x and y]
+    if not rs:
+        return None
+    r = statistics.median(rs)
+    return r * b["customers"] / a["customers"] if per_customer else r
 
 
 def cli_peak(n: int, seed: int) -> dict:
@@ -254,30 +273,35 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
     res: dict = {"quick": quick, "seed": seed, "repeat": repeat}
     n_cust = 20_000 if quick else 200_000
     if 1 in parts or 2 in parts:
-        log(f"part 1: engine, hand-written SimPy and Ciw on the rework network, {n_cust} customers, x{repeat}")
+        what = " and ".join((["hand-written SimPy and Ciw"] if 1 in parts else []) +
+                            (["the engine on two office calendars"] if 2 in parts else []))
+        log(f"the engine (24/7) and {what} on the rework network, {n_cust} customers, x{repeat}, taking turns")
+        # one turn runs every model and calendar once, the engine's first: paired() compares within turns
         kinds = [("engine", {"n": n_cust, "seed": seed, "calendar": "24/7"})]
+        if 2 in parts:
+            kinds += [("engine", {"n": n_cust, "seed": seed, "calendar": cal}) for cal in ("office", "office-workday")]
         if 1 in parts:
             kinds += [("handwritten", {"n": n_cust, "seed": seed}), ("ciw", {"n": n_cust, "seed": seed})]
-        measured = repeated(kinds, repeat)
-        engine = measured[0]
+        measured = dict(zip(["24/7"] + (["office", "office-workday"] if 2 in parts else []) +
+                            (["handwritten", "ciw"] if 1 in parts else []), repeated(kinds, repeat)))
+        engine = measured["24/7"]
         p1 = {"customers_target": n_cust, "jackson": __import__("network").JACKSON, "engine": engine}
         if 1 in parts:
-            p1["handwritten"], p1["ciw"] = measured[1], measured[2]
-            p1["handwritten_ratio"] = ratio(engine, p1["handwritten"])
-            p1["ciw_ratio"] = ratio(engine, p1["ciw"])
+            p1["handwritten"], p1["ciw"] = measured["handwritten"], measured["ciw"]
+            p1["handwritten_ratio"] = paired(engine, p1["handwritten"])
+            p1["ciw_ratio"] = paired(engine, p1["ciw"])
+            p1["handwritten_ratio_of_medians"] = ratio(engine, p1["handwritten"])
+            p1["ciw_ratio_of_medians"] = ratio(engine, p1["ciw"])
         res["part1"] = p1
     if 2 in parts:
-        log(f"part 2: engine on the office and office-workday calendars, x{repeat}")
-        office, workday = repeated([("engine", {"n": n_cust, "seed": seed, "calendar": cal})
-                                    for cal in ("office", "office-workday")], repeat)
-        p2 = {"24/7": res["part1"]["engine"], "office": office, "office-workday": workday}
-        base = p2["24/7"]
+        p2 = {"24/7": engine, "office": measured["office"], "office-workday": measured["office-workday"]}
         for cal in ("24/7", "office", "office-workday"):
             r = p2[cal]
             if "wall_s" in r:
                 r["us_per_customer"] = 1e6 * r["wall_s"] / max(1, r["customers"])
-        p2["calendar_ratio"] = ratio(p2["office"], base, "us_per_customer")
-        p2["calendar_ratio_workday"] = ratio(p2["office-workday"], base, "us_per_customer")
+        for cal, key in (("office", "calendar_ratio"), ("office-workday", "calendar_ratio_workday")):
+            p2[key] = paired(p2[cal], engine, per_customer=True)
+            p2[key + "_of_medians"] = ratio(p2[cal], engine, "us_per_customer")
         res["part2"] = p2
     if 3 in parts:
         n = 100 if quick else 1000
@@ -288,7 +312,8 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
             if "wall_s" in r:
                 r["reps_per_s"] = r["replications"] / r["wall_s"]
         identical = ("summary_sha256" in serial and serial.get("summary_sha256") == par.get("summary_sha256"))
-        res["part3"] = {"serial": serial, "jobs2": par, "speedup": ratio(serial, par), "identical": identical}
+        res["part3"] = {"serial": serial, "jobs2": par, "speedup": paired(serial, par),
+                        "speedup_of_medians": ratio(serial, par), "identical": identical}
     if 4 in parts:
         many = 1000 if quick else 10000
         log("part 4: CLI peak RSS, -n 100")
@@ -385,7 +410,7 @@ def render(res: dict, mach: dict) -> str:
             rows.append([name, f(r["wall_s"]), f(r["customers"]), f(r["customers"] / r["wall_s"], 0),
                          f(r["peak_rss_mb"], 0), f(r["baseline_rss_mb"], 0), sojourn,
                          f(r["mean_sojourn"] - p["jackson"], 3),
-                         "1.00" if key == "engine" else f(ratio(p["engine"], r))])
+                         "1.00" if key == "engine" else f(paired(p["engine"], r))])
         out.append(table(["model", "wall s", "customers", "customers/s", "peak RSS MB", "RSS after imports MB", "mean sojourn (days)",
                           "minus Jackson", "engine time / this"], rows))
         out.append(_all_runs([("engine", p.get("engine")), ("hand-written", p.get("handwritten")),
@@ -402,8 +427,9 @@ def render(res: dict, mach: dict) -> str:
                 rows.append([labels[cal], r.get("error", ""), "", "", "", ""])
                 continue
             rows.append([labels[cal], f(r["wall_s"]), f(r["customers"]), f(r["us_per_customer"], 1),
-                         f(r["peak_rss_mb"], 0), f(ratio(r, p["24/7"], "us_per_customer"))])
+                         f(r["peak_rss_mb"], 0), f(paired(r, p["24/7"], per_customer=True))])
         out.append(table(["calendar", "wall s", "customers", "µs/customer", "peak RSS MB", "ratio to 24/7"], rows))
+        out.append(_all_runs([(c, p.get(c)) for c in ("24/7", "office", "office-workday")]))
     if "part3" in res:
         p = res["part3"]
         out.append(f"\n### 3. Replications: `{LANZHOU}`, serial vs `jobs=2`\n")
@@ -459,7 +485,10 @@ def render(res: dict, mach: dict) -> str:
             f"- Python {mach['python']}; " + ", ".join(f"{k} {v or 'not installed'}"
                                                         for k, v in mach["packages"].items()),
             f"- every measurement ran in a fresh process; the timed ones (parts 1-3) {res.get('repeat', 1)} times each, "
-            "taking turns, and the tables show the run with the median wall time (all wall times are in results.json)\n"]
+            "taking turns (a turn runs each once, back to back); the tables show the run with the median wall time, "
+            "and every ratio is the median over turns of the ratio within a turn, so that a slow phase of the "
+            "machine, which slows a whole turn, cancels (all wall times and the ratios of the medians are in "
+            "results.json)\n"]
     return "\n".join(head + out) + "\n"
 
 
