@@ -13,7 +13,7 @@ Calendars (part 2 of run.py):
   nothing else changed.  Service stays in calendar days (``unit = "day"``), so only submissions wait for
   office hours and the working-time bookkeeping runs on a real calendar.
 * ``"office-workday"``: the same calendar with every service in working days, so each review goes through
-  the calendar's ``add`` (binary search); arrivals are thinned to the share of working days so that every
+  the calendar's ``add`` (table lookups); arrivals are thinned to the share of working days so that every
   desk still runs at utilisation 0.7 of its working time.
 
     python benchmarks/engine_model.py 20000 1 [24/7|office|office-workday]
