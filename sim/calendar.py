@@ -102,15 +102,16 @@ class WorkCalendar:
         """
         if w <= 0.0:
             return 0.0
-        k = round(w)
-        if k > 0 and abs(w - k) <= _SNAP:  # rounding noise around a closing time
-            w = float(k)
-        if w > self._cum_list[-1]:
-            return math.inf
         # w lies in working day number k + 1, (k, k + 1]: on its calendar day, cum[day] == k
         k = int(w)
-        if k == w:
-            k -= 1
+        f = w - k          # exact, as is 1.0 - f below
+        if f <= _SNAP:     # at (or rounding noise past) the end of working day k: its closing time
+            if k > 0:
+                w, k = float(k), k - 1
+        elif 1.0 - f <= _SNAP:   # rounding noise before the end of working day k + 1
+            w = float(k + 1)
+        if w > self._cum_list[-1]:
+            return math.inf
         return self._work_days_list[k] + self.open + (w - k) * self.span
 
     def add(self, t: float, work: float, w: float | None = None) -> float:

@@ -134,10 +134,15 @@ class PlainChain:
 
     def work(self, t0: float, w0: float) -> None:
         """Hold the server from ``t0`` (``w0`` in zone working days) for the review."""
-        effort, ag = self.effort, self.ag
+        unit, ag = self.effort.unit, self.ag
         cal = ag.cal
-        end = t0 + self.value if effort.unit == "day" else \
-            finish_time(t0, effort, self.value, cal, w0 if cal is self.r.zone else None)
+        if unit == "day":
+            end = t0 + self.value
+        elif cal is self.r.zone:   # w0 is this calendar's working time; working days without finish_time
+            end = cal.add(t0, self.value, w0) if unit == "workday" else \
+                finish_time(t0, self.effort, self.value, cal, w0)
+        else:
+            end = finish_time(t0, self.effort, self.value, cal)
         ag.work_start(t0)
         ag.work_end(end)
         self.end, self.w0 = end, w0

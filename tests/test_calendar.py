@@ -251,15 +251,23 @@ def test_at_worktime():
 
 
 def test_at_worktime_is_the_day_holding_the_working_time():
-    """The table lookup gives, bit for bit, the definition: the last day d whose cumulative working
-    days cum[d] fall short of w, plus the part of that day's hours (random w, whole and half days)."""
+    """The table lookup gives, bit for bit, the definition: w within 1e-9 of a whole number of working
+    days is that number (a closing time), then the last day d whose cumulative working days cum[d] fall
+    short of w, plus the part of that day's hours (random w, whole and half days, and whole days plus or
+    minus noise inside and outside the snapping width)."""
     from bisect import bisect_left
     cum = CAL.cum.tolist()
     n = int(cum[-1])
     ws = np.random.default_rng(11).uniform(0.0, n, 20_000).tolist() + [k / 2 for k in range(1, 2 * n + 1)]
+    ws += [k + e for k in range(0, n + 1) for e in (-2e-9, -1e-9, -1e-12, 1e-12, 1e-9, 2e-9) if k + e > 0]
     for w in ws:
-        d = bisect_left(cum, w) - 1
-        assert CAL.at_worktime(w) == d + CAL.open + (w - cum[d]) * CAL.span, w
+        k = round(w)
+        x = float(k) if k > 0 and abs(w - k) <= 1e-9 else w
+        if x > cum[-1]:
+            assert CAL.at_worktime(w) == math.inf, w
+            continue
+        d = bisect_left(cum, x) - 1
+        assert CAL.at_worktime(w) == d + CAL.open + (x - cum[d]) * CAL.span, w
 
 
 @pytest.mark.parametrize("t, opening", [
