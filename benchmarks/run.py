@@ -498,7 +498,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--profile", action="store_true", help="also cProfile the engine (writes profile.txt)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3,
-                    help="runs of each timed measurement (parts 1-3); the median is reported (default 3)")
+                    help="turns of the timed measurements (parts 1-3); the run with the median wall time is "
+                         "shown and ratios are medians of the ratios within a turn (default 3)")
     ap.add_argument("--parts", default="1,2,3,4,5", help="comma-separated subset of 1-5 (default: all)")
     ap.add_argument("--out", default=str(HERE), help="folder for results.md and results.json (default: benchmarks/)")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)
