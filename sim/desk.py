@@ -44,7 +44,7 @@ class Desk:
             self.waiting.append(ev)
         return ev
 
-    def give_back(self, value=None) -> None:
+    def give_back(self, value: float | None = None) -> None:
         """A server is done: hand it to the next file waiting (its event succeeds with ``value``: the
         engine passes the zone's working time now, if it has it), or free it."""
         w = self.waiting

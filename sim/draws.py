@@ -74,9 +74,9 @@ class Draws:
 def _doubles(gen: np.random.Generator) -> array:
     """The generator's next block of uniforms as an ``array('d')``.
 
-    A row's sixteen uniforms are mostly not all used, and ``ndarray.tolist`` makes a Python float
-    of each (about 19 ns apiece, 2 % of a plain visit); an array copies the doubles in one go and
-    makes a float only of the ones that are read, with the same values.
+    Most of a row's sixteen uniforms are never read, yet ``ndarray.tolist`` made a Python float of
+    each (about 19 ns apiece, 2 % of a plain visit); an array copies the doubles in one go and makes
+    a float only of those that are read, with the same values.
     """
     return array("d", gen.random(BLOCK * WIDTH).tobytes())
 
