@@ -8,6 +8,7 @@ Without Ciw, :func:`run` returns ``{"skipped": reason}`` rather than failing.
 
     python benchmarks/ciw_model.py 20000 1
 """
+
 from __future__ import annotations
 
 import sys
@@ -23,11 +24,13 @@ except ImportError:  # optional
     ciw = None
 
 #: routing[i][j]: probability of going from node i to node j after service (the rest leave)
-ROUTING = [[0.0, 1.0, 0.0, 0.0, 0.0],
-           [0.0, 0.0, 1.0, 0.0, 0.0],
-           [0.0, 0.2, 0.0, 0.8, 0.0],
-           [0.0, 0.0, 0.0, 0.0, 1.0],
-           [0.0, 0.0, 0.0, 0.2, 0.0]]
+ROUTING = [
+    [0.0, 1.0, 0.0, 0.0, 0.0],
+    [0.0, 0.0, 1.0, 0.0, 0.0],
+    [0.0, 0.2, 0.0, 0.8, 0.0],
+    [0.0, 0.0, 0.0, 0.0, 1.0],
+    [0.0, 0.0, 0.0, 0.2, 0.0],
+]
 
 
 def available() -> str | None:
@@ -40,7 +43,8 @@ def network():
         arrival_distributions=[ciw.dists.Exponential(rate=LAMBDA)] + [None] * 4,
         service_distributions=[ciw.dists.Exponential(rate=1.0 / m) for m in MEANS],
         number_of_servers=list(SERVERS),
-        routing=ROUTING)
+        routing=ROUTING,
+    )
 
 
 def run(n_customers: int, seed: int) -> dict:
@@ -52,19 +56,24 @@ def run(n_customers: int, seed: int) -> dict:
     q = ciw.Simulation(network())
     q.simulate_until_max_time(WARMUP + n_customers / LAMBDA)
     finished = []
-    for ind in q.nodes[-1].all_individuals:     # the exit node: customers that left the network
+    for ind in q.nodes[-1].all_individuals:  # the exit node: customers that left the network
         recs = ind.data_records
         t0 = recs[0].arrival_date
         if t0 >= WARMUP:
             finished.append((t0, recs[-1].exit_date - t0))
     finished.sort()
     sojourns = [s for _, s in finished]
-    arrived = sum(1 for ind in _everyone(q) if ind.data_records and ind.data_records[0].arrival_date >= WARMUP
-                  or not ind.data_records and getattr(ind, "arrival_date", 0.0) >= WARMUP)
+    arrived = sum(
+        1
+        for ind in _everyone(q)
+        if ind.data_records
+        and ind.data_records[0].arrival_date >= WARMUP
+        or not ind.data_records
+        and getattr(ind, "arrival_date", 0.0) >= WARMUP
+    )
     mean, half = batch_means_ci(sojourns)
     wall = time.perf_counter() - t
-    return {"wall_s": wall, "customers": arrived, "completed": len(sojourns), "mean_sojourn": mean,
-            "ci95_half": half}
+    return {"wall_s": wall, "customers": arrived, "completed": len(sojourns), "mean_sojourn": mean, "ci95_half": half}
 
 
 def _everyone(q):

@@ -18,6 +18,7 @@ Calendars (part 2 of run.py):
 
     python benchmarks/engine_model.py 20000 1 [24/7|office|office-workday]
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,7 +40,8 @@ CALENDARS = ("24/7", "office", "office-workday")
 
 def working_share(years: float) -> float:
     """Share of calendar days that are working days on the CN calendar from the scenario's start."""
-    from sim.calendar import working_day_mask
+    from sim.scenario.calendar import working_day_mask
+
     n = int(years * DAYS_PER_YEAR) + 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -50,13 +52,16 @@ def overrides(n_customers: int, calendar: str = "24/7") -> dict:
     """``sim.load`` overrides that make one replication bring about ``n_customers`` after the warm-up."""
     if calendar not in CALENDARS:
         raise ValueError(f"calendar must be one of {CALENDARS}")
-    rate = LAMBDA * TIME_SCALE                       # arrivals per calendar day
-    if calendar == "office-workday":                 # keep utilisation 0.7 of working time
+    rate = LAMBDA * TIME_SCALE  # arrivals per calendar day
+    if calendar == "office-workday":  # keep utilisation 0.7 of working time
         rate *= working_share((WARMUP + n_customers) / (LAMBDA * TIME_SCALE * 0.6) / DAYS_PER_YEAR)
-    unit = LAMBDA * TIME_SCALE / rate                # calendar days per model day
-    ov = {"arrivals.stream.rate": rate, "arrivals.stream.per": "day",
-          "scenario.warmup_days": WARMUP / (LAMBDA * TIME_SCALE) * unit,
-          "scenario.horizon_years": (WARMUP + n_customers / LAMBDA) / TIME_SCALE * unit / DAYS_PER_YEAR}
+    unit = LAMBDA * TIME_SCALE / rate  # calendar days per model day
+    ov = {
+        "arrivals.stream.rate": rate,
+        "arrivals.stream.per": "day",
+        "scenario.warmup_days": WARMUP / (LAMBDA * TIME_SCALE) * unit,
+        "scenario.horizon_years": (WARMUP + n_customers / LAMBDA) / TIME_SCALE * unit / DAYS_PER_YEAR,
+    }
     for s, m in zip(STAGES, MEANS):
         ov[f"stages.{s}.effort.mean"] = m / TIME_SCALE
         if calendar == "office-workday":
@@ -69,7 +74,8 @@ def overrides(n_customers: int, calendar: str = "24/7") -> dict:
 
 def load(n_customers: int, calendar: str = "24/7"):
     import sim
-    with warnings.catch_warnings():                  # holiday data ends before the long horizon: expected
+
+    with warnings.catch_warnings():  # holiday data ends before the long horizon: expected
         warnings.simplefilter("ignore")
         return sim.load(SCENARIO, overrides(n_customers, calendar))
 
@@ -81,6 +87,7 @@ def run(n_customers: int, seed: int, calendar: str = "24/7") -> dict:
     quantity); ``approval_days_mean`` is the engine's own figure.
     """
     import sim
+
     t_load = time.perf_counter()
     sc = load(n_customers, calendar)
     t = time.perf_counter()
@@ -90,10 +97,15 @@ def run(n_customers: int, seed: int, calendar: str = "24/7") -> dict:
     wall = time.perf_counter() - t
     fig = res.summary["key_figures"]["approval_days"]
     counts = res.summary["projects"]
-    return {"wall_s": wall, "load_s": t - t_load, "customers": counts["projects"],
-            "completed": counts["reached_construction_permit"],
-            "mean_sojourn": fig["mean"] * TIME_SCALE if calendar == "24/7" else None,
-            "approval_days_mean": fig["mean"], "calendar": calendar}
+    return {
+        "wall_s": wall,
+        "load_s": t - t_load,
+        "customers": counts["projects"],
+        "completed": counts["reached_construction_permit"],
+        "mean_sojourn": fig["mean"] * TIME_SCALE if calendar == "24/7" else None,
+        "approval_days_mean": fig["mean"],
+        "calendar": calendar,
+    }
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """SimPy events per customer of the engine on the rework network, for each calendar of run.py's part 2.
 
 Counts every ``Environment.step`` (one processed event) during one replication through
-``sim.runner.reduced_replication``, divided by the customers counted; the wall time is not measured (the
+``sim.runs.runner.reduced_replication``, divided by the customers counted; the wall time is not measured (the
 counting slows the run).
 
     python benchmarks/events.py [N_CUSTOMERS]        # default 20000
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,8 +21,9 @@ import engine_model  # noqa: E402
 
 def events_per_customer(n_customers: int, calendar: str, seed: int = 1) -> float:
     """Events processed per counted customer in one replication on ``calendar``."""
-    from sim.compiled import compile_scenario
-    from sim.runner import reduced_replication
+    from sim.engine.compiled import compile_scenario
+    from sim.runs.runner import reduced_replication
+
     count = 0
     step = simpy.Environment.step
 

@@ -8,6 +8,7 @@ and finished by then are measured (the others are censored, as in the engine).
 
     python benchmarks/handwritten_simpy.py 20000 1
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,7 +28,7 @@ def simulate(n_customers: int, seed: int) -> tuple[list[float], int]:
     env = simpy.Environment()
     stations = [simpy.Resource(env, c) for c in SERVERS]
     horizon = WARMUP + n_customers / LAMBDA
-    done: list[tuple[int, float]] = []          # (arrival number, sojourn)
+    done: list[tuple[int, float]] = []  # (arrival number, sojourn)
     arrived = [0]
 
     def visit(k: int):
@@ -42,8 +43,8 @@ def simulate(n_customers: int, seed: int) -> tuple[list[float], int]:
             yield from visit(k)
             fb = FEEDBACK.get(k)
             if fb is not None and rng.random() < fb[0]:
-                yield from visit(fb[1])        # back to the earlier desk ...
-                continue                       # ... and through this one again (then maybe back again)
+                yield from visit(fb[1])  # back to the earlier desk ...
+                continue  # ... and through this one again (then maybe back again)
             k += 1
         if t0 >= WARMUP:
             done.append((i, env.now - t0))
@@ -71,8 +72,7 @@ def run(n_customers: int, seed: int) -> dict:
     sojourns, arrived = simulate(n_customers, seed)
     mean, half = batch_means_ci(sojourns)
     wall = time.perf_counter() - t
-    return {"wall_s": wall, "customers": arrived, "completed": len(sojourns), "mean_sojourn": mean,
-            "ci95_half": half}
+    return {"wall_s": wall, "customers": arrived, "completed": len(sojourns), "mean_sojourn": mean, "ci95_half": half}
 
 
 if __name__ == "__main__":

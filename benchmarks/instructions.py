@@ -15,6 +15,7 @@ Writes instructions.json (machine, command, versions, every raw Ir figure) to --
 and prints a markdown table. Its last column divides by the customers that actually arrived (each model's
 ``customers``) instead of n: Poisson arrival counts differ from n by a few per cent at these sizes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,28 +38,41 @@ LABELS = {"engine": "engine (`sim.run`)", "handwritten": "hand-written SimPy", "
 #: fixed str hashes; one BLAS thread (OpenBLAS's spinning worker threads made ``import numpy`` alone vary
 #: by tens of millions of instructions from run to run); no .pyc written, so that a module edited since
 #: its last compile costs its compilation in both runs, not just in the first one
-CHILD_ENV = {"PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-             "PYTHONDONTWRITEBYTECODE": "1"}
+CHILD_ENV = {
+    "PYTHONHASHSEED": "0",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 COLLECTED = re.compile(r"^==\d+== Collected : (\d+)\s*$", re.M)
 
 
 def child_code(model: str, n: int, seed: int, calendar: str | None) -> str:
     """Python source for the child: import the model from benchmarks/ and run it once."""
     args = f"{n}, {seed}" + (f", calendar={calendar!r}" if calendar else "")
-    return (f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import {MODULES[model]} as m; "
-            f"print('RESULT ' + json.dumps(m.run({args}), default=str))")
+    return (
+        f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import {MODULES[model]} as m; "
+        f"print('RESULT ' + json.dumps(m.run({args}), default=str))"
+    )
 
 
 def callgrind(model: str, n: int, seed: int, calendar: str | None) -> dict:
     """One run under callgrind: {"ir", "result"} (the model's own dict), or {"error"}."""
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
-           child_code(model, n, seed, calendar)]
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-c",
+        child_code(model, n, seed, calendar),
+    ]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **CHILD_ENV})
     found = COLLECTED.search(p.stderr)
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
     if p.returncode != 0 or not found or not lines:
         return {"error": f"exit {p.returncode}: " + " | ".join(p.stderr.strip().splitlines()[-3:])}
-    return {"ir": int(found.group(1)), "result": json.loads(lines[-1][len("RESULT "):])}
+    return {"ir": int(found.group(1)), "result": json.loads(lines[-1][len("RESULT ") :])}
 
 
 def measure(model: str, calendar: str | None, small: int, large: int, seed: int) -> dict:
@@ -86,6 +100,7 @@ def machine(argv: list[str]) -> dict:
             return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True).stdout.strip()
         except OSError:
             return ""
+
     versions = {}
     for pkg in ("simpy", "numpy", "ciw"):
         try:
@@ -95,18 +110,28 @@ def machine(argv: list[str]) -> dict:
     commit = run("git", "rev-parse", "--short", "HEAD")
     if commit and run("git", "status", "--porcelain", "--", "sim"):
         commit += " (sim/ modified)"
-    return {"platform": platform.platform(), "processor": platform.processor(), "cores": os.cpu_count(),
-            "python": platform.python_version(), "executable": sys.executable, "packages": versions,
-            "valgrind": run("valgrind", "--version"), "commit": commit,
-            "command": "python " + " ".join(shlex.quote(a) for a in argv)}
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "executable": sys.executable,
+        "packages": versions,
+        "valgrind": run("valgrind", "--version"),
+        "commit": commit,
+        "command": "python " + " ".join(shlex.quote(a) for a in argv),
+    }
 
 
 def render(rows: list[dict]) -> str:
     def per(model: str) -> float | None:
         return next((r.get("per_customer") for r in rows if r["model"] == model), None)
+
     hand, ciw = per("handwritten"), per("ciw")
-    out = ["| model | calendar | instructions per customer | / hand-written SimPy | engine / Ciw "
-           "| per customer arrived |", "|---|---|---|---|---|---|"]
+    out = [
+        "| model | calendar | instructions per customer | / hand-written SimPy | engine / Ciw | per customer arrived |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         x = r.get("per_customer")
         if x is None:
@@ -145,16 +170,16 @@ def main(argv: list[str]) -> int:
     if not 0 < a.small < a.large:
         ap.error("need 0 < --small < --large")
     if shutil.which("valgrind") is None:
-        print("instructions.py: valgrind not found on PATH (apt-get install valgrind); nothing measured",
-              file=sys.stderr)
+        print(
+            "instructions.py: valgrind not found on PATH (apt-get install valgrind); nothing measured", file=sys.stderr
+        )
         return 2
     plan = [(m, c) for m in models for c in (calendars if m == "engine" else [None])]
     rows = [measure(m, c, a.small, a.large, a.seed) for m, c in plan]
     table = render(rows)
     outdir = Path(a.out)
     outdir.mkdir(parents=True, exist_ok=True)
-    res = {"machine": machine(argv), "seed": a.seed, "small": a.small, "large": a.large, "rows": rows,
-           "table": table}
+    res = {"machine": machine(argv), "seed": a.seed, "small": a.small, "large": a.large, "rows": rows, "table": table}
     write_atomic(outdir / "instructions.json", json.dumps(res, indent=2, default=str) + "\n")
     print(table)
     print(f"\nwrote {outdir / 'instructions.json'}", file=sys.stderr)

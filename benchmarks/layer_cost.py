@@ -1,12 +1,13 @@
 """What one more generator frame per stage visit costs the engine (a diagnostic for benchmarks/README.md).
 
 Times one replication of the rework network (``engine_model.load(N)``, 24/7) through
-``sim.runner.reduced_replication`` as shipped and with every stage visit wrapped in one more
+``sim.runs.runner.reduced_replication`` as shipped and with every stage visit wrapped in one more
 ``yield from`` level, alternating, best of 3 each.  A small difference means the depth of the
 generator chain (``chain -> stage -> rounds -> review``) is not where the time goes.
 
     python benchmarks/layer_cost.py [N_CUSTOMERS]      # default 20000
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,9 +20,10 @@ import engine_model  # noqa: E402
 
 
 def main(n: int) -> dict[str, float]:
-    import sim.stage_flow as sf
-    from sim.compiled import compile_scenario
-    from sim.runner import reduced_replication
+    import sim.engine.stage_visit as sf
+    from sim.engine.compiled import compile_scenario
+    from sim.runs.runner import reduced_replication
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs = compile_scenario(engine_model.load(n))

@@ -14,6 +14,7 @@ Writes benchmarks/results.md and benchmarks/results.json (with the machine and t
 ``--profile`` also writes benchmarks/profile.txt (cProfile of the engine on the rework network).
 See benchmarks/README.md for what each part measures and the goals.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,7 @@ GOALS = [
 # ---------------------------------------------------------------------------------------------------
 def _maxrss_kb(who: int = resource.RUSAGE_SELF) -> float:
     r = resource.getrusage(who).ru_maxrss
-    return r / 1024.0 if sys.platform == "darwin" else float(r)   # bytes on macOS, kB on Linux
+    return r / 1024.0 if sys.platform == "darwin" else float(r)  # bytes on macOS, kB on Linux
 
 
 def _summary_hash(summary: dict) -> str:
@@ -73,6 +74,7 @@ def _scaled_zone(factor: float):
     """The zone scenario with ``factor`` x the arrival rate, the staff of every agency, the agent pool and
     the sitting capacities (so that every desk sees the same load per staff member)."""
     import sim
+
     base = sim.load(ZONE)
     if factor == 1:
         return base
@@ -89,45 +91,63 @@ def _scaled_zone(factor: float):
 def worker(kind: str, args: dict) -> dict:
     if kind == "handwritten":
         import handwritten_simpy as m
+
         base = _maxrss_kb()
         out = m.run(args["n"], args["seed"])
     elif kind == "ciw":
         import ciw_model as m
+
         base = _maxrss_kb()
         out = m.run(args["n"], args["seed"])
     elif kind == "engine":
         import engine_model as m
+
         import sim  # noqa: F401  (imported before the baseline so that it counts as baseline)
+
         base = _maxrss_kb()
         out = m.run(args["n"], args["seed"], args.get("calendar", "24/7"))
     elif kind == "reps":
         import sim
+
         sc = sim.load(LANZHOU)
         base = _maxrss_kb()
         t = time.perf_counter()
         res = sim.run(sc, n=args["n"], seed=args["seed"], jobs=args["jobs"], keep_rows=False)
         wall = time.perf_counter() - t
-        out = {"wall_s": wall, "replications": args["n"], "jobs": args["jobs"],
-               "summary_sha256": _summary_hash(res.summary),
-               "approval_workdays_mean": res.summary["key_figures"]["approval_workdays"]["mean"],
-               "children_maxrss_kb": _maxrss_kb(resource.RUSAGE_CHILDREN)}
+        out = {
+            "wall_s": wall,
+            "replications": args["n"],
+            "jobs": args["jobs"],
+            "summary_sha256": _summary_hash(res.summary),
+            "approval_workdays_mean": res.summary["key_figures"]["approval_workdays"]["mean"],
+            "children_maxrss_kb": _maxrss_kb(resource.RUSAGE_CHILDREN),
+        }
     elif kind == "scale":
         import sim
+
         sc = _scaled_zone(args["factor"])
         base = _maxrss_kb()
         t = time.perf_counter()
         res = sim.run(sc, n=args["n"], seed=args["seed"], keep_rows=False)
         wall = time.perf_counter() - t
         counts = res.summary["projects"]
-        out = {"wall_s": wall, "replications": args["n"], "factor": args["factor"], "projects": counts["projects"],
-               "reached_production": counts["reached_production"],
-               "per_project_ms": 1000 * wall / max(1, counts["projects"]),
-               "approval_workdays_p50": res.summary["key_figures"]["approval_workdays"]["p50"]}
+        out = {
+            "wall_s": wall,
+            "replications": args["n"],
+            "factor": args["factor"],
+            "projects": counts["projects"],
+            "reached_production": counts["reached_production"],
+            "per_project_ms": 1000 * wall / max(1, counts["projects"]),
+            "approval_workdays_p50": res.summary["key_figures"]["approval_workdays"]["p50"],
+        }
     elif kind == "profile":
         import cProfile
         import pstats
+
         import engine_model as m
+
         import sim  # noqa: F401
+
         base = _maxrss_kb()
         prof = cProfile.Profile()
         prof.enable()
@@ -136,9 +156,16 @@ def worker(kind: str, args: dict) -> dict:
         st = pstats.Stats(prof)
         rows = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)
         total = sum(v[2] for _, v in st.stats.items())
-        out["top"] = [{"function": f"{Path(f).name}:{line}({fn})" if line else fn, "ncalls": nc,
-                       "tottime_s": tt, "cumtime_s": ct, "share": tt / total}
-                      for (f, line, fn), (cc, nc, tt, ct, _) in rows[:args.get("top", 25)]]
+        out["top"] = [
+            {
+                "function": f"{Path(f).name}:{line}({fn})" if line else fn,
+                "ncalls": nc,
+                "tottime_s": tt,
+                "cumtime_s": ct,
+                "share": tt / total,
+            }
+            for (f, line, fn), (cc, nc, tt, ct, _) in rows[: args.get("top", 25)]
+        ]
         out["profiled_total_s"] = total
         with open(args["text"], "w", encoding="utf-8") as fh:
             st.stream = fh
@@ -182,7 +209,7 @@ def repeated(runs: list[tuple[str, dict]], repeat: int) -> list[dict]:
             continue
         med = dict(ok[(len(ok) - 1) // 2])
         med["wall_s_runs"] = [r["wall_s"] for r in rs if "wall_s" in r]
-        med["turns"] = [r.get("wall_s") for r in rs]   # by turn (None: failed), for paired()
+        med["turns"] = [r.get("wall_s") for r in rs]  # by turn (None: failed), for paired()
         out.append(med)
     return out
 
@@ -207,8 +234,7 @@ def paired(a: dict, b: dict, per_customer: bool = False) -> float | None:
 def cli_peak(n: int, seed: int) -> dict:
     """Wall time and peak RSS of ``python -m sim run LANZHOU -n N -q -o TMP`` (from os.wait4)."""
     tmp = Path(tempfile.mkdtemp(prefix="approval-sim-bench-"))
-    cmd = [sys.executable, "-m", "sim", "run", LANZHOU, "-n", str(n), "--seed", str(seed), "-q", "-o",
-           str(tmp / "out")]
+    cmd = [sys.executable, "-m", "sim", "run", LANZHOU, "-n", str(n), "--seed", str(seed), "-q", "-o", str(tmp / "out")]
     try:
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -220,8 +246,13 @@ def cli_peak(n: int, seed: int) -> dict:
             return {"error": f"exit {proc.returncode}: {err.decode(errors='replace').strip()[-300:]}"}
         size = sum(f.stat().st_size for f in (tmp / "out").iterdir())
         rss = ru.ru_maxrss / (1024.0 if sys.platform == "darwin" else 1.0)
-        return {"command": " ".join(shlex.quote(c) for c in cmd[1:]).replace(str(tmp), "TMP"),
-                "replications": n, "wall_s": wall, "peak_rss_mb": rss / KB_PER_MB, "output_mb": size / 2 ** 20}
+        return {
+            "command": " ".join(shlex.quote(c) for c in cmd[1:]).replace(str(tmp), "TMP"),
+            "replications": n,
+            "wall_s": wall,
+            "peak_rss_mb": rss / KB_PER_MB,
+            "output_mb": size / 2**20,
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -245,18 +276,26 @@ def machine(argv: list[str]) -> dict:
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "sim"], cwd=ROOT, capture_output=True,
-                               text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "sim"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         commit += " (sim/ modified)" if dirty else ""
     except OSError:
         commit = ""
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
-            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-            "python": platform.python_version(), "packages": versions, "commit": commit,
-            "command": "python " + " ".join(shlex.quote(a) for a in argv),
-            "date": dt.datetime.now().isoformat(timespec="seconds")}
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "python": platform.python_version(),
+        "packages": versions,
+        "commit": commit,
+        "command": "python " + " ".join(shlex.quote(a) for a in argv),
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+    }
 
 
 def log(msg: str) -> None:
@@ -273,8 +312,10 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
     res: dict = {"quick": quick, "seed": seed, "repeat": repeat}
     n_cust = 20_000 if quick else 200_000
     if 1 in parts or 2 in parts:
-        what = " and ".join((["hand-written SimPy and Ciw"] if 1 in parts else []) +
-                            (["the engine on two office calendars"] if 2 in parts else []))
+        what = " and ".join(
+            (["hand-written SimPy and Ciw"] if 1 in parts else [])
+            + (["the engine on two office calendars"] if 2 in parts else [])
+        )
         log(f"the engine (24/7) and {what} on the rework network, {n_cust} customers, x{repeat}, taking turns")
         # one turn runs every model and calendar once, the engine's first: paired() compares within turns
         kinds = [("engine", {"n": n_cust, "seed": seed, "calendar": "24/7"})]
@@ -282,8 +323,14 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
             kinds += [("engine", {"n": n_cust, "seed": seed, "calendar": cal}) for cal in ("office", "office-workday")]
         if 1 in parts:
             kinds += [("handwritten", {"n": n_cust, "seed": seed}), ("ciw", {"n": n_cust, "seed": seed})]
-        measured = dict(zip(["24/7"] + (["office", "office-workday"] if 2 in parts else []) +
-                            (["handwritten", "ciw"] if 1 in parts else []), repeated(kinds, repeat)))
+        measured = dict(
+            zip(
+                ["24/7"]
+                + (["office", "office-workday"] if 2 in parts else [])
+                + (["handwritten", "ciw"] if 1 in parts else []),
+                repeated(kinds, repeat),
+            )
+        )
         engine = measured["24/7"]
         p1 = {"customers_target": n_cust, "jackson": __import__("network").JACKSON, "engine": engine}
         if 1 in parts:
@@ -306,14 +353,20 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
     if 3 in parts:
         n = 100 if quick else 1000
         log(f"part 3: {n} replications of {LANZHOU}, serial and jobs=2, x{repeat}")
-        serial, par = repeated([("reps", {"n": n, "seed": seed, "jobs": 1}), ("reps", {"n": n, "seed": seed, "jobs": 2})],
-                               repeat)
+        serial, par = repeated(
+            [("reps", {"n": n, "seed": seed, "jobs": 1}), ("reps", {"n": n, "seed": seed, "jobs": 2})], repeat
+        )
         for r in (serial, par):
             if "wall_s" in r:
                 r["reps_per_s"] = r["replications"] / r["wall_s"]
-        identical = ("summary_sha256" in serial and serial.get("summary_sha256") == par.get("summary_sha256"))
-        res["part3"] = {"serial": serial, "jobs2": par, "speedup": paired(serial, par),
-                        "speedup_of_medians": ratio(serial, par), "identical": identical}
+        identical = "summary_sha256" in serial and serial.get("summary_sha256") == par.get("summary_sha256")
+        res["part3"] = {
+            "serial": serial,
+            "jobs2": par,
+            "speedup": paired(serial, par),
+            "speedup_of_medians": ratio(serial, par),
+            "identical": identical,
+        }
     if 4 in parts:
         many = 1000 if quick else 10000
         log("part 4: CLI peak RSS, -n 100")
@@ -342,11 +395,17 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
 
 
 def _lookup(res: dict, key: str) -> float | None:
-    where = {"handwritten_ratio": ("part1", "handwritten_ratio"), "handwritten_ratio_stretch": ("part1", "handwritten_ratio"),
-             "ciw_ratio": ("part1", "ciw_ratio"), "calendar_ratio": ("part2", "calendar_ratio"),
-             "calendar_ratio_workday": ("part2", "calendar_ratio_workday"), "speedup": ("part3", "speedup"),
-             "memory_ratio": ("part4", "memory_ratio"), "scale_10x": ("part5", "scale_10x"),
-             "scale_100x": ("part5", "scale_100x")}[key]
+    where = {
+        "handwritten_ratio": ("part1", "handwritten_ratio"),
+        "handwritten_ratio_stretch": ("part1", "handwritten_ratio"),
+        "ciw_ratio": ("part1", "ciw_ratio"),
+        "calendar_ratio": ("part2", "calendar_ratio"),
+        "calendar_ratio_workday": ("part2", "calendar_ratio_workday"),
+        "speedup": ("part3", "speedup"),
+        "memory_ratio": ("part4", "memory_ratio"),
+        "scale_10x": ("part5", "scale_10x"),
+        "scale_100x": ("part5", "scale_100x"),
+    }[key]
     return res.get(where[0], {}).get(where[1])
 
 
@@ -385,8 +444,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 def _all_runs(named: list[tuple[str, dict | None]]) -> str:
     """A line listing the wall times of every run behind the medians shown."""
-    parts = [f"{name} {' / '.join(f'{w:.2f}' for w in r['wall_s_runs'])}"
-             for name, r in named if r and r.get("wall_s_runs")]
+    parts = [
+        f"{name} {' / '.join(f'{w:.2f}' for w in r['wall_s_runs'])}" for name, r in named if r and r.get("wall_s_runs")
+    ]
     return f"\nWall times of all runs (s): {'; '.join(parts)}." if parts else ""
 
 
@@ -394,10 +454,14 @@ def render(res: dict, mach: dict) -> str:
     out = []
     if "part1" in res:
         p = res["part1"]
-        out.append(f"### 1. Rework network: engine vs hand-written SimPy vs Ciw (~{p['customers_target']:,} customers)\n")
-        out.append(f"Jackson mean sojourn {p['jackson']:.4f} days. Mean sojourn of the customers that arrived after "
-                   "the 100-day warm-up and finished by the horizon; ± is the 95 % batch-means half-width "
-                   "(20 batches; not available for the engine, which reports only the mean of one replication).\n")
+        out.append(
+            f"### 1. Rework network: engine vs hand-written SimPy vs Ciw (~{p['customers_target']:,} customers)\n"
+        )
+        out.append(
+            f"Jackson mean sojourn {p['jackson']:.4f} days. Mean sojourn of the customers that arrived after "
+            "the 100-day warm-up and finished by the horizon; ± is the 95 % batch-means half-width "
+            "(20 batches; not available for the engine, which reports only the mean of one replication).\n"
+        )
         rows = []
         for name, key in (("engine (`sim.run`)", "engine"), ("hand-written SimPy", "handwritten"), ("Ciw", "ciw")):
             r = p.get(key)
@@ -407,27 +471,62 @@ def render(res: dict, mach: dict) -> str:
                 rows.append([name] + [r.get("skipped") or r.get("error", "")] + [""] * 7)
                 continue
             sojourn = f(r["mean_sojourn"], 3) + (f" ± {r['ci95_half']:.3f}" if r.get("ci95_half") else "")
-            rows.append([name, f(r["wall_s"]), f(r["customers"]), f(r["customers"] / r["wall_s"], 0),
-                         f(r["peak_rss_mb"], 0), f(r["baseline_rss_mb"], 0), sojourn,
-                         f(r["mean_sojourn"] - p["jackson"], 3),
-                         "1.00" if key == "engine" else f(paired(p["engine"], r))])
-        out.append(table(["model", "wall s", "customers", "customers/s", "peak RSS MB", "RSS after imports MB", "mean sojourn (days)",
-                          "minus Jackson", "engine time / this"], rows))
-        out.append(_all_runs([("engine", p.get("engine")), ("hand-written", p.get("handwritten")),
-                              ("Ciw", p.get("ciw"))]))
+            rows.append(
+                [
+                    name,
+                    f(r["wall_s"]),
+                    f(r["customers"]),
+                    f(r["customers"] / r["wall_s"], 0),
+                    f(r["peak_rss_mb"], 0),
+                    f(r["baseline_rss_mb"], 0),
+                    sojourn,
+                    f(r["mean_sojourn"] - p["jackson"], 3),
+                    "1.00" if key == "engine" else f(paired(p["engine"], r)),
+                ]
+            )
+        out.append(
+            table(
+                [
+                    "model",
+                    "wall s",
+                    "customers",
+                    "customers/s",
+                    "peak RSS MB",
+                    "RSS after imports MB",
+                    "mean sojourn (days)",
+                    "minus Jackson",
+                    "engine time / this",
+                ],
+                rows,
+            )
+        )
+        out.append(
+            _all_runs([("engine", p.get("engine")), ("hand-written", p.get("handwritten")), ("Ciw", p.get("ciw"))])
+        )
     if "part2" in res:
         p = res["part2"]
         out.append("\n### 2. Calendar cost: the engine network on the CN working calendar vs 24/7\n")
         rows = []
-        labels = {"24/7": "24/7 (scenario as shipped)", "office": "CN calendar, 09:00-17:00, services in calendar days",
-                  "office-workday": "CN calendar, 09:00-17:00, services in working days (informative)"}
+        labels = {
+            "24/7": "24/7 (scenario as shipped)",
+            "office": "CN calendar, 09:00-17:00, services in calendar days",
+            "office-workday": "CN calendar, 09:00-17:00, services in working days (informative)",
+        }
         for cal in ("24/7", "office", "office-workday"):
             r = p[cal]
             if "wall_s" not in r:
                 rows.append([labels[cal], r.get("error", ""), "", "", "", ""])
                 continue
-            rows.append([labels[cal], f(r["wall_s"]), f(r["customers"]), f(r["us_per_customer"], 1),
-                         f(r["peak_rss_mb"], 0), f(paired(r, p["24/7"], per_customer=True))])
+            rows.append(
+                [
+                    labels[cal],
+                    f(r["wall_s"]),
+                    f(r["customers"]),
+                    f(r["us_per_customer"], 1),
+                    f(r["peak_rss_mb"], 0),
+                    f(paired(r, p["24/7"], per_customer=True)),
+                ]
+            )
         out.append(table(["calendar", "wall s", "customers", "µs/customer", "peak RSS MB", "ratio to 24/7"], rows))
         out.append(_all_runs([(c, p.get(c)) for c in ("24/7", "office", "office-workday")]))
     if "part3" in res:
@@ -438,8 +537,7 @@ def render(res: dict, mach: dict) -> str:
             if "wall_s" not in r:
                 rows.append([name, r.get("error", ""), "", "", ""])
                 continue
-            rows.append([name, f(r["replications"]), f(r["wall_s"]), f(r["reps_per_s"], 1),
-                         r["summary_sha256"][:12]])
+            rows.append([name, f(r["replications"]), f(r["wall_s"]), f(r["reps_per_s"], 1), r["summary_sha256"][:12]])
         out.append(table(["run", "replications", "wall s", "replications/s", "summary.json sha256"], rows))
         out.append(_all_runs([("serial", p.get("serial")), ("jobs=2", p.get("jobs2"))]))
         out.append(f"\nSpeedup {f(p['speedup'])}; summaries identical: **{'yes' if p['identical'] else 'NO'}**.")
@@ -451,8 +549,15 @@ def render(res: dict, mach: dict) -> str:
             if "peak_rss_mb" not in r:
                 rows.append([r.get("error", ""), "", "", "", ""])
                 continue
-            rows.append([f"`python {r['command']}`", f(r["replications"]), f(r["wall_s"], 1),
-                         f(r["peak_rss_mb"], 1), f(r["output_mb"], 1)])
+            rows.append(
+                [
+                    f"`python {r['command']}`",
+                    f(r["replications"]),
+                    f(r["wall_s"], 1),
+                    f(r["peak_rss_mb"], 1),
+                    f(r["output_mb"], 1),
+                ]
+            )
         out.append(table(["command", "replications", "wall s", "peak RSS MB", "output MB"], rows))
         out.append(f"\nRatio {f(p['memory_ratio'])}.")
     if "part5" in res:
@@ -463,32 +568,57 @@ def render(res: dict, mach: dict) -> str:
             if "wall_s" not in r:
                 rows.append([r.get("error", "")] + [""] * 6)
                 continue
-            rows.append([f"{r['factor']:g}x", f(r["replications"]), f(r["projects"]), f(r["wall_s"]),
-                         f(r["per_project_ms"], 3), f(r["relative"]), f(r["peak_rss_mb"], 0)])
-        out.append(table(["arrivals", "replications", "projects", "wall s", "ms/project", "relative to base",
-                          "peak RSS MB"], rows))
+            rows.append(
+                [
+                    f"{r['factor']:g}x",
+                    f(r["replications"]),
+                    f(r["projects"]),
+                    f(r["wall_s"]),
+                    f(r["per_project_ms"], 3),
+                    f(r["relative"]),
+                    f(r["peak_rss_mb"], 0),
+                ]
+            )
+        out.append(
+            table(
+                ["arrivals", "replications", "projects", "wall s", "ms/project", "relative to base", "peak RSS MB"],
+                rows,
+            )
+        )
     if "profile" in res and "top" in res["profile"]:
         p = res["profile"]
-        out.append(f"\n### cProfile of the engine, rework network, 20,000 customers (top 10 by own time; "
-                   f"{p['profiled_total_s']:.1f} s profiled)\n")
-        rows = [[str(i + 1), f"`{t['function']}`", f(t["ncalls"]), f(t["tottime_s"]), f(100 * t["share"], 1),
-                 f(t["cumtime_s"])] for i, t in enumerate(p["top"][:10])]
+        out.append(
+            f"\n### cProfile of the engine, rework network, 20,000 customers (top 10 by own time; "
+            f"{p['profiled_total_s']:.1f} s profiled)\n"
+        )
+        rows = [
+            [
+                str(i + 1),
+                f"`{t['function']}`",
+                f(t["ncalls"]),
+                f(t["tottime_s"]),
+                f(100 * t["share"], 1),
+                f(t["cumtime_s"]),
+            ]
+            for i, t in enumerate(p["top"][:10])
+        ]
         out.append(table(["#", "function", "calls", "own s", "own %", "cumulative s"], rows))
     out.append("\n### Goals\n")
-    out.append(table(["goal", "measured", "status"],
-                     [[g["text"], f(g["value"]), f"**{g['status']}**"] for g in res["goals"]]))
-    head = [f"# Benchmark results{' (--quick)' if res['quick'] else ''}\n",
-            f"- command: `{mach['command']}` (seed {res['seed']})",
-            f"- date: {mach['date']}, commit {mach['commit']}",
-            f"- machine: {mach['platform']}; CPU {mach['cpu']}; {mach['cores']} cores "
-            f"({mach['usable_cores']} usable)",
-            f"- Python {mach['python']}; " + ", ".join(f"{k} {v or 'not installed'}"
-                                                        for k, v in mach["packages"].items()),
-            f"- every measurement ran in a fresh process; the timed ones (parts 1-3) {res.get('repeat', 1)} times each, "
-            "taking turns (a turn runs each once, back to back); the tables show the run with the median wall time, "
-            "and every ratio is the median over turns of the ratio within a turn, so that a slow phase of the "
-            "machine, which slows a whole turn, cancels (all wall times and the ratios of the medians are in "
-            "results.json)\n"]
+    out.append(
+        table(["goal", "measured", "status"], [[g["text"], f(g["value"]), f"**{g['status']}**"] for g in res["goals"]])
+    )
+    head = [
+        f"# Benchmark results{' (--quick)' if res['quick'] else ''}\n",
+        f"- command: `{mach['command']}` (seed {res['seed']})",
+        f"- date: {mach['date']}, commit {mach['commit']}",
+        f"- machine: {mach['platform']}; CPU {mach['cpu']}; {mach['cores']} cores ({mach['usable_cores']} usable)",
+        f"- Python {mach['python']}; " + ", ".join(f"{k} {v or 'not installed'}" for k, v in mach["packages"].items()),
+        f"- every measurement ran in a fresh process; the timed ones (parts 1-3) {res.get('repeat', 1)} times each, "
+        "taking turns (a turn runs each once, back to back); the tables show the run with the median wall time, "
+        "and every ratio is the median over turns of the ratio within a turn, so that a slow phase of the "
+        "machine, which slows a whole turn, cancels (all wall times and the ratios of the medians are in "
+        "results.json)\n",
+    ]
     return "\n".join(head + out) + "\n"
 
 
@@ -497,9 +627,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes (about a minute or two)")
     ap.add_argument("--profile", action="store_true", help="also cProfile the engine (writes profile.txt)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="turns of the timed measurements (parts 1-3); the run with the median wall time is "
-                         "shown and ratios are medians of the ratios within a turn (default 3)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="turns of the timed measurements (parts 1-3); the run with the median wall time is "
+        "shown and ratios are medians of the ratios within a turn (default 3)",
+    )
     ap.add_argument("--parts", default="1,2,3,4,5", help="comma-separated subset of 1-5 (default: all)")
     ap.add_argument("--out", default=str(HERE), help="folder for results.md and results.json (default: benchmarks/)")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)

@@ -14,27 +14,45 @@ The public API::
 
 ``sim.plots`` is imported on first use, so ``import sim`` does not load matplotlib.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from .attribution import Attribution, attribute
-from .compare import Comparison, compare
-from .errors import CalendarWarning, Problem, ScenarioError
-from .loading import load
-from .runner import RunResult, run
-from .scenario import Scenario
-from .sweep import SweepResult, TornadoResult, sweep, tornado
-from .tables import Table
+from sim.analysis.attribution import Attribution, attribute
+from sim.analysis.compare import Comparison, compare
+from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
+from sim.core.errors import CalendarWarning, Problem, ScenarioError
+from sim.runs.runner import RunResult, run
+from sim.runs.tables import Table
+from sim.scenario.loading import load
+from sim.scenario.scenario import Scenario
 
-__all__ = ["Attribution", "CalendarWarning", "Comparison", "Problem", "RunResult", "Scenario", "ScenarioError",
-           "SweepResult", "Table", "TornadoResult", "attribute", "compare", "load", "plots", "run", "sweep",
-           "tornado"]
+__all__ = [
+    "Attribution",
+    "CalendarWarning",
+    "Comparison",
+    "Problem",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SweepResult",
+    "Table",
+    "TornadoResult",
+    "attribute",
+    "compare",
+    "load",
+    "plots",
+    "run",
+    "sweep",
+    "tornado",
+]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
     if name == "plots":  # lazily: matplotlib is heavy and only figures need it
         import importlib
-        return importlib.import_module(".plots", __name__)
+
+        return importlib.import_module("sim.present.plots")
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

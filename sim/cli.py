@@ -4,6 +4,7 @@ Exit status: 0 success, 1 a run failed, 2 bad input (scenario, option,
 output folder or an executor that cannot be set up), 130 interrupted.  Bad
 input never prints a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,19 +12,19 @@ import os
 import signal
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from .errors import CalendarWarning, Problem, ScenarioError
-from .executors import KINDS, ExecutorError, executor_threads, make_executor
-from .loading import load
-from .output import OutputDir, OutputError
-from .pool import ReplicationFailed
-from .progress import Progress
-from .levers import describe_levers
-from .report_table import format_attribution, format_comparison, format_points, format_summary, format_targets
-from .targets import check_targets
-from .runner import run
+from sim.core.errors import CalendarWarning, Problem, ScenarioError
+from sim.present.progress import Progress
+from sim.present.terminal import format_attribution, format_comparison, format_points, format_summary, format_targets
+from sim.runs.executors import KINDS, ExecutorError, executor_threads, make_executor
+from sim.runs.output import OutputDir, OutputError
+from sim.runs.pool import ReplicationFailed
+from sim.runs.runner import run
+from sim.scenario.levers import describe_levers
+from sim.scenario.loading import load
+from sim.scenario.targets import check_targets
 
 
 def _positive_int(text: str) -> int:
@@ -58,18 +59,35 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
     _add_execution(r)
     r.add_argument("--events", action="store_true", help="also write the event log events.csv")
-    r.add_argument("--replication", type=_seed, default=None, metavar="K",
-                   help="run only replication K (with --seed), e.g. to rerun one that failed")
-    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)")
+    r.add_argument(
+        "--replication",
+        type=_seed,
+        default=None,
+        metavar="K",
+        help="run only replication K (with --seed), e.g. to rerun one that failed",
+    )
+    r.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)",
+    )
     r.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_levers(r)
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
-    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="check with this override applied (repeatable)")
+    v.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="check with this override applied (repeatable)",
+    )
     _add_levers(v)
 
     lv = sub.add_parser("levers", help="list a scenario's reform levers and what each changes, stage by stage")
@@ -80,25 +98,47 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     c.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
     _add_execution(c)
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario value by dotted path (repeatable)")
+    c.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value by dotted path (repeatable)",
+    )
     _add_levers(c)
 
     cp = sub.add_parser("compare", help="run scenarios with common random numbers; paired differences, figures, report")
     cp.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files; the first is the reference")
     _add_run_options(cp, out_help="output folder for compare.json, figures (PNG, SVG, CSV) and report.html")
-    cp.add_argument("--attribute", action="store_true",
-                    help="also attribute the last scenario's levers (Shapley) and add the waterfall")
-    cp.add_argument("--attribution-n", type=_positive_int, default=None, metavar="N",
-                    help="replications per lever subset for --attribute (default: min(n, 20))")
+    cp.add_argument(
+        "--attribute",
+        action="store_true",
+        help="also attribute the last scenario's levers (Shapley) and add the waterfall",
+    )
+    cp.add_argument(
+        "--attribution-n",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="replications per lever subset for --attribute (default: min(n, 20))",
+    )
 
     at = sub.add_parser("attribute", help="how much each lever contributes (Shapley values over lever subsets)")
     at.add_argument("scenario", type=Path, help="scenario file (TOML)")
     _add_run_options(at, out_help="output folder for attribution.json and the waterfall figures")
-    at.add_argument("--levers", default=None, metavar="LIST",
-                    help="levers to attribute (default: the scenario's own scenario.levers)")
-    at.add_argument("--max-orders", type=_positive_int, default=200,
-                    help="sampled lever orders when there are too many levers for all subsets (default 200)")
+    at.add_argument(
+        "--levers",
+        default=None,
+        metavar="LIST",
+        help="levers to attribute (default: the scenario's own scenario.levers)",
+    )
+    at.add_argument(
+        "--max-orders",
+        type=_positive_int,
+        default=200,
+        help="sampled lever orders when there are too many levers for all subsets (default 200)",
+    )
 
     rp = sub.add_parser("report", help="write one self-contained HTML report comparing scenarios")
     rp.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
@@ -111,16 +151,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser("sweep", help="run a grid of parameter values with common random numbers")
     sw.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    sw.add_argument("--set", dest="grid", action="append", default=[], metavar="PATH=V1,V2,...", required=True,
-                    help="a parameter and its values, e.g. agencies.planning.staff=1,2,3,4 or levers=none,all "
-                         "(repeatable: the grid is the product)")
+    sw.add_argument(
+        "--set",
+        dest="grid",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        required=True,
+        help="a parameter and its values, e.g. agencies.planning.staff=1,2,3,4 or levers=none,all "
+        "(repeatable: the grid is the product)",
+    )
     sw.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
     _add_run_options(sw, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
 
     tn = sub.add_parser("tornado", help="one-at-a-time sensitivity of a figure to parameters (low and high values)")
     tn.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    tn.add_argument("--vary", action="append", default=[], metavar="PATH=LOW,HIGH", required=True,
-                    help="a parameter with its low and high value, e.g. agents.staff=2,8 (repeatable)")
+    tn.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="PATH=LOW,HIGH",
+        required=True,
+        help="a parameter with its low and high value, e.g. agents.staff=2,8 (repeatable)",
+    )
     tn.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
     _add_levers(tn)
     _add_run_options(tn, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
@@ -128,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _grid(items: list[str], file: str, pairs: bool = False) -> dict:
-    from .sweep import parse_values
+    from sim.analysis.sweep import parse_values
+
     grid = {}
     for item in items:
         key, sep, values = item.partition("=")
@@ -141,13 +195,14 @@ def _grid(items: list[str], file: str, pairs: bool = False) -> dict:
 
 
 def _cmd_sweep(a: argparse.Namespace) -> int:
+    from sim.analysis.sweep import sweep
+
     from . import plots
-    from .sweep import sweep
+
     sc = load(a.scenario)
     grid = _grid(a.grid, str(a.scenario))
     with Progress("grid points", not a.quiet) as tick:
-        res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex,
-                    progress=tick)
+        res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick)
     out = _write_study(a, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
     if not a.quiet:
         print(format_points(res.rows, res.parameters, res.figure))
@@ -158,6 +213,7 @@ def _cmd_sweep(a: argparse.Namespace) -> int:
 def _write_study(a: argparse.Namespace, name: str, res, fig, rows) -> Path:
     """Write NAME.json and the figure (PNG, SVG, CSV) into the output folder, atomically."""
     from . import plots
+
     with OutputDir(a.out, force=a.force) as outdir:
         outdir.write_json(f"{name}.json", res.to_dict())
         plots.save(fig, rows, outdir.tmp, name)
@@ -165,18 +221,24 @@ def _write_study(a: argparse.Namespace, name: str, res, fig, rows) -> Path:
 
 
 def _cmd_tornado(a: argparse.Namespace) -> int:
+    from sim.analysis.sweep import tornado
+
     from . import plots
-    from .sweep import tornado
+
     sc = load(a.scenario, levers=a.levers)
     ranges = _grid(a.vary, str(a.scenario), pairs=True)
     with Progress("parameters", not a.quiet) as tick:
-        res = tornado(sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex,
-                      progress=tick)
+        res = tornado(
+            sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick
+        )
     out = _write_study(a, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
     if not a.quiet:
         print(f"{res.figure} at base: {res.base:.4g}")
-        print(format_points(res.rows, ["parameter", "low_value", "high_value"], res.figure,
-                            stats=("low_mean", "high_mean", "swing")))
+        print(
+            format_points(
+                res.rows, ["parameter", "low_value", "high_value"], res.figure, stats=("low_mean", "high_mean", "swing")
+            )
+        )
         print(f"\nwrote {out}/")
     return 0
 
@@ -191,26 +253,54 @@ def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
 
 
 def _add_execution(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-j", "--jobs", type=_positive_int, default=None,
-                   help="worker processes (same results for any; default 1); with --executor dask, "
-                        "replications in progress at once (default: the cluster's threads)")
-    p.add_argument("--executor", choices=KINDS, default="local",
-                   help="where replications run: local processes (default) or a Dask cluster (same results)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="the Dask scheduler for --executor dask, e.g. tcp://HOST:8786")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        help="worker processes (same results for any; default 1); with --executor dask, "
+        "replications in progress at once (default: the cluster's threads)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=KINDS,
+        default="local",
+        help="where replications run: local processes (default) or a Dask cluster (same results)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="the Dask scheduler for --executor dask, e.g. tcp://HOST:8786",
+    )
 
 
 def _add_levers(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--levers", default=None, metavar="LIST",
-                   help='reform levers to switch on: comma-separated ids, "all" or "none" '
-                        "(default: the scenario's own scenario.levers)")
+    p.add_argument(
+        "--levers",
+        default=None,
+        metavar="LIST",
+        help='reform levers to switch on: comma-separated ids, "all" or "none" '
+        "(default: the scenario's own scenario.levers)",
+    )
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
     sc = load(a.scenario, a.overrides, a.levers)
     with Progress("replications", not a.quiet) as tick:
-        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, executor=a.ex, out=a.out, events=a.events,
-                  force=a.force, keep_rows=False, progress=tick, only=a.replication)
+        res = run(
+            sc,
+            n=a.replications,
+            seed=a.seed,
+            jobs=a.jobs,
+            executor=a.ex,
+            out=a.out,
+            events=a.events,
+            force=a.force,
+            keep_rows=False,
+            progress=tick,
+            only=a.replication,
+        )
     for w in res.summary.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
     if not a.quiet:
@@ -261,22 +351,34 @@ def _cmd_check(a: argparse.Namespace) -> int:
 
 
 def _comparison(a: argparse.Namespace):
-    from .compare import compare
+    from sim.analysis.compare import compare
+
     scenarios = [load(p) for p in a.scenarios]
     with Progress("replications", not a.quiet) as tick:
         return compare(scenarios, n=a.replications, seed=a.seed, jobs=a.jobs, executor=a.ex, progress=tick)
 
 
 def _attribution(a: argparse.Namespace, sc, n: int, levers=None):
-    from .attribution import attribute
+    from sim.analysis.attribution import attribute
+
     with Progress("lever subsets", not a.quiet) as tick:
-        return attribute(sc, n=n, seed=a.seed, jobs=a.jobs, executor=a.ex, levers=levers, progress=tick,
-                         max_orders=getattr(a, "max_orders", 200))
+        return attribute(
+            sc,
+            n=n,
+            seed=a.seed,
+            jobs=a.jobs,
+            executor=a.ex,
+            levers=levers,
+            progress=tick,
+            max_orders=getattr(a, "max_orders", 200),
+        )
 
 
 def _cmd_compare(a: argparse.Namespace) -> int:
+    from sim.present.report import write_report
+
     from . import plots
-    from .report import write_report
+
     if len(a.scenarios) < 2:
         raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
     outdir = OutputDir(a.out, force=a.force)
@@ -301,6 +403,7 @@ def _cmd_compare(a: argparse.Namespace) -> int:
 
 def _cmd_attribute(a: argparse.Namespace) -> int:
     from . import plots
+
     sc = load(a.scenario)
     levers = None if a.levers is None else sc.with_levers(a.levers).levers
     outdir = OutputDir(a.out, force=a.force)
@@ -317,11 +420,16 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
 
 
 def _cmd_report(a: argparse.Namespace) -> int:
+    from sim.present.report import write_report
+
     from . import plots
-    from .report import write_report
+
     cmp = _comparison(a)
-    att = _attribution(a, cmp.scenarios[-1], min(a.replications, 20)) \
-        if a.attribute and cmp.scenarios[-1].levers else None
+    att = (
+        _attribution(a, cmp.scenarios[-1], min(a.replications, 20))
+        if a.attribute and cmp.scenarios[-1].levers
+        else None
+    )
     path = write_report(a.out, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
     if not a.quiet:
         print(f"wrote {path}")
@@ -360,10 +468,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.simplefilter("default", CalendarWarning)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     try:
-        commands = {"run": _cmd_run, "validate": _cmd_validate, "levers": _cmd_levers, "check": _cmd_check,
-                    "compare": _cmd_compare, "attribute": _cmd_attribute, "report": _cmd_report,
-                    "sweep": _cmd_sweep, "tornado": _cmd_tornado}
-        if not hasattr(args, "executor"):           # validate, levers: nothing to run
+        commands = {
+            "run": _cmd_run,
+            "validate": _cmd_validate,
+            "levers": _cmd_levers,
+            "check": _cmd_check,
+            "compare": _cmd_compare,
+            "attribute": _cmd_attribute,
+            "report": _cmd_report,
+            "sweep": _cmd_sweep,
+            "tornado": _cmd_tornado,
+        }
+        if not hasattr(args, "executor"):  # validate, levers: nothing to run
             return commands[args.command](args)
         with make_executor(args.executor, args.scheduler) as args.ex:
             args.jobs = args.jobs or executor_threads(args.ex) or 1

@@ -1,4 +1,5 @@
 """The public API is pinned by ``sim.__all__``."""
+
 import importlib
 
 import sim

@@ -19,13 +19,15 @@ Which file a problem names:
 
 Two checks per case:
 
-- in process: :func:`sim.loading.load` raises :class:`~sim.errors.ScenarioError` (and nothing else) holding a
-  problem with that file, exactly that key path and every message fragment;
+- in process: :func:`sim.scenario.loading.load` raises :class:`~sim.core.errors.ScenarioError` (and nothing
+  else) holding a problem with that file, exactly that key path and every message fragment;
 - through the CLI: one ``python -m sim validate`` of *all* the cases at once (validate reports each file);
   stderr has an ``error: FILE: PATH: ...`` line for the case with the fragments, the exit status is 2, and
   there is no traceback. Should a case crash the command, the files before and after it are validated again
-  in new calls, so that one crash fails only its own case. Three ``run`` calls check exit status 2 on representative files.
+  in new calls, so that one crash fails only its own case. Three ``run`` calls check exit status 2 on
+  representative files.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +38,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import ScenarioError
-from sim.loading import load
+from sim.core.errors import ScenarioError
+from sim.scenario.loading import load
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = sorted(BAD.glob("*.toml"))
@@ -48,9 +50,9 @@ NAME = re.compile(r"^\d{3}_[a-z0-9_]+\.toml$")
 class Expectation:
     """What a case's header says must be reported."""
 
-    path: str                 # key path; "" for none (written "-")
+    path: str  # key path; "" for none (written "-")
     messages: tuple[str, ...]
-    file: Path                # the file the problem must name
+    file: Path  # the file the problem must name
 
 
 def expectation(case: Path) -> Expectation:
@@ -77,6 +79,7 @@ def _listing(problems) -> str:
 
 # -- the corpus itself --------------------------------------------------------------------------------
 
+
 def test_corpus_is_well_formed():
     assert len(CASES) >= 45
     for case in CASES:
@@ -90,12 +93,16 @@ def test_corpus_is_well_formed():
     for helper in sorted((BAD / "support").glob("*.toml")):
         owner = re.match(r"# Helper of tests/data/bad/(\S+\.toml)", helper.read_text(encoding="utf-8"))
         assert owner and (BAD / owner.group(1)).is_file(), f"{helper.name}: first line must name its case"
-        others = [c.name for c in CASES
-                  if c.name != owner.group(1) and helper.name in c.read_bytes().decode("utf-8", "replace")]
+        others = [
+            c.name
+            for c in CASES
+            if c.name != owner.group(1) and helper.name in c.read_bytes().decode("utf-8", "replace")
+        ]
         assert not others, f"{helper.name} belongs to {owner.group(1)} but {others} use it too"
 
 
 # -- in process --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_load_reports_the_expected_problem(case):
@@ -114,18 +121,20 @@ def test_load_reports_the_expected_problem(case):
 
 # -- through the command line ------------------------------------------------------------------------
 
+
 @dataclass
 class CliOutcome:
     """What one ``validate`` call printed about one case."""
 
-    lines: list[str] = field(default_factory=list)   # stderr lines naming the case (or its expect-file)
-    status: int | None = None                        # exit status of the call that validated it
-    crash: str | None = None                         # the traceback, if the case crashed the command
+    lines: list[str] = field(default_factory=list)  # stderr lines naming the case (or its expect-file)
+    status: int | None = None  # exit status of the call that validated it
+    crash: str | None = None  # the traceback, if the case crashed the command
 
 
 def _validate(files: list[Path]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", "validate", *map(str, files)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", "validate", *map(str, files)], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -145,11 +154,11 @@ def cli_outcomes() -> dict[Path, CliOutcome]:
         # validate works through the files in order: the first one with nothing to show crashed it
         ok = {ln[4:].split(" (")[0] for ln in proc.stdout.splitlines() if ln.startswith("ok: ")}
         crashed = next((i for i, c in enumerate(files) if not outcomes[c].lines and str(c) not in ok), len(files) - 1)
-        outcomes[files[crashed]].crash = proc.stderr[proc.stderr.index("Traceback"):]
+        outcomes[files[crashed]].crash = proc.stderr[proc.stderr.index("Traceback") :]
         if crashed > 0:
             validate(files[:crashed])  # again without the crash, for their own exit status
         if crashed + 1 < len(files):
-            validate(files[crashed + 1:])
+            validate(files[crashed + 1 :])
 
     validate(CASES)
     return outcomes
@@ -163,18 +172,21 @@ def test_validate_command_reports_the_case(case, cli_outcomes):
         pytest.fail(f"validate crashed on {case.name}:\n{out.crash}")
     prefix = f"error: {exp.file}: " + (f"{exp.path}: " if exp.path else "")
     hits = [ln for ln in out.lines if ln.startswith(prefix) and all(m in ln for m in exp.messages)]
-    assert hits, f"no stderr line starting {prefix!r} with {list(exp.messages)}; lines for this case:\n" + \
-        "\n".join(out.lines)
+    assert hits, f"no stderr line starting {prefix!r} with {list(exp.messages)}; lines for this case:\n" + "\n".join(
+        out.lines
+    )
     assert out.status == 2
 
 
-@pytest.mark.parametrize("pattern", ["*_toml_syntax_double_equals.toml", "*_levers_in_conflict.toml",
-                                     "*_extends_loop.toml"])
+@pytest.mark.parametrize(
+    "pattern", ["*_toml_syntax_double_equals.toml", "*_levers_in_conflict.toml", "*_extends_loop.toml"]
+)
 def test_run_command_exits_2(pattern):
     (case,) = BAD.glob(pattern)
     exp = expectation(case)
-    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(case), "-n", "1", "-q"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(case), "-n", "1", "-q"], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"error: {exp.file}: " in proc.stderr

@@ -8,6 +8,7 @@ functions, or a brute-force quarter-hour walk over the working-day mask.
 Clock times are float calendar days since the calendar's origin at 00:00; all
 comparisons of clock times allow one second.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,16 +21,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import (
+from sim.core.errors import CalendarWarning
+from sim.engine.replication import finish_time
+from sim.scenario.calendar import (
     WorkCalendar,
     holiday_data_last_year,
     parse_hhmm,
     shutdown_mask,
     working_day_mask,
 )
-from sim.distributions import Dist
-from sim.errors import CalendarWarning
-from sim.model import finish_time
+from sim.scenario.distributions import Dist
 
 SECOND = 1.0 / 86400.0
 D = dt.date
@@ -57,30 +58,62 @@ def days(first: dt.date, last: dt.date) -> list[dt.date]:
 # State Council notices (国办发明电〔2023〕7号 for 2024, 〔2024〕12号 for 2025):
 # days off that fall on Monday-Friday, and weekend days that are working days (调休).
 CN_2024_WEEKDAYS_OFF = [
-    D(2024, 1, 1),                                                         # 元旦
-    D(2024, 2, 12), D(2024, 2, 13), D(2024, 2, 14), D(2024, 2, 15), D(2024, 2, 16),  # 春节 2-10..2-17
-    D(2024, 4, 4), D(2024, 4, 5),                                          # 清明 4-4..4-6
-    D(2024, 5, 1), D(2024, 5, 2), D(2024, 5, 3),                           # 劳动节 5-1..5-5
-    D(2024, 6, 10),                                                        # 端午
-    D(2024, 9, 16), D(2024, 9, 17),                                        # 中秋 9-15..9-17
-    D(2024, 10, 1), D(2024, 10, 2), D(2024, 10, 3), D(2024, 10, 4), D(2024, 10, 7),  # 国庆 10-1..10-7
+    D(2024, 1, 1),  # 元旦
+    D(2024, 2, 12),
+    D(2024, 2, 13),
+    D(2024, 2, 14),
+    D(2024, 2, 15),
+    D(2024, 2, 16),  # 春节 2-10..2-17
+    D(2024, 4, 4),
+    D(2024, 4, 5),  # 清明 4-4..4-6
+    D(2024, 5, 1),
+    D(2024, 5, 2),
+    D(2024, 5, 3),  # 劳动节 5-1..5-5
+    D(2024, 6, 10),  # 端午
+    D(2024, 9, 16),
+    D(2024, 9, 17),  # 中秋 9-15..9-17
+    D(2024, 10, 1),
+    D(2024, 10, 2),
+    D(2024, 10, 3),
+    D(2024, 10, 4),
+    D(2024, 10, 7),  # 国庆 10-1..10-7
 ]
-CN_2024_MAKEUP = [D(2024, 2, 4), D(2024, 2, 18), D(2024, 4, 7), D(2024, 4, 28),
-                  D(2024, 5, 11), D(2024, 9, 14), D(2024, 9, 29), D(2024, 10, 12)]
+CN_2024_MAKEUP = [
+    D(2024, 2, 4),
+    D(2024, 2, 18),
+    D(2024, 4, 7),
+    D(2024, 4, 28),
+    D(2024, 5, 11),
+    D(2024, 9, 14),
+    D(2024, 9, 29),
+    D(2024, 10, 12),
+]
 CN_2025_WEEKDAYS_OFF = [
     D(2025, 1, 1),
-    D(2025, 1, 28), D(2025, 1, 29), D(2025, 1, 30), D(2025, 1, 31), D(2025, 2, 3), D(2025, 2, 4),
+    D(2025, 1, 28),
+    D(2025, 1, 29),
+    D(2025, 1, 30),
+    D(2025, 1, 31),
+    D(2025, 2, 3),
+    D(2025, 2, 4),
     D(2025, 4, 4),
-    D(2025, 5, 1), D(2025, 5, 2), D(2025, 5, 5),
+    D(2025, 5, 1),
+    D(2025, 5, 2),
+    D(2025, 5, 5),
     D(2025, 6, 2),
-    D(2025, 10, 1), D(2025, 10, 2), D(2025, 10, 3), D(2025, 10, 6), D(2025, 10, 7), D(2025, 10, 8),
+    D(2025, 10, 1),
+    D(2025, 10, 2),
+    D(2025, 10, 3),
+    D(2025, 10, 6),
+    D(2025, 10, 7),
+    D(2025, 10, 8),
 ]
 CN_2025_MAKEUP = [D(2025, 1, 26), D(2025, 2, 8), D(2025, 4, 27), D(2025, 9, 28), D(2025, 10, 11)]
 
 O24 = D(2024, 1, 1)
-N24 = (D(2026, 1, 1) - O24).days            # 2024 and 2025
+N24 = (D(2026, 1, 1) - O24).days  # 2024 and 2025
 MASK24 = working_day_mask(O24, N24)
-CAL = WorkCalendar(O24, MASK24)             # 09:00-17:00
+CAL = WorkCalendar(O24, MASK24)  # 09:00-17:00
 CAL830 = WorkCalendar(O24, MASK24, 8.5, 12.0)
 
 
@@ -93,8 +126,7 @@ def hand_mask(first: dt.date, n: int, off: list[dt.date], makeup: list[dt.date])
 
 # -- working_day_mask --------------------------------------------------------------------
 def test_2024_and_2025_masks_match_the_state_council_notices_day_by_day():
-    expected = hand_mask(O24, N24, CN_2024_WEEKDAYS_OFF + CN_2025_WEEKDAYS_OFF,
-                         CN_2024_MAKEUP + CN_2025_MAKEUP)
+    expected = hand_mask(O24, N24, CN_2024_WEEKDAYS_OFF + CN_2025_WEEKDAYS_OFF, CN_2024_MAKEUP + CN_2025_MAKEUP)
     wrong = [str(O24 + dt.timedelta(days=int(i))) for i in np.flatnonzero(expected != MASK24)]
     assert wrong == []
 
@@ -110,37 +142,41 @@ def test_working_days_per_year():
     assert int(working_day_mask(D(2023, 1, 1), 365).sum()) == 249
 
 
-@pytest.mark.parametrize("day, working", [
-    (D(2024, 2, 4), True),     # Sunday, make-up working day
-    (D(2024, 2, 9), True),     # Friday before the Spring Festival: a working day
-    *[(d, False) for d in days(D(2024, 2, 10), D(2024, 2, 17))],
-    (D(2024, 2, 18), True),    # Sunday, make-up working day
-    (D(2024, 2, 19), True),    # Monday
-    (D(2024, 2, 24), False),   # ordinary Saturday
-    (D(2024, 9, 28), False),   # Saturday before National Day
-    (D(2024, 9, 29), True),    # Sunday, make-up
-    (D(2024, 9, 30), True),    # Monday
-    *[(d, False) for d in days(D(2024, 10, 1), D(2024, 10, 7))],
-    (D(2024, 10, 8), True),
-    (D(2024, 10, 12), True),   # Saturday, make-up
-    (D(2024, 10, 13), False),  # Sunday
-    (D(2024, 12, 31), True),   # Tuesday
-    (D(2025, 1, 1), False),    # New Year's Day, Wednesday
-    (D(2025, 1, 2), True),
-])
+@pytest.mark.parametrize(
+    "day, working",
+    [
+        (D(2024, 2, 4), True),  # Sunday, make-up working day
+        (D(2024, 2, 9), True),  # Friday before the Spring Festival: a working day
+        *[(d, False) for d in days(D(2024, 2, 10), D(2024, 2, 17))],
+        (D(2024, 2, 18), True),  # Sunday, make-up working day
+        (D(2024, 2, 19), True),  # Monday
+        (D(2024, 2, 24), False),  # ordinary Saturday
+        (D(2024, 9, 28), False),  # Saturday before National Day
+        (D(2024, 9, 29), True),  # Sunday, make-up
+        (D(2024, 9, 30), True),  # Monday
+        *[(d, False) for d in days(D(2024, 10, 1), D(2024, 10, 7))],
+        (D(2024, 10, 8), True),
+        (D(2024, 10, 12), True),  # Saturday, make-up
+        (D(2024, 10, 13), False),  # Sunday
+        (D(2024, 12, 31), True),  # Tuesday
+        (D(2025, 1, 1), False),  # New Year's Day, Wednesday
+        (D(2025, 1, 2), True),
+    ],
+)
 def test_2024_facts(day, working):
     assert bool(MASK24[(day - O24).days]) is working
 
 
 def test_mask_starting_mid_year_is_aligned_to_its_origin():
-    m = working_day_mask(D(2024, 2, 8), 12)   # Thu 2-8 .. Mon 2-19
+    m = working_day_mask(D(2024, 2, 8), 12)  # Thu 2-8 .. Mon 2-19
     assert m.tolist() == [True, True] + [False] * 8 + [True, True]
 
 
 def test_mask_without_country_and_with_own_weekend_and_extras():
     # 2024-06-01 is a Saturday; weekend = Sunday only; one extra holiday, one extra workday
-    m = working_day_mask(D(2024, 6, 1), 9, country=None, weekend=(6,),
-                         extra_holidays=[D(2024, 6, 4)], extra_workdays=[D(2024, 6, 9)])
+    m = working_day_mask(
+        D(2024, 6, 1), 9, country=None, weekend=(6,), extra_holidays=[D(2024, 6, 4)], extra_workdays=[D(2024, 6, 9)]
+    )
     #           Sat   Sun    Mon   Tue    Wed   Thu   Fri   Sat   Sun(extra)
     assert m.tolist() == [True, False, True, False, True, True, True, True, True]
     # no country: 2024-06-10 (Dragon Boat Festival, a Monday) is an ordinary working day
@@ -148,35 +184,38 @@ def test_mask_without_country_and_with_own_weekend_and_extras():
 
 
 # -- WorkCalendar.add: hand-worked examples ------------------------------------------------
-@pytest.mark.parametrize("start, work, end", [
-    # 3 working days from Thursday 17:00: Fri 2-9, Sun 2-18 (make-up), Mon 2-19
-    ("2024-02-08 17:00", 3, "2024-02-19 17:00"),
-    # 1 h on Fri 2-9 (16-17), festival 2-10..2-17, 1 h on make-up Sunday 2-18
-    ("2024-02-09 16:00", 0.25, "2024-02-18 10:00"),
-    # work ending exactly at closing ends that day at closing, not at the next opening
-    ("2024-02-08 09:00", 1, "2024-02-08 17:00"),
-    ("2024-02-08 13:00", 0.5, "2024-02-08 17:00"),
-    ("2024-02-09 09:00", 1, "2024-02-09 17:00"),       # not 2-18 09:00
-    ("2024-02-07 09:00", 3, "2024-02-09 17:00"),       # Wed, Thu, Fri
-    # starting outside office hours: starts at the next opening
-    ("2024-02-08 07:00", 0.5, "2024-02-08 13:00"),
-    ("2024-02-08 20:00", 0.5, "2024-02-09 13:00"),
-    ("2024-02-10 12:00", 0.5, "2024-02-18 13:00"),     # festival Saturday -> make-up Sunday
-    # National Day 2024: Sat 9-28 off, Sun 9-29 make-up, 10-1..10-7 off, Sat 10-12 make-up
-    ("2024-09-27 16:00", 1, "2024-09-29 16:00"),       # 1 h Fri + 7 h Sun 9-29
-    ("2024-09-28 10:00", 0.125, "2024-09-29 10:00"),
-    ("2024-09-30 09:00", 3, "2024-10-09 17:00"),       # Mon 9-30, Tue 10-8, Wed 10-9
-    ("2024-09-30 17:00", 0.125, "2024-10-08 10:00"),
-    ("2024-10-08 09:00", 5, "2024-10-12 17:00"),       # Tue..Fri + make-up Sat 10-12
-    # New year 2024/2025: Tue 12-31 working, Wed 1-1 off
-    ("2024-12-31 15:00", 0.5, "2025-01-02 11:00"),     # 2 h on 12-31, 2 h on 1-2
-    ("2024-12-31 13:00", 1.5, "2025-01-02 17:00"),     # 4 h on 12-31, all of 1-2
-    ("2024-12-31 17:00", 1, "2025-01-02 17:00"),
-    ("2024-12-31 09:00", 1, "2024-12-31 17:00"),
-    # Spring Festival 2025: Sun 1-26 make-up, 1-28..2-4 off
-    ("2025-01-24 09:00", 3, "2025-01-27 17:00"),       # Fri 1-24, Sun 1-26, Mon 1-27
-    ("2025-01-27 17:00", 0.125, "2025-02-05 10:00"),
-])
+@pytest.mark.parametrize(
+    "start, work, end",
+    [
+        # 3 working days from Thursday 17:00: Fri 2-9, Sun 2-18 (make-up), Mon 2-19
+        ("2024-02-08 17:00", 3, "2024-02-19 17:00"),
+        # 1 h on Fri 2-9 (16-17), festival 2-10..2-17, 1 h on make-up Sunday 2-18
+        ("2024-02-09 16:00", 0.25, "2024-02-18 10:00"),
+        # work ending exactly at closing ends that day at closing, not at the next opening
+        ("2024-02-08 09:00", 1, "2024-02-08 17:00"),
+        ("2024-02-08 13:00", 0.5, "2024-02-08 17:00"),
+        ("2024-02-09 09:00", 1, "2024-02-09 17:00"),  # not 2-18 09:00
+        ("2024-02-07 09:00", 3, "2024-02-09 17:00"),  # Wed, Thu, Fri
+        # starting outside office hours: starts at the next opening
+        ("2024-02-08 07:00", 0.5, "2024-02-08 13:00"),
+        ("2024-02-08 20:00", 0.5, "2024-02-09 13:00"),
+        ("2024-02-10 12:00", 0.5, "2024-02-18 13:00"),  # festival Saturday -> make-up Sunday
+        # National Day 2024: Sat 9-28 off, Sun 9-29 make-up, 10-1..10-7 off, Sat 10-12 make-up
+        ("2024-09-27 16:00", 1, "2024-09-29 16:00"),  # 1 h Fri + 7 h Sun 9-29
+        ("2024-09-28 10:00", 0.125, "2024-09-29 10:00"),
+        ("2024-09-30 09:00", 3, "2024-10-09 17:00"),  # Mon 9-30, Tue 10-8, Wed 10-9
+        ("2024-09-30 17:00", 0.125, "2024-10-08 10:00"),
+        ("2024-10-08 09:00", 5, "2024-10-12 17:00"),  # Tue..Fri + make-up Sat 10-12
+        # New year 2024/2025: Tue 12-31 working, Wed 1-1 off
+        ("2024-12-31 15:00", 0.5, "2025-01-02 11:00"),  # 2 h on 12-31, 2 h on 1-2
+        ("2024-12-31 13:00", 1.5, "2025-01-02 17:00"),  # 4 h on 12-31, all of 1-2
+        ("2024-12-31 17:00", 1, "2025-01-02 17:00"),
+        ("2024-12-31 09:00", 1, "2024-12-31 17:00"),
+        # Spring Festival 2025: Sun 1-26 make-up, 1-28..2-4 off
+        ("2025-01-24 09:00", 3, "2025-01-27 17:00"),  # Fri 1-24, Sun 1-26, Mon 1-27
+        ("2025-01-27 17:00", 0.125, "2025-02-05 10:00"),
+    ],
+)
 def test_add_hand_examples(start, work, end):
     assert_at(CAL, CAL.add(clock(CAL, start), work), end)
     # the engine passes the working time at the start when it has it already: the same answer
@@ -184,8 +223,7 @@ def test_add_hand_examples(start, work, end):
     assert_at(CAL, CAL.add(t, work, CAL.worktime(t)), end)
 
 
-@pytest.mark.parametrize("start", ["2024-02-10 12:00", "2024-02-08 03:00", "2024-02-08 11:00",
-                                   "2024-02-08 17:00"])
+@pytest.mark.parametrize("start", ["2024-02-10 12:00", "2024-02-08 03:00", "2024-02-08 11:00", "2024-02-08 17:00"])
 def test_zero_work_returns_t_itself(start):
     t = clock(CAL, start)
     assert CAL.add(t, 0.0) == t
@@ -225,20 +263,22 @@ def test_worktime_hand_counts():
 
 
 def test_workdays_between():
-    assert CAL.workdays_between(clock(CAL, "2024-02-08 17:00"),
-                                clock(CAL, "2024-02-19 17:00")) == pytest.approx(3.0, abs=1e-9)
-    assert CAL.workdays_between(clock(CAL, "2024-02-09 16:00"),
-                                clock(CAL, "2024-02-18 10:00")) == pytest.approx(0.25, abs=1e-9)
+    assert CAL.workdays_between(clock(CAL, "2024-02-08 17:00"), clock(CAL, "2024-02-19 17:00")) == pytest.approx(
+        3.0, abs=1e-9
+    )
+    assert CAL.workdays_between(clock(CAL, "2024-02-09 16:00"), clock(CAL, "2024-02-18 10:00")) == pytest.approx(
+        0.25, abs=1e-9
+    )
     # National Day week: 9-30 12:00 -> 10-8 12:00 is 5 h + 3 h
-    assert CAL.workdays_between(clock(CAL, "2024-09-30 12:00"),
-                                clock(CAL, "2024-10-08 12:00")) == pytest.approx(1.0, abs=1e-9)
-    assert CAL.workdays_between(clock(CAL, "2024-02-10 00:00"),
-                                clock(CAL, "2024-02-17 23:59")) == 0.0
+    assert CAL.workdays_between(clock(CAL, "2024-09-30 12:00"), clock(CAL, "2024-10-08 12:00")) == pytest.approx(
+        1.0, abs=1e-9
+    )
+    assert CAL.workdays_between(clock(CAL, "2024-02-10 00:00"), clock(CAL, "2024-02-17 23:59")) == 0.0
     assert math.isnan(CAL.workdays_between(0.0, math.nan))
 
 
 def test_at_worktime():
-    assert_at(CAL, CAL.at_worktime(29.0), "2024-02-08 17:00")   # at closing, not 2-9 09:00
+    assert_at(CAL, CAL.at_worktime(29.0), "2024-02-08 17:00")  # at closing, not 2-9 09:00
     assert_at(CAL, CAL.at_worktime(28.5), "2024-02-08 13:00")
     assert_at(CAL, CAL.at_worktime(29.125), "2024-02-09 10:00")
     assert_at(CAL, CAL.at_worktime(30.0), "2024-02-09 17:00")
@@ -256,6 +296,7 @@ def test_at_worktime_is_the_day_holding_the_working_time():
     short of w, plus the part of that day's hours (random w, whole and half days, and whole days plus or
     minus noise inside and outside the snapping width)."""
     from bisect import bisect_left
+
     cum = CAL.cum.tolist()
     n = int(cum[-1])
     ws = np.random.default_rng(11).uniform(0.0, n, 20_000).tolist() + [k / 2 for k in range(1, 2 * n + 1)]
@@ -270,17 +311,20 @@ def test_at_worktime_is_the_day_holding_the_working_time():
         assert CAL.at_worktime(w) == d + CAL.open + (x - cum[d]) * CAL.span, w
 
 
-@pytest.mark.parametrize("t, opening", [
-    ("2024-02-08 08:00", "2024-02-08 09:00"),
-    ("2024-02-08 12:00", "2024-02-08 12:00"),
-    ("2024-02-08 17:00", "2024-02-09 09:00"),
-    ("2024-02-09 17:00", "2024-02-18 09:00"),
-    ("2024-02-10 12:00", "2024-02-18 09:00"),
-    ("2024-09-28 00:00", "2024-09-29 09:00"),
-    ("2024-09-30 18:00", "2024-10-08 09:00"),
-    ("2024-12-31 17:30", "2025-01-02 09:00"),
-    ("2024-01-01 00:00", "2024-01-02 09:00"),   # origin is New Year's Day
-])
+@pytest.mark.parametrize(
+    "t, opening",
+    [
+        ("2024-02-08 08:00", "2024-02-08 09:00"),
+        ("2024-02-08 12:00", "2024-02-08 12:00"),
+        ("2024-02-08 17:00", "2024-02-09 09:00"),
+        ("2024-02-09 17:00", "2024-02-18 09:00"),
+        ("2024-02-10 12:00", "2024-02-18 09:00"),
+        ("2024-09-28 00:00", "2024-09-29 09:00"),
+        ("2024-09-30 18:00", "2024-10-08 09:00"),
+        ("2024-12-31 17:30", "2025-01-02 09:00"),
+        ("2024-01-01 00:00", "2024-01-02 09:00"),  # origin is New Year's Day
+    ],
+)
 def test_next_open(t, opening):
     assert_at(CAL, CAL.next_open(clock(CAL, t)), opening)
 
@@ -292,19 +336,19 @@ def test_next_open_past_the_last_working_day_is_inf():
 
 def test_date_of():
     assert CAL.date_of(0.0) == dt.datetime(2024, 1, 1, 0, 0)
-    assert CAL.date_of(39.5) == dt.datetime(2024, 2, 9, 12, 0)         # 39 days after 1-1
+    assert CAL.date_of(39.5) == dt.datetime(2024, 2, 9, 12, 0)  # 39 days after 1-1
     got = CAL.date_of(clock(CAL, "2024-02-19 17:00"))
     assert abs(got - dt.datetime(2024, 2, 19, 17, 0)) < dt.timedelta(seconds=1)
-    assert abs(CAL.date_of(CAL.add(clock(CAL, "2024-02-08 17:00"), 3))
-               - dt.datetime(2024, 2, 19, 17, 0)) < dt.timedelta(seconds=1)
+    assert abs(
+        CAL.date_of(CAL.add(clock(CAL, "2024-02-08 17:00"), 3)) - dt.datetime(2024, 2, 19, 17, 0)
+    ) < dt.timedelta(seconds=1)
 
 
 def test_working_day_starts():
     starts = CAL.working_day_starts()
     assert len(starts) == 251 + 248
     feb = [CAL.date_of(s) for s in starts if dt.datetime(2024, 2, 3) <= CAL.date_of(s) < dt.datetime(2024, 2, 21)]
-    assert [(x.day, x.hour) for x in feb] == [(4, 9), (5, 9), (6, 9), (7, 9), (8, 9), (9, 9),
-                                              (18, 9), (19, 9), (20, 9)]
+    assert [(x.day, x.hour) for x in feb] == [(4, 9), (5, 9), (6, 9), (7, 9), (8, 9), (9, 9), (18, 9), (19, 9), (20, 9)]
 
 
 # -- custom office hours ----------------------------------------------------------------------
@@ -323,13 +367,16 @@ def test_custom_office_hours_0830_1200():
     assert_at(cal, cal.at_worktime(29.0), "2024-02-08 12:00")
 
 
-@pytest.mark.parametrize("start, work_hours, end", [
-    ("2024-02-08 08:30", 3.5, "2024-02-08 12:00"),   # one whole working day, ends at closing
-    ("2024-01-02 08:30", 3.5, "2024-01-02 12:00"),
-    ("2024-02-08 11:00", 1.0, "2024-02-08 12:00"),
-    ("2024-02-07 08:30", 7.0, "2024-02-08 12:00"),
-    ("2024-02-09 08:30", 3.5, "2024-02-09 12:00"),   # not 2-18 08:30
-])
+@pytest.mark.parametrize(
+    "start, work_hours, end",
+    [
+        ("2024-02-08 08:30", 3.5, "2024-02-08 12:00"),  # one whole working day, ends at closing
+        ("2024-01-02 08:30", 3.5, "2024-01-02 12:00"),
+        ("2024-02-08 11:00", 1.0, "2024-02-08 12:00"),
+        ("2024-02-07 08:30", 7.0, "2024-02-08 12:00"),
+        ("2024-02-09 08:30", 3.5, "2024-02-09 12:00"),  # not 2-18 08:30
+    ],
+)
 def test_custom_office_hours_work_ending_at_closing(start, work_hours, end):
     assert_at(CAL830, CAL830.add(clock(CAL830, start), work_hours / 3.5), end)
 
@@ -347,10 +394,20 @@ def test_round_the_clock_calendar_allowed():
 
 
 # -- parse_hhmm ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, hours", [
-    ("09:00", 9.0), ("09:30", 9.5), ("8:30", 8.5), ("12:00", 12.0), ("17:45", 17.75),
-    ("00:00", 0.0), ("24:00", 24.0), ("08:05", 8 + 5 / 60), ("9", 9.0),
-])
+@pytest.mark.parametrize(
+    "text, hours",
+    [
+        ("09:00", 9.0),
+        ("09:30", 9.5),
+        ("8:30", 8.5),
+        ("12:00", 12.0),
+        ("17:45", 17.75),
+        ("00:00", 0.0),
+        ("24:00", 24.0),
+        ("08:05", 8 + 5 / 60),
+        ("9", 9.0),
+    ],
+)
 def test_parse_hhmm(text, hours):
     assert parse_hhmm(text) == pytest.approx(hours, abs=1e-12)
 
@@ -373,8 +430,7 @@ N23 = (D(2025, 1, 1) - O23).days
 CAL23 = WorkCalendar(O23, working_day_mask(O23, N23))
 _CN = holidays.country_holidays("CN", years=[2023, 2024])
 PUBLIC_23_24 = sorted(d for d in _CN if d.year in (2023, 2024))
-MAKEUP_23_24 = np.array(sorted(d for d in _CN.weekend_workdays if d.year in (2023, 2024)),
-                        dtype="datetime64[D]")
+MAKEUP_23_24 = np.array(sorted(d for d in _CN.weekend_workdays if d.year in (2023, 2024)), dtype="datetime64[D]")
 ALL_DAYS_23_24 = np.arange(np.datetime64(O23), np.datetime64(O23) + N23)
 WORKDAY_COUNTS = (1, 2, 3, 5, 10, 22)
 
@@ -384,7 +440,7 @@ def _d64(i: int) -> np.datetime64:
 
 
 def test_numpy_cross_check_weekdays_without_makeup_periods():
-    assert len(MAKEUP_23_24) == 15   # 2023: 7, 2024: 8 (see test_working_days_per_year)
+    assert len(MAKEUP_23_24) == 15  # 2023: 7, 2024: 8 (see test_working_days_per_year)
     bdc = np.busdaycalendar(weekmask="1111100", holidays=PUBLIC_23_24)
     checked = 0
     for i in range(N23):
@@ -420,7 +476,7 @@ def test_numpy_cross_check_all_days_weekmask():
             if e >= _d64(N23):
                 continue
             j = int((e - np.datetime64(O23)).astype(int))
-            got = CAL23.add(float(i) + 0.25, n)       # start at 06:00, before opening
+            got = CAL23.add(float(i) + 0.25, n)  # start at 06:00, before opening
             assert abs(got - (j + 17 / 24)) < SECOND, (str(s), n, str(CAL23.date_of(got)))
         assert CAL23.worktime(float(i)) == np.busday_count(np.datetime64(O23), s, busdaycal=bdc)
 
@@ -440,20 +496,23 @@ def walk_quarter_hours(mask: np.ndarray, open_q: int, close_q: int, day: int, sl
             day, slot = day + 1, 0
 
 
-@pytest.mark.parametrize("cal, open_q, close_q", [(CAL, 36, 68), (CAL830, 34, 48)],
-                         ids=["09-17", "0830-1200"])
+@pytest.mark.parametrize("cal, open_q, close_q", [(CAL, 36, 68), (CAL830, 34, 48)], ids=["09-17", "0830-1200"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(day=st.integers(0, 700), slot=st.integers(0, 95), q=st.integers(1, 160))
-@example(day=37, slot=44, q=24)   # Wed 2024-02-07 11:00 + 6 h of 09-17 -> 17:00 the same day
-@example(day=1, slot=34, q=14)    # Tue 2024-01-02 08:30 + 3.5 h of 08:30-12:00 -> 12:00 the same day
+@example(day=37, slot=44, q=24)  # Wed 2024-02-07 11:00 + 6 h of 09-17 -> 17:00 the same day
+@example(day=1, slot=34, q=14)  # Tue 2024-01-02 08:30 + 3.5 h of 08:30-12:00 -> 12:00 the same day
 def test_add_matches_quarter_hour_walk(cal, open_q, close_q, day, slot, q):
     expected = walk_quarter_hours(cal.working, open_q, close_q, day, slot, q)
     got = cal.add(day + slot / 96, q / (close_q - open_q))
     if expected == math.inf:
         assert got == math.inf
     else:
-        assert abs(got - expected) < SECOND, (str(cal.date_of(day + slot / 96)), q, str(cal.date_of(got)),
-                                              str(cal.date_of(expected)))
+        assert abs(got - expected) < SECOND, (
+            str(cal.date_of(day + slot / 96)),
+            q,
+            str(cal.date_of(got)),
+            str(cal.date_of(expected)),
+        )
 
 
 # -- hypothesis properties --------------------------------------------------------------------------
@@ -464,7 +523,7 @@ PROPS = settings(max_examples=200, deadline=None)
 
 @PROPS
 @given(t=times, w=works)
-@example(t=3.0, w=1e-300)   # Wed 2023-01-04 00:00, before opening; w lost in worktime(t) + w
+@example(t=3.0, w=1e-300)  # Wed 2023-01-04 00:00, before opening; w lost in worktime(t) + w
 def test_add_then_worktime_round_trips(t, w):
     end = CAL23.add(t, w)
     if math.isfinite(end):
@@ -505,13 +564,14 @@ def test_add_is_monotone_in_start(t1, t2, w):
 @given(a=times, b=times, c=times)
 def test_workdays_between_is_additive(a, b, c):
     assert CAL23.workdays_between(a, b) + CAL23.workdays_between(b, c) == pytest.approx(
-        CAL23.workdays_between(a, c), abs=1e-9)
+        CAL23.workdays_between(a, c), abs=1e-9
+    )
     assert CAL23.workdays_between(a, a) == 0.0
 
 
 @PROPS
 @given(t=times)
-@example(t=0.5)   # 2023-01-01 12:00, before the first opening (Tue 2023-01-03 09:00)
+@example(t=0.5)  # 2023-01-01 12:00, before the first opening (Tue 2023-01-03 09:00)
 @example(t=0.0)
 def test_at_worktime_of_worktime_is_not_later(t):
     assert CAL23.at_worktime(CAL23.worktime(t)) <= t + 1e-9
@@ -542,7 +602,7 @@ def test_shutdown_window_across_new_year():
     assert not at(D(2025, 3, 15)) and at(D(2025, 3, 16))
     assert at(D(2025, 11, 14)) and not at(D(2025, 11, 15))
     # Nov 15 .. Mar 15 inclusive: 16 + 31 + 31 + 28 + 15 = 121 closed days in the 2024/25 winter
-    assert int((~ok[:(D(2025, 4, 1) - origin).days]).sum()) == 121
+    assert int((~ok[: (D(2025, 4, 1) - origin).days]).sum()) == 121
 
     cal = WorkCalendar(origin, ok, 0.0, 24.0)
     # 5 days Nov 10-14 (ending Nov 15 00:00), then Mar 16-20 -> Mar 21 00:00
@@ -550,12 +610,13 @@ def test_shutdown_window_across_new_year():
     assert_at(cal, cal.add(clock(cal, "2024-11-10 00:00"), 5.0), "2024-11-15 00:00")
     assert_at(cal, cal.add(clock(cal, "2024-11-14 12:00"), 1.0), "2025-03-16 12:00")
     assert_at(cal, cal.next_open(clock(cal, "2024-12-25 08:00")), "2025-03-16 00:00")
-    assert cal.workdays_between(clock(cal, "2024-11-10 00:00"),
-                                clock(cal, "2025-03-21 00:00")) == pytest.approx(10.0, abs=1e-9)
+    assert cal.workdays_between(clock(cal, "2024-11-10 00:00"), clock(cal, "2025-03-21 00:00")) == pytest.approx(
+        10.0, abs=1e-9
+    )
 
 
 def test_shutdown_windows_within_a_year_and_leap_day():
-    origin = D(2028, 1, 1)   # 2028 is a leap year
+    origin = D(2028, 1, 1)  # 2028 is a leap year
     ok = shutdown_mask(origin, 366, [((2, 28), (3, 1)), ((7, 1), (7, 31))])
     closed = [origin + dt.timedelta(days=int(i)) for i in np.flatnonzero(~ok)]
     assert closed == [D(2028, 2, 28), D(2028, 2, 29), D(2028, 3, 1)] + days(D(2028, 7, 1), D(2028, 7, 31))
@@ -572,7 +633,7 @@ def _calendar_warnings(origin: dt.date, n: int) -> tuple[np.ndarray, list[str]]:
 
 def test_years_beyond_the_data_warn_once_naming_them():
     last = holiday_data_last_year("CN")
-    assert last >= 2025   # the package knows at least the 2025 notice
+    assert last >= 2025  # the package knows at least the 2025 notice
     # 1 March of the first missing year .. end of February of the next: two years beyond
     origin = D(last + 1, 3, 1)
     m, msgs = _calendar_warnings(origin, (D(last + 2, 3, 1) - origin).days)
@@ -588,11 +649,11 @@ def test_fallback_keeps_weekends_and_statutory_holidays():
     origin = D(y, 1, 1)
     m, msgs = _calendar_warnings(origin, 40)
     assert len(msgs) == 1
-    assert not m[0]                                         # New Year's Day
+    assert not m[0]  # New Year's Day
     for i in range(40):
         d = origin + dt.timedelta(days=i)
         if d.weekday() >= 5:
-            assert not m[i], d                              # weekends off, no make-up days
+            assert not m[i], d  # weekends off, no make-up days
 
 
 def test_years_inside_the_data_emit_no_warning():
@@ -622,9 +683,9 @@ def test_whole_year_beyond_the_data_names_only_that_year():
 def test_hundred_year_calendar_answers_near_the_end():
     origin = D(2000, 1, 1)
     n = (D(2100, 1, 1) - origin).days
-    cal = WorkCalendar(origin, working_day_mask(origin, n, country=None))   # Mon-Fri only
+    cal = WorkCalendar(origin, working_day_mask(origin, n, country=None))  # Mon-Fri only
     start, stop = np.datetime64("2000-01-01"), np.datetime64("2100-01-01")
-    total = int(np.busday_count(start, stop))               # numpy, weekmask Mon-Fri
+    total = int(np.busday_count(start, stop))  # numpy, weekmask Mon-Fri
     assert cal.worktime(float(n)) == total
     # the last working day is Thu 2099-12-31
     assert_at(cal, cal.add(0.0, total), "2099-12-31 17:00")

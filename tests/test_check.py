@@ -3,6 +3,7 @@ the active levers, and the shipped scenarios' own targets.
 
 Every test runs the CLI in a subprocess and looks only at the exit status and the printed text.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -13,7 +14,7 @@ from textwrap import dedent
 import numpy as np
 import pytest
 
-from sim.loading import read_with_extends
+from sim.scenario.loading import read_with_extends
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -21,8 +22,9 @@ SCENARIOS = ROOT / "scenarios"
 
 def sim(*args, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``python -m sim ARGS`` from the repository root and capture its output."""
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 # One project, fixed durations: every replication is the same.
@@ -112,12 +114,22 @@ def test_a_missed_target_exits_1(tmp_path):
 
 @pytest.mark.parametrize("figure", ["approval_wd", "stages.nope", "classes.std.approval", "agencies.bureau.busy"])
 def test_a_bad_target_figure_is_bad_input_exit_2(tmp_path, figure):
-    res = sim("check", write(tmp_path, TINY + MET + f"""
+    res = sim(
+        "check",
+        write(
+            tmp_path,
+            TINY
+            + MET
+            + f"""
         [targets.bad]
         figure = "{figure}"
         max = 1
         source = "typo"
-        """), "-n", 3)
+        """,
+        ),
+        "-n",
+        3,
+    )
     assert res.returncode == 2, res.stdout + res.stderr
     assert "targets.bad.figure" in res.stderr
     assert repr(figure) in res.stderr
@@ -126,7 +138,12 @@ def test_a_bad_target_figure_is_bad_input_exit_2(tmp_path, figure):
 
 
 def test_figures_of_every_kind_can_be_targets(tmp_path):
-    res = sim("check", write(tmp_path, TINY + """
+    res = sim(
+        "check",
+        write(
+            tmp_path,
+            TINY
+            + """
         [targets.stage]
         figure = "stages.permit"          # submission to issue of the permit: one working day
         value = 1
@@ -147,7 +164,11 @@ def test_figures_of_every_kind_can_be_targets(tmp_path):
         min = 0.001
         max = 0.1
         source = "two working days in a year"
-        """), "-n", 2)
+        """,
+        ),
+        "-n",
+        2,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "4 of 4 targets met" in res.stdout
     assert "no value" not in res.stdout
@@ -179,32 +200,38 @@ source = "with every lever"
 """
 
 
-@pytest.mark.parametrize("levers, shown", [
-    ("none", {"any_run", "no_reform"}),
-    ("fast", {"any_run", "fast_only"}),
-    ("all", {"any_run", "everything"}),
-    ("other,fast", {"any_run", "everything"}),
-    ("other", {"any_run"}),
-])
+@pytest.mark.parametrize(
+    "levers, shown",
+    [
+        ("none", {"any_run", "no_reform"}),
+        ("fast", {"any_run", "fast_only"}),
+        ("all", {"any_run", "everything"}),
+        ("other,fast", {"any_run", "everything"}),
+        ("other", {"any_run"}),
+    ],
+)
 def test_targets_are_filtered_by_the_active_levers(tmp_path, levers, shown):
     res = sim("check", write(tmp_path, TINY + TARGETS_BY_LEVERS), "-n", 2, "--levers", levers)
     assert res.returncode == 0, res.stdout + res.stderr
-    listed = {line.split()[1].rstrip(":") for line in res.stdout.splitlines()
-              if line.startswith(("met", "MISSED"))}
+    listed = {line.split()[1].rstrip(":") for line in res.stdout.splitlines() if line.startswith(("met", "MISSED"))}
     assert listed == shown
     assert f"{len(shown)} of {len(shown)} targets met" in res.stdout
 
 
 def test_a_target_of_another_lever_set_is_not_checked_and_none_apply(tmp_path):
     # the "none" target would be missed with the lever on, but it is not checked then
-    path = write(tmp_path, TINY + """
+    path = write(
+        tmp_path,
+        TINY
+        + """
         [targets.no_reform]
         levers = "none"
         figure = "approval_workdays"
         value = 2
         tolerance = 0.01
         source = "without levers"
-        """)
+        """,
+    )
     res = sim("check", path, "-n", 2, "--levers", "fast")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "declares no [targets] for the levers fast" in res.stdout
@@ -215,13 +242,22 @@ def test_a_target_of_another_lever_set_is_not_checked_and_none_apply(tmp_path):
 
 
 def test_bad_target_levers_and_unknown_active_levers_are_bad_input(tmp_path):
-    res = sim("check", write(tmp_path, TINY + """
+    res = sim(
+        "check",
+        write(
+            tmp_path,
+            TINY
+            + """
         [targets.t]
         levers = ["fats"]
         figure = "approval_workdays"
         max = 5
         source = "typo"
-        """), "-n", 2)
+        """,
+        ),
+        "-n",
+        2,
+    )
     assert res.returncode == 2 and "targets.t.levers" in res.stderr and "'fats'" in res.stderr
     res = sim("check", write(tmp_path, TINY + MET), "-n", 2, "--levers", "fats")
     assert res.returncode == 2 and "unknown lever 'fats'" in res.stderr
@@ -230,8 +266,9 @@ def test_bad_target_levers_and_unknown_active_levers_are_bad_input(tmp_path):
 def test_a_share_of_exactly_the_bound_is_met_whatever_the_order_of_the_replications():
     # 20 replications of one project each, same-day in 18 of them: the share is 18/20 = 0.9 exactly,
     # so a target "mean >= 0.9" is met.  The streaming mean must not round it to 0.8999999999999998.
-    from sim.stats import Accumulator
-    from sim.targets import Target, check_targets
+    from sim.runs.stats import Accumulator
+    from sim.scenario.targets import Target, check_targets
+
     target = Target("same_day", "same_day.permit", "mean", 0.9, None, "trace")
     for zeros in ((0, 1), (0, 19), (18, 19), (3, 11)):
         acc = Accumulator("share", quantiles=False)
@@ -254,8 +291,11 @@ def declares_targets(path: Path) -> bool:
         return True
 
 
-SHIPPED = [(p, ("--levers", "none") if p.name == "pre_reform.toml" else ())
-           for p in sorted(SCENARIOS.rglob("*.toml")) if declares_targets(p)]
+SHIPPED = [
+    (p, ("--levers", "none") if p.name == "pre_reform.toml" else ())
+    for p in sorted(SCENARIOS.rglob("*.toml"))
+    if declares_targets(p)
+]
 
 
 def test_the_shipped_reform_scenarios_are_among_those_checked():

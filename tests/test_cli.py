@@ -3,6 +3,7 @@
 Every test runs the CLI in a subprocess on ``tests/data/valid_small.toml`` (or a
 broken copy of it) and looks only at exit status, printed text and files.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,9 @@ EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
 
 def sim(*args, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run ``python -m sim ARGS`` and capture its output."""
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def run_ok(out: Path, *extra) -> subprocess.CompletedProcess:
@@ -52,15 +54,18 @@ def files(folder: Path) -> dict[str, bytes]:
 def runs(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
     """A few runs of the valid scenario, shared by the tests of this module."""
     base = tmp_path_factory.mktemp("runs")
-    spec = {"events": ("--seed", 11, "--events"),
-            "events_jobs2": ("--seed", 11, "--events", "--jobs", 2),
-            "plain": ("--seed", 11),
-            "plain_again": ("--seed", 11),
-            "other_seed": ("--seed", 12)}
+    spec = {
+        "events": ("--seed", 11, "--events"),
+        "events_jobs2": ("--seed", 11, "--events", "--jobs", 2),
+        "plain": ("--seed", 11),
+        "plain_again": ("--seed", 11),
+        "other_seed": ("--seed", 12),
+    }
     return {name: (base / name, run_ok(base / name, *extra)) for name, extra in spec.items()}
 
 
 # -- a successful run ------------------------------------------------------------
+
 
 def _check_stats(s: dict, where: str) -> None:
     assert STAT_KEYS <= set(s), f"{where}: missing {STAT_KEYS - set(s)}"
@@ -183,6 +188,7 @@ def test_force_replaces_non_empty_folder(tmp_path):
 
 # -- validate ------------------------------------------------------------------
 
+
 def test_validate_valid_file():
     res = sim("validate", VALID)
     assert res.returncode == 0, res.stderr
@@ -212,6 +218,7 @@ def test_validate_reports_every_problem(tmp_path):
 
 # -- bad input: status 2, a clear message, no traceback, nothing left behind ----
 
+
 def _bad(text_from: str, text_to: str) -> str:
     assert VALID_TEXT.count(text_from) == 1
     return VALID_TEXT.replace(text_from, text_to)
@@ -220,18 +227,33 @@ def _bad(text_from: str, text_to: str) -> str:
 # (id, scenario text or None for the valid file, extra arguments, fragments expected on stderr;
 #  "{file}" stands for the scenario path, "{out}" for the output folder)
 BAD_RUNS = [
-    ("unknown-key", _bad("staff = 2", "stafff = 2"), [],
-     ["{file}: agencies.bureau.stafff:", 'did you mean "staff"']),
+    ("unknown-key", _bad("staff = 2", "stafff = 2"), [], ["{file}: agencies.bureau.stafff:", 'did you mean "staff"']),
     ("syntax-error", _bad("staff = 2", "staff = = 2"), [], ["{file}:", "TOML syntax error", "line", "column"]),
-    ("bad-distribution", _bad("median = 2, p90 = 5", "median = 5, p90 = 2"), [],
-     ["{file}: stages.eia.effort:", "median < p90"]),
-    ("unknown-agency", _bad('agency = "panel"', 'agency = "panle"'), [],
-     ["{file}: stages.eia.agency:", 'did you mean "panel"']),
-    ("cycle", _bad("[stages.filing]\n", '[stages.filing]\nafter = ["eia"]\n'), [],
-     ["{file}: stages.filing.after:", "filing -> eia -> filing"]),
+    (
+        "bad-distribution",
+        _bad("median = 2, p90 = 5", "median = 5, p90 = 2"),
+        [],
+        ["{file}: stages.eia.effort:", "median < p90"],
+    ),
+    (
+        "unknown-agency",
+        _bad('agency = "panel"', 'agency = "panle"'),
+        [],
+        ["{file}: stages.eia.agency:", 'did you mean "panel"'],
+    ),
+    (
+        "cycle",
+        _bad("[stages.filing]\n", '[stages.filing]\nafter = ["eia"]\n'),
+        [],
+        ["{file}: stages.filing.after:", "filing -> eia -> filing"],
+    ),
     ("missing-file", None, ["MISSING"], ["{file}: file not found"]),
-    ("set-missing-table", None, ["--set", "agencies.nope.staff=3"],
-     ["{file}: --set agencies.nope.staff:", "'agencies.nope' is not a table"]),
+    (
+        "set-missing-table",
+        None,
+        ["--set", "agencies.nope.staff=3"],
+        ["{file}: --set agencies.nope.staff:", "'agencies.nope' is not a table"],
+    ),
     ("set-bad-type", None, ["--set", "agencies.bureau.staff=two"], ["{file}: agencies.bureau.staff:", "integer"]),
     ("set-without-equals", None, ["--set", "agencies.bureau.staff"], ["{file}: --set:", "key.path=value"]),
     ("zero-replications", None, ["-n", "0"], ["-n/--replications", "at least 1"]),
@@ -264,12 +286,28 @@ def test_bad_run_input(tmp_path, text, extra, fragments):
 
 def test_dask_executor_without_the_extra_says_how_to_install_it(tmp_path):
     # the dask extra made unimportable, as where it is not installed
-    code = ("import sys; sys.modules['distributed'] = None; from sim.cli import main; "
-            "sys.exit(main(sys.argv[1:]))")
+    code = "import sys; sys.modules['distributed'] = None; from sim.cli import main; sys.exit(main(sys.argv[1:]))"
     out = tmp_path / "out"
-    res = subprocess.run([sys.executable, "-c", code, "run", str(VALID), "-n", "2", "-o", str(out),
-                          "--executor", "dask", "--scheduler", "tcp://127.0.0.1:8786"],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "run",
+            str(VALID),
+            "-n",
+            "2",
+            "-o",
+            str(out),
+            "--executor",
+            "dask",
+            "--scheduler",
+            "tcp://127.0.0.1:8786",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip() == "error: the Dask executor needs the dask extra: pip install 'approval-sim[dask]'"
     assert list(tmp_path.iterdir()) == []
@@ -312,8 +350,12 @@ def test_output_folder_inside_a_file(tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 def test_interrupted_run_leaves_nothing_behind(tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(VALID), "-n", "100000", "-o", str(out), "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", str(VALID), "-n", "100000", "-o", str(out), "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while not any(p.name.startswith(".out.") for p in tmp_path.iterdir()):

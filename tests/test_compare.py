@@ -1,4 +1,5 @@
 """Paired comparison and Shapley attribution against their defining properties."""
+
 from __future__ import annotations
 
 import math
@@ -9,9 +10,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.attribution import _shapley, attribute
-from sim.compare import compare
-from sim.figures import KEY_FIGURES
+from sim.analysis.attribution import _shapley, attribute
+from sim.analysis.compare import compare
+from sim.core.kpi import KEY_FIGURES
 
 SMALL = textwrap.dedent("""
     [scenario]
@@ -81,7 +82,7 @@ def test_paired_difference_is_the_mean_of_per_replication_differences(small):
     # recompute from two plain runs with the same seed: replication means, differenced by hand
     ra = sim.run(a, n=8, seed=3, keep_rows=True)
     rb = sim.run(b, n=8, seed=3, keep_rows=True)
-    col = sim.reducer.project_columns(sim.compiled.compile_scenario(a)).index("approval_workdays")
+    col = sim.runs.reducer.project_columns(sim.engine.compiled.compile_scenario(a)).index("approval_workdays")
 
     def rep_means(res):
         by_rep = {}
@@ -115,6 +116,7 @@ def test_shapley_of_additive_levers_is_their_own_effect():
     effects = np.array([[-3.0], [-5.0], [2.0]])
     values = {}
     from itertools import combinations
+
     for size in range(4):
         for s in combinations(range(3), size):
             values[s] = np.full((1, 1), 100.0) + sum((effects[i] for i in s), np.zeros(1))
@@ -133,7 +135,8 @@ def test_shapley_splits_a_pure_interaction_equally():
 
 
 def test_sampled_orders_also_sum_exactly(small, monkeypatch):
-    import sim.attribution as A
+    import sim.analysis.attribution as A
+
     monkeypatch.setattr(A, "EXACT_MAX_LEVERS", 2)
     att = attribute(sim.load(small, levers="all"), n=3, seed=1, max_orders=4)
     assert not att.exact and att.orders == 4

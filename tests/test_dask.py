@@ -3,6 +3,7 @@
 A local Dask cluster (a scheduler in this process, two worker processes) is started once for the
 module.  Skipped only when the ``dask`` extra is not installed (``pip install -e '.[dask]'``).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,8 @@ distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402  (after the skip: part of the same extra)
 
 import sim  # noqa: E402
-from sim.executors import ExecutorError, make_executor  # noqa: E402
-from sim.pool import ReplicationFailed, guarded  # noqa: E402
+from sim.runs.executors import ExecutorError, make_executor  # noqa: E402
+from sim.runs.pool import ReplicationFailed, guarded  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests/data/valid_small.toml"
@@ -37,8 +38,9 @@ def _cluster(**config):
     # (the compiled scenario, the engine's code) crosses a process boundary as it would there.  The scheduler's
     # HTTP server starts even without a dashboard (on port 8787 if given None): a free loopback port instead.
     with dask.config.set(config):
-        return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address="127.0.0.1:0")
+        return distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,9 @@ def client(cluster):
 
 
 def cli(*args, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -70,10 +73,11 @@ def closed_port() -> int:
 
 # -- identical results ----------------------------------------------------------------
 
+
 def test_run_on_dask_equals_a_local_run(client):
     sc = sim.load(SMALL)
     local = sim.run(sc, n=N, seed=SEED, jobs=1)
-    for jobs in (1, 3):   # jobs only sizes the chunks and the window in flight
+    for jobs in (1, 3):  # jobs only sizes the chunks and the window in flight
         remote = sim.run(sc, n=N, seed=SEED, jobs=jobs, executor=client.get_executor())
         assert remote.summary == local.summary
         assert remote.project_rows == local.project_rows
@@ -106,11 +110,24 @@ def test_cli_run_on_dask_writes_the_same_files_as_a_local_run(cluster, tmp_path)
     local, remote = tmp_path / "local", tmp_path / "dask"
     res = cli("run", SMALL, "-n", N, "--seed", SEED, "-o", local, "-q")
     assert res.returncode == 0, res.stderr
-    res = cli("run", SMALL, "-n", N, "--seed", SEED, "-o", remote, "-q",
-              "--executor", "dask", "--scheduler", cluster.scheduler_address)
+    res = cli(
+        "run",
+        SMALL,
+        "-n",
+        N,
+        "--seed",
+        SEED,
+        "-o",
+        remote,
+        "-q",
+        "--executor",
+        "dask",
+        "--scheduler",
+        cluster.scheduler_address,
+    )
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
-    assert files(remote) == files(local)        # summary.json, projects.csv, stages.csv byte for byte
+    assert files(remote) == files(local)  # summary.json, projects.csv, stages.csv byte for byte
 
 
 def test_cli_sweep_on_dask_writes_the_same_sweep_json(cluster, tmp_path):
@@ -123,11 +140,15 @@ def test_cli_sweep_on_dask_writes_the_same_sweep_json(cluster, tmp_path):
 
 # -- errors ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("address, fragment", [
-    ("tcp://127.0.0.1:{closed}", "cannot reach the Dask scheduler at tcp://127.0.0.1:"),
-    ("nonsense://somewhere", "bad Dask scheduler address"),
-    ("tcp://127.0.0.1:port", "bad Dask scheduler address"),
-])
+
+@pytest.mark.parametrize(
+    "address, fragment",
+    [
+        ("tcp://127.0.0.1:{closed}", "cannot reach the Dask scheduler at tcp://127.0.0.1:"),
+        ("nonsense://somewhere", "bad Dask scheduler address"),
+        ("tcp://127.0.0.1:port", "bad Dask scheduler address"),
+    ],
+)
 def test_cli_with_a_bad_scheduler_address_is_a_one_line_error(tmp_path, address, fragment):
     address = address.format(closed=closed_port())
     out = tmp_path / "out"
@@ -148,8 +169,9 @@ def test_a_worker_address_is_not_taken_for_the_scheduler(client):
 
 def test_make_executor_connects_and_closes(cluster):
     with make_executor("dask", cluster.scheduler_address) as ex:
-        assert sim.run(sim.load(SMALL), n=2, seed=1, executor=ex).summary == \
-            sim.run(sim.load(SMALL), n=2, seed=1).summary
+        assert (
+            sim.run(sim.load(SMALL), n=2, seed=1, executor=ex).summary == sim.run(sim.load(SMALL), n=2, seed=1).summary
+        )
         client = ex._client
     assert client.status == "closed"
 
@@ -183,11 +205,13 @@ def test_a_failing_replication_on_dask_is_named(client):
 
 def test_a_lost_worker_names_the_replication_of_its_chunk():
     def die(*args):
-        os._exit(3)   # the worker process dies, as if killed or out of memory
+        os._exit(3)  # the worker process dies, as if killed or out of memory
 
     # no retries on other workers: the first death fails the task (Dask's KilledWorker)
-    with _cluster(**{"distributed.scheduler.allowed-failures": 0}) as cl, \
-            distributed.Client(cl, set_as_default=False) as c:
+    with (
+        _cluster(**{"distributed.scheduler.allowed-failures": 0}) as cl,
+        distributed.Client(cl, set_as_default=False) as c,
+    ):
         with pytest.raises(ReplicationFailed) as e:
             sim.run(sim.load(SMALL), n=N, seed=SEED, jobs=2, executor=Swapping(c.get_executor(), 4, die))
     # the chunk of replication 4 killed its worker; chunks queued on that worker before it are lost with it,

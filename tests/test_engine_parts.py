@@ -13,6 +13,7 @@
 Every expected value is computed here, from formulas or brute-force loops that
 share no code with the module under test.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,12 +27,12 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sim.monitor
-from sim.calendar import ContinuousCalendar, WorkCalendar, working_day_mask
-from sim.desk import Desk
-from sim.distributions import parse_dist
-from sim.draws import _CACHED, BLOCK, WIDTH, DrawSource
-from sim.monitor import BIN_DAYS, LevelMonitor, WorkMonitor
+import sim.engine.monitor
+from sim.engine.desk import Desk
+from sim.engine.draws import _CACHED, BLOCK, WIDTH, DrawSource
+from sim.engine.monitor import BIN_DAYS, LevelMonitor, WorkMonitor
+from sim.scenario.calendar import ContinuousCalendar, WorkCalendar, working_day_mask
+from sim.scenario.distributions import parse_dist
 
 ORIGIN = dt.date(2024, 1, 1)
 TOL = 1e-9
@@ -57,6 +58,7 @@ def _same(a: float, b: float, tol: float = TOL) -> bool:
 # 1. ContinuousCalendar == WorkCalendar(all days working, 00:00-24:00)
 # =====================================================================================
 
+
 def _clock_times(n: int):
     """Clock times in [-5, n + 5]: arbitrary floats, whole days and half days."""
     return st.one_of(
@@ -71,8 +73,16 @@ def _continuous_case(draw):
     n = draw(st.integers(1, 60))
     ts = draw(st.lists(_clock_times(n), min_size=1, max_size=12))
     # work below 1e-9 days (30 microseconds) is float noise; its edge at the horizon is tested separately
-    works = draw(st.lists(st.one_of(st.floats(0.0, float(n), allow_nan=False).filter(lambda w: w == 0 or w >= 1e-9),
-                                    st.integers(0, n).map(float)), min_size=1, max_size=6))
+    works = draw(
+        st.lists(
+            st.one_of(
+                st.floats(0.0, float(n), allow_nan=False).filter(lambda w: w == 0 or w >= 1e-9),
+                st.integers(0, n).map(float),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
     return n, ts, works
 
 
@@ -102,8 +112,9 @@ def test_continuous_calendar_worktime_is_the_clock_inside_the_horizon():
     ([0, horizon)); that is only right if worktime is the identity there."""
     n = 400
     cal = ContinuousCalendar(ORIGIN, n)
-    ts = [0, 0.0, 1e-12, 0.5, 7.0, 123.456789, float(np.nextafter(n, 0))] + \
-        np.random.default_rng(5).uniform(0, n, 200).tolist()
+    ts = [0, 0.0, 1e-12, 0.5, 7.0, 123.456789, float(np.nextafter(n, 0))] + np.random.default_rng(5).uniform(
+        0, n, 200
+    ).tolist()
     for t in ts:
         assert cal.worktime(t) == float(t) and type(cal.worktime(t)) is float
 
@@ -133,14 +144,14 @@ def test_continuous_calendar_matches_general_at_the_last_closing(case):
     ref = WorkCalendar(ORIGIN, np.ones(n, dtype=bool), 0.0, 24.0)
     if case == "at_worktime_past_end":
         w = n + 5e-10
-        assert ref.at_worktime(w) == n      # the reference: snapped to the last closing
+        assert ref.at_worktime(w) == n  # the reference: snapped to the last closing
         got, want = fast.at_worktime(w), ref.at_worktime(w)
     elif case == "add_ending_past_end":
         t, w = n - 0.5, 0.5 + 5e-10
         got, want = fast.add(t, w), ref.add(t, w)
     else:
         t, w = float(n), 1e-300
-        assert ref.add(t, w) == math.inf    # the reference: no working time after the end
+        assert ref.add(t, w) == math.inf  # the reference: no working time after the end
         got, want = fast.add(t, w), ref.add(t, w)
     assert _same(got, want), (got, want)
 
@@ -155,10 +166,17 @@ def _cn_special_times(cal: WorkCalendar) -> list[float]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(st.floats(-50.0, CN.n_days + 50.0, allow_nan=False),
-                          st.integers(-3, CN.n_days + 3).map(float),
-                          st.integers(-3 * 24, (CN.n_days + 3) * 24).map(lambda h: h / 24.0)),
-                min_size=1, max_size=200))
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-50.0, CN.n_days + 50.0, allow_nan=False),
+            st.integers(-3, CN.n_days + 3).map(float),
+            st.integers(-3 * 24, (CN.n_days + 3) * 24).map(lambda h: h / 24.0),
+        ),
+        min_size=1,
+        max_size=200,
+    )
+)
 def test_worktime_many_equals_scalar_worktime_exactly_on_cn_calendar(ts):
     """WorkCalendar.worktime_many(t) == [worktime(x) for x in t] bit for bit (CN calendar, 9-17)."""
     t = np.array(ts + _cn_special_times(CN))
@@ -172,6 +190,7 @@ def test_worktime_many_equals_scalar_worktime_exactly_on_cn_calendar(ts):
 # 2. Desk against queue recursions and simpy.Resource
 # =====================================================================================
 
+
 def _run_desk(arrivals, services, servers, priorities=None, by_priority=False):
     """Drive a Desk: job k arrives at arrivals[k]; returns (start times, order of getting a server)."""
     env = simpy.Environment()
@@ -181,13 +200,13 @@ def _run_desk(arrivals, services, servers, priorities=None, by_priority=False):
 
     def check():
         assert 0 <= desk.free <= servers
-        assert desk.free == 0 or desk.queue_length == 0     # never a free server while files wait
+        assert desk.free == 0 or desk.queue_length == 0  # never a free server while files wait
 
     def job(k):
         yield env.timeout(arrivals[k])
         free_before = desk.free
         ev = desk.take(priorities[k] if priorities else 0)
-        assert (ev is None) == (free_before > 0)           # a free server is taken without waiting
+        assert (ev is None) == (free_before > 0)  # a free server is taken without waiting
         check()
         if ev is not None:
             yield ev
@@ -217,10 +236,11 @@ def _fifo_starts(arrivals, services, servers):
 
 
 @settings(max_examples=40, deadline=None)
-@given(servers=st.sampled_from([1, 3]),
-       gaps=st.lists(st.one_of(st.floats(0.0, 3.0), st.sampled_from([0.0, 0.5, 1.0, 2.0])),
-                     min_size=1, max_size=60),
-       service=st.sampled_from([0.5, 1.0, 2.5, 3.0]))
+@given(
+    servers=st.sampled_from([1, 3]),
+    gaps=st.lists(st.one_of(st.floats(0.0, 3.0), st.sampled_from([0.0, 0.5, 1.0, 2.0])), min_size=1, max_size=60),
+    service=st.sampled_from([0.5, 1.0, 2.5, 3.0]),
+)
 def test_desk_fifo_md_c_start_times_match_recursion(servers, gaps, service):
     """M/D/c-style FIFO: files get a server in arrival order at the times the FIFO recursion gives."""
     arrivals = np.cumsum(gaps).tolist()
@@ -259,7 +279,7 @@ def _priority_starts(arrivals, services, prios, servers):
     while i < n or waiting:
         nxt = arrivals[i] if i < n else math.inf
         j = min(range(servers), key=free_at.__getitem__)
-        if waiting and free_at[j] < nxt:       # a server frees up before the next arrival: best waiting file
+        if waiting and free_at[j] < nxt:  # a server frees up before the next arrival: best waiting file
             k = min(waiting, key=lambda q: (prios[q], q))
             waiting.remove(k)
             starts[k] = free_at[j]
@@ -314,7 +334,7 @@ def test_desk_mm2_start_times_identical_to_simpy_resource(seed):
     rng = np.random.default_rng(seed)
     n = 2000
     arrivals = np.cumsum(rng.exponential(1.0, n)).tolist()
-    services = rng.exponential(1.8, n).tolist()       # rho = 0.9: long queues
+    services = rng.exponential(1.8, n).tolist()  # rho = 0.9: long queues
     desk_starts, _ = _run_desk(arrivals, services, 2)
     res_starts = _run_resource(arrivals, services, 2)
     assert desk_starts == res_starts
@@ -324,6 +344,7 @@ def test_desk_mm2_start_times_identical_to_simpy_resource(seed):
 # =====================================================================================
 # 3. DrawSource / Draws against generators built from the documented spawn keys
 # =====================================================================================
+
 
 def _stream(seed, rep, key, n):
     """The whole block stream of ``key``: one long sequence (block b starts at b * BLOCK * WIDTH)."""
@@ -340,14 +361,18 @@ def _row(d) -> list[float]:
     return [d.agent] + [d.u() for _ in range(WIDTH - 1)]
 
 
-N_PROJECTS = _CACHED * BLOCK + 3 * BLOCK + 17     # more blocks than a stream caches
+N_PROJECTS = _CACHED * BLOCK + 3 * BLOCK + 17  # more blocks than a stream caches
 KEYS = (0, 1, 4)
 
 
 @pytest.fixture(scope="module")
 def reference_streams():
-    return {(seed, rep, key): _stream(seed, rep, key, N_PROJECTS * WIDTH)
-            for seed in (2024,) for rep in (0, 3) for key in KEYS}
+    return {
+        (seed, rep, key): _stream(seed, rep, key, N_PROJECTS * WIDTH)
+        for seed in (2024,)
+        for rep in (0, 3)
+        for key in KEYS
+    }
 
 
 @pytest.mark.parametrize("order", ["increasing", "decreasing", "random", "interleaved"])
@@ -360,7 +385,7 @@ def test_draw_rows_equal_independent_stream_in_any_request_order(order, rep, ref
         pairs = [(k, i) for k in KEYS for i in reversed(range(N_PROJECTS))]
     elif order == "random":
         random.Random(rep).shuffle(pairs)
-    elif order == "interleaved":     # forward sweeps of all keys with periodic jumps back
+    elif order == "interleaved":  # forward sweeps of all keys with periodic jumps back
         pairs = []
         for i in range(N_PROJECTS):
             for k in KEYS:
@@ -369,7 +394,7 @@ def test_draw_rows_equal_independent_stream_in_any_request_order(order, rep, ref
                     pairs.append((k, max(0, i - 5 * BLOCK)))
     src = DrawSource(seed, rep)
     for key, idx in pairs:
-        want = reference_streams[seed, rep, key][idx * WIDTH:(idx + 1) * WIDTH]
+        want = reference_streams[seed, rep, key][idx * WIDTH : (idx + 1) * WIDTH]
         got = _row(src.draws(key, idx))
         assert got == want.tolist(), (order, key, idx)
 
@@ -380,18 +405,24 @@ def test_draw_rows_far_ahead_and_back_use_advance_correctly():
     stream = _stream(seed, rep, key, 42 * BLOCK * WIDTH)
     src = DrawSource(seed, rep)
     for idx in [40 * BLOCK + 5, 3 * BLOCK, 3 * BLOCK + 127, 41 * BLOCK + 1, 40 * BLOCK, 0, 41 * BLOCK + 127]:
-        assert _row(src.draws(key, idx)) == stream[idx * WIDTH:(idx + 1) * WIDTH].tolist(), idx
+        assert _row(src.draws(key, idx)) == stream[idx * WIDTH : (idx + 1) * WIDTH].tolist(), idx
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), rep=st.integers(0, 50), key=st.integers(0, 6),
-       idx=st.integers(0, 3 * BLOCK), skip=st.integers(0, WIDTH + 3), n_extra=st.integers(1, 12))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rep=st.integers(0, 50),
+    key=st.integers(0, 6),
+    idx=st.integers(0, 3 * BLOCK),
+    skip=st.integers(0, WIDTH + 3),
+    n_extra=st.integers(1, 12),
+)
 def test_draws_overflow_continues_from_project_generator(seed, rep, key, idx, skip, n_extra):
     """Past the row, u() continues with spawn key (rep, 0, idx) for key 0, (rep, 0, idx, key - 1) otherwise;
     u4() hands out the same values as four u() calls, across the end of the row too."""
     b = idx // BLOCK
     stream = _stream(seed, rep, key, (b + 1) * BLOCK * WIDTH)
-    row = stream[idx * WIDTH:(idx + 1) * WIDTH].tolist()
+    row = stream[idx * WIDTH : (idx + 1) * WIDTH].tolist()
     expected = row[1:] + _overflow(seed, rep, key, idx, skip + 4 * n_extra + 8).tolist()
 
     src = DrawSource(seed, rep)
@@ -403,7 +434,7 @@ def test_draws_overflow_continues_from_project_generator(seed, rep, key, idx, sk
         assert isinstance(q, tuple) and len(q) == 4
         got += list(q)
     got.append(d.u())
-    assert got == expected[:len(got)]
+    assert got == expected[: len(got)]
 
 
 def test_draw_rows_differ_between_keys_reps_and_seeds():
@@ -456,6 +487,7 @@ def _cdf(kind, p):
             if x < b:
                 return 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
             return 1.0
+
         return f
     if kind == "lognormal":
         mu, sigma = _lognormal_mu_sigma(*p)
@@ -491,13 +523,19 @@ CONTINUOUS = [
     ("uniform", {"low": 1, "high": 4}),
     ("uniform", {"low": 0, "high": 0.5}),
     ("triangular", {"low": 2, "mode": 3, "high": 6}),
-    ("triangular", {"low": 0, "mode": 0, "high": 5}),      # mode at the low end
-    ("triangular", {"low": 1, "mode": 7, "high": 7}),      # mode at the high end
+    ("triangular", {"low": 0, "mode": 0, "high": 5}),  # mode at the low end
+    ("triangular", {"low": 1, "mode": 7, "high": 7}),  # mode at the high end
     ("lognormal", {"median": 3, "p90": 8}),
     ("lognormal", {"median": 0.2, "p90": 0.21}),
 ]
-KEYS_OF = {"exponential": ("mean",), "uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
-           "lognormal": ("median", "p90"), "empirical": ("samples",), "fixed": ("value",)}
+KEYS_OF = {
+    "exponential": ("mean",),
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "lognormal": ("median", "p90"),
+    "empirical": ("samples",),
+    "fixed": ("value",),
+}
 U_GRID = [0.0, 1e-12, 1e-6, 0.001, 0.01, 0.1, 0.25, 1 / 3, 0.5, 0.6, 0.75, 0.9, 0.99, 0.999, 1 - 1e-9]
 
 
@@ -524,7 +562,7 @@ def test_triangular_quantile_inverts_cdf_random_params(a, w1, w2, u):
     d = _dist(dist="triangular", low=a, mode=a + w1, high=a + w1 + w2)
     lo, c, hi = d.params
     x = d.quantile(u)
-    assert lo - 1e-12 * hi <= x <= hi + 1e-12 * hi       # in the support, up to rounding
+    assert lo - 1e-12 * hi <= x <= hi + 1e-12 * hi  # in the support, up to rounding
     assert abs(_cdf("triangular", (lo, c, hi))(x) - u) <= 1e-9
 
 
@@ -606,12 +644,13 @@ def test_quantile_of_uniforms_has_analytic_mean_and_ks_fit(kind, raw):
     f = np.array([cdf(v) for v in xs])
     i = np.arange(1, n + 1)
     ks = max(np.max(i / n - f), np.max(f - (i - 1) / n))
-    assert ks < 1.95 / math.sqrt(n)        # KS critical value at about the 0.1 % level
+    assert ks < 1.95 / math.sqrt(n)  # KS critical value at about the 0.1 % level
 
 
 # =====================================================================================
 # 5. LevelMonitor / WorkMonitor against direct integration
 # =====================================================================================
+
 
 def _bins(horizon):
     nb = max(1, math.ceil(horizon / BIN_DAYS))
@@ -647,7 +686,7 @@ def _level_case(draw, min_events):
 def _check_level(horizon, warmup, events, unchecked=False):
     mon = LevelMonitor(warmup, horizon)
     for i, (t, step) in enumerate(events):
-        if unchecked:   # the engine's hot path: bound appends, and a size check now and then
+        if unchecked:  # the engine's hot path: bound appends, and a size check now and then
             (mon.up if step > 0 else mon.down)(t)
             if i % 3 == 2:
                 mon.fold_if_full()
@@ -671,7 +710,7 @@ def _check_level(horizon, warmup, events, unchecked=False):
 def test_level_monitor_small_fold_matches_direct_integration(case):
     """FOLD = 7 (folds mid-run): mean() and bin_means() equal the time-weighted level integrated directly."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.monitor, "FOLD", 7)
+        mp.setattr(sim.engine.monitor, "FOLD", 7)
         _check_level(*case)
 
 
@@ -681,7 +720,7 @@ def test_level_monitor_unchecked_log_folded_now_and_then_matches_direct_integrat
     """``up``/``down`` with ``fold_if_full`` every third entry (FOLD = 7: logs emptied in place mid-run, the
     bound appends still writing to them): the same truth."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.monitor, "FOLD", 7)
+        mp.setattr(sim.engine.monitor, "FOLD", 7)
         _check_level(*case, unchecked=True)
 
 
@@ -696,14 +735,14 @@ def test_level_monitor_default_fold_long_run():
     """Default FOLD with more than FOLD arrivals (folds mid-run): same truth."""
     rng = np.random.default_rng(3)
     horizon, warmup = 101.5, 20.0
-    n = int(sim.monitor.FOLD * 2.3)
+    n = int(sim.engine.monitor.FOLD * 2.3)
     t, level, events = 0.0, 0, []
     for gap, coin in zip(rng.exponential(110.0 / (2 * n), 2 * n), rng.random(2 * n)):
         t += gap
         up = level == 0 or coin < 0.52
         level += 1 if up else -1
         events.append((float(t), 1 if up else -1))
-    assert sum(1 for _, s in events if s > 0) > sim.monitor.FOLD and events[-1][0] > horizon
+    assert sum(1 for _, s in events if s > 0) > sim.engine.monitor.FOLD and events[-1][0] > horizon
     _check_level(horizon, warmup, events)
 
 
@@ -719,6 +758,7 @@ def test_level_monitor_hand_worked_example():
 
 def _work_truth(cal, staff, warmup, horizon, intervals):
     """(utilisation, per-bin utilisation) from the scalar workdays_between on clipped intervals."""
+
     def done(lo, hi):
         tot = 0.0
         for s, e in intervals:
@@ -738,7 +778,7 @@ def _work_truth(cal, staff, warmup, horizon, intervals):
 
 CAL_FOR_WORK = {
     "cn-2024-01-01": CN,
-    "cn-2024-02-10": _cn_calendar(dt.date(2024, 2, 10), 400),    # opens with the Spring Festival week off
+    "cn-2024-02-10": _cn_calendar(dt.date(2024, 2, 10), 400),  # opens with the Spring Festival week off
     "continuous": ContinuousCalendar(ORIGIN, 400),
 }
 
@@ -760,7 +800,7 @@ def _work_case(draw, min_n):
 def _check_work(cal, horizon, warmup, staff, intervals, unchecked=False):
     mon = WorkMonitor(cal, staff, warmup, horizon)
     for i, (s, e) in enumerate(intervals):
-        if unchecked:   # the engine's hot path: bound appends, and a size check now and then
+        if unchecked:  # the engine's hot path: bound appends, and a size check now and then
             mon.log_start(s)
             mon.log_end(e)
             if i % 3 == 2:
@@ -782,7 +822,7 @@ def _check_work(cal, horizon, warmup, staff, intervals, unchecked=False):
 def test_work_monitor_small_fold_matches_scalar_workdays(cal_name, case):
     """FOLD = 7: utilisation and per-bin utilisation equal clipped workdays_between sums / available time."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.monitor, "FOLD", 7)
+        mp.setattr(sim.engine.monitor, "FOLD", 7)
         _check_work(CAL_FOR_WORK[cal_name], *case)
 
 
@@ -792,7 +832,7 @@ def test_work_monitor_small_fold_matches_scalar_workdays(cal_name, case):
 def test_work_monitor_unchecked_log_folded_now_and_then_matches_scalar_workdays(cal_name, case):
     """``log_start``/``log_end`` with ``fold_if_full`` every third interval (FOLD = 7): the same truth."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.monitor, "FOLD", 7)
+        mp.setattr(sim.engine.monitor, "FOLD", 7)
         _check_work(CAL_FOR_WORK[cal_name], *case, unchecked=True)
 
 
@@ -802,7 +842,7 @@ def test_work_monitor_default_fold_long_run(cal_name):
     cal = CAL_FOR_WORK[cal_name]
     rng = np.random.default_rng(8)
     horizon, warmup, staff = 66.6, 10.0, 3
-    n = sim.monitor.FOLD + 1500
+    n = sim.engine.monitor.FOLD + 1500
     starts = np.cumsum(rng.exponential(70.0 / n, n))
     lengths = np.where(rng.random(n) < 0.1, 0.0, rng.exponential(2.0, n))
     intervals = [(float(s), float(s + L)) for s, L in zip(starts, lengths)]
@@ -813,7 +853,7 @@ def test_work_monitor_default_fold_long_run(cal_name):
 def test_work_monitor_bin_without_working_time_is_nan():
     """Spring Festival 2024 (Feb 10-17 off): the first bin from 2024-02-10 has no working time -> NaN."""
     cal = CAL_FOR_WORK["cn-2024-02-10"]
-    assert cal.workdays_between(0.0, 7.0) == 0.0      # the premise, from the holiday mask
+    assert cal.workdays_between(0.0, 7.0) == 0.0  # the premise, from the holiday mask
     mon = WorkMonitor(cal, 2, 0.0, 21.0)
     mon.add(1.0, 12.5)
     b = mon.bin_utilisation()
@@ -825,7 +865,8 @@ def test_work_monitor_bin_without_working_time_is_nan():
 
 def test_worktime_function_equals_worktime_on_cn_and_continuous_calendars():
     """The engine's worktime (a closure over the tables, or float on 24/7) gives the calendar's floats."""
-    from sim.calendar import worktime_function
+    from sim.scenario.calendar import worktime_function
+
     ts = np.random.default_rng(9).uniform(-3.0, 803.0, 20_000).tolist() + [0, 0.0, 9 / 24, 17 / 24, 799.99]
     f = worktime_function(CN)
     assert all(f(t) == CN.worktime(t) for t in ts)
@@ -837,7 +878,8 @@ def test_worktime_function_equals_worktime_on_cn_and_continuous_calendars():
 def test_next_open_function_equals_next_open_on_cn_and_continuous_calendars():
     """The engine's next_open (a closure over the tables, or float on 24/7) gives the calendar's floats,
     at random instants and at the edges: openings, closings, midnight, the last days."""
-    from sim.calendar import next_open_function
+    from sim.scenario.calendar import next_open_function
+
     days = np.arange(-2, 803)
     edges = np.concatenate([days, days + 9 / 24, days + 17 / 24, days + 17 / 24 - 1e-12]).tolist()
     ts = np.random.default_rng(10).uniform(-3.0, 803.0, 20_000).tolist() + edges

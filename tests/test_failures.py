@@ -1,4 +1,5 @@
 """Runs that go wrong: a failing replication is named, signals stop workers and leave nothing behind."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import sim
-import sim.runner
-from sim.pool import ReplicationFailed
+import sim.runs.runner
+from sim.runs.pool import ReplicationFailed
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests/data/valid_small.toml"
@@ -20,14 +21,14 @@ SMALL = ROOT / "tests/data/valid_small.toml"
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_failing_replication_is_named_with_its_seed(monkeypatch, jobs):
-    real = sim.runner.reduced_replication
+    real = sim.runs.runner.reduced_replication
 
     def flaky(cs, rep, seed, rows=False, events=False):
         if rep == 3:
             raise ZeroDivisionError("boom")
         return real(cs, rep, seed, rows, events)
 
-    monkeypatch.setattr(sim.runner, "reduced_replication", flaky)  # workers are forked, so they see it too
+    monkeypatch.setattr(sim.runs.runner, "reduced_replication", flaky)  # workers are forked, so they see it too
     with pytest.raises(ReplicationFailed) as e:
         sim.run(sim.load(SMALL), n=6, seed=11, jobs=jobs)
     assert (e.value.rep, e.value.seed) == (3, 11)
@@ -56,14 +57,23 @@ def test_extends_may_not_climb_out_of_the_scenario_folder(tmp_path):
 PRE, REFORM = str(ROOT / "scenarios/pre_reform.toml"), str(ROOT / "scenarios/reform.toml")
 
 
-@pytest.mark.parametrize("command, sig, status", [(["run", PRE, "-n", "5000"], signal.SIGTERM, 143),
-                                                  (["run", PRE, "-n", "5000"], signal.SIGINT, 130),
-                                                  (["compare", PRE, REFORM, "-n", "2000"], signal.SIGTERM, 143)],
-                         ids=["run-SIGTERM", "run-SIGINT", "compare-SIGTERM"])
+@pytest.mark.parametrize(
+    "command, sig, status",
+    [
+        (["run", PRE, "-n", "5000"], signal.SIGTERM, 143),
+        (["run", PRE, "-n", "5000"], signal.SIGINT, 130),
+        (["compare", PRE, REFORM, "-n", "2000"], signal.SIGTERM, 143),
+    ],
+    ids=["run-SIGTERM", "run-SIGINT", "compare-SIGTERM"],
+)
 def test_a_signal_during_a_parallel_run_leaves_no_output(tmp_path, command, sig, status):
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *command, "--jobs", "2", "-q", "-o", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", *command, "--jobs", "2", "-q", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while not any(p.name.startswith(".out.") for p in tmp_path.iterdir()):  # the run has started writing
         assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() is not None else ""
@@ -86,8 +96,10 @@ def test_a_signal_during_a_parallel_run_leaves_no_output(tmp_path, command, sig,
 
 def test_agencies_that_never_open_are_reported_not_waited_for(tmp_path):
     text = SMALL.read_text(encoding="utf-8").replace(
-        "[scenario]", '[calendar]\ncountry = "none"\nweekend = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n\n'
-                      "[scenario]", 1)
+        "[scenario]",
+        '[calendar]\ncountry = "none"\nweekend = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n\n[scenario]',
+        1,
+    )
     f = tmp_path / "closed.toml"
     f.write_text(text, encoding="utf-8")
     res = sim.run(sim.load(f), n=2, seed=1, keep_rows=False)
@@ -102,7 +114,7 @@ def test_agencies_that_never_open_are_reported_not_waited_for(tmp_path):
 def test_chunks_cover_every_replication_in_order_and_shrink_towards_the_end(n, workers):
     """Workers get consecutive chunks of at most 10 replications, none larger than the one before it,
     ending with single replications so that no worker idles through another's long last chunk."""
-    chunks = sim.runner._chunks(list(range(n)), workers)
+    chunks = sim.runs.runner._chunks(list(range(n)), workers)
     assert [r for c in chunks for r in c] == list(range(n))
     sizes = [len(c) for c in chunks]
     assert max(sizes) <= 10 and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1

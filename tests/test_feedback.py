@@ -1,4 +1,5 @@
 """Rework back to an earlier desk (Jackson feedback) against queueing theory, and its validation."""
+
 from __future__ import annotations
 
 import math
@@ -14,21 +15,21 @@ REWORK = ROOT / "scenarios/examples/mmc_rework.toml"
 
 def erlang_c(c: int, lam: float, mu: float) -> float:
     a = lam / mu
-    top = a ** c / math.factorial(c) / (1 - a / c)
-    return top / (sum(a ** k / math.factorial(k) for k in range(c)) + top)
+    top = a**c / math.factorial(c) / (1 - a / c)
+    return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
 
 
 def jackson_sojourn(servers, lam, means) -> float:
     """Mean time through the network: sum over stations of visits x (Erlang C wait + service)."""
     total = 0.0
-    for c, l, s in zip(servers, lam, means):
+    for c, rate, s in zip(servers, lam, means):
         mu = 1.0 / s
-        total += (l / lam[0]) * (erlang_c(c, l, mu) / (c * mu - l) + s)
+        total += (rate / lam[0]) * (erlang_c(c, rate, mu) / (c * mu - rate) + s)
     return total
 
 
 def test_feedback_network_matches_jackson_theory():
-    servers, lam = [2, 3, 1, 4, 2], [1.0, 1.25, 1.25, 1.25, 1.25]   # traffic equations: 1 / (1 - 0.2)
+    servers, lam = [2, 3, 1, 4, 2], [1.0, 1.25, 1.25, 1.25, 1.25]  # traffic equations: 1 / (1 - 0.2)
     means = [1.4, 1.68, 0.56, 2.24, 1.12]
     truth = jackson_sojourn(servers, lam, means)
     assert truth == pytest.approx(14.8725, abs=1e-4)
@@ -47,10 +48,13 @@ def test_feedback_to_a_stage_without_effort_or_always_back_is_refused(tmp_path):
     text = REWORK.read_text(encoding="utf-8")
     bad = tmp_path / "examples"
     bad.mkdir()
-    (bad / "mmc_tandem.toml").write_text((ROOT / "scenarios/examples/mmc_tandem.toml").read_text(encoding="utf-8"),
-                                         encoding="utf-8")
-    cases = [('feedback = {p = 0.2, to = "s2"}', 'feedback = {p = 1, to = "s2"}', "stages.s3.feedback.p"),
-             ('feedback = {p = 0.2, to = "s2"}', 'feedback = {p = 0.2, to = "s9"}', "stages.s3.feedback.to")]
+    (bad / "mmc_tandem.toml").write_text(
+        (ROOT / "scenarios/examples/mmc_tandem.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    cases = [
+        ('feedback = {p = 0.2, to = "s2"}', 'feedback = {p = 1, to = "s2"}', "stages.s3.feedback.p"),
+        ('feedback = {p = 0.2, to = "s2"}', 'feedback = {p = 0.2, to = "s9"}', "stages.s3.feedback.to"),
+    ]
     for old, new, path in cases:
         f = bad / "case.toml"
         f.write_text(text.replace(old, new), encoding="utf-8")

@@ -2,8 +2,8 @@
 
 The valid scenarios ``tests/data/valid_small.toml`` and ``scenarios/pre_reform.toml`` are parsed, damaged
 by one to three random mutations, written back as TOML with the small writer below (:func:`to_toml`) and
-loaded with :func:`sim.loading.load` (with the file's own levers, or with every lever on).  Loading must
-either succeed or raise :class:`~sim.errors.ScenarioError` whose problems all name the file; any other
+loaded with :func:`sim.scenario.loading.load` (with the file's own levers, or with every lever on).  Loading must
+either succeed or raise :class:`~sim.core.errors.ScenarioError` whose problems all name the file; any other
 exception (a ``KeyError``, ``TypeError``, a ``ValueError`` that is not a ScenarioError...) fails.
 
 Mutations of the parsed table:
@@ -24,6 +24,7 @@ Budget: ``test_mutated_scenario_loads_or_is_refused`` runs ``max_examples=300`` 
 ``test_damaged_text_loads_or_is_refused`` ``max_examples=100``, both with ``deadline=None``; the whole file
 takes about 5-10 s, well under 30 s.
 """
+
 from __future__ import annotations
 
 import copy
@@ -38,12 +39,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from sim.errors import ScenarioError
-from sim.loading import load
+from sim.core.errors import ScenarioError
+from sim.scenario.loading import load
 
 ROOT = Path(__file__).resolve().parent.parent
-BASES = {name: ROOT / rel for name, rel in
-         (("valid_small", "tests/data/valid_small.toml"), ("pre_reform", "scenarios/pre_reform.toml"))}
+BASES = {
+    name: ROOT / rel
+    for name, rel in (("valid_small", "tests/data/valid_small.toml"), ("pre_reform", "scenarios/pre_reform.toml"))
+}
 TABLES = {name: tomllib.loads(path.read_text(encoding="utf-8")) for name, path in BASES.items()}
 TEXTS = {name: path.read_text(encoding="utf-8") for name, path in BASES.items()}
 ID_TABLES = ("agencies", "classes", "stages", "levers", "targets", "shutdowns")
@@ -110,6 +113,7 @@ def test_writer_round_trips_the_valid_scenarios(name, tmp_path):
 
 # -- mutations ----------------------------------------------------------------------------------------
 
+
 def _draw_path(data, table: dict) -> tuple:
     """A random path (dict keys and list indices) to a value in ``table``.
 
@@ -134,9 +138,10 @@ def _parent(root, path):
 
 _WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-0123456789.", min_size=1, max_size=12)
 _SCALARS = st.one_of(
-    st.integers(-10, 10_000), st.floats(-1e6, 1e6, allow_nan=False), st.text(max_size=8), st.booleans())
+    st.integers(-10, 10_000), st.floats(-1e6, 1e6, allow_nan=False), st.text(max_size=8), st.booleans()
+)
 _VALUES = {
-    "int": st.integers(-10**6, 10**6),
+    "int": st.integers(-(10**6), 10**6),
     "float": st.floats(allow_nan=False, allow_infinity=False),
     "negative": st.one_of(st.integers(max_value=-1), st.floats(max_value=-1e-9, allow_infinity=False)),
     "str": st.one_of(st.text(max_size=12), _WORD, st.sampled_from(["", "none", "workday", "2024-03-01", "09:00"])),
@@ -169,11 +174,11 @@ def _typo(data, word: str) -> str:
     i = data.draw(st.integers(0, len(word) - 1))
     how = data.draw(st.sampled_from(["drop", "double", "swap", "upper", "random"]))
     if how == "drop" and len(word) > 1:
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if how == "double":
         return word[:i] + word[i] + word[i:]
     if how == "swap" and i + 1 < len(word):
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     if how == "upper":
         return word.upper()
     return data.draw(_WORD)
@@ -181,9 +186,13 @@ def _typo(data, word: str) -> str:
 
 #: extreme values of each type, for the "extreme" mutation (same type, edge of its range)
 _EXTREMES = {
-    "int": [0, -1, 2**63 - 1, 10**30], "float": [0.0, -0.0, 5e-324, 1e300, -1e300, math.nan, math.inf],
-    "str": ["", " ", "x" * 10_000, "\u5c0f"], "date": [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2024, 2, 29)],
-    "datetime": [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59)], "list": [[]], "table": [{}],
+    "int": [0, -1, 2**63 - 1, 10**30],
+    "float": [0.0, -0.0, 5e-324, 1e300, -1e300, math.nan, math.inf],
+    "str": ["", " ", "x" * 10_000, "\u5c0f"],
+    "date": [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2024, 2, 29)],
+    "datetime": [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59)],
+    "list": [[]],
+    "table": [{}],
     "bool": [True, False],
 }
 
@@ -262,7 +271,7 @@ def test_damaged_text_loads_or_is_refused(tmp_path, data, base):
     elif how == "duplicate":
         lines.insert(i, lines[i])
     else:
-        lines[i] = lines[i][:data.draw(st.integers(0, len(lines[i])), label="at")] + "\n"
+        lines[i] = lines[i][: data.draw(st.integers(0, len(lines[i])), label="at")] + "\n"
     text = "".join(lines)
     path = tmp_path / "damaged.toml"
     path.write_text(text, encoding="utf-8")

@@ -1,7 +1,8 @@
-"""Reform levers: :func:`sim.levers.apply_levers` as a pure patch on the raw table, choosing levers
+"""Reform levers: :func:`sim.scenario.levers.apply_levers` as a pure patch on the raw table, choosing levers
 through :func:`sim.load`, the shipped scenarios' levers as listed by ``approval-sim levers``, and
 common random numbers between a run with a lever and one without.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,11 +16,11 @@ from textwrap import dedent
 import pytest
 
 import sim
-from sim.compiled import compile_scenario
-from sim.errors import ScenarioError
-from sim.levers import apply_levers
-from sim.loading import read_with_extends
-from sim.model import simulate
+from sim.core.errors import ScenarioError
+from sim.engine.compiled import compile_scenario
+from sim.engine.replication import simulate
+from sim.scenario.levers import apply_levers
+from sim.scenario.loading import read_with_extends
 
 ROOT = Path(__file__).resolve().parent.parent
 PRE = ROOT / "scenarios" / "pre_reform.toml"
@@ -36,20 +37,35 @@ def raw_table() -> dict:
         "scenario": {"name": "raw"},
         "agencies": {"bureau": {"staff": 2}},
         "stages": {
-            "a": {"agency": "bureau", "effort": tri(1, 2, 4), "fees_cny": 100,
-                  "defect": {"p": 0.5, "fix": {"dist": "fixed", "value": 3, "unit": "workday"}}},
-            "b": {"agency": "bureau", "after": ["a"], "prepare": {"dist": "lognormal", "median": 4, "p90": 9,
-                                                                   "unit": "day"},
-                  "name": "stage b"},
-            "c": {"agency": "bureau", "after": ["b"], "lag": {"dist": "empirical", "samples": [1, 2, 5],
-                                                               "unit": "workday"}},
+            "a": {
+                "agency": "bureau",
+                "effort": tri(1, 2, 4),
+                "fees_cny": 100,
+                "defect": {"p": 0.5, "fix": {"dist": "fixed", "value": 3, "unit": "workday"}},
+            },
+            "b": {
+                "agency": "bureau",
+                "after": ["a"],
+                "prepare": {"dist": "lognormal", "median": 4, "p90": 9, "unit": "day"},
+                "name": "stage b",
+            },
+            "c": {
+                "agency": "bureau",
+                "after": ["b"],
+                "lag": {"dist": "empirical", "samples": [1, 2, 5], "unit": "workday"},
+            },
         },
         "levers": {
             "skip_b": {"name": "skip b", "skip": ["b"], "after": {"c": ["a"]}},
             "half": {"scale": {"stages.a.effort": 0.5, "stages.a.fees_cny": 0.5}},
             "fifth": {"scale": {"stages.a.effort": 0.2, "stages.b.prepare": 2, "stages.c.lag": 3}},
-            "setter": {"set": {"stages.a.defect.p": 0.1, "agencies.bureau.staff": 5,
-                               "stages.a.tolerant": {"deadline_workdays": 10, "fail_p": 0.05}}},
+            "setter": {
+                "set": {
+                    "stages.a.defect.p": 0.1,
+                    "agencies.bureau.staff": 5,
+                    "stages.a.tolerant": {"deadline_workdays": 10, "fail_p": 0.05},
+                }
+            },
             "same_staff": {"set": {"agencies.bureau.staff": 5}},
             "other_staff": {"set": {"agencies.bureau.staff": 7}},
             "bad_path": {"set": {"stages.nope.effort": 1}},
@@ -101,8 +117,7 @@ def test_scale_numbers_and_every_parameter_of_a_distribution_not_its_unit():
     out = apply_levers(raw_table(), ["half", "fifth"], "f.toml")
     a, b, c = (out["stages"][k] for k in "abc")
     # two levers scaling one path multiply: 0.5 * 0.2 = 0.1
-    assert a["effort"] == pytest.approx({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.4,
-                                         "unit": "workday"})
+    assert a["effort"] == pytest.approx({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.4, "unit": "workday"})
     assert a["effort"]["dist"] == "triangular" and a["effort"]["unit"] == "workday"
     assert a["fees_cny"] == pytest.approx(50)
     assert b["prepare"] == {"dist": "lognormal", "median": 8, "p90": 18, "unit": "day"}
@@ -140,12 +155,15 @@ def test_conflicting_sets_name_both_levers():
     assert "skip_b" in msg and "enable_b" in msg and "stages.b.enabled" in msg
 
 
-@pytest.mark.parametrize("lever, where, words", [
-    ("bad_path", "levers.bad_path", ("stages.nope.effort", "'stages.nope'")),
-    ("bad_scale", "levers.bad_scale", ("stages.b.name", "'stage b'", "not a number or distribution")),
-    ("missing_value", "levers.missing_value", ("stages.b.lag", "no such value")),
-    ("skip_unknown", "levers.skip_unknown", ("stages.zzz.enabled",)),
-])
+@pytest.mark.parametrize(
+    "lever, where, words",
+    [
+        ("bad_path", "levers.bad_path", ("stages.nope.effort", "'stages.nope'")),
+        ("bad_scale", "levers.bad_scale", ("stages.b.name", "'stage b'", "not a number or distribution")),
+        ("missing_value", "levers.missing_value", ("stages.b.lag", "no such value")),
+        ("skip_unknown", "levers.skip_unknown", ("stages.zzz.enabled",)),
+    ],
+)
 def test_bad_lever_contents_are_scenario_errors_at_the_levers_key_path(lever, where, words):
     with pytest.raises(ScenarioError) as e:
         apply_levers(raw_table(), [lever], "f.toml")
@@ -161,17 +179,20 @@ def test_unknown_lever_is_a_scenario_error_listing_the_declared_ones():
     (problem,) = e.value.problems
     assert problem.path == "levers"
     assert "'halve'" in problem.message and '"half"' in problem.message  # did you mean
-    assert "skip_b" in problem.message                                    # declared levers listed
+    assert "skip_b" in problem.message  # declared levers listed
 
 
-@pytest.mark.parametrize("table, where", [
-    ({"scale": {"stages.a.effort": -1}}, 'levers.x.scale."stages.a.effort"'),
-    ({"scale": {"stages.a.effort": "double"}}, 'levers.x.scale."stages.a.effort"'),
-    ({"skip": "b"}, "levers.x.skip"),
-    ({"after": {"c": "a"}}, 'levers.x.after."c"'),
-    ({"sett": {}}, "levers.x.sett"),
-    ({"one_off_cny": -5}, "levers.x.one_off_cny"),
-])
+@pytest.mark.parametrize(
+    "table, where",
+    [
+        ({"scale": {"stages.a.effort": -1}}, 'levers.x.scale."stages.a.effort"'),
+        ({"scale": {"stages.a.effort": "double"}}, 'levers.x.scale."stages.a.effort"'),
+        ({"skip": "b"}, "levers.x.skip"),
+        ({"after": {"c": "a"}}, 'levers.x.after."c"'),
+        ({"sett": {}}, "levers.x.sett"),
+        ({"one_off_cny": -5}, "levers.x.one_off_cny"),
+    ],
+)
 def test_malformed_lever_tables_name_the_key(table, where):
     raw = raw_table()
     raw["levers"]["x"] = table
@@ -267,6 +288,7 @@ def test_no_lever_run_and_lever_run_differ_exactly_as_patched(tiny):
     def permit(sc):
         res = simulate(compile_scenario(sc), rep=0, seed=0)
         return res.projects[0].milestones["construction_permit"]
+
     # none: 2 + 3 + 1 working days from Mon 03-04 09:00 -> Mon 03-11 17:00
     assert permit(sim.load(tiny, levers="none")) == pytest.approx(datetime_clock(3, 11, 17))
     # fast: 1 + 3 + 1 -> Fri 03-08 17:00; all: 1 + 1 -> Tue 03-05 17:00
@@ -276,14 +298,29 @@ def test_no_lever_run_and_lever_run_differ_exactly_as_patched(tiny):
 
 def datetime_clock(month: int, day: int, hour: float) -> float:
     import datetime as dt
+
     return (dt.date(2024, month, day) - dt.date(2024, 1, 1)).days + hour / 24
 
 
 # ---------------------------------------------------------------------------
 # The shipped scenarios
 # ---------------------------------------------------------------------------
-PROCESS_FIELDS = ("start_date", "end_date", "seed", "warmup_days", "calendar", "shutdowns", "agencies", "classes",
-                  "projects", "stream", "stages", "milestones", "costs", "agents")
+PROCESS_FIELDS = (
+    "start_date",
+    "end_date",
+    "seed",
+    "warmup_days",
+    "calendar",
+    "shutdowns",
+    "agencies",
+    "classes",
+    "projects",
+    "stream",
+    "stages",
+    "milestones",
+    "costs",
+    "agents",
+)
 
 
 def test_reform_without_levers_is_the_pre_reform_process():
@@ -305,8 +342,9 @@ def levers_listing() -> dict[str, dict[str, list[str]]]:
     """`approval-sim levers` of the shipped files: lever id -> its indented lines."""
     out = {}
     for path in (PRE, REFORM):
-        res = subprocess.run([sys.executable, "-m", "sim", "levers", str(path)], capture_output=True, text=True,
-                             timeout=60)
+        res = subprocess.run(
+            [sys.executable, "-m", "sim", "levers", str(path)], capture_output=True, text=True, timeout=60
+        )
         assert res.returncode == 0, res.stderr
         listing: dict[str, list[str]] = {}
         current = None
@@ -334,8 +372,10 @@ def test_levers_command_lists_every_declared_lever(levers_listing):
     assert levers_listing["reform.toml"] == levers_listing["pre_reform.toml"]
 
 
-STAGE_LINE = re.compile(r"^(?P<stage>[A-Za-z][\w-]*): (?:(?P<skipped>skipped)|after (?P<after>.*)|"
-                        r"(?P<field>\S+) (?P<op>x|=) (?P<value>.*))$")
+STAGE_LINE = re.compile(
+    r"^(?P<stage>[A-Za-z][\w-]*): (?:(?P<skipped>skipped)|after (?P<after>.*)|"
+    r"(?P<field>\S+) (?P<op>x|=) (?P<value>.*))$"
+)
 OTHER_LINE = re.compile(r"^(?P<path>[A-Za-z][\w.-]*) (?P<op>x|=) (?P<value>.*)$")
 
 
@@ -400,8 +440,9 @@ def test_each_pre_reform_lever_changes_only_what_the_levers_command_lists(lever,
             old, new = get(raw, path), get(on, path)
             k = float(value)
             if isinstance(old, dict):
-                assert {key: v for key, v in new.items() if isinstance(v, str)} == \
-                       {key: v for key, v in old.items() if isinstance(v, str)}
+                assert {key: v for key, v in new.items() if isinstance(v, str)} == {
+                    key: v for key, v in old.items() if isinstance(v, str)
+                }
                 for key, v in old.items():
                     if not isinstance(v, str):
                         assert new[key] == pytest.approx(v * k), (path, key)
@@ -419,9 +460,16 @@ def test_each_pre_reform_lever_changes_only_what_the_levers_command_lists(lever,
     agencies_listed = {q.split(".")[1] for q in listed if q.startswith("agencies.")}
     assert {a.id for a in off_sc.agencies if a != on_sc.agency_by_id[a.id]} == agencies_listed
     # everything else stays as it was unless the lever lists a change under it
-    for field, top in (("projects", "arrivals"), ("stream", "arrivals"), ("milestones", "milestones"),
-                       ("shutdowns", "shutdowns"), ("calendar", "calendar"), ("costs", "costs"),
-                       ("start_date", "scenario"), ("end_date", "scenario")):
+    for field, top in (
+        ("projects", "arrivals"),
+        ("stream", "arrivals"),
+        ("milestones", "milestones"),
+        ("shutdowns", "shutdowns"),
+        ("calendar", "calendar"),
+        ("costs", "costs"),
+        ("start_date", "scenario"),
+        ("end_date", "scenario"),
+    ):
         if not any(under(q, top) for q in listed):
             assert getattr(on_sc, field) == getattr(off_sc, field), field
     assert (on_sc.one_off_cny > 0) == cost
@@ -502,13 +550,28 @@ set = {"stages.x.tolerant" = {deadline_workdays = 6, fail_p = 0.3}}
 skip = ["x"]
 """
 
-RECORD_FIELDS = ("started", "submitted", "issued", "submissions", "prepare", "queue", "review", "sitting",
-                 "rework", "supplement", "lag", "build", "clock", "within", "same_day", "capped")
+RECORD_FIELDS = (
+    "started",
+    "submitted",
+    "issued",
+    "submissions",
+    "prepare",
+    "queue",
+    "review",
+    "sitting",
+    "rework",
+    "supplement",
+    "lag",
+    "build",
+    "clock",
+    "within",
+    "same_day",
+    "capped",
+)
 
 
 def rec_tuple(r) -> tuple:
-    return tuple("nan" if isinstance(v, float) and math.isnan(v) else v
-                 for v in (getattr(r, f) for f in RECORD_FIELDS))
+    return tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in (getattr(r, f) for f in RECORD_FIELDS))
 
 
 def crn_run(sc, rep: int):
@@ -527,7 +590,7 @@ def test_a_lever_on_one_stage_leaves_every_independent_stage_record_identical(tm
     for rep in range(3):
         s_off, p_off = crn_run(off, rep)
         s_on, p_on = crn_run(on, rep)
-        assert p_on == p_off                       # same arrivals, classes, investments
+        assert p_on == p_off  # same arrivals, classes, investments
         assert len(p_off) > 15
         for key, r in s_off.items():
             if key[1] in ("start", "y", "y2"):
@@ -581,7 +644,14 @@ production = "permit"
 
 # agents that neither shorten nor improve anything, and are never short: only the timing moves
 [levers.agents]
-set = {"agents" = {staff = 50, prepare_scale = 1, defect_scale = 1, effort = {dist = "uniform", low = 0.5, high = 1, unit = "workday"}}, "classes.std.attributes.uses_agent" = true}
+[levers.agents.set]
+"classes.std.attributes.uses_agent" = true
+
+[levers.agents.set.agents]
+staff = 50
+prepare_scale = 1
+defect_scale = 1
+effort = {dist = "uniform", low = 0.5, high = 1, unit = "workday"}
 """
 
 

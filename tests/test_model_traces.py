@@ -16,6 +16,7 @@ Office hours are 09:00-17:00 unless an agency sets its own; a named project
 signs at 09:00 of its ``signed`` date; work that ends exactly at closing time
 ends at 17:00 that day (not at the next opening).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,12 +25,12 @@ from textwrap import dedent
 
 import pytest
 
-from sim.compiled import compile_scenario
-from sim.loading import load
-from sim.model import simulate
-from sim.records import DAYS_PER_MONTH
-from sim.reducer import project_columns, stage_columns
-from sim.runner import run
+from sim.engine.compiled import compile_scenario
+from sim.engine.records import DAYS_PER_MONTH
+from sim.engine.replication import simulate
+from sim.runs.reducer import project_columns, stage_columns
+from sim.runs.runner import run
+from sim.scenario.loading import load
 
 START = dt.date(2024, 1, 1)
 
@@ -43,7 +44,9 @@ def stamp(t: float, origin: dt.date = START) -> str:
 
 def clock(text: str, origin: dt.date = START) -> float:
     """'YYYY-MM-DD HH:MM' -> clock time in days since ``origin``."""
-    return (dt.datetime.strptime(text, "%Y-%m-%d %H:%M") - dt.datetime.combine(origin, dt.time())).total_seconds() / 86400
+    return (
+        dt.datetime.strptime(text, "%Y-%m-%d %H:%M") - dt.datetime.combine(origin, dt.time())
+    ).total_seconds() / 86400
 
 
 def wd(x: float):
@@ -91,7 +94,11 @@ investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
 
 # ---------------------------------------------------------------------------
 def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
-    sc = scenario(tmp_path, HEAD + CLASS + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + CLASS
+        + """
         [agencies.ga]
         staff = 1
         [agencies.gb]
@@ -127,7 +134,8 @@ def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
         construction_start = "d"
         completion = "d"
         production = "d"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     p = projects["p"]
     # named project: Mon 2024-03-04 at 09:00
@@ -135,7 +143,10 @@ def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
     a, b, c, d = (stages["p", s] for s in "abcd")
     # a: 2 working days Mon 09:00 -> Tue 03-05 17:00
     assert (stamp(a.started), stamp(a.submitted), stamp(a.issued)) == (
-        "2024-03-04 09:00", "2024-03-04 09:00", "2024-03-05 17:00")
+        "2024-03-04 09:00",
+        "2024-03-04 09:00",
+        "2024-03-05 17:00",
+    )
     assert a.review == wd(2) and a.queue == wd(0)
     # b and c both start when a ends (Tue 17:00); b works Wed, c works Wed-Fri
     assert stamp(b.started) == stamp(c.started) == "2024-03-05 17:00"
@@ -164,7 +175,7 @@ def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
     assert prow["first_submission"] == "2024-03-04 09:00"
     assert prow["construction_permit"] == prow["production"] == "2024-03-11 17:00"
     assert prow["issued_b"] == "2024-03-06 17:00" and prow["issued_c"] == "2024-03-08 17:00"
-    assert prow["review_wd"] == 7.0          # 2 + 1 + 3 + 1
+    assert prow["review_wd"] == 7.0  # 2 + 1 + 3 + 1
     assert prow["approval_workdays"] == 6.0
     srow = rows_by_stage(result)["p", "d"]
     assert (srow["started"], srow["issued"]) == ("2024-03-08 17:00", "2024-03-11 17:00")
@@ -172,7 +183,10 @@ def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
 
 # ---------------------------------------------------------------------------
 def test_when_false_skips_the_stage_instantly_and_dependents_go_on(tmp_path):
-    sc = scenario(tmp_path, HEAD + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + """
         [agencies.bureau]
         staff = 2
         [agencies.panel]
@@ -213,7 +227,8 @@ def test_when_false_skips_the_stage_instantly_and_dependents_go_on(tmp_path):
         construction_start = "permit"
         completion = "permit"
         production = "permit"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     # both file on Mon 03-04, decided 17:00 the same day (staff = 2: no queue)
     for pid in ("does_eia", "skips_eia"):
@@ -230,15 +245,19 @@ def test_when_false_skips_the_stage_instantly_and_dependents_go_on(tmp_path):
     assert stamp(stages["skips_eia", "permit"].issued) == "2024-03-05 17:00"
     assert stamp(stages["skips_eia", "notice"].started) == "2024-03-04 17:00"
     assert stamp(stages["skips_eia", "notice"].issued) == "2024-03-05 17:00"
-    assert projects["skips_eia"].submissions == 2      # filing and permit only
+    assert projects["skips_eia"].submissions == 2  # filing and permit only
     assert projects["does_eia"].submissions == 3
-    assert projects["skips_eia"].kpi["approval_workdays"] == wd(2)   # Mon 09:00 -> Tue 17:00
-    assert projects["does_eia"].kpi["approval_workdays"] == wd(7)    # Mar 4-8, 11, 12
+    assert projects["skips_eia"].kpi["approval_workdays"] == wd(2)  # Mon 09:00 -> Tue 17:00
+    assert projects["does_eia"].kpi["approval_workdays"] == wd(7)  # Mar 4-8, 11, 12
 
 
 # ---------------------------------------------------------------------------
 def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(tmp_path):
-    sc = scenario(tmp_path, HEAD + CLASS + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + CLASS
+        + """
         [agencies.bureau]
         staff = 1
         [agencies.window]
@@ -264,7 +283,8 @@ def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(tmp_p
         construction_start = "std_hours"
         completion = "own_hours"
         production = "own_hours"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     for sid in ("std_hours", "own_hours"):
         r = stages["p", sid]
@@ -278,7 +298,7 @@ def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(tmp_p
     # Spring Festival (02-10..02-17) and the make-up working Sunday 02-18 09:00-11:00 (2 h)
     r = stages["p", "std_hours"]
     assert stamp(r.issued) == "2024-02-18 11:00"
-    assert r.review == wd(0.75)                  # 6 h / 8 h, in zone working days
+    assert r.review == wd(0.75)  # 6 h / 8 h, in zone working days
     # the window works 08:00-12:00 (4 h days): it is closed when the file arrives at Fri 13:00,
     # so the 6 hours are Sun 02-18 08:00-12:00 (4 h) and Mon 02-19 08:00-10:00 (2 h)
     r = stages["p", "own_hours"]
@@ -288,7 +308,9 @@ def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(tmp_p
 
 
 # ---------------------------------------------------------------------------
-QUEUE = HEAD + """
+QUEUE = (
+    HEAD
+    + """
 [agencies.bureau]
 staff = 1
 {priority}
@@ -310,6 +332,7 @@ construction_start = "permit"
 completion = "permit"
 production = "permit"
 """
+)
 
 
 def named(pid: str, cls: str, signed: str) -> str:
@@ -317,8 +340,10 @@ def named(pid: str, cls: str, signed: str) -> str:
 
 
 def test_single_staff_queue_second_project_waits_exactly_the_first_review(tmp_path):
-    sc = scenario(tmp_path, QUEUE.format(priority="", projects=named("p1", "small", "2024-03-04")
-                                         + named("p2", "small", "2024-03-04")))
+    sc = scenario(
+        tmp_path,
+        QUEUE.format(priority="", projects=named("p1", "small", "2024-03-04") + named("p2", "small", "2024-03-04")),
+    )
     cs, res, projects, stages = simulate_one(sc)
     p1, p2 = stages["p1", "permit"], stages["p2", "permit"]
     # both submit Mon 03-04 09:00; p1 (listed first) is reviewed Mon-Tue -> Tue 17:00
@@ -333,8 +358,12 @@ def test_single_staff_queue_second_project_waits_exactly_the_first_review(tmp_pa
 
 
 def test_priority_overtakes_waiting_files_but_does_not_preempt(tmp_path):
-    projects_text = (named("s1", "small", "2024-03-04") + named("s2", "small", "2024-03-04")
-                     + named("s3", "small", "2024-03-04") + named("big", "large", "2024-03-05"))
+    projects_text = (
+        named("s1", "small", "2024-03-04")
+        + named("s2", "small", "2024-03-04")
+        + named("s3", "small", "2024-03-04")
+        + named("big", "large", "2024-03-05")
+    )
     sc = scenario(tmp_path, QUEUE.format(priority='priority = {class = "large"}', projects=projects_text))
     cs, res, projects, stages = simulate_one(sc)
     s1, s2, s3, big = (stages[k, "permit"] for k in ("s1", "s2", "s3", "big"))
@@ -347,9 +376,9 @@ def test_priority_overtakes_waiting_files_but_does_not_preempt(tmp_path):
     assert stamp(big.issued) == "2024-03-07 17:00"
     # then the small ones in signing order: s2 Fri 03-08 + Mon 03-11, s3 Tue-Wed 03-12/13
     assert stamp(s2.issued) == "2024-03-11 17:00"
-    assert s2.queue == wd(4)                     # Mon 03-04 09:00 -> Thu 03-07 17:00
+    assert s2.queue == wd(4)  # Mon 03-04 09:00 -> Thu 03-07 17:00
     assert stamp(s3.issued) == "2024-03-13 17:00"
-    assert s3.queue == wd(6)                     # Mon 03-04 09:00 -> Mon 03-11 17:00
+    assert s3.queue == wd(6)  # Mon 03-04 09:00 -> Mon 03-11 17:00
     # control: without the priority rule the large project is served last
     sc_fifo = scenario(tmp_path, QUEUE.format(priority="", projects=projects_text), "fifo.toml")
     _, _, _, fifo = simulate_one(sc_fifo)
@@ -360,7 +389,9 @@ def test_priority_overtakes_waiting_files_but_does_not_preempt(tmp_path):
 # ---------------------------------------------------------------------------
 def test_sittings_every_fifth_working_day_from_start_one_file_each(tmp_path):
     origin = dt.date(2024, 4, 1)
-    sc = scenario(tmp_path, """
+    sc = scenario(
+        tmp_path,
+        """
         [scenario]
         name = "sittings"
         start_date = 2024-04-01
@@ -372,7 +403,9 @@ def test_sittings_every_fifth_working_day_from_start_one_file_each(tmp_path):
 
         [classes.std]
         investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-        """ + "".join(named(f"p{i}", "std", "2024-04-02") for i in (1, 2, 3)) + """
+        """
+        + "".join(named(f"p{i}", "std", "2024-04-02") for i in (1, 2, 3))
+        + """
         [stages.expert]
         agency = "panel"
         limit = {workdays = 1, excludes = ["sitting"]}
@@ -382,7 +415,8 @@ def test_sittings_every_fifth_working_day_from_start_one_file_each(tmp_path):
         construction_start = "expert"
         completion = "expert"
         production = "expert"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     # working days counted from Mon 2024-04-01: #0 04-01, #1 04-02, #2 04-03, (Qingming 04-04/05 off,
     # Sat 04-06 off), #3 Sun 04-07 (make-up day), #4 04-08, #5 04-09, #6 04-10, #7 04-11, #8 04-12,
@@ -391,9 +425,11 @@ def test_sittings_every_fifth_working_day_from_start_one_file_each(tmp_path):
     sittings = [stamp(t, origin) for t in cs.agencies["panel"].sitting_times[:4]]
     assert sittings == ["2024-04-01 09:00", "2024-04-09 09:00", "2024-04-16 09:00", "2024-04-23 09:00"]
     # three files ready Tue 04-02 09:00; one file per sitting, in signing order
-    expected = {"p1": ("2024-04-09 09:00", 4),    # waits 04-02, 04-03, 04-07, 04-08
-                "p2": ("2024-04-16 09:00", 9),    # + 04-09 .. 04-15 (5 more)
-                "p3": ("2024-04-23 09:00", 14)}   # + 04-16 .. 04-22 (5 more)
+    expected = {
+        "p1": ("2024-04-09 09:00", 4),  # waits 04-02, 04-03, 04-07, 04-08
+        "p2": ("2024-04-16 09:00", 9),  # + 04-09 .. 04-15 (5 more)
+        "p3": ("2024-04-23 09:00", 14),
+    }  # + 04-16 .. 04-22 (5 more)
     for pid, (when, waited) in expected.items():
         r = stages[pid, "expert"]
         assert stamp(r.submitted, origin) == "2024-04-02 09:00"
@@ -405,7 +441,11 @@ def test_sittings_every_fifth_working_day_from_start_one_file_each(tmp_path):
 
 # ---------------------------------------------------------------------------
 def test_strict_rework_capped_after_max_rounds(tmp_path):
-    sc = scenario(tmp_path, HEAD + CLASS + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + CLASS
+        + """
         [agencies.bureau]
         staff = 1
         [[arrivals.projects]]
@@ -430,13 +470,14 @@ def test_strict_rework_capped_after_max_rounds(tmp_path):
         construction_start = "works"
         completion = "works"
         production = "works"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc, events=True)
     r = stages["p", "check"]
     # every round is defective (p = 1, decay 1); the third defective round hits max_rounds = 3
     assert r.submissions == 3
     assert r.capped is True
-    assert r.review == wd(3) and r.rework == wd(4)      # 3 reviews of 1 day, 2 fixes of 2 days
+    assert r.review == wd(3) and r.rework == wd(4)  # 3 reviews of 1 day, 2 fixes of 2 days
     assert math.isnan(r.issued) and math.isnan(r.clock)
     # the project never reaches the next stage
     assert ("p", "permit") not in stages and ("p", "works") not in stages
@@ -444,8 +485,14 @@ def test_strict_rework_capped_after_max_rounds(tmp_path):
     assert p.capped is True and p.submissions == 3
     for name in ("construction_permit", "construction_start", "completion", "production"):
         assert math.isnan(p.milestones[name])
-    for k in ("approval_workdays", "approval_days", "to_production_months", "submissions",
-              "cost_pre_construction_cny", "cost_delay_cny"):
+    for k in (
+        "approval_workdays",
+        "approval_days",
+        "to_production_months",
+        "submissions",
+        "cost_pre_construction_cny",
+        "cost_delay_cny",
+    ):
         assert math.isnan(p.kpi[k])
     # the trace: review Mon 03-04; fix Tue-Wed; review Thu 03-07; fix Fri 03-08 + Mon 03-11; review Tue 03-12
     # (each resubmission is made at the next office opening, 09:00)
@@ -472,7 +519,11 @@ def test_strict_rework_capped_after_max_rounds(tmp_path):
 
 
 def test_rework_with_decay_zero_two_submissions_and_clock_pauses_for_the_fix(tmp_path):
-    sc = scenario(tmp_path, HEAD + CLASS + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + CLASS
+        + """
         [agencies.bureau]
         staff = 1
         [[arrivals.projects]]
@@ -491,13 +542,14 @@ def test_rework_with_decay_zero_two_submissions_and_clock_pauses_for_the_fix(tmp
         construction_start = "permit"
         completion = "permit"
         production = "permit"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     r = stages["p", "permit"]
     # round 1 defective (p * decay**0 = 1), round 2 never (p * decay**1 = 0)
     assert r.submissions == 2 and not r.capped
     # review Mon 03-04; fix Tue-Thu (3 working days) -> Thu 17:00; review Fri 03-08 -> 17:00
-    assert r.rework == wd(3)                      # exactly the fix duration
+    assert r.rework == wd(3)  # exactly the fix duration
     assert r.review == wd(2)
     assert stamp(r.issued) == "2024-03-08 17:00"
     # statutory clock: Mon 09:00 -> Fri 17:00 = 5 working days, minus the 3 days of rework = 2 <= 3
@@ -510,7 +562,11 @@ def test_rework_with_decay_zero_two_submissions_and_clock_pauses_for_the_fix(tmp
 
 # ---------------------------------------------------------------------------
 def test_lag_in_calendar_days_versus_working_days_and_limit_excluding_lag(tmp_path):
-    sc = scenario(tmp_path, HEAD + CLASS + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + CLASS
+        + """
         [agencies.gx]
         staff = 1
         [agencies.gn]
@@ -546,11 +602,12 @@ def test_lag_in_calendar_days_versus_working_days_and_limit_excluding_lag(tmp_pa
         construction_start = "permit"
         completion = "permit"
         production = "permit"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     for sid in ("cal_excl", "cal_incl", "wd_excl"):
         r = stages["p", sid]
-        assert r.review == wd(2)                  # Mon 03-04 09:00 -> Tue 03-05 17:00
+        assert r.review == wd(2)  # Mon 03-04 09:00 -> Tue 03-05 17:00
     # 10 calendar days from Tue 03-05 17:00 -> Fri 03-15 17:00; that is 8 working days (Mar 6-8, 11-15)
     for sid in ("cal_excl", "cal_incl"):
         r = stages["p", sid]
@@ -563,7 +620,7 @@ def test_lag_in_calendar_days_versus_working_days_and_limit_excluding_lag(tmp_pa
     r = stages["p", "wd_excl"]
     assert stamp(r.issued) == "2024-03-19 17:00"
     assert r.lag == wd(10)
-    assert r.clock == wd(12 - 10) and r.within == 1.0    # Mar 4-8, 11-15, 18-19 = 12 elapsed
+    assert r.clock == wd(12 - 10) and r.within == 1.0  # Mar 4-8, 11-15, 18-19 = 12 elapsed
     # the join waits for the latest (Tue 03-19 17:00); 1 working hour -> Wed 03-20 10:00
     assert stamp(stages["p", "permit"].started) == "2024-03-19 17:00"
     assert stamp(stages["p", "permit"].issued) == "2024-03-20 10:00"
@@ -572,7 +629,11 @@ def test_lag_in_calendar_days_versus_working_days_and_limit_excluding_lag(tmp_pa
 def test_lag_and_review_over_national_day_golden_week(tmp_path):
     """2024 National Day: Tue 10-01 .. Mon 10-07 off; Sun 09-29 and Sat 10-12 are make-up working
     days; Mon 09-30 works."""
-    sc = scenario(tmp_path, HEAD + CLASS + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + CLASS
+        + """
         [agencies.ga]
         staff = 1
         [agencies.gb]
@@ -603,7 +664,8 @@ def test_lag_and_review_over_national_day_golden_week(tmp_path):
         construction_start = "permit"
         completion = "permit"
         production = "permit"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     # both reviews: Fri 09-27 09:00 -> 17:00
     # 10 calendar days from Fri 09-27 17:00 end on the holiday Mon 10-07 17:00; the working days
@@ -629,7 +691,9 @@ def test_lag_and_review_over_national_day_golden_week(tmp_path):
 
 # ---------------------------------------------------------------------------
 def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(tmp_path):
-    sc = scenario(tmp_path, """
+    sc = scenario(
+        tmp_path,
+        """
         [scenario]
         name = "winter"
         start_date = 2024-01-01
@@ -647,8 +711,12 @@ def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(tmp_path
         [classes.big]
         investment_cny = {dist = "fixed", value = 1e9, unit = "cny"}
         construction_scale = 1.5
-        """ + named("before", "std", "2024-11-01") + named("inside", "std", "2024-12-02")
-        + named("inside_big", "big", "2024-12-02") + named("summer_big", "big", "2024-06-03") + """
+        """
+        + named("before", "std", "2024-11-01")
+        + named("inside", "std", "2024-12-02")
+        + named("inside_big", "big", "2024-12-02")
+        + named("summer_big", "big", "2024-06-03")
+        + """
         [stages.permit]
         agency = "bureau"
         effort = {dist = "fixed", value = 1, unit = "workday"}
@@ -662,7 +730,8 @@ def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(tmp_path
         construction_start = "works"
         completion = "works"
         production = "works"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     # before: permit Fri 2024-11-01 17:00; works from then: 7 h on 11-01 + 11-02..11-14 (13 days)
     # = 13 d 7 h before the window (11-15 .. 03-15 closed), the remaining 16 d 17 h from
@@ -707,7 +776,10 @@ def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(tmp_path
 
 
 # ---------------------------------------------------------------------------
-POST_PERMIT = HEAD + CLASS + """
+POST_PERMIT = (
+    HEAD
+    + CLASS
+    + """
 [agencies.bureau]
 staff = 1
 [[arrivals.projects]]
@@ -734,6 +806,7 @@ construction_start = "works"
 completion = "works"
 production = "acceptance"
 """
+)
 
 
 def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(tmp_path):
@@ -745,8 +818,8 @@ def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(tmp_pat
     assert stamp(stages["p", "permit"].issued) == "2024-03-04 17:00"
     assert stamp(stages["p", "acceptance"].issued) == "2024-03-15 17:00"
     p = projects["p"]
-    assert p.submissions == 2                     # all submissions, permit and acceptance
-    assert p.kpi["submissions"] == 1              # only the permit's submission is "to the permit"
+    assert p.submissions == 2  # all submissions, permit and acceptance
+    assert p.kpi["submissions"] == 1  # only the permit's submission is "to the permit"
 
 
 def test_pre_construction_cost_leaves_out_post_permit_stage_still_running(tmp_path):
@@ -758,8 +831,9 @@ def test_pre_construction_cost_leaves_out_post_permit_stage_still_running(tmp_pa
     assert projects["p"].kpi["cost_pre_construction_cny"] == 100
     # same, but acceptance takes 3 working days (Fri 03-15, Mon 03-18, Tue 03-19) and the horizon
     # ends with 2024-03-15: acceptance has started (Thu 03-14 17:00) and is still under way
-    text = (POST_PERMIT.replace("end_date = 2024-12-31", "end_date = 2024-03-15")
-            .replace('value = 1, unit = "workday"}\nfees_cny = 5000', 'value = 3, unit = "workday"}\nfees_cny = 5000'))
+    text = POST_PERMIT.replace("end_date = 2024-12-31", "end_date = 2024-03-15").replace(
+        'value = 1, unit = "workday"}\nfees_cny = 5000', 'value = 3, unit = "workday"}\nfees_cny = 5000'
+    )
     assert text.count("value = 3") == 1
     _, _, projects, stages = simulate_one(scenario(tmp_path, text, "running.toml"))
     assert stamp(stages["p", "permit"].issued) == "2024-03-04 17:00"
@@ -772,7 +846,11 @@ def test_work_below_float_resolution_at_opening_time_takes_no_time(tmp_path):
     """A positive duration too small to change the cumulative working time (here 1e-15 working
     days, started at the 09:00 opening) must end at the start, not at the previous closing
     (which would be a negative SimPy delay)."""
-    sc = scenario(tmp_path, HEAD + CLASS + """
+    sc = scenario(
+        tmp_path,
+        HEAD
+        + CLASS
+        + """
         [agencies.bureau]
         staff = 1
         [[arrivals.projects]]
@@ -789,7 +867,8 @@ def test_work_below_float_resolution_at_opening_time_takes_no_time(tmp_path):
         construction_start = "permit"
         completion = "permit"
         production = "permit"
-        """)
+        """,
+    )
     cs, res, projects, stages = simulate_one(sc)
     # Tue 03-05 09:00: the review ends (to the minute) when it starts, not Mon 03-04 17:00
     assert stamp(stages["p", "permit"].issued) == "2024-03-05 09:00"
@@ -803,7 +882,9 @@ def test_file_ready_exactly_at_a_sitting_opening_is_decided_there_whatever_broug
     signed Mon 04-08 and first runs a 1-calendar-day public notice, 04-08 09:00 -> 04-09 09:00.
     The 04-09 sitting has room for both (capacity 5).  How a file got to the panel must not decide
     whether it is on that sitting's agenda or waits 5 more working days."""
-    sc = scenario(tmp_path, """
+    sc = scenario(
+        tmp_path,
+        """
         [scenario]
         name = "sitting-tie"
         start_date = 2024-04-01
@@ -817,7 +898,10 @@ def test_file_ready_exactly_at_a_sitting_opening_is_decided_there_whatever_broug
         investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
         [classes.noticed]
         investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-        """ + named("direct", "direct", "2024-04-09") + named("noticed", "noticed", "2024-04-08") + """
+        """
+        + named("direct", "direct", "2024-04-09")
+        + named("noticed", "noticed", "2024-04-08")
+        + """
         [stages.expert_direct]
         agency = "panel"
         when = {class = "direct"}
@@ -834,13 +918,16 @@ def test_file_ready_exactly_at_a_sitting_opening_is_decided_there_whatever_broug
         construction_start = "expert_direct"
         completion = "expert_direct"
         production = "expert_direct"
-        """)
+        """,
+    )
     origin = dt.date(2024, 4, 1)
     cs, res, projects, stages = simulate_one(sc)
     assert stamp(stages["noticed", "notice"].issued, origin) == "2024-04-09 09:00"
     for pid, sid in (("direct", "expert_direct"), ("noticed", "expert_noticed")):
         r = stages[pid, sid]
         assert stamp(r.submitted, origin) == "2024-04-09 09:00", pid
-    decided = {pid: stamp(stages[pid, sid].issued, origin)
-               for pid, sid in (("direct", "expert_direct"), ("noticed", "expert_noticed"))}
+    decided = {
+        pid: stamp(stages[pid, sid].issued, origin)
+        for pid, sid in (("direct", "expert_direct"), ("noticed", "expert_noticed"))
+    }
     assert decided == {"direct": "2024-04-09 09:00", "noticed": "2024-04-09 09:00"}

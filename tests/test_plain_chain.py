@@ -1,11 +1,12 @@
-"""The callback fast path (:mod:`sim.plain_chain`) against the general SimPy-process path.
+"""The callback fast path (:mod:`sim.engine.plain_chain`) against the general SimPy-process path.
 
 A replication with ``plain_callbacks=False`` runs every stage visit as a generator process
-(:meth:`sim.stage_flow.StageFlow.stage`), the path the exact traces of ``test_reform_primitives.py``
+(:meth:`sim.engine.stage_visit.StageFlow.stage`), the path the exact traces of ``test_reform_primitives.py``
 and the queueing tests were written against.  With the fast path on, every record must be the same
 to the last bit: the same uniforms, the same delays, the same desks taken in the same order.  The tests also check that both paths really ran (a comparison of two runs
 of the general path would prove nothing).
 """
+
 from __future__ import annotations
 
 import math
@@ -13,14 +14,13 @@ import warnings
 from pathlib import Path
 
 import pytest
+from test_reform_primitives import HEAD, MILESTONES, fixed, named, write
 
 import sim
-import sim.plain_chain
-from sim.compiled import compile_scenario
-from sim.model import Replication, gc_paused
-from sim.records import STAGE_FIELDS
-
-from test_reform_primitives import CUTOVER, HEAD, MILESTONES, fixed, named, write
+import sim.engine.plain_chain
+from sim.engine.compiled import compile_scenario
+from sim.engine.records import STAGE_FIELDS
+from sim.engine.replication import Replication, gc_paused
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(ROOT.glob("scenarios/*.toml")) + sorted(ROOT.glob("scenarios/examples/*.toml"))
@@ -40,7 +40,7 @@ def _run(cs, rep: int, fast: bool):
 def counts(monkeypatch):
     """Stage visits run by a PlainChain and by the general path, counted while the test runs."""
     n = {"plain": 0, "general": 0}
-    begin, stage = sim.plain_chain.PlainChain.begin, Replication.stage
+    begin, stage = sim.engine.plain_chain.PlainChain.begin, Replication.stage
 
     def counted_begin(self, st, plan, now):
         n["plain"] += plan is not None
@@ -50,7 +50,7 @@ def counts(monkeypatch):
         n["general"] += 1
         return (yield from stage(self, p, st))
 
-    monkeypatch.setattr(sim.plain_chain.PlainChain, "begin", counted_begin)
+    monkeypatch.setattr(sim.engine.plain_chain.PlainChain, "begin", counted_begin)
     monkeypatch.setattr(Replication, "stage", counted_stage)
     return n
 
@@ -83,9 +83,9 @@ def test_shipped_scenarios_give_identical_records_on_both_paths(path, counts):
         warnings.simplefilter("ignore")
         cs = compile_scenario(sim.load(path))
     assert_identical(cs, reps=2)
-    if "mmc" in path.name:   # queueing networks: every visit is plain
+    if "mmc" in path.name:  # queueing networks: every visit is plain
         assert counts["plain"] > 2000 and counts["general"] > 2000
-    else:                    # the zone's stages all have preparation, defects or sittings: general
+    else:  # the zone's stages all have preparation, defects or sittings: general
         assert counts["plain"] == 0 and counts["general"] > 30
 
 
@@ -93,10 +93,12 @@ def test_shipped_scenarios_give_identical_records_on_both_paths(path, counts):
 def test_rework_network_on_a_working_calendar_gives_identical_records(calendar, counts):
     """Submissions wait for office hours and queue together at opening: many simultaneous events."""
     import sys
+
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import engine_model
+
     cs = compile_scenario(engine_model.load(3000, calendar))
-    gates, opened = [0], sim.plain_chain.Opening._opened
+    gates, opened = [0], sim.engine.plain_chain.Opening._opened
 
     def counted_opened(self):
         gates[0] += 1
@@ -104,16 +106,17 @@ def test_rework_network_on_a_working_calendar_gives_identical_records(calendar, 
         opened(self)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.plain_chain.Opening, "_opened", counted_opened)
-        mp.setattr(sim.plain_chain, "_OPENED", [counted_opened])
+        mp.setattr(sim.engine.plain_chain.Opening, "_opened", counted_opened)
+        mp.setattr(sim.engine.plain_chain, "_OPENED", [counted_opened])
         assert_identical(cs, reps=1)
     assert counts["plain"] > 3000 * 5 * 0.9 and counts["general"] > 3000 * 5 * 0.9
     # the submissions that waited for an office opening shared one wake-up event per opening
     assert gates[0] > 0 and counts["waited"] > 3 * gates[0], (gates[0], counts["waited"])
 
 
-PRIORITY_CUTOVER = HEAD.replace('name = "primitives"', 'name = "priority cut-over"\nreform_date = 2024-05-06\n'
-                                'levers = ["reform"]') + f"""
+PRIORITY_CUTOVER = (
+    HEAD.replace('name = "primitives"', 'name = "priority cut-over"\nreform_date = 2024-05-06\nlevers = ["reform"]')
+    + f"""
 [agencies.desk]
 staff = 2
 [agencies.bureau]
@@ -153,7 +156,9 @@ effort = {{dist = "uniform", low = 0.1, high = 0.5, unit = "workhour"}}
 [levers.reform]
 skip = ["old_check"]
 set = {{"stages.review.effort" = {{dist = "exponential", mean = 0.6, unit = "workday"}}}}
-""" + MILESTONES.format("permit")
+"""
+    + MILESTONES.format("permit")
+)
 
 
 def test_priority_desks_forks_and_cut_over_give_identical_records(tmp_path, counts):
@@ -164,16 +169,19 @@ def test_priority_desks_forks_and_cut_over_give_identical_records(tmp_path, coun
     assert counts["plain"] > 500
 
 
-FEEDBACK_CUTOVER = HEAD.replace('name = "primitives"', 'name = "feedback cut-over"\nreform_date = 2024-06-03\n'
-                                'levers = ["reform"]') + f"""
+FEEDBACK_CUTOVER = (
+    HEAD.replace('name = "primitives"', 'name = "feedback cut-over"\nreform_date = 2024-06-03\nlevers = ["reform"]')
+    + f"""
 [agencies.front]
 staff = 5
 [agencies.back]
 staff = 5
 [classes.std]
 investment_cny = {fixed(1e8, "cny")}
-""" + "".join(named(f"b{i}", "std", f"2024-03-{4 + 7 * i:02d}") for i in range(4)) \
-    + "".join(named(f"a{i}", "std", f"2024-06-{3 + 7 * i:02d}") for i in range(4)) + f"""
+"""
+    + "".join(named(f"b{i}", "std", f"2024-03-{4 + 7 * i:02d}") for i in range(4))
+    + "".join(named(f"a{i}", "std", f"2024-06-{3 + 7 * i:02d}") for i in range(4))
+    + f"""
 [stages.intake]
 agency = "back"
 effort = {fixed(2)}
@@ -185,7 +193,9 @@ feedback = {{p = 0.8, to = "intake"}}
 
 [levers.reform]
 set = {{"stages.intake.effort" = {fixed(0.5)}}}
-""" + MILESTONES.format("check")
+"""
+    + MILESTONES.format("check")
+)
 
 
 @pytest.mark.parametrize("fast", [True, False])
@@ -196,7 +206,7 @@ def test_feedback_before_the_reform_date_goes_back_to_the_old_desk_work(tmp_path
         res = Replication(cs, 0, 3, plain_callbacks=fast).run()
     loops = {}
     for _, pid, r in res.stages:
-        if r.stage == "check":   # review = own 1 wd + loops x (back effort + own 1 wd); no queue (5 staff)
+        if r.stage == "check":  # review = own 1 wd + loops x (back effort + own 1 wd); no queue (5 staff)
             back = 2.0 if pid.startswith("b") else 0.5
             k = (r.review - 1.0) / (back + 1.0)
             assert k == pytest.approx(round(k), abs=1e-9), (pid, r.review)
@@ -210,7 +220,8 @@ def test_plain_record_reads_like_a_fresh_stage_record_and_keeps_its_constants():
     StageRecord's and cannot be set; it survives pickling (records go to worker processes' parents)."""
     import pickle
 
-    from sim.records import PlainRecord, StageRecord
+    from sim.engine.records import PlainRecord, StageRecord
+
     fresh, plain = StageRecord("s1", 2.5), PlainRecord("s1", 2.5)
     for f in STAGE_FIELDS + ("build_start",):
         a, b = getattr(fresh, f), getattr(plain, f)
@@ -219,6 +230,12 @@ def test_plain_record_reads_like_a_fresh_stage_record_and_keeps_its_constants():
     with pytest.raises(AttributeError):
         plain.prepare = 1.0
     back = pickle.loads(pickle.dumps(plain))
-    assert (back.stage, back.started, back.queue, back.review, back.submitted, back.prepare) == \
-        ("s1", 2.5, 1.5, 0.25, 3.0, 0.0)
+    assert (back.stage, back.started, back.queue, back.review, back.submitted, back.prepare) == (
+        "s1",
+        2.5,
+        1.5,
+        0.25,
+        3.0,
+        0.0,
+    )
     assert plain.plain and not fresh.plain

@@ -1,5 +1,6 @@
 """Figures: each returns a Figure with the expected artists, save() writes png/svg/csv atomically, the data
 behind the figures is deterministic, and no label ever asks a font for a glyph it lacks."""
+
 import warnings
 from pathlib import Path
 
@@ -7,14 +8,15 @@ import pytest
 from matplotlib.figure import Figure
 
 import sim
-from sim import plot_style, plots
-from sim.attribution import attribute
-from sim.compare import compare
+from sim.analysis.attribution import attribute
+from sim.analysis.compare import compare
+from sim.present import plots
+from sim.present import style as plot_style
 
 ROOT = Path(__file__).resolve().parents[1]
 
 TINY = f"""
-extends = "{(ROOT / 'tests/data/valid_small.toml').as_posix()}"
+extends = "{(ROOT / "tests/data/valid_small.toml").as_posix()}"
 
 [agencies.idle]
 name = "闲置局 Idle bureau"
@@ -59,8 +61,7 @@ def no_cjk(monkeypatch):
 
 
 def _gids(fig, prefix):
-    return [a.get_gid() for ax in fig.axes for a in (*ax.lines, *ax.patches)
-            if (a.get_gid() or "").startswith(prefix)]
+    return [a.get_gid() for ax in fig.axes for a in (*ax.lines, *ax.patches) if (a.get_gid() or "").startswith(prefix)]
 
 
 def test_timeline_has_a_panel_per_scenario_and_a_segment_per_step(cmp, no_cjk):
@@ -87,8 +88,7 @@ def test_distributions_one_ecdf_per_scenario_and_the_applicable_targets(cmp, no_
     rows = plots.distributions_data(cmp)
     targets = {(r["scenario_index"], r["target"]) for r in rows if r["kind"] == "target"}
     # the pre-reform fact belongs to the run without levers only; the reform facts to all levers
-    assert targets == {(0, "approval_time_pre_reform"), (1, "approval_time_reform"),
-                       (1, "large_plants_to_production")}
+    assert targets == {(0, "approval_time_pre_reform"), (1, "approval_time_reform"), (1, "large_plants_to_production")}
     legend = " ".join(t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts())
     assert "target p50 117–157" in legend and "target p50 ≤ 45" in legend
 
@@ -113,8 +113,8 @@ def test_waterfall_has_k_plus_2_bars_adding_up(att, no_cjk):
     assert len(_gids(fig, "waterfall:")) == len(att.levers) + 2 == 4
     rows = plots.waterfall_data(att)
     assert [r["kind"] for r in rows] == ["none", "lever", "lever", "all"]
-    assert rows[-2]["end"] == pytest.approx(rows[-1]["end"], abs=1e-5)   # Shapley values add up exactly
-    assert abs(rows[1]["value"]) >= abs(rows[2]["value"])                 # largest first
+    assert rows[-2]["end"] == pytest.approx(rows[-1]["end"], abs=1e-5)  # Shapley values add up exactly
+    assert abs(rows[1]["value"]) >= abs(rows[2]["value"])  # largest first
     assert "working days" in fig.axes[0].get_ylabel()
     ticks = " ".join(t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels())
     assert "Regional assessment" in ticks and "区域" not in ticks and "alone" in ticks
@@ -130,7 +130,7 @@ def test_agency_load_skips_agencies_that_never_worked(tiny, no_cjk):
     fig = plots.agency_load(small)
     assert len(fig.axes) == 4
     assert {ax.get_ylabel() for ax in fig.axes} == {"utilisation (share)", "queue (files)"}
-    assert sum(len(ax.lines) for ax in fig.axes) == 4 * 2   # one line per scenario in each panel
+    assert sum(len(ax.lines) for ax in fig.axes) == 4 * 2  # one line per scenario in each panel
     assert all(r["unit"] in ("share", "files") for r in rows)
 
 
@@ -138,11 +138,11 @@ def test_zone_view_lines_per_scenario_with_bands(cmp, no_cjk):
     fig = plots.zone_view(cmp)
     assert len(fig.axes) == 2
     assert len(_gids(fig, "zone:")) == 2 * len(cmp.scenarios)
-    assert all(len(ax.collections) == len(cmp.scenarios) for ax in fig.axes)   # the 95 % bands
+    assert all(len(ax.collections) == len(cmp.scenarios) for ax in fig.axes)  # the 95 % bands
     rows = plots.zone_view_data(cmp)
     for i in range(2):
         prod = [r["mean"] for r in rows if r["scenario_index"] == i and r["milestone"] == "production"]
-        assert prod == sorted(prod)   # cumulative
+        assert prod == sorted(prod)  # cumulative
 
 
 def test_save_writes_png_svg_csv_atomically(att, tmp_path, no_cjk):
@@ -159,8 +159,13 @@ def test_save_writes_png_svg_csv_atomically(att, tmp_path, no_cjk):
 
 def test_same_seed_same_rows_and_csv(cmp, tmp_path, no_cjk):
     again = _compare()
-    for fn in (plots.timeline_data, plots.distributions_data, plots.time_split_data, plots.agency_load_data,
-               plots.zone_view_data):
+    for fn in (
+        plots.timeline_data,
+        plots.distributions_data,
+        plots.time_split_data,
+        plots.agency_load_data,
+        plots.zone_view_data,
+    ):
         assert fn(cmp) == fn(again), fn.__name__
     a = plots.save(plots.time_split(cmp), plots.time_split_data(cmp), tmp_path / "a", "split")[2]
     b = plots.save(plots.time_split(again), plots.time_split_data(again), tmp_path / "b", "split")[2]
@@ -172,9 +177,16 @@ def test_no_missing_glyphs_on_the_shipped_scenarios(cmp, att, tmp_path, no_cjk):
         warnings.simplefilter("always")
         figs = plots.all_figures(cmp, att)
         for name, (fig, rows) in figs.items():
-            plots.save(fig, rows, tmp_path, name)   # draws both the png and the svg
-    assert set(figs) == {"timeline", "distributions", "time_split", "agency_load", "zone_view", "waterfall",
-                         "waterfall_production"}
+            plots.save(fig, rows, tmp_path, name)  # draws both the png and the svg
+    assert set(figs) == {
+        "timeline",
+        "distributions",
+        "time_split",
+        "agency_load",
+        "zone_view",
+        "waterfall",
+        "waterfall_production",
+    }
     glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
     assert not glyphs, glyphs[:3]
     texts = [t.get_text() for fig, _ in figs.values() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
@@ -187,14 +199,14 @@ def test_every_axis_label_names_its_unit(cmp, att, no_cjk):
     for name, (fig, _) in plots.all_figures(cmp, att).items():
         for ax in fig.axes:
             texts = [t for t in (ax.get_xlabel(), ax.get_ylabel()) if t and t != "reform levers, largest effect first"]
-            assert texts or name in ("time_split", "timeline"), name   # upper panels share the lower x axis
+            assert texts or name in ("time_split", "timeline"), name  # upper panels share the lower x axis
             for text in texts:
                 assert any(u in text for u in units), (name, text)
 
 
 def test_cjk_labels_kept_when_a_cjk_font_is_available(cmp, att, monkeypatch):
-    monkeypatch.setattr(plot_style, "cjk_font", lambda: "DejaVu Serif")   # stands in for a CJK font
-    fig = plots.waterfall(att)     # built, not drawn: DejaVu Serif has no Chinese glyphs
+    monkeypatch.setattr(plot_style, "cjk_font", lambda: "DejaVu Serif")  # stands in for a CJK font
+    fig = plots.waterfall(att)  # built, not drawn: DejaVu Serif has no Chinese glyphs
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert any("区域评估 Regional assessment" in t.replace("\n", " ") for t in ticks)
     assert fig.axes[0].xaxis.label.get_fontfamily()[0] == "DejaVu Serif"
@@ -203,7 +215,7 @@ def test_cjk_labels_kept_when_a_cjk_font_is_available(cmp, att, monkeypatch):
     assert any(t.startswith("1 立项用地规划许可") for t in labels)
     assert any(t.startswith("环境影响评价") for t in labels)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # the stand-in font has no Chinese glyphs
+        warnings.simplefilter("ignore")  # the stand-in font has no Chinese glyphs
         tl.draw_without_rendering()
     assert {t.get_fontfamily()[0] for t in tl.axes[0].get_yticklabels()} == {"DejaVu Serif"}  # kept after drawing
 
@@ -221,7 +233,7 @@ def test_strip_cjk_keeps_the_english_part():
 
 def test_labels_without_a_cjk_font(no_cjk):
     assert plot_style.label("蓝图管控", fallback="blueprint") == "blueprint"
-    assert plot_style.label("Cost in $ and $") == r"Cost in \$ and \$"   # never mathtext
+    assert plot_style.label("Cost in $ and $") == r"Cost in \$ and \$"  # never mathtext
     assert plot_style.phase_label("1 立项用地规划许可") == "1 Project approval and land-use planning"
     assert plot_style.phase_label("4 竣工验收") == "4 Completion acceptance"
     assert plot_style.phase_label("assessments") == "Assessments"
@@ -232,5 +244,6 @@ def test_cjk_font_is_none_or_renders_the_sample():
     name = plot_style.cjk_font()
     if name is not None:
         from matplotlib import font_manager
+
         path = font_manager.findfont(name, fallback_to_default=False)
         assert plot_style._covers(path, plot_style.CJK_SAMPLE)

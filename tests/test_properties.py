@@ -14,6 +14,7 @@ shutdown.  The properties:
   identical to ``jobs=1``;
 * common random numbers: changing one stage leaves the draws of the others.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,12 +26,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.compiled import compile_scenario
-from sim.model import simulate
-from sim.records import SPLIT
-from sim.results import KEY_FIGURES
-from sim.runner import run
-from sim.scenario import build_scenario
+from sim.engine.compiled import compile_scenario
+from sim.engine.records import SPLIT
+from sim.engine.replication import simulate
+from sim.runs.runner import run
+from sim.runs.summary import KEY_FIGURES
+from sim.scenario.scenario import build_scenario
 
 START = dt.date(2024, 1, 1)
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,8 +79,9 @@ def agencies(draw, name: str) -> str:
 
 
 @st.composite
-def agency_stages(draw, sid: str, agency: str, after: tuple[str, ...] = (), when: bool = False,
-                  effort: str | None = None) -> str:
+def agency_stages(
+    draw, sid: str, agency: str, after: tuple[str, ...] = (), when: bool = False, effort: str | None = None
+) -> str:
     lines = [f"[stages.{sid}]", f'agency = "{agency}"']
     if after:
         lines.append("after = [" + ", ".join(f'"{a}"' for a in after) + "]")
@@ -92,8 +94,10 @@ def agency_stages(draw, sid: str, agency: str, after: tuple[str, ...] = (), when
         lines.append(f"lag = {draw(dists(('day', 'workday')))}")
     if draw(st.booleans()):
         p, decay = draw(st.floats(0.0, 1.0)), draw(st.floats(0.0, 1.0))
-        lines.append(f"defect = {{p = {_num(p)}, decay = {_num(decay)}, max_rounds = {draw(st.integers(1, 4))}, "
-                     f"fix = {draw(dists(('workday', 'day')))}}}")
+        lines.append(
+            f"defect = {{p = {_num(p)}, decay = {_num(decay)}, max_rounds = {draw(st.integers(1, 4))}, "
+            f"fix = {draw(dists(('workday', 'day')))}}}"
+        )
     if draw(st.booleans()):
         ex = draw(st.lists(st.sampled_from(("sitting", "lag")), unique=True, max_size=2))
         lines.append(f"limit = {{workdays = {draw(st.integers(1, 30))}, excludes = {ex!r}}}".replace("'", '"'))
@@ -107,16 +111,22 @@ def scenario_parts(draw) -> dict[str, str]:
     end = START + dt.timedelta(days=horizon - 1)
     until = START + dt.timedelta(days=draw(st.integers(0, horizon - 1)))
     warmup = draw(st.sampled_from((0, 0, 0, 10, 30)))
-    head = (f'[scenario]\nname = "prop"\nstart_date = {START}\nend_date = {end}\n'
-            f"seed = {draw(st.integers(0, 2**31))}\nwarmup_days = {warmup}\n")
+    head = (
+        f'[scenario]\nname = "prop"\nstart_date = {START}\nend_date = {end}\n'
+        f"seed = {draw(st.integers(0, 2**31))}\nwarmup_days = {warmup}\n"
+    )
     head += '[shutdowns.winter]\nfrom = "11-15"\nto = "03-15"\n'
-    classes = ('[classes.small]\ninvestment_cny = {dist = "fixed", value = 5e7, unit = "cny"}\n'
-               f"attributes = {{flag = {{p = {_num(draw(st.floats(0, 1)))}}}}}\n"
-               '[classes.large]\ninvestment_cny = {dist = "lognormal", median = 5e8, p90 = 2e9, unit = "cny"}\n'
-               f"attributes = {{flag = {{p = {_num(draw(st.floats(0, 1)))}}}}}\n"
-               f"construction_scale = {_num(draw(st.floats(0.5, 2.0)))}\n")
-    arrivals = (f"[arrivals.stream]\nrate = {_num(draw(st.floats(1.0, 12.0)))}\nper = \"month\"\n"
-                f"until = {until}\nclasses = {{small = 2, large = 1}}\n")
+    classes = (
+        '[classes.small]\ninvestment_cny = {dist = "fixed", value = 5e7, unit = "cny"}\n'
+        f"attributes = {{flag = {{p = {_num(draw(st.floats(0, 1)))}}}}}\n"
+        '[classes.large]\ninvestment_cny = {dist = "lognormal", median = 5e8, p90 = 2e9, unit = "cny"}\n'
+        f"attributes = {{flag = {{p = {_num(draw(st.floats(0, 1)))}}}}}\n"
+        f"construction_scale = {_num(draw(st.floats(0.5, 2.0)))}\n"
+    )
+    arrivals = (
+        f'[arrivals.stream]\nrate = {_num(draw(st.floats(1.0, 12.0)))}\nper = "month"\n'
+        f"until = {until}\nclasses = {{small = 2, large = 1}}\n"
+    )
     for i in range(draw(st.integers(0, 3))):
         signed = START + dt.timedelta(days=draw(st.integers(0, horizon - 1)))
         cls = draw(st.sampled_from(("small", "large")))
@@ -125,20 +135,27 @@ def scenario_parts(draw) -> dict[str, str]:
     if draw(st.booleans()):
         build += 'shutdowns = ["winter"]\n'
     return {
-        "head": head, "classes": classes, "arrivals": arrivals,
-        "agency_a": draw(agencies("a")), "agency_b": draw(agencies("b")), "agency_c": draw(agencies("c")),
+        "head": head,
+        "classes": classes,
+        "arrivals": arrivals,
+        "agency_a": draw(agencies("a")),
+        "agency_b": draw(agencies("b")),
+        "agency_c": draw(agencies("c")),
         "A": draw(agency_stages("A", "a")),
         "B": draw(agency_stages("B", "b", ("A",), when=True)),
         "C": draw(agency_stages("C", "c", ("A", "B"))),
         "W": build,
-        "milestones": ('[milestones]\nconstruction_permit = "C"\nconstruction_start = "W"\n'
-                       'completion = "W"\nproduction = "W"\n'),
+        "milestones": (
+            '[milestones]\nconstruction_permit = "C"\nconstruction_start = "W"\ncompletion = "W"\nproduction = "W"\n'
+        ),
     }
 
 
 def assemble(parts: dict[str, str]) -> str:
-    return "\n".join(parts[k] for k in ("head", "classes", "arrivals", "agency_a", "agency_b", "agency_c",
-                                        "A", "B", "C", "W", "milestones"))
+    return "\n".join(
+        parts[k]
+        for k in ("head", "classes", "arrivals", "agency_a", "agency_b", "agency_c", "A", "B", "C", "W", "milestones")
+    )
 
 
 scenarios = scenario_parts().map(assemble)
@@ -216,7 +233,7 @@ def test_records_have_no_negative_time_and_ordered_stamps(text, seed):
             assert r.clock >= -1e-9, where
         if sc.stage_by_id[r.stage].agency is None:
             assert r.submissions == 0 and nan(r.submitted), where
-        else:   # submitted once the applicant has prepared; 0 submissions only while preparing
+        else:  # submitted once the applicant has prepared; 0 submissions only while preparing
             assert (r.submissions >= 1) == (not nan(r.submitted)), where
     for p in res.projects:
         ms = p.milestones
@@ -347,9 +364,26 @@ def test_two_jobs_give_the_same_summary_and_rows_as_one(text):
 
 # -- common random numbers -----------------------------------------------------------
 def _fields(r) -> tuple:
-    return tuple(getattr(r, f) for f in ("started", "submitted", "issued", "submissions", "prepare", "queue",
-                                         "review", "sitting", "rework", "lag", "build", "build_start", "clock",
-                                         "within", "capped"))
+    return tuple(
+        getattr(r, f)
+        for f in (
+            "started",
+            "submitted",
+            "issued",
+            "submissions",
+            "prepare",
+            "queue",
+            "review",
+            "sitting",
+            "rework",
+            "lag",
+            "build",
+            "build_start",
+            "clock",
+            "within",
+            "capped",
+        )
+    )
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -367,8 +401,9 @@ def test_changing_stage_b_leaves_stage_a_and_the_arrivals_alone(parts, other, se
     changed["agency_b"] = other.draw(agencies("b"))
     base, var = (compile_scenario(load_text(assemble(p))) for p in (parts, changed))
     ra, rb = simulate(base, 0, seed), simulate(var, 0, seed)
-    assert [(p.id, p.signed, p.cls, p.investment_cny) for p in ra.projects] == \
-           [(p.id, p.signed, p.cls, p.investment_cny) for p in rb.projects]
+    assert [(p.id, p.signed, p.cls, p.investment_cny) for p in ra.projects] == [
+        (p.id, p.signed, p.cls, p.investment_cny) for p in rb.projects
+    ]
     a_recs = {pid: _fields(r) for _i, pid, r in ra.stages if r.stage == "A"}
     b_recs = {pid: _fields(r) for _i, pid, r in rb.stages if r.stage == "A"}
     assert a_recs.keys() == b_recs.keys()
@@ -382,10 +417,12 @@ def test_changing_stage_a_leaves_stage_b_draws_alone(parts, a_effort, b_effort, 
     """B's own draws (review length, defect rounds) do not move when A changes, even though
     B starts at other times: with B's desk never queueing (ample staff, no sittings, office
     hours 09:00-17:00) its review in working days is exactly its draw."""
-    b = ("[stages.B]\nagency = \"b\"\nafter = [\"A\"]\n"
-         f"effort = {b_effort}\n"
-         "defect = {p = 0.5, decay = 0.8, max_rounds = 5, fix = {dist = \"uniform\", low = 1, high = 3, "
-         "unit = \"workday\"}}\n")
+    b = (
+        '[stages.B]\nagency = "b"\nafter = ["A"]\n'
+        f"effort = {b_effort}\n"
+        'defect = {p = 0.5, decay = 0.8, max_rounds = 5, fix = {dist = "uniform", low = 1, high = 3, '
+        'unit = "workday"}}\n'
+    )
     parts = dict(parts, B=b, agency_b="[agencies.b]\nstaff = 1000\n")
     changed = dict(parts)
     changed["A"] = parts["A"].replace(parts["A"].split("effort = ", 1)[1].split("\n", 1)[0], a_effort, 1)
@@ -396,8 +433,8 @@ def test_changing_stage_a_leaves_stage_b_draws_alone(parts, a_effort, b_effort, 
     for pid in xa.keys() & xb.keys():
         ra_, rb_ = xa[pid], xb[pid]
         if nan(ra_.issued) or nan(rb_.issued):
-            continue          # cut off by the horizon in one of the two runs
+            continue  # cut off by the horizon in one of the two runs
         assert ra_.submissions == rb_.submissions, pid
         assert ra_.queue == 0.0 and rb_.queue == 0.0
-        assert ra_.review == pytest.approx(rb_.review, abs=1e-8), pid   # the same effort draws
-        assert ra_.rework == pytest.approx(rb_.rework, abs=1e-8), pid   # the same defects and fixes
+        assert ra_.review == pytest.approx(rb_.review, abs=1e-8), pid  # the same effort draws
+        assert ra_.rework == pytest.approx(rb_.rework, abs=1e-8), pid  # the same defects and fixes

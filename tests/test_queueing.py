@@ -16,47 +16,49 @@ time 10 % too long or too short every waiting-time, utilisation and sojourn
 check here fails (verified by running the file with the means scaled by 0.9
 and 1.1).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from sim.compiled import compile_scenario
-from sim.loading import load
-from sim.reducer import project_columns, stage_columns
-from sim.runner import run
+from sim.engine.compiled import compile_scenario
+from sim.runs.reducer import project_columns, stage_columns
+from sim.runs.runner import run
+from sim.scenario.loading import load
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "mmc_tandem.toml"
 
-LAMBDA = 1.0        # arrivals per day in every scenario here
-WARMUP = 100.0      # days; the M/M/c queues here relax in a few tens of days
-HORIZON = 2100      # days of the single-station runs: 2000 measured days, ~2000 jobs per replication
-REPS = 20           # replications per scenario
+LAMBDA = 1.0  # arrivals per day in every scenario here
+WARMUP = 100.0  # days; the M/M/c queues here relax in a few tens of days
+HORIZON = 2100  # days of the single-station runs: 2000 measured days, ~2000 jobs per replication
+REPS = 20  # replications per scenario
 # Jobs arriving in the last TAIL days are left out of waiting and sojourn means:
 # they may not be through by the horizon, and dropping only the unfinished ones
 # would bias the means down.  P(a job is still in the system TAIL days after
 # arriving) is below 1e-9 here (waits decay like exp(-(c mu - lambda) t), with
 # c mu - lambda >= 0.25 per day), and the tests assert none is.
 TAIL = 100.0
-T995 = {19: 2.8609346065}   # 99.5 % quantile of Student's t, by degrees of freedom (scipy.stats.t.ppf)
-T975 = {19: 2.0930240544}   # 97.5 % quantile, to widen the summary's 95 % intervals to 99 %
+T995 = {19: 2.8609346065}  # 99.5 % quantile of Student's t, by degrees of freedom (scipy.stats.t.ppf)
+T975 = {19: 2.0930240544}  # 97.5 % quantile, to widen the summary's 95 % intervals to 99 %
 
 
 # -- theory ------------------------------------------------------------------------------------------------
 
+
 def erlang_c(c: int, lam: float, mu: float) -> float:
     """Probability that an arriving job waits in an M/M/c queue (Erlang's C formula)."""
-    a = lam / mu                      # offered load in servers
+    a = lam / mu  # offered load in servers
     rho = a / c
     assert rho < 1, "unstable queue"
-    tail = a ** c / math.factorial(c) / (1 - rho)
-    return tail / (sum(a ** k / math.factorial(k) for k in range(c)) + tail)
+    tail = a**c / math.factorial(c) / (1 - rho)
+    return tail / (sum(a**k / math.factorial(k) for k in range(c)) + tail)
 
 
 def mmc_wq(c: int, lam: float, mean_service: float) -> float:
@@ -66,6 +68,7 @@ def mmc_wq(c: int, lam: float, mean_service: float) -> float:
 
 
 # -- statistics --------------------------------------------------------------------------------------------
+
 
 def ci99(values: list[float]) -> tuple[float, float]:
     """(mean, half-width of the 99 % t interval) of independent per-replication values."""
@@ -89,12 +92,14 @@ def assert_matches(name: str, mean: float, half: float, theory: Callable[[float]
     truth = theory(1.0)
     assert abs(mean - truth) <= half, f"{name}: measured {mean:.4f} ± {half:.4f} (99 %), theory {truth:.4f}"
     for s in (0.9, 1.1):
-        assert abs(mean - theory(s)) > half, \
-            f"{name}: interval {mean:.4f} ± {half:.4f} cannot tell theory {truth:.4f} from {theory(s):.4f} " \
+        assert abs(mean - theory(s)) > half, (
+            f"{name}: interval {mean:.4f} ± {half:.4f} cannot tell theory {truth:.4f} from {theory(s):.4f} "
             f"(service times x {s})"
+        )
 
 
 # -- running scenarios -------------------------------------------------------------------------------------
+
 
 def single_station_toml(c: int, mean_service_days: float, unit: str, horizon_days: int) -> str:
     """One M/M/c stage on a 24/7 calendar; ``unit`` is the effort's unit (24 h per working day)."""
@@ -177,16 +182,19 @@ def simulate(scenario, seed: int) -> Observed:
             out.append(d)
         return out
 
-    return Observed(res.summary, float(scenario.horizon_days),
-                    as_dicts(stage_columns(), res.stage_rows),
-                    as_dicts(project_columns(compile_scenario(scenario)), res.project_rows))
+    return Observed(
+        res.summary,
+        float(scenario.horizon_days),
+        as_dicts(stage_columns(), res.stage_rows),
+        as_dicts(project_columns(compile_scenario(scenario)), res.project_rows),
+    )
 
 
 @dataclass(frozen=True)
 class Case:
     c: int
-    mean_service: float   # days
-    unit: str             # unit the effort is written in
+    mean_service: float  # days
+    unit: str  # unit the effort is written in
     seed: int
 
     def wq(self, scale: float = 1.0) -> float:
@@ -218,6 +226,7 @@ def tandem() -> Observed:
 
 # -- single station ----------------------------------------------------------------------------------------
 
+
 def test_always_open_working_day_is_a_calendar_day(station):
     """On 24/7, queue + review (working days) = issued - submitted (calendar days), to the minute of the stamps."""
     _, obs = station
@@ -225,9 +234,9 @@ def test_always_open_working_day_is_a_calendar_day(station):
     assert len(done) > 0.9 * REPS * HORIZON * LAMBDA
     worst = max(abs(r["queue"] + r["review"] - (r["issued"] - r["submitted"])) for r in done)
     assert worst <= 2 / 1440, f"working and calendar days differ by {worst * 1440:.1f} minutes"
-    assert all(r["started"] == r["submitted"] for r in done)   # no preparation: the job queues on arrival
+    assert all(r["started"] == r["submitted"] for r in done)  # no preparation: the job queues on arrival
     waited = [r["queue"] for r in done]
-    assert min(waited) == 0 and max(waited) > 5                 # some are served at once, some wait
+    assert min(waited) == 0 and max(waited) > 5  # some are served at once, some wait
 
 
 def test_waiting_time_matches_erlang_c(station):
@@ -252,8 +261,9 @@ def test_littles_law_for_the_queue(station):
     case, obs = station
     per_rep = obs.rows("serve", WARMUP, obs.horizon)
     span = obs.horizon - WARMUP
-    little = statistics.fmean(len(rows) / span * statistics.fmean(r["queue"] for r in rows)
-                              for rows in per_rep.values())
+    little = statistics.fmean(
+        len(rows) / span * statistics.fmean(r["queue"] for r in rows) for rows in per_rep.values()
+    )
     lq = obs.summary["agencies"]["desk"]["mean_queue"]["mean"]
     assert lq == pytest.approx(little, rel=0.01), f"M/M/{case.c}: Lq {lq:.4f} vs lambda * Wq {little:.4f}"
     # and against theory: Lq = lambda * Wq (Erlang C)
@@ -263,7 +273,7 @@ def test_littles_law_for_the_queue(station):
 
 # -- tandem (the example scenario) --------------------------------------------------------------------------
 
-TANDEM = {"s1": 2, "s2": 3, "s3": 1, "s4": 4, "s5": 2}   # station -> servers; mean service 0.7 c days
+TANDEM = {"s1": 2, "s2": 3, "s3": 1, "s4": 4, "s5": 2}  # station -> servers; mean service 0.7 c days
 
 
 def station_wq(c: int, scale: float = 1.0) -> float:
@@ -285,7 +295,7 @@ def test_tandem_example_is_the_documented_network():
         assert sc.agency_by_id[st.agency].staff == c
         assert (st.effort.kind, st.effort.unit) == ("exponential", "day")
         assert st.effort.mean() == pytest.approx(0.7 * c)
-    assert jackson_sojourn() == pytest.approx(14.8725, abs=1e-4)   # the value quoted in the file
+    assert jackson_sojourn() == pytest.approx(14.8725, abs=1e-4)  # the value quoted in the file
 
 
 def test_tandem_sojourn_matches_jackson(tandem):

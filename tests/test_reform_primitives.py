@@ -8,6 +8,7 @@ Calendar facts used: March 2024 has no public holiday (Mon 03-04, Mon 03-11, Mon
 working weeks); office hours 09:00-17:00; work ending at closing time ends at 17:00 that day; a
 submission made at 17:00 is made at the next opening.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,9 +17,9 @@ from textwrap import dedent
 
 import pytest
 
-from sim.compiled import compile_scenario
-from sim.loading import load
-from sim.model import simulate
+from sim.engine.compiled import compile_scenario
+from sim.engine.replication import simulate
+from sim.scenario.loading import load
 
 START = dt.date(2024, 1, 1)
 
@@ -77,14 +78,20 @@ def fixed(value, unit="workday") -> str:
 # ---------------------------------------------------------------------------
 def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(tmp_path):
     # Two independent stages, always defective (p = 1), supplement never fails (fail_p = 0).
-    sc = load(write(tmp_path, HEAD + f"""
+    sc = load(
+        write(
+            tmp_path,
+            HEAD
+            + f"""
         [agencies.ga]
         staff = 1
         [agencies.gb]
         staff = 1
         [classes.std]
         investment_cny = {fixed(1e8, "cny")}
-        """ + named("p", "std", "2024-03-04") + f"""
+        """
+            + named("p", "std", "2024-03-04")
+            + f"""
         [stages.long_fix]
         agency = "ga"
         effort = {fixed(2)}
@@ -100,7 +107,10 @@ def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(
         agency = "gb"
         after = ["long_fix", "short_fix"]
         effort = {fixed(1, "workhour")}
-        """ + MILESTONES.format("permit")))
+        """
+            + MILESTONES.format("permit"),
+        )
+    )
     res, projects, stages = simulate_one(sc)
     r = stages["p", "long_fix"]
     # submitted Mon 03-04 09:00 and accepted although defective: one submission, no rework
@@ -126,7 +136,11 @@ def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(
 
 def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_redone(tmp_path):
     # Defective at the first submission only (p = 1, decay = 0); deadline 5 working days.
-    sc = load(write(tmp_path, HEAD + f"""
+    sc = load(
+        write(
+            tmp_path,
+            HEAD
+            + f"""
         [agencies.ga]
         staff = 1
         [agencies.gb]
@@ -135,7 +149,9 @@ def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_re
         staff = 1
         [classes.std]
         investment_cny = {fixed(1e8, "cny")}
-        """ + named("p", "std", "2024-03-04") + f"""
+        """
+            + named("p", "std", "2024-03-04")
+            + f"""
         # the supplement fails (fail_p = 1)
         [stages.fails]
         agency = "ga"
@@ -154,7 +170,10 @@ def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_re
         effort = {fixed(1)}
         defect = {{p = 1, decay = 0, max_rounds = 3, fix = {fixed(6)}}}
         tolerant = {{deadline_workdays = 5, fail_p = 0}}
-        """ + MILESTONES.format("fails")))
+        """
+            + MILESTONES.format("fails"),
+        )
+    )
     res, projects, stages = simulate_one(sc)
     r = stages["p", "fails"]
     # submitted Mon 03-04 09:00; review Mon -> 17:00; deadline 5 wd -> Fri 03-08 17:00: the decision
@@ -185,7 +204,9 @@ def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_re
 # Agent pool (代办服务): the applicant's preparation is scaled; then an agent, held for its own
 # effort, prepares and files the application (waiting for a free agent counts as queue)
 # ---------------------------------------------------------------------------
-AGENTS = HEAD + f"""
+AGENTS = (
+    HEAD
+    + f"""
 [agents]
 staff = 1
 prepare_scale = 0.5
@@ -198,14 +219,19 @@ staff = 3
 [classes.std]
 investment_cny = {fixed(1e8, "cny")}
 attributes = {{uses_agent = true}}
-""" + named("a1", "std", "2024-03-04") + named("a2", "std", "2024-03-04") \
-    + named("walk_in", "std", "2024-03-04", "uses_agent = false") + f"""
+"""
+    + named("a1", "std", "2024-03-04")
+    + named("a2", "std", "2024-03-04")
+    + named("walk_in", "std", "2024-03-04", "uses_agent = false")
+    + f"""
 [stages.filing]
 agency = "bureau"
 prepare = {fixed(4)}
 effort = {fixed(1)}
 defect = {{p = 1, decay = 0, max_rounds = 2, fix = {fixed(1)}}}
-""" + MILESTONES.format("filing")
+"""
+    + MILESTONES.format("filing")
+)
 
 
 def test_agents_halve_preparation_and_a_second_project_waits_for_the_single_agent(tmp_path):
@@ -226,9 +252,11 @@ def test_agents_halve_preparation_and_a_second_project_waits_for_the_single_agen
     assert stamp(a2.issued) == "2024-03-08 17:00"
     assert a2.submissions == 1 and a2.rework == 0
     log = [(e[2], e[3], stamp(e[4]), stamp(e[5])) for e in res.events if e[0] == 1 and e[1] == "filing"]
-    assert log[:3] == [("prepare", "applicant", "2024-03-04 09:00", "2024-03-05 17:00"),
-                       ("agent_wait", "agents", "2024-03-05 17:00", "2024-03-06 17:00"),
-                       ("agent", "agents", "2024-03-06 17:00", "2024-03-07 17:00")]
+    assert log[:3] == [
+        ("prepare", "applicant", "2024-03-04 09:00", "2024-03-05 17:00"),
+        ("agent_wait", "agents", "2024-03-05 17:00", "2024-03-06 17:00"),
+        ("agent", "agents", "2024-03-06 17:00", "2024-03-07 17:00"),
+    ]
     # walk_in does not use an agent: 4 wd -> Thu 03-07 17:00, submits Fri 09:00, defective (p = 1),
     # rework 1 wd -> Mon 03-11 17:00, resubmits Tue 03-12 09:00, issued Tue 03-12 17:00
     assert walk.queue == 0 and walk.prepare == wd(4)
@@ -250,7 +278,11 @@ def test_agent_fix_time_is_scaled_like_preparation(tmp_path):
 # Regional assessment (区域评估)
 # ---------------------------------------------------------------------------
 def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zone(tmp_path):
-    sc = load(write(tmp_path, HEAD + f"""
+    sc = load(
+        write(
+            tmp_path,
+            HEAD
+            + f"""
         [agencies.desk]
         staff = 2
         [agencies.env]
@@ -260,8 +292,10 @@ def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zon
         [classes.std]
         investment_cny = {fixed(1e8, "cny")}
         attributes = {{in_assessed_zone = false}}
-        """ + named("inside", "std", "2024-03-04", "in_assessed_zone = true") + named("outside", "std", "2024-03-04")
-        + f"""
+        """
+            + named("inside", "std", "2024-03-04", "in_assessed_zone = true")
+            + named("outside", "std", "2024-03-04")
+            + f"""
         [stages.filing]
         agency = "desk"
         effort = {fixed(1)}
@@ -284,7 +318,10 @@ def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zon
         agency = "desk"
         after = ["eia", "water"]
         effort = {fixed(1)}
-        """ + MILESTONES.format("permit")))
+        """
+            + MILESTONES.format("permit"),
+        )
+    )
     res, projects, stages = simulate_one(sc)
     # inside: filing Mon 03-04 09:00 -> 17:00; water skipped (no record, done at once)
     assert ("inside", "water") not in stages
@@ -318,7 +355,9 @@ def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zon
 # ---------------------------------------------------------------------------
 # Pre-consultation (提前咨询 / 预审批)
 # ---------------------------------------------------------------------------
-PRECONSULT = HEAD + """
+PRECONSULT = (
+    HEAD
+    + """
 [agencies.land]
 staff = 2
 [agencies.planning]
@@ -328,7 +367,10 @@ sittings = {every = 1, capacity = 5}   # a sitting at every opening
 [classes.std]
 investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
 attributes = {pre_consulted = false}
-""" + named("pc", "std", "2024-03-04", "pre_consulted = true") + named("plain", "std", "2024-03-04") + """
+"""
+    + named("pc", "std", "2024-03-04", "pre_consulted = true")
+    + named("plain", "std", "2024-03-04")
+    + """
 [stages.land]
 agency = "land"
 effort = {dist = "fixed", value = LAND_HOURS, unit = "workhour"}
@@ -341,18 +383,24 @@ effort = {dist = "fixed", value = 1, unit = "workday"}
 lag = {dist = "fixed", value = 2, unit = "workhour"}
 defect = {p = 1, decay = 0, max_rounds = 3, fix = {dist = "fixed", value = 0.5, unit = "workday"}}
 prereview = {signoff = {dist = "fixed", value = 1, unit = "workhour"}}
-""" + MILESTONES.format("planning_permit")
+"""
+    + MILESTONES.format("planning_permit")
+)
 
 
-@pytest.mark.parametrize("land_hours, land_end, submitted, issued, plain_issued", [
-    # 41 working hours from Mon 03-04 09:00: five days and one hour -> Mon 03-11 10:00, submitted then,
-    # one working hour of sign-off -> 11:00 the same day
-    (41, "2024-03-11 10:00", "2024-03-11 10:00", "2024-03-11 11:00", "2024-03-18 11:00"),
-    # 40 working hours -> Fri 03-08 17:00: submitted at the next opening Mon 03-11 09:00 -> 10:00
-    (40, "2024-03-08 17:00", "2024-03-11 09:00", "2024-03-11 10:00", "2024-03-15 11:00"),
-])
+@pytest.mark.parametrize(
+    "land_hours, land_end, submitted, issued, plain_issued",
+    [
+        # 41 working hours from Mon 03-04 09:00: five days and one hour -> Mon 03-11 10:00, submitted then,
+        # one working hour of sign-off -> 11:00 the same day
+        (41, "2024-03-11 10:00", "2024-03-11 10:00", "2024-03-11 11:00", "2024-03-18 11:00"),
+        # 40 working hours -> Fri 03-08 17:00: submitted at the next opening Mon 03-11 09:00 -> 10:00
+        (40, "2024-03-08 17:00", "2024-03-11 09:00", "2024-03-11 10:00", "2024-03-15 11:00"),
+    ],
+)
 def test_pre_consultation_reviews_alongside_predecessors_and_issues_the_same_day(
-        tmp_path, land_hours, land_end, submitted, issued, plain_issued):
+    tmp_path, land_hours, land_end, submitted, issued, plain_issued
+):
     sc = load(write(tmp_path, PRECONSULT.replace("LAND_HOURS", str(land_hours))))
     res, projects, stages = simulate_one(sc, events=True)
     assert stamp(stages["pc", "land"].issued) == land_end
@@ -377,7 +425,7 @@ def test_pre_consultation_reviews_alongside_predecessors_and_issues_the_same_day
         ("rework", "2024-03-06 09:00", "2024-03-06 13:00"),
         ("review", "2024-03-06 13:00", "2024-03-07 13:00"),
         ("sitting", "2024-03-07 13:00", "2024-03-08 09:00"),
-        ("review", submitted, issued),   # the formal sign-off
+        ("review", submitted, issued),  # the formal sign-off
     ]
     # every informal review ended before the predecessor did
     reviews = [e for e in res.events if e[0] == pc_idx and e[1] == "planning_permit" and e[2] == "review"]
@@ -394,14 +442,19 @@ def test_pre_consultation_reviews_alongside_predecessors_and_issues_the_same_day
 # ---------------------------------------------------------------------------
 # Credit commitment (信用承诺制)
 # ---------------------------------------------------------------------------
-COMMITMENT = HEAD + f"""
+COMMITMENT = (
+    HEAD
+    + f"""
 [agencies.housing]
 staff = 2
 
 [classes.std]
 investment_cny = {fixed(1e8, "cny")}
 attributes = {{credit_commitment = false}}
-""" + named("committed", "std", "2024-03-04", "credit_commitment = true") + named("plain", "std", "2024-03-04") + f"""
+"""
+    + named("committed", "std", "2024-03-04", "credit_commitment = true")
+    + named("plain", "std", "2024-03-04")
+    + f"""
 [stages.permit]
 agency = "housing"
 effort = {fixed(5)}
@@ -417,6 +470,7 @@ construction_start = "works"
 completion = "works"
 production = "works"
 """
+)
 
 
 def test_credit_commitment_starts_construction_at_the_submission_and_a_penalty_stops_work(tmp_path):
@@ -458,20 +512,28 @@ def test_without_penalty_committed_construction_ends_exactly_the_penalty_earlier
 def test_stop_work_delays_every_construction_stage_running_at_that_moment(tmp_path):
     # Two construction stages run side by side when the stop-work order comes (Tue 03-12 17:00):
     # both stop, so both end 10 days later than planned.
-    sc = load(write(tmp_path, COMMITMENT + f"""
+    sc = load(
+        write(
+            tmp_path,
+            COMMITMENT
+            + f"""
         [stages.installation]
         after = ["permit"]
         build = {fixed(40, "day")}
-        """))
+        """,
+        )
+    )
     res, projects, stages = simulate_one(sc)
-    assert stamp(stages["committed", "works"].issued) == "2024-04-13 09:00"         # 04-03 + 10 days
+    assert stamp(stages["committed", "works"].issued) == "2024-04-13 09:00"  # 04-03 + 10 days
     assert stamp(stages["committed", "installation"].issued) == "2024-04-23 09:00"  # 04-13 + 10 days
 
 
 # ---------------------------------------------------------------------------
 # Cut-over at the reform date
 # ---------------------------------------------------------------------------
-CUTOVER = HEAD.replace('name = "primitives"', 'name = "cut-over"\nreform_date = 2024-03-05\nlevers = ["reform"]') + f"""
+CUTOVER = (
+    HEAD.replace('name = "primitives"', 'name = "cut-over"\nreform_date = 2024-03-05\nlevers = ["reform"]')
+    + f"""
 [agencies.desk]
 staff = 2
 [agencies.bureau]
@@ -481,7 +543,10 @@ staff = 1
 
 [classes.std]
 investment_cny = {fixed(1e8, "cny")}
-""" + named("before", "std", "2024-03-04") + named("after", "std", "2024-03-05") + f"""
+"""
+    + named("before", "std", "2024-03-04")
+    + named("after", "std", "2024-03-05")
+    + f"""
 [stages.filing]
 agency = "desk"
 effort = {fixed(1)}
@@ -501,7 +566,9 @@ effort = {fixed(1)}
 [levers.reform]
 skip = ["old_check"]
 set = {{"stages.review.effort" = {fixed(1)}}}
-""" + MILESTONES.format("permit")
+"""
+    + MILESTONES.format("permit")
+)
 
 
 def test_cut_over_projects_before_the_reform_date_follow_the_old_process_sharing_agencies(tmp_path):
@@ -536,8 +603,11 @@ def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_
     # The lever abolishes the filing fee and declares that projects no longer need the check (a class
     # attribute read by the check's `when`).  A project signed before the reform date follows the
     # process without levers: it is checked and pays the fee.
-    sc = load(write(tmp_path, HEAD.replace('name = "primitives"', 'name = "cut-over"\nreform_date = 2024-03-05\n'
-                                                                'levers = ["reform"]') + f"""
+    sc = load(
+        write(
+            tmp_path,
+            HEAD.replace('name = "primitives"', 'name = "cut-over"\nreform_date = 2024-03-05\nlevers = ["reform"]')
+            + f"""
         [agencies.desk]
         staff = 2
         [agencies.checker]
@@ -545,7 +615,10 @@ def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_
         [classes.std]
         investment_cny = {fixed(1e8, "cny")}
         attributes = {{needs_check = true}}
-        """ + named("before", "std", "2024-03-04") + named("after", "std", "2024-03-05") + f"""
+        """
+            + named("before", "std", "2024-03-04")
+            + named("after", "std", "2024-03-05")
+            + f"""
         [stages.filing]
         agency = "desk"
         effort = {fixed(1)}
@@ -562,7 +635,10 @@ def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_
 
         [levers.reform]
         set = {{"stages.filing.fees_cny" = 0, "classes.std.attributes.needs_check" = false}}
-        """ + MILESTONES.format("permit")))
+        """
+            + MILESTONES.format("permit"),
+        )
+    )
     res, projects, stages = simulate_one(sc)
     # after: filing Tue 03-05 09:00 -> 17:00, no check, permit Wed 03-06 09:00 -> 17:00, no fee
     assert ("after", "check") not in stages
@@ -578,7 +654,10 @@ def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_
 # Shutdown exemption
 # ---------------------------------------------------------------------------
 def test_exempt_projects_build_through_the_winter_shutdown(tmp_path):
-    sc = load(write(tmp_path, f"""
+    sc = load(
+        write(
+            tmp_path,
+            f"""
         [scenario]
         name = "winter"
         start_date = 2024-01-01
@@ -595,8 +674,10 @@ def test_exempt_projects_build_through_the_winter_shutdown(tmp_path):
         [classes.std]
         investment_cny = {fixed(1e8, "cny")}
         attributes = {{winter_construction = false}}
-        """ + named("key", "std", "2024-12-02", "winter_construction = true") + named("normal", "std", "2024-12-02")
-        + f"""
+        """
+            + named("key", "std", "2024-12-02", "winter_construction = true")
+            + named("normal", "std", "2024-12-02")
+            + f"""
         [stages.permit]
         agency = "bureau"
         effort = {fixed(1)}
@@ -610,7 +691,9 @@ def test_exempt_projects_build_through_the_winter_shutdown(tmp_path):
         construction_start = "works"
         completion = "works"
         production = "works"
-        """))
+        """,
+        )
+    )
     res, projects, stages = simulate_one(sc)
     # both permits Mon 2024-12-02 17:00, inside the window
     # key project: builds at once, 30 days -> Wed 2025-01-01 17:00

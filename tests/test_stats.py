@@ -1,10 +1,11 @@
 """Streaming statistics against direct computation on the full sample."""
+
 import math
 
 import numpy as np
 import pytest
 
-from sim.stats import EXACT_LIMIT, Accumulator, t975
+from sim.runs.stats import EXACT_LIMIT, Accumulator, t975
 
 # Student t 97.5 % quantiles from printed tables
 T_TABLE = {1: 12.706, 2: 4.303, 5: 2.571, 10: 2.228, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980, 1000: 1.962}
@@ -86,9 +87,9 @@ def test_summary_from_worker_batches_equals_adding_each_array():
     import warnings
 
     import sim
-    from sim.compiled import compile_scenario
-    from sim.results import Summary
-    from sim.runner import reduced_replication
+    from sim.engine.compiled import compile_scenario
+    from sim.runs.runner import reduced_replication
+    from sim.runs.summary import Summary
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -101,8 +102,9 @@ def test_summary_from_worker_batches_equals_adding_each_array():
     by_hand = {("kpis", k): [red.kpis[k] for red in reds] for k in summary.kpis}
     by_hand.update({("stages", k): [red.stages[k] for red in reds] for k in summary.stages})
     by_hand.update({("same_day", k): [red.same_day[k] for red in reds] for k in summary.same_day})
-    by_hand.update({("classes", c, k): [red.classes[c][k] for red in reds]
-                    for c in summary.classes for k in summary.classes[c]})
+    by_hand.update(
+        {("classes", c, k): [red.classes[c][k] for red in reds] for c in summary.classes for k in summary.classes[c]}
+    )
     censored = 0
     for key, arrays in by_hand.items():
         acc = summary.kpis[key[1]] if key[0] == "kpis" else getattr(summary, key[0])[key[1]]
@@ -113,4 +115,4 @@ def test_summary_from_worker_batches_equals_adding_each_array():
             ref.add(a)
         assert acc.to_dict() == ref.to_dict(), key
         censored += ref.censored
-    assert censored > 0   # the comparison covered arrays with NaN (projects not through by the horizon)
+    assert censored > 0  # the comparison covered arrays with NaN (projects not through by the horizon)

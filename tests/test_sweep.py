@@ -1,4 +1,5 @@
 """Sweeps, tornado sensitivity and the notebook-facing API."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.sweep import parse_values
+from sim.analysis.sweep import parse_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests/data/valid_small.toml"
@@ -20,9 +21,9 @@ def test_scenarios_are_immutable_and_overrides_return_validated_copies():
     staff = base.agency_by_id["bureau"].staff
     more = base.with_overrides({"agencies.bureau.staff": staff + 3})
     assert more.agency_by_id["bureau"].staff == staff + 3
-    assert base.agency_by_id["bureau"].staff == staff           # the original is untouched
+    assert base.agency_by_id["bureau"].staff == staff  # the original is untouched
     with pytest.raises(AttributeError):
-        base.name = "changed"                                   # frozen
+        base.name = "changed"  # frozen
     with pytest.raises(sim.ScenarioError) as e:
         base.with_overrides({"agencies.bureau.staff": 0})
     assert e.value.problems[0].path == "agencies.bureau.staff"
@@ -31,7 +32,7 @@ def test_scenarios_are_immutable_and_overrides_return_validated_copies():
 def test_overrides_survive_a_change_of_levers():
     sc = sim.load(ROOT / "scenarios/reform.toml").with_overrides({"agents.staff": 9})
     assert sc.agents.staff == 9
-    assert sc.with_levers("all").agents.staff == 9             # an override refines what a lever sets
+    assert sc.with_levers("all").agents.staff == 9  # an override refines what a lever sets
 
 
 def test_sweep_points_share_random_numbers_and_follow_the_grid():
@@ -87,18 +88,65 @@ def test_result_tables_as_numpy_and_dataframe():
 
 def test_sweep_and_tornado_from_the_command_line(tmp_path):
     out = tmp_path / "sw"
-    r = subprocess.run([sys.executable, "-m", "sim", "sweep", str(SMALL), "--set", "agencies.bureau.staff=1,2",
-                        "--set", "levers=none", "-n", "2", "-q", "-o", str(out)], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            str(SMALL),
+            "--set",
+            "agencies.bureau.staff=1,2",
+            "--set",
+            "levers=none",
+            "-n",
+            "2",
+            "-q",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     d = json.loads((out / "sweep.json").read_text())
     assert len(d["points"]) == 2 and d["parameters"] == ["agencies.bureau.staff", "levers"]
     for ext in ("png", "svg", "csv"):
         assert (out / f"sweep.{ext}").stat().st_size > 100
     out2 = tmp_path / "tn"
-    r = subprocess.run([sys.executable, "-m", "sim", "tornado", str(SMALL), "--vary", "agencies.bureau.staff=1,3",
-                        "-n", "2", "-q", "-o", str(out2)], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "tornado",
+            str(SMALL),
+            "--vary",
+            "agencies.bureau.staff=1,3",
+            "-n",
+            "2",
+            "-q",
+            "-o",
+            str(out2),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads((out2 / "tornado.json").read_text())["parameters"][0]["parameter"] == "agencies.bureau.staff"
-    bad = subprocess.run([sys.executable, "-m", "sim", "tornado", str(SMALL), "--vary", "agencies.bureau.staff=1",
-                          "-o", str(tmp_path / "x")], capture_output=True, text=True)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "tornado",
+            str(SMALL),
+            "--vary",
+            "agencies.bureau.staff=1",
+            "-o",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "PATH=LOW,HIGH" in bad.stderr and "Traceback" not in bad.stderr

@@ -2,20 +2,22 @@
 
 Each bad scenario is the valid fixture ``tests/data/valid_small.toml`` with one
 textual edit (see :func:`mutate`), written to ``tmp_path`` and loaded with
-:func:`sim.loading.load`.
+:func:`sim.scenario.loading.load`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from sim.errors import Problem, ScenarioError
-from sim.loading import load
+from sim.core.errors import Problem, ScenarioError
+from sim.scenario.loading import load
 
 DATA = Path(__file__).parent / "data"
 VALID = DATA / "valid_small.toml"
 VALID_TEXT = VALID.read_text(encoding="utf-8")
+
 
 def mutate(text: str, mutation) -> str:
     """``text`` with ``mutation`` applied.
@@ -73,89 +75,193 @@ BAD = [
     # unknown keys, with suggestions
     ("unknown agency key", ("staff = 2", "stafff = 2"), "agencies.bureau.stafff", 'did you mean "staff"'),
     ("unknown top-level table", ("[costs]", "[cost]"), "cost", 'did you mean "costs"'),
-    ("unknown distribution parameter", ("mode = 5,", "mode = 5, modee = 4,"),
-     "stages.filing.prepare.modee", 'did you mean "mode"'),
-    ("unknown time unit", ('unit = "workhour"', 'unit = "workhours"'),
-     "stages.filing.effort.unit", 'did you mean "workhour"'),
+    (
+        "unknown distribution parameter",
+        ("mode = 5,", "mode = 5, modee = 4,"),
+        "stages.filing.prepare.modee",
+        'did you mean "mode"',
+    ),
+    (
+        "unknown time unit",
+        ('unit = "workhour"', 'unit = "workhours"'),
+        "stages.filing.effort.unit",
+        'did you mean "workhour"',
+    ),
     # wrong types
     ("staff is a string", ("staff = 2", 'staff = "two"'), "agencies.bureau.staff", "must be an integer"),
     ("staff is fractional", ("staff = 2", "staff = 2.5"), "agencies.bureau.staff", "must be an integer"),
     ("seed is a string", ("seed = 7", 'seed = "seven"'), "scenario.seed", "must be an integer"),
-    ("signed is not a date", ("signed = 2024-03-01", 'signed = "March"'),
-     "arrivals.projects[0].signed", "must be a date"),
+    (
+        "signed is not a date",
+        ("signed = 2024-03-01", 'signed = "March"'),
+        "arrivals.projects[0].signed",
+        "must be a date",
+    ),
     ("after is not a list", ('after = ["permit"]', "after = 3"), "stages.civil.after", "list of strings"),
-    ("duration is a bare number",
-     ('effort = {dist = "empirical", samples = [1, 2, 3], unit = "workday"}', "effort = 5"),
-     "stages.permit.effort", "must be a distribution table"),
+    (
+        "duration is a bare number",
+        ('effort = {dist = "empirical", samples = [1, 2, 3], unit = "workday"}', "effort = 5"),
+        "stages.permit.effort",
+        "must be a distribution table",
+    ),
     ("limit is not a table", ("limit = {workdays = 10}", "limit = 10"), "stages.permit.limit", "must be a table"),
-    ("sittings is not a table", ("sittings = {every = 10, capacity = 3}", "sittings = 3"),
-     "agencies.panel.sittings", "must be a table"),
+    (
+        "sittings is not a table",
+        ("sittings = {every = 10, capacity = 3}", "sittings = 3"),
+        "agencies.panel.sittings",
+        "must be a table",
+    ),
     ("stream rate is a string", ("rate = 20\n", 'rate = "many"\n'), "arrivals.stream.rate", "must be a number"),
     ("probability is a boolean", ("p = 0.3", "p = true"), "stages.filing.defect.p", "must be a number"),
-    ("condition is not a table", ("when = {pre_consulted = false}", 'when = "yes"'),
-     "stages.eia.when", "non-empty table"),
+    (
+        "condition is not a table",
+        ("when = {pre_consulted = false}", 'when = "yes"'),
+        "stages.eia.when",
+        "non-empty table",
+    ),
     # negative or impossible durations and parameters
-    ("negative fixed duration", ('value = 10, unit = "day"', 'value = -10, unit = "day"'),
-     "stages.eia.lag.value", ">= 0"),
+    (
+        "negative fixed duration",
+        ('value = 10, unit = "day"', 'value = -10, unit = "day"'),
+        "stages.eia.lag.value",
+        ">= 0",
+    ),
     ("negative exponential mean", ("mean = 4,", "mean = -4,"), "stages.filing.effort.mean", ">= 0"),
-    ("negative empirical sample", ("samples = [1, 2, 3]", "samples = [1, -2, 3]"),
-     "stages.permit.effort.samples", ">= 0"),
-    ("negative time limit", ("limit = {workdays = 5}", "limit = {workdays = -5}"),
-     "stages.filing.limit.workdays", "> 0"),
+    (
+        "negative empirical sample",
+        ("samples = [1, 2, 3]", "samples = [1, -2, 3]"),
+        "stages.permit.effort.samples",
+        ">= 0",
+    ),
+    (
+        "negative time limit",
+        ("limit = {workdays = 5}", "limit = {workdays = -5}"),
+        "stages.filing.limit.workdays",
+        "> 0",
+    ),
     ("negative fee", ("fees_cny = 2000", "fees_cny = -2000"), "stages.filing.fees_cny", ">= 0"),
-    ("triangular low > high", ("low = 2, mode = 5, high = 15", "low = 20, mode = 5, high = 15"),
-     "stages.filing.prepare", "low <= mode <= high"),
+    (
+        "triangular low > high",
+        ("low = 2, mode = 5, high = 15", "low = 20, mode = 5, high = 15"),
+        "stages.filing.prepare",
+        "low <= mode <= high",
+    ),
     ("uniform low > high", ("low = 1, high = 5", "low = 5, high = 1"), "stages.filing.defect.fix", "low < high"),
-    ("lognormal p90 < median", ("median = 2, p90 = 5", "median = 5, p90 = 2"),
-     "stages.eia.effort", "median < p90"),
+    ("lognormal p90 < median", ("median = 2, p90 = 5", "median = 5, p90 = 2"), "stages.eia.effort", "median < p90"),
     ("defect p > 1", ("p = 0.3", "p = 1.3"), "stages.filing.defect.p", "<= 1"),
-    ("attribute share p > 1", ("pre_consulted = {p = 0.5}", "pre_consulted = {p = 1.5}"),
-     "classes.small.attributes.pre_consulted.p", "<= 1"),
-    ("unknown distribution name", ('dist = "triangular"', 'dist = "triangle"'),
-     "stages.filing.prepare.dist", 'did you mean "triangular"'),
-    ("build in working time", ('value = 60, unit = "day"', 'value = 60, unit = "workday"'),
-     "stages.commissioning.build.unit", "calendar units"),
+    (
+        "attribute share p > 1",
+        ("pre_consulted = {p = 0.5}", "pre_consulted = {p = 1.5}"),
+        "classes.small.attributes.pre_consulted.p",
+        "<= 1",
+    ),
+    (
+        "unknown distribution name",
+        ('dist = "triangular"', 'dist = "triangle"'),
+        "stages.filing.prepare.dist",
+        'did you mean "triangular"',
+    ),
+    (
+        "build in working time",
+        ('value = 60, unit = "day"', 'value = 60, unit = "workday"'),
+        "stages.commissioning.build.unit",
+        "calendar units",
+    ),
     # references
     ("unknown agency", ('agency = "panel"', 'agency = "panle"'), "stages.eia.agency", 'did you mean "panel"'),
-    ("unknown stage in after", ('after = ["permit"]', 'after = ["permt"]'),
-     "stages.civil.after[0]", 'did you mean "permit"'),
-    ("unknown stage in milestone", ('production = "commissioning"', 'production = "comissioning"'),
-     "milestones.production", 'did you mean "commissioning"'),
-    ("unknown class of a project", ('class = "large"\nsigned', 'class = "lage"\nsigned'),
-     "arrivals.projects[0].class", 'did you mean "large"'),
-    ("unknown class in stream", ("classes = {small = 2, large = 1}", "classes = {smal = 2, large = 1}"),
-     "arrivals.stream.classes.smal", 'did you mean "small"'),
-    ("unknown attribute in when", ("when = {pre_consulted = false}", "when = {pre_consult = false}"),
-     "stages.eia.when.pre_consult", 'did you mean "pre_consulted"'),
-    ("unknown attribute in priority", ('priority = {class = "large"}', 'priority = {clas = "large"}'),
-     "agencies.bureau.priority.clas", 'did you mean "class"'),
-    ("unknown shutdown window", ('shutdowns = ["winter"]', 'shutdowns = ["wintr"]'),
-     "stages.civil.shutdowns[0]", 'did you mean "winter"'),
+    (
+        "unknown stage in after",
+        ('after = ["permit"]', 'after = ["permt"]'),
+        "stages.civil.after[0]",
+        'did you mean "permit"',
+    ),
+    (
+        "unknown stage in milestone",
+        ('production = "commissioning"', 'production = "comissioning"'),
+        "milestones.production",
+        'did you mean "commissioning"',
+    ),
+    (
+        "unknown class of a project",
+        ('class = "large"\nsigned', 'class = "lage"\nsigned'),
+        "arrivals.projects[0].class",
+        'did you mean "large"',
+    ),
+    (
+        "unknown class in stream",
+        ("classes = {small = 2, large = 1}", "classes = {smal = 2, large = 1}"),
+        "arrivals.stream.classes.smal",
+        'did you mean "small"',
+    ),
+    (
+        "unknown attribute in when",
+        ("when = {pre_consulted = false}", "when = {pre_consult = false}"),
+        "stages.eia.when.pre_consult",
+        'did you mean "pre_consulted"',
+    ),
+    (
+        "unknown attribute in priority",
+        ('priority = {class = "large"}', 'priority = {clas = "large"}'),
+        "agencies.bureau.priority.clas",
+        'did you mean "class"',
+    ),
+    (
+        "unknown shutdown window",
+        ('shutdowns = ["winter"]', 'shutdowns = ["wintr"]'),
+        "stages.civil.shutdowns[0]",
+        'did you mean "winter"',
+    ),
     # structure
-    ("cycle in after", ("[stages.filing]\n", '[stages.filing]\nafter = ["eia"]\n'),
-     "stages.filing.after", "filing -> eia -> filing"),
-    ("stage after itself", ("[stages.filing]\n", '[stages.filing]\nafter = ["filing"]\n'),
-     "stages.filing.after[0]", "cannot come after itself"),
-    ("duplicate project id", (None, '[[arrivals.projects]]\nid = "flagship"\nclass = "small"\nsigned = 2024-04-01'),
-     "arrivals.projects[1].id", "duplicate project id 'flagship'"),
-    ("signing date after the horizon", ("signed = 2024-03-01", "signed = 2027-03-01"),
-     "arrivals.projects[0].signed", "outside the horizon 2024-01-01 to 2025-12-31"),
-    ("signing date before the horizon", ("signed = 2024-03-01", "signed = 2023-03-01"),
-     "arrivals.projects[0].signed", "outside the horizon"),
-    ("stream ends after the horizon", ("until = 2024-12-31", "until = 2026-12-31"),
-     "arrivals.stream.until", "outside the horizon"),
-    ("stream of more than a million projects", ("rate = 20\n", "rate = 2e6\n"),
-     "arrivals.stream.rate", "1,000,000"),
+    (
+        "cycle in after",
+        ("[stages.filing]\n", '[stages.filing]\nafter = ["eia"]\n'),
+        "stages.filing.after",
+        "filing -> eia -> filing",
+    ),
+    (
+        "stage after itself",
+        ("[stages.filing]\n", '[stages.filing]\nafter = ["filing"]\n'),
+        "stages.filing.after[0]",
+        "cannot come after itself",
+    ),
+    (
+        "duplicate project id",
+        (None, '[[arrivals.projects]]\nid = "flagship"\nclass = "small"\nsigned = 2024-04-01'),
+        "arrivals.projects[1].id",
+        "duplicate project id 'flagship'",
+    ),
+    (
+        "signing date after the horizon",
+        ("signed = 2024-03-01", "signed = 2027-03-01"),
+        "arrivals.projects[0].signed",
+        "outside the horizon 2024-01-01 to 2025-12-31",
+    ),
+    (
+        "signing date before the horizon",
+        ("signed = 2024-03-01", "signed = 2023-03-01"),
+        "arrivals.projects[0].signed",
+        "outside the horizon",
+    ),
+    (
+        "stream ends after the horizon",
+        ("until = 2024-12-31", "until = 2026-12-31"),
+        "arrivals.stream.until",
+        "outside the horizon",
+    ),
+    ("stream of more than a million projects", ("rate = 20\n", "rate = 2e6\n"), "arrivals.stream.rate", "1,000,000"),
     ("zero staff", ("staff = 2", "staff = 0"), "agencies.bureau.staff", ">= 1"),
     ("negative staff", ("staff = 2", "staff = -1"), "agencies.bureau.staff", ">= 1"),
     ("no arrivals", [(STREAM, ""), (PROJECT, "")], "arrivals", "no projects"),
-    ("both end_date and horizon_years", ("horizon_years = 2", "horizon_years = 2\nend_date = 2025-01-01"),
-     "scenario.end_date", "exactly one"),
+    (
+        "both end_date and horizon_years",
+        ("horizon_years = 2", "horizon_years = 2\nend_date = 2025-01-01"),
+        "scenario.end_date",
+        "exactly one",
+    ),
 ]
 
 
-@pytest.mark.parametrize("mutation, key_path, fragment",
-                         [pytest.param(m, k, f, id=d) for d, m, k, f in BAD])
+@pytest.mark.parametrize("mutation, key_path, fragment", [pytest.param(m, k, f, id=d) for d, m, k, f in BAD])
 def test_bad_scenario_names_file_key_path_and_problem(tmp_path, mutation, key_path, fragment):
     path = write(tmp_path, mutation)
     problems = problems_of(path)
@@ -192,20 +298,36 @@ def test_missing_file_is_a_scenario_error(tmp_path):
 
 
 def test_several_field_problems_are_reported_at_once(tmp_path):
-    path = write(tmp_path, [("staff = 2", "stafff = 2"), ("p = 0.3", "p = 1.3"),
-                            ("low = 2, mode = 5, high = 15", "low = 20, mode = 5, high = 15"),
-                            ("signed = 2024-03-01", "signed = 2027-03-01")])
+    path = write(
+        tmp_path,
+        [
+            ("staff = 2", "stafff = 2"),
+            ("p = 0.3", "p = 1.3"),
+            ("low = 2, mode = 5, high = 15", "low = 20, mode = 5, high = 15"),
+            ("signed = 2024-03-01", "signed = 2027-03-01"),
+        ],
+    )
     problems = problems_of(path)
-    for key in ("agencies.bureau.stafff", "stages.filing.defect.p", "stages.filing.prepare",
-                "arrivals.projects[0].signed"):
+    for key in (
+        "agencies.bureau.stafff",
+        "stages.filing.defect.p",
+        "stages.filing.prepare",
+        "arrivals.projects[0].signed",
+    ):
         assert find(problems, key).file == str(path)
 
 
 def test_field_and_reference_problems_are_reported_at_once(tmp_path):
     """A misspelt key must not hide a bad seed or a broken reference elsewhere in the file."""
-    path = write(tmp_path, [("staff = 2", "stafff = 2"), ("seed = 7", 'seed = "seven"'),
-                            ('agency = "panel"', 'agency = "panle"'),
-                            ("[stages.filing]\n", '[stages.filing]\nafter = ["eia"]\n')])
+    path = write(
+        tmp_path,
+        [
+            ("staff = 2", "stafff = 2"),
+            ("seed = 7", 'seed = "seven"'),
+            ('agency = "panel"', 'agency = "panle"'),
+            ("[stages.filing]\n", '[stages.filing]\nafter = ["eia"]\n'),
+        ],
+    )
     problems = problems_of(path)
     for key in ("agencies.bureau.stafff", "scenario.seed", "stages.eia.agency", "stages.filing.after"):
         find(problems, key)
@@ -217,12 +339,16 @@ def test_stream_just_under_the_project_cap_is_accepted(tmp_path):
 
 # -- extends ---------------------------------------------------------------------
 
+
 def test_extends_deep_merges(tmp_path):
     (tmp_path / "base.toml").write_text(VALID_TEXT, encoding="utf-8")
     child = tmp_path / "child.toml"
-    child.write_text('extends = "base.toml"\n\n[scenario]\nname = "child"\n\n'
-                     "[agencies.bureau]\nstaff = 5\n\n"
-                     "[stages.eia.limit]\nworkdays = 20\n", encoding="utf-8")
+    child.write_text(
+        'extends = "base.toml"\n\n[scenario]\nname = "child"\n\n'
+        "[agencies.bureau]\nstaff = 5\n\n"
+        "[stages.eia.limit]\nworkdays = 20\n",
+        encoding="utf-8",
+    )
     base, sc = load(tmp_path / "base.toml"), load(child)
     assert sc.name == "child"
     assert sc.start_date == base.start_date and sc.seed == base.seed  # inherited beside the override
@@ -279,8 +405,10 @@ def test_problem_in_child_of_extends_names_child(tmp_path):
 
 # -- overrides -------------------------------------------------------------------
 
-@pytest.mark.parametrize("overrides", [{"agencies.bureau.staff": 4}, ["agencies.bureau.staff=4"],
-                                       ["agencies.bureau.staff = 4"]])
+
+@pytest.mark.parametrize(
+    "overrides", [{"agencies.bureau.staff": 4}, ["agencies.bureau.staff=4"], ["agencies.bureau.staff = 4"]]
+)
 def test_override_sets_value(overrides):
     sc = load(VALID, overrides)
     assert sc.agency_by_id["bureau"].staff == 4
@@ -288,8 +416,9 @@ def test_override_sets_value(overrides):
 
 
 def test_override_values_are_toml():
-    sc = load(VALID, ['scenario.name="with space"', "stages.eia.limit.excludes=[\"lag\"]",
-                      "arrivals.stream.until=2024-06-30"])
+    sc = load(
+        VALID, ['scenario.name="with space"', 'stages.eia.limit.excludes=["lag"]', "arrivals.stream.until=2024-06-30"]
+    )
     assert sc.name == "with space"
     assert sc.stage_by_id["eia"].limit.excludes == ("lag",)
     assert sc.stream.end.isoformat() == "2024-06-30"
@@ -300,31 +429,54 @@ def test_override_does_not_change_the_file_or_a_second_load():
     assert load(VALID).agency_by_id["bureau"].staff == 2
 
 
-@pytest.mark.parametrize("overrides, key_path, fragment", [
-    pytest.param({"agencies.bureau.staff": "two"}, "agencies.bureau.staff", "must be an integer", id="mapping-type"),
-    pytest.param(["agencies.bureau.staff=two"], "agencies.bureau.staff", "must be an integer", id="string-type"),
-    pytest.param(["agencies.bureau.staff=0"], "agencies.bureau.staff", ">= 1", id="string-range"),
-    pytest.param({"stages.filing.defect.p": 2.0}, "stages.filing.defect.p", "<= 1", id="mapping-range"),
-    pytest.param(["agencies.bureau.stafff=3"], "agencies.bureau.stafff", 'did you mean "staff"', id="new-unknown-key"),
-    pytest.param(["stages.eia.agency=\"panle\""], "stages.eia.agency", 'did you mean "panel"', id="reference"),
-])
+@pytest.mark.parametrize(
+    "overrides, key_path, fragment",
+    [
+        pytest.param(
+            {"agencies.bureau.staff": "two"}, "agencies.bureau.staff", "must be an integer", id="mapping-type"
+        ),
+        pytest.param(["agencies.bureau.staff=two"], "agencies.bureau.staff", "must be an integer", id="string-type"),
+        pytest.param(["agencies.bureau.staff=0"], "agencies.bureau.staff", ">= 1", id="string-range"),
+        pytest.param({"stages.filing.defect.p": 2.0}, "stages.filing.defect.p", "<= 1", id="mapping-range"),
+        pytest.param(
+            ["agencies.bureau.stafff=3"], "agencies.bureau.stafff", 'did you mean "staff"', id="new-unknown-key"
+        ),
+        pytest.param(['stages.eia.agency="panle"'], "stages.eia.agency", 'did you mean "panel"', id="reference"),
+    ],
+)
 def test_overrides_are_validated(overrides, key_path, fragment):
     problem = find(problems_of(VALID, overrides), key_path)
     assert problem.file == str(VALID)
     assert fragment in problem.message
 
 
-@pytest.mark.parametrize("overrides, key_path, fragment", [
-    pytest.param({"agencies.nope.staff": 3}, "--set agencies.nope.staff", "'agencies.nope' is not a table",
-                 id="mapping-missing-table"),
-    pytest.param(["agencies.burau.staff=3"], "--set agencies.burau.staff", 'did you mean "bureau"',
-                 id="string-misspelt-table"),
-    pytest.param(["agencies.bureau.sittings.every=3"], "--set agencies.bureau.sittings.every",
-                 "'agencies.bureau.sittings' is not a table", id="missing-nested-table"),
-    pytest.param(["scenario.seed.x=1"], "--set scenario.seed.x", "'scenario.seed' is not a table",
-                 id="through-a-value"),
-    pytest.param(["agencies.bureau.staff"], "--set", "not key.path=value", id="no-equals"),
-])
+@pytest.mark.parametrize(
+    "overrides, key_path, fragment",
+    [
+        pytest.param(
+            {"agencies.nope.staff": 3},
+            "--set agencies.nope.staff",
+            "'agencies.nope' is not a table",
+            id="mapping-missing-table",
+        ),
+        pytest.param(
+            ["agencies.burau.staff=3"],
+            "--set agencies.burau.staff",
+            'did you mean "bureau"',
+            id="string-misspelt-table",
+        ),
+        pytest.param(
+            ["agencies.bureau.sittings.every=3"],
+            "--set agencies.bureau.sittings.every",
+            "'agencies.bureau.sittings' is not a table",
+            id="missing-nested-table",
+        ),
+        pytest.param(
+            ["scenario.seed.x=1"], "--set scenario.seed.x", "'scenario.seed' is not a table", id="through-a-value"
+        ),
+        pytest.param(["agencies.bureau.staff"], "--set", "not key.path=value", id="no-equals"),
+    ],
+)
 def test_override_of_missing_table(overrides, key_path, fragment):
     (problem,) = problems_of(VALID, overrides)
     assert problem.file == str(VALID)

@@ -1,0 +1,203 @@
+"""Which lever bought how much: Shapley values over subsets of a scenario's levers.
+
+The value of a lever subset S is the mean of a key figure over the projects of
+a replication, with exactly the levers in S on.  All subsets run with the
+same seed (common random numbers), so a lever's marginal contribution is
+measured replication by replication.  The Shapley value of lever i is its
+marginal contribution averaged over all orders in which the levers could be
+switched on; the values add up exactly to the difference between all levers
+and none.  With more than :data:`EXACT_MAX_LEVERS` levers the orders are
+sampled (each sampled order still adds up exactly).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.compare import replication_means
+from sim.core.kpi import KEY_FIGURES
+from sim.engine.compiled import compile_scenario
+from sim.runs.pool import pool_for
+from sim.runs.runner import replications
+from sim.runs.stats import Accumulator
+from sim.scenario.scenario import Scenario
+
+EXACT_MAX_LEVERS = 8
+ATTRIBUTED = (
+    "approval_workdays",
+    "approval_days",
+    "to_production_months",
+    "submissions",
+    "cost_pre_construction_cny",
+    "cost_delay_cny",
+)
+
+
+@dataclass
+class Attribution:
+    """Shapley values of levers for several key figures."""
+
+    scenario: Scenario
+    levers: tuple[str, ...]
+    n: int
+    seed: int
+    exact: bool
+    orders: int  # orders averaged (k! when exact)
+    subsets_run: int
+    base: dict[str, Accumulator]  # figure with no lever
+    full: dict[str, Accumulator]  # figure with every lever
+    shapley: dict[str, dict[str, Accumulator]]  # figure -> lever -> per-replication Shapley value
+    alone: dict[str, dict[str, Accumulator]]  # figure -> lever -> effect of the lever on its own
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of attribution.json."""
+        names = dict(self.scenario.lever_names)
+
+        def entry(acc: Accumulator) -> dict:
+            d = acc.to_dict()
+            return {"mean": d["mean"], "ci95": d["ci95"]}
+
+        return {
+            "scenario": self.scenario.name,
+            "file": self.scenario.source,
+            "seed": self.seed,
+            "replications": self.n,
+            "method": "exact Shapley over all subsets" if self.exact else f"Shapley over {self.orders} sampled orders",
+            "subsets_run": self.subsets_run,
+            "levers": [{"id": i, "name": names.get(i, i)} for i in self.levers],
+            "figures": {
+                f: {
+                    "unit": KEY_FIGURES[f][0],
+                    "none": entry(self.base[f]),
+                    "all": entry(self.full[f]),
+                    "shapley": {i: entry(self.shapley[f][i]) for i in self.levers},
+                    "alone": {i: entry(self.alone[f][i]) for i in self.levers},
+                    "interaction": {i: _sub(self.shapley[f][i], self.alone[f][i]) for i in self.levers},
+                }
+                for f in self.base
+            },
+        }
+
+
+def _sub(a: Accumulator, b: Accumulator) -> float | None:
+    x, y = a.to_dict()["mean"], b.to_dict()["mean"]
+    return None if x is None or y is None else x - y
+
+
+def subset_values(
+    sc: Scenario,
+    subset: tuple[str, ...],
+    n: int,
+    seed: int,
+    figures: tuple[str, ...],
+    jobs: int,
+    executor: Executor | None,
+) -> np.ndarray:
+    """Per-replication means of ``figures`` with exactly ``subset`` on: array (n, len(figures))."""
+    cs = compile_scenario(sc.with_levers(list(subset)))
+    out = np.empty((n, len(figures)))
+    for r, red in enumerate(replications(cs, n, seed, jobs=jobs, executor=executor)):
+        m = replication_means(red)
+        out[r] = [m[f] for f in figures]
+    return out
+
+
+def attribute(
+    sc: Scenario,
+    n: int = 50,
+    seed: int | None = None,
+    *,
+    levers: tuple[str, ...] | None = None,
+    figures: tuple[str, ...] = ATTRIBUTED,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    max_orders: int = 200,
+    progress: Callable[[int, int], None] | None = None,
+) -> Attribution:
+    """Shapley attribution of ``sc``'s levers (its active ones unless ``levers`` is given).
+
+    Exact over all 2^k subsets for k <= EXACT_MAX_LEVERS; otherwise ``max_orders`` random orders
+    (drawn from a generator seeded by ``seed``) and only the subsets they need.
+    """
+    seed = sc.seed if seed is None else seed
+    levers = tuple(sc.levers if levers is None else levers)
+    if not levers:
+        from sim.core.errors import Problem, ScenarioError
+
+        raise ScenarioError(
+            [
+                Problem(
+                    sc.source,
+                    "scenario.levers",
+                    "no levers to attribute: switch some on (scenario.levers, or --levers a,b / all)",
+                )
+            ]
+        )
+    k = len(levers)
+    exact = k <= EXACT_MAX_LEVERS
+    if exact:
+        orders = None
+        subsets = [c for size in range(k + 1) for c in combinations(range(k), size)]
+    else:
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2**31,))))
+        orders = [tuple(rng.permutation(k).tolist()) for _ in range(max_orders)]
+        subsets = sorted({tuple(sorted(o[:j])) for o in orders for j in range(k + 1)}, key=lambda s: (len(s), s))
+    values: dict[tuple[int, ...], np.ndarray] = {}
+    with pool_for(jobs, executor) as ex:
+        for i, subset in enumerate(subsets, 1):
+            values[subset] = subset_values(sc, tuple(levers[j] for j in subset), n, seed, figures, jobs, ex)
+            if progress is not None:
+                progress(i, len(subsets))
+    phi = _shapley(values, k, orders)
+    none, full = values[()], values[tuple(range(k))]
+
+    def acc(col: np.ndarray, f: str) -> Accumulator:
+        a = Accumulator(KEY_FIGURES[f][0])
+        for x in col:
+            a.add(np.array([x]))
+        return a
+
+    fig_idx = {f: j for j, f in enumerate(figures)}
+    return Attribution(
+        sc,
+        levers,
+        n,
+        seed,
+        exact,
+        len(orders) if orders is not None else math.factorial(k),
+        len(subsets),
+        base={f: acc(none[:, j], f) for f, j in fig_idx.items()},
+        full={f: acc(full[:, j], f) for f, j in fig_idx.items()},
+        shapley={f: {levers[i]: acc(phi[i][:, j], f) for i in range(k)} for f, j in fig_idx.items()},
+        alone={f: {levers[i]: acc(values[(i,)][:, j] - none[:, j], f) for i in range(k)} for f, j in fig_idx.items()}
+        if all((i,) in values for i in range(k))
+        else {f: {levers[i]: Accumulator(KEY_FIGURES[f][0]) for i in range(k)} for f in figures},
+    )
+
+
+def _shapley(values: dict[tuple[int, ...], np.ndarray], k: int, orders: list | None) -> list[np.ndarray]:
+    """Per-replication Shapley values of each lever (list over levers of arrays (n, figures))."""
+    shape = values[()].shape
+    phi = [np.zeros(shape) for _ in range(k)]
+    if orders is None:  # exact by the subset formula: weight |S|!(k-|S|-1)!/k!
+        for s, v in values.items():
+            for i in range(k):
+                if i in s:
+                    continue
+                w = math.factorial(len(s)) * math.factorial(k - len(s) - 1) / math.factorial(k)
+                phi[i] += w * (values[tuple(sorted(s + (i,)))] - v)
+        return phi
+    for order in orders:
+        prefix: tuple[int, ...] = ()
+        for i in order:
+            nxt = tuple(sorted(prefix + (i,)))
+            phi[i] += values[nxt] - values[prefix]
+            prefix = nxt
+    return [p / len(orders) for p in phi]

@@ -1,0 +1,198 @@
+"""Parameter sweeps and one-at-a-time sensitivity (tornado), with common random numbers.
+
+Every point of a sweep runs the same replications with the same seed, so
+differences between points are differences of the parameter, not of luck.
+A grid is a mapping of dotted override paths (or ``"levers"``) to lists of
+values; the points are their cartesian product.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.core.kpi import KEY_FIGURES
+from sim.runs.pool import pool_for
+from sim.runs.runner import run
+from sim.scenario.scenario import Scenario
+from sim.scenario.targets import STATS, figure_entry
+
+
+def _scenario_at(base: Scenario, point: Mapping[str, Any]) -> Scenario:
+    overrides = {k: v for k, v in point.items() if k != "levers"}
+    sc = base.with_overrides(overrides) if overrides else base
+    return sc.with_levers(point["levers"]) if "levers" in point else sc
+
+
+def _measure(sc: Scenario, n: int, seed: int, figure: str, jobs: int, executor: Executor | None) -> dict:
+    summary = run(sc, n=n, seed=seed, jobs=jobs, executor=executor, keep_rows=False).summary
+    entry = figure_entry(summary, figure)
+    return {
+        "unit": entry["unit"],
+        "mean": entry["mean"],
+        "ci_lo": entry["ci95"][0],
+        "ci_hi": entry["ci95"][1],
+        **{s: entry.get(s) for s in STATS if s not in ("mean", "sd")},
+        "n": entry["n"],
+        "censored": entry["censored"],
+    }
+
+
+def check_figure(sc: Scenario, figure: str) -> None:
+    """Raise ScenarioError if ``figure`` is not a figure of ``sc`` (as targets name them)."""
+    from sim.core.errors import Problem, ScenarioError, did_you_mean
+    from sim.core.kpi import figure_names
+
+    names = figure_names(sc.stage_by_id, sc.class_by_id, sc.agency_by_id)
+    if figure not in names:
+        raise ScenarioError(
+            [
+                Problem(
+                    sc.source,
+                    "--kpi",
+                    f"unknown figure {figure!r}{did_you_mean(figure, names)}; e.g. {', '.join(KEY_FIGURES)}",
+                )
+            ]
+        )
+
+
+@dataclass
+class SweepResult:
+    """One row per grid point: the parameter values and the figure's statistics."""
+
+    scenario: str
+    figure: str
+    parameters: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    n: int = 0
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "figure": self.figure,
+            "parameters": self.parameters,
+            "replications": self.n,
+            "seed": self.seed,
+            "points": self.rows,
+        }
+
+
+def sweep(
+    scenario: Scenario,
+    grid: Mapping[str, Sequence[Any]],
+    n: int = 50,
+    seed: int | None = None,
+    *,
+    figure: str = "approval_workdays",
+    jobs: int = 1,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Run ``scenario`` at every point of ``grid`` and measure ``figure`` (a key figure or target figure name).
+
+    Example: ``sweep(sc, {"agencies.planning.staff": [1, 2, 4], "levers": ["none", "all"]}, n=100)``.
+    """
+    seed = scenario.seed if seed is None else seed
+    check_figure(scenario, figure)
+    names = list(grid)
+    points = [dict(zip(names, values)) for values in itertools.product(*(list(grid[k]) for k in names))]
+    scenarios = [_scenario_at(scenario, p) for p in points]  # validates every point before running any
+    result = SweepResult(scenario.name, figure, names, n=n, seed=seed)
+    with pool_for(jobs, executor) as ex:
+        for i, (point, sc) in enumerate(zip(points, scenarios), 1):
+            result.rows.append({**{k: _show(v) for k, v in point.items()}, **_measure(sc, n, seed, figure, jobs, ex)})
+            if progress is not None:
+                progress(i, len(points))
+    return result
+
+
+@dataclass
+class TornadoResult:
+    """Base value and, per parameter, the figure at its low and high value (others at base)."""
+
+    scenario: str
+    figure: str
+    unit: str
+    base: float | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    n: int = 0
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "figure": self.figure,
+            "unit": self.unit,
+            "base": self.base,
+            "replications": self.n,
+            "seed": self.seed,
+            "parameters": self.rows,
+        }
+
+
+def tornado(
+    scenario: Scenario,
+    ranges: Mapping[str, tuple[Any, Any]],
+    n: int = 50,
+    seed: int | None = None,
+    *,
+    figure: str = "approval_workdays",
+    jobs: int = 1,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TornadoResult:
+    """One-at-a-time sensitivity: ``figure`` with each parameter at its low and at its high value.
+
+    ``ranges`` maps dotted override paths to (low, high), e.g. the assumptions no source gives:
+    ``{"agents.staff": (2, 8), "stages.eia.tolerant.fail_p": (0.0, 0.2)}``.  Rows are sorted by swing.
+    """
+    seed = scenario.seed if seed is None else seed
+    check_figure(scenario, figure)
+    variants = [
+        (path, which, _scenario_at(scenario, {path: value}))
+        for path, (lo, hi) in ranges.items()
+        for which, value in (("low", lo), ("high", hi))
+    ]
+    with pool_for(jobs, executor) as ex:
+        base = _measure(scenario, n, seed, figure, jobs, ex)
+        values: dict[str, dict[str, Any]] = {
+            p: {"parameter": p, "low_value": _show(lo), "high_value": _show(hi)} for p, (lo, hi) in ranges.items()
+        }
+        for i, (path, which, sc) in enumerate(variants, 1):
+            m = _measure(sc, n, seed, figure, jobs, ex)
+            values[path][f"{which}_mean"] = m["mean"]
+            values[path][f"{which}_ci_lo"], values[path][f"{which}_ci_hi"] = m["ci_lo"], m["ci_hi"]
+            if progress is not None:
+                progress(i, len(variants))
+    rows = list(values.values())
+    for r in rows:
+        lo, hi = r.get("low_mean"), r.get("high_mean")
+        r["swing"] = abs(hi - lo) if lo is not None and hi is not None else math.nan
+    rows.sort(key=lambda r: -r["swing"] if not math.isnan(r["swing"]) else 0.0)
+    return TornadoResult(scenario.name, figure, base["unit"], base["mean"], rows, n, seed)
+
+
+def _show(v: Any) -> Any:
+    """A value as it goes into a table: numbers and strings as they are, anything else as text."""
+    return v if isinstance(v, (int, float, str)) else str(v)
+
+
+def parse_values(text: str) -> list[Any]:
+    """``--set path=v1,v2,...`` values: a TOML array body (numbers, booleans, quoted strings, tables)
+    or, failing that, comma-separated words (e.g. ``none,all``)."""
+    import tomllib
+
+    try:
+        return list(tomllib.loads(f"v = [{text}]")["v"])
+    except tomllib.TOMLDecodeError:
+        return [w.strip() for w in text.split(",") if w.strip()]
+
+
+def figure_unit(figure: str) -> str:
+    """The unit of a key figure name (for labels); '' if not a plain key figure."""
+    return KEY_FIGURES.get(figure, ("", ""))[0]

@@ -1,0 +1,44 @@
+"""The project's own error and warning types.
+
+Every problem with a scenario (a file, an override, a reference) is raised as
+:class:`ScenarioError`, which carries one or more :class:`Problem` s, each
+naming the file, the key path inside it, what was wrong and what is allowed.
+The CLI turns it into a message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where it is and what is wrong."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded or run; holds every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CalendarWarning(UserWarning):
+    """Working-time calendar falls back to rules the holiday data does not confirm."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ' (did you mean "x"?)' for the closest choice, or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""

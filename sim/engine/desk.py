@@ -1,0 +1,60 @@
+"""A desk: ``servers`` interchangeable staff (or agents) handed from one file to the next.
+
+The engine's equivalent of ``simpy.Resource`` / ``simpy.PriorityResource``
+(first come, first served; with priorities, lower first and then first come),
+at a fraction of the cost: a file that finds a free server takes it at once,
+without an event; a file that has to wait gets one plain event, which the
+server that frees up triggers, handing itself over directly (nobody can slip
+in between).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from heapq import heappop, heappush
+
+import simpy
+
+
+class Desk:
+    """Servers and the files waiting for them."""
+
+    __slots__ = ("env", "free", "waiting", "by_priority", "_seq")
+
+    def __init__(self, env: simpy.Environment, servers: int, by_priority: bool = False):
+        self.env = env
+        self.free = servers
+        self.by_priority = by_priority
+        self.waiting: deque | list = [] if by_priority else deque()
+        self._seq = 0
+
+    def take(self, priority: int = 0, waiter=None) -> simpy.Event | None:
+        """Take a server now (returns None) or an event that fires when one is handed over.
+
+        ``waiter``: instead of a new event, queue this object; its ``succeed()`` is called at the
+        handover (a :class:`~sim.engine.plain_chain.PlainChain` schedules itself).
+        """
+        if self.free:
+            self.free -= 1
+            return None
+        ev = simpy.Event(self.env) if waiter is None else waiter
+        if self.by_priority:
+            self._seq += 1
+            heappush(self.waiting, (priority, self._seq, ev))
+        else:
+            self.waiting.append(ev)
+        return ev
+
+    def give_back(self, value: float | None = None) -> None:
+        """A server is done: hand it to the next file waiting (its event succeeds with ``value``: the
+        engine passes the zone's working time now, if it has it), or free it."""
+        w = self.waiting
+        if w:
+            (heappop(w)[2] if self.by_priority else w.popleft()).succeed(value)
+        else:
+            self.free += 1
+
+    @property
+    def queue_length(self) -> int:
+        """Files waiting for a server."""
+        return len(self.waiting)

@@ -1,0 +1,193 @@
+"""A self-contained HTML report of a comparison: descriptions, key figures, figures, targets, assumptions.
+
+Figures are embedded as base64 PNG, styles are inline, and nothing refers to
+an external address, so the file can be mailed and opened offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from sim.core.kpi import KEY_FIGURES, UNIT_LABEL
+from sim.present.terminal import format_value
+from sim.runs.output import atomic_write
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}
+th{background:#f3f3f3}td.l,th.l{text-align:left}.met{color:#1a7f37;font-weight:600}.missed{color:#b42318;font-weight:600}
+figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#555}
+.small{font-size:.85em;color:#555}code{background:#f6f6f6;padding:0 .2em}
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _fmt(x: Any, unit: str) -> str:
+    return format_value(x, unit, missing="–")
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def assumptions(files: list[str]) -> list[tuple[str, int, str]]:
+    """Lines marked ASSUMPTION in the scenario files and the files they extend: (file, line, text)."""
+    seen, out = set(), []
+    queue = [Path(f) for f in files]
+    while queue:
+        path = queue.pop(0)
+        if path.resolve() in seen or not path.is_file():
+            continue
+        seen.add(path.resolve())
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            m = re.match(r'\s*extends\s*=\s*"([^"]+)"', line)
+            if m:
+                queue.append(path.parent / m.group(1))
+            if "ASSUMPTION" in line:
+                out.append((str(path), i, line.strip()))
+    return out
+
+
+def key_figure_table(cmp) -> str:
+    """HTML table: each scenario's mean [95% CI] and median, and the paired difference to the first."""
+    dicts = cmp.summary_dicts()
+    head = "".join(f"<th>{_e(n)}<br><span class=small>mean [95% CI] · p50</span></th>" for n in cmp.names)
+    diff_head = "".join(
+        f"<th>{_e(n)} − {_e(cmp.names[0])}<br><span class=small>paired mean [95% CI]</span></th>" for n in cmp.names[1:]
+    )
+    rows = []
+    for k, (unit, what) in KEY_FIGURES.items():
+        cells = []
+        for d in dicts:
+            f = d["key_figures"][k]
+            lo, hi = f["ci95"]
+            p50 = "" if f["p50"] is None else f" · {_fmt(f['p50'], unit)}"
+            cells.append(f"<td>{_fmt(f['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]{p50}</td>")
+        for diff in cmp.differences[1:]:
+            f = diff[k].to_dict()
+            lo, hi = f["ci95"]
+            cells.append(f"<td>{_fmt(f['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]</td>")
+        rows.append(
+            f"<tr><td class=l><b>{_e(k)}</b><br><span class=small>{_e(what)}, "
+            f"{_e(UNIT_LABEL.get(unit, unit))}</span></td>{''.join(cells)}</tr>"
+        )
+    return f"<table><tr><th class=l>key figure</th>{head}{diff_head}</tr>{''.join(rows)}</table>"
+
+
+def targets_table(cmp) -> str:
+    """HTML table of every scenario's applicable calibration targets and their status."""
+    from sim.scenario.targets import check_targets
+
+    rows = []
+    for sc, d in zip(cmp.scenarios, cmp.summary_dicts()):
+        for r in check_targets(sc.targets, d):
+            status = "<span class=met>met</span>" if r.met else "<span class=missed>MISSED</span>"
+            value = "–" if r.value is None else f"{r.value:.4g}"
+            rows.append(
+                f"<tr><td class=l>{_e(sc.name)}</td><td class=l>{_e(r.target.figure)}</td>"
+                f"<td class=l>{_e(r.target.describe())}</td><td>{value}</td><td>{status}</td>"
+                f"<td class=l>{_e(r.target.source)}</td></tr>"
+            )
+    if not rows:
+        return "<p>No calibration targets apply to these scenarios.</p>"
+    return (
+        "<table><tr><th class=l>scenario</th><th class=l>figure</th><th class=l>target</th><th>measured</th>"
+        f"<th>status</th><th class=l>source</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str = "") -> str:
+    """The whole report as one HTML string."""
+    parts = [
+        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>approval-sim report</title>"
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Approval reform comparison: {' vs '.join(_e(n) for n in cmp.names)}</h1>",
+        f"<p class=small>{cmp.n} replications per scenario, seed {cmp.seed}, common random numbers; "
+        f"generated {dt.date.today().isoformat()} by approval-sim"
+        + (f" with <code>{_e(command)}</code>" if command else "")
+        + ".</p>",
+        "<h2>Scenarios</h2>",
+    ]
+    for sc in cmp.scenarios:
+        names = dict(sc.lever_names)
+        levers = ", ".join(_e(names.get(x, x)) for x in sc.levers) or "none (pre-reform process)"
+        parts.append(
+            f"<h3>{_e(sc.name)}</h3><p>{_e(sc.description)}</p>"
+            f"<p class=small>file <code>{_e(sc.source)}</code>; levers on: {levers}; "
+            f"{sc.start_date} to {sc.end_date}</p>"
+        )
+    parts += [
+        "<h2>Key figures</h2>",
+        key_figure_table(cmp),
+        "<p class=small>Means are over projects of all replications; the confidence interval treats "
+        "replications as independent clusters. Differences are paired replication by replication.</p>",
+        "<h2>Figures</h2>",
+    ]
+    for name, (fig, _rows) in figures.items():
+        title = fig.axes[0].get_title() if fig.axes and fig.axes[0].get_title() else name
+        parts.append(
+            f"<figure><img alt='{_e(name)}' src='data:image/png;base64,{_png(fig)}'>"
+            f"<figcaption>{_e(name)}: {_e(title)}</figcaption></figure>"
+        )
+    if attribution is not None:
+        parts.append("<h2>What each lever buys</h2>" + attribution_table(attribution))
+    parts += [
+        "<h2>Calibration targets</h2>",
+        targets_table(cmp),
+        "<h2>Assumptions</h2>",
+        "<p>Parameters that no source gives, as marked in the scenario files; candidates for sensitivity "
+        "sweeps.</p><table><tr><th class=l>file:line</th><th class=l>line</th></tr>",
+    ]
+    for f, i, text in assumptions([sc.source for sc in cmp.scenarios]):
+        parts.append(f"<tr><td class=l>{_e(Path(f).name)}:{i}</td><td class=l><code>{_e(text)}</code></td></tr>")
+    parts.append("</table></body></html>")
+    return "\n".join(parts)
+
+
+def attribution_table(att) -> str:
+    """HTML table of Shapley values per lever for the attributed key figures."""
+    d = att.to_dict()
+    out = [
+        f"<p class=small>{_e(d['method'])}, {d['subsets_run']} lever subsets, {d['replications']} "
+        "replications each. Shapley values add up to the difference between all levers and none; "
+        "'alone' is a lever's effect when it is the only one on; their difference is its interaction "
+        "with the others.</p>"
+    ]
+    for f in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
+        if f not in d["figures"]:
+            continue
+        fd = d["figures"][f]
+        unit = fd["unit"]
+        rows = "".join(
+            f"<tr><td class=l>{_e(lv['name'])}</td><td>{_fmt(fd['shapley'][lv['id']]['mean'], unit)} "
+            f"[{_fmt(fd['shapley'][lv['id']]['ci95'][0], unit)}, {_fmt(fd['shapley'][lv['id']]['ci95'][1], unit)}]</td>"
+            f"<td>{_fmt(fd['alone'][lv['id']]['mean'], unit)}</td>"
+            f"<td>{_fmt(fd['interaction'][lv['id']], unit)}</td></tr>"
+            for lv in d["levers"]
+        )
+        out.append(
+            f"<h3>{_e(f)} ({_e(UNIT_LABEL.get(unit, unit))}): {_fmt(fd['none']['mean'], unit)} with no "
+            f"lever → {_fmt(fd['all']['mean'], unit)} with all</h3><table><tr><th class=l>lever</th>"
+            f"<th>Shapley value [95% CI]</th><th>alone</th><th>interaction</th></tr>{rows}</table>"
+        )
+    return "".join(out)
+
+
+def write_report(path: str | Path, cmp, figures: dict[str, Any], attribution: Any = None, command: str = "") -> Path:
+    """Write the report atomically (a temporary file moved into place)."""
+    text = render(cmp, figures, attribution, command)
+    return atomic_write(Path(path), lambda f: f.write(text), binary=False)

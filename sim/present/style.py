@@ -1,0 +1,441 @@
+"""Shared look of the figures in :mod:`sim.plots`: fonts, labels, colours, units, dates and atomic writes.
+
+Labels are English; Chinese (lever, stage, agency and phase names are "中文 English" strings in the
+scenarios) is kept only when an installed font covers it (:func:`cjk_font`).  Without one, CJK
+characters are stripped (:func:`strip_cjk`) so matplotlib never draws a missing glyph.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import math
+import re
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib import font_manager
+
+#: sample text a CJK font must render
+CJK_SAMPLE = "蓝图管控容缺受理区域评估代办服务"
+#: preferred CJK families, best first (any other installed font covering the sample is the last resort)
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans CJK JP",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "Sarasa Gothic SC",
+    "AR PL UMing CN",
+    "SimSun",
+)
+BASE_FONT = "DejaVu Sans"
+
+_CJK = re.compile(
+    "[\u2e80-\u2fff\u3000-\u303f\u3040-\u31ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]+"
+)
+_SEP = r"\s+/,;:·&|\-–—"
+_EMPTY_BRACKETS = re.compile(rf"[(\[{{][{_SEP}]*[)\]}}]")
+_EDGE_SEP = re.compile(rf"^[{_SEP}]+|[{_SEP}]+$")
+_REPEATED_SEP = re.compile(r"\s*([+/,;&|])(?:\s*[+/,;&|])+\s*")
+
+#: the four national phases of 国办发〔2019〕11号, for phase names that are Chinese only
+PHASE_GLOSSARY = {
+    "立项用地规划许可": "Project approval and land-use planning",
+    "工程建设许可": "Engineering construction permit",
+    "施工许可": "Construction permit",
+    "竣工验收": "Completion acceptance",
+}
+
+#: one colour per scenario, by position in the comparison (the reference first)
+SCENARIO_COLOURS = ("#4d4d4d", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+#: time categories of the figures: (key, label, colour); keys are the record categories of sim.engine.records.SPLIT
+CATEGORIES = (
+    ("prepare", "preparing the file", "#fdd49e"),
+    ("queue", "queueing", "#d7301f"),
+    ("review", "review", "#2b8cbe"),
+    ("sitting", "waiting for a sitting", "#8c6bb1"),
+    ("rework", "rework after a rejection", "#fc8d59"),
+    ("supplement", "supplementing (tolerant acceptance)", "#c7b300"),
+    ("lag", "lag (listing, fixed waits)", "#a6a6a6"),
+    ("build", "construction", "#74c476"),
+)
+CATEGORY_LABEL = {k: lab for k, lab, _ in CATEGORIES}
+CATEGORY_COLOUR = {k: c for k, _, c in CATEGORIES}
+#: event-log step -> category, as the records count it (the agent's own effort is preparation; waiting for a
+#: free agent is queueing; a pre-consultation is counted as review time of the stage)
+STEP_CATEGORY = {
+    "prepare": "prepare",
+    "agent": "prepare",
+    "agent_wait": "queue",
+    "queue": "queue",
+    "pre-consultation": "review",
+    "review": "review",
+    "sitting": "sitting",
+    "rework": "rework",
+    "supplement": "supplement",
+    "lag": "lag",
+    "build": "build",
+}
+#: who holds the file during a step: hatching for the applicant's side and the agent service
+HOLDER_HATCH = {"applicant": "////", "agent service": "...."}
+PHASE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+#: key-figure units (sim.core.kpi.KEY_FIGURES) as axis-label text
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The family name of an installed font that renders Chinese (e.g. "蓝图管控"), or None."""
+    entries = [e for e in font_manager.fontManager.ttflist if "last resort" not in e.name.lower()]
+    rank = {name.lower(): i for i, name in enumerate(CJK_FAMILIES)}
+    entries.sort(key=lambda e: (rank.get(e.name.lower(), len(rank)), e.name, e.fname))
+    for e in entries:
+        if _covers(e.fname, CJK_SAMPLE):
+            return e.name
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _charmap(fname: str) -> frozenset[int]:
+    try:
+        return frozenset(font_manager.get_font(fname).get_charmap())
+    except (OSError, RuntimeError, ValueError):
+        return frozenset()
+
+
+def _covers(fname: str, text: str) -> bool:
+    cmap = _charmap(fname)
+    return all(ord(ch) in cmap for ch in text)
+
+
+def _base_charmap() -> frozenset[int]:
+    return _charmap(font_manager.findfont(BASE_FONT, fallback_to_default=True))
+
+
+def strip_cjk(text: str) -> str:
+    """``text`` without CJK characters, tidied: "环境影响评价 EIA report approval" -> "EIA report approval",
+    "Reform (蓝图管控 + 容缺受理)" -> "Reform"."""
+    s = _CJK.sub(" ", text)
+    for _ in range(3):
+        s = _EMPTY_BRACKETS.sub(" ", s)
+    s = _REPEATED_SEP.sub(r" \1 ", s)
+    s = re.sub(r"\s+", " ", s)
+    return _EDGE_SEP.sub("", s).strip()
+
+
+def label(text: str, fallback: str = "") -> str:
+    """A label for the figures: as is with a CJK font, CJK stripped without one (then ``fallback`` if
+    nothing readable is left); dollar signs escaped so they never start mathtext."""
+    if cjk_font() is None:
+        cmap = _base_charmap()
+        s = strip_cjk(text)
+        s = "".join(ch for ch in s if not cmap or ord(ch) in cmap)
+        if not re.search(r"[A-Za-z]", s):
+            s = fallback or s
+    else:
+        s = text
+    return s.replace("$", r"\$")
+
+
+def phase_label(phase: str) -> str:
+    """A phase name; a Chinese-only national phase ("1 立项用地规划许可") gets its English name."""
+    english = next((en for zh, en in PHASE_GLOSSARY.items() if zh in phase), None)
+    has_latin = re.search(r"[A-Za-z]", strip_cjk(phase)) is not None
+    if english and not has_latin:
+        number = re.match(r"\s*(\d+)", phase)
+        plain = f"{number.group(1)} {english}" if number else english
+        return label(f"{phase} {english}") if cjk_font() else plain
+    return capital(label(phase, fallback=f"phase {strip_cjk(phase)}" if strip_cjk(phase) else "other phase"))
+
+
+def capital(text: str) -> str:
+    """The first letter upper-case ("4 construction" -> "4 Construction")."""
+    m = re.search(r"[^\W\d_]", text)
+    return text if m is None else text[: m.start()] + text[m.start()].upper() + text[m.start() + 1 :]
+
+
+def signed(x: float, digits: int = 1) -> str:
+    """A signed number with a true minus sign: "+3.0", "−4.7"."""
+    return f"{x:+.{digits}f}".replace("-", "\u2212")
+
+
+def shorten(text: str, width: int = 52) -> str:
+    """Cut a long label with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def scenario_colour(i: int) -> str:
+    return SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
+
+
+def rc() -> dict[str, Any]:
+    """Matplotlib settings for the figures (font families are explicit, so texts keep them after the context)."""
+    cjk = cjk_font()
+    return {
+        "font.family": [cjk, BASE_FONT] if cjk else [BASE_FONT],
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.titleweight": "bold",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "legend.fontsize": 8,
+        "legend.frameon": False,
+        "svg.hashsalt": "approval-sim",
+    }
+
+
+def styled(fn: F) -> F:
+    """Build the figure under :func:`rc`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context(rc()):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def date_num(start: dt.date, t: Any) -> Any:
+    """Matplotlib date number(s) of clock time ``t`` (calendar days since ``start`` 00:00)."""
+    return mdates.date2num(dt.datetime.combine(start, dt.time())) + t
+
+
+def stamp(start: dt.date, t: float) -> str:
+    """Clock time as "YYYY-MM-DD HH:MM" (empty for NaN)."""
+    if t != t:
+        return ""
+    return (dt.datetime.combine(start, dt.time()) + dt.timedelta(days=float(t))).strftime("%Y-%m-%d %H:%M")
+
+
+def date_axis(ax: Any) -> None:
+    """Concise date ticks on the x axis."""
+    loc = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def num(x: Any, digits: int = 6) -> Any:
+    """A CSV cell: floats rounded (identical text for identical runs), NaN/None empty."""
+    if x is None:
+        return ""
+    if isinstance(x, (bool, int, str)):
+        return x
+    x = float(x)
+    return "" if x != x else round(x, digits)
+
+
+def iter_phases(stages: Any) -> Iterator[str]:
+    """Phase names in stage order, each once."""
+    seen: set[str] = set()
+    for st in stages:
+        ph = st.phase or "(no phase)"
+        if ph not in seen:
+            seen.add(ph)
+            yield ph
+
+
+def arrays(pts: list[dict], keys: tuple[str, ...]) -> list[Any]:
+    """Columns of data rows as float arrays (empty cells are NaN)."""
+    return [np.array([math.nan if r[k] == "" else r[k] for r in pts], dtype=float) for k in keys]
+
+
+def write_csv(f: Any, rows: list[dict]) -> None:
+    """Rows as CSV (the header is every key, in order of first appearance)."""
+    w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), restval="", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+
+
+# -- figure helpers ----------------------------------------------------------------------------------------
+MILESTONES = (
+    ("construction_permit", "construction permit"),
+    ("construction_start", "construction start"),
+    ("production", "production"),
+)
+FIGURE_SHORT = {
+    "approval_workdays": "approval time",
+    "approval_days": "approval time",
+    "to_production_months": "signing to production",
+    "submissions": "submissions",
+    "cost_pre_construction_cny": "cost to the permit",
+    "cost_delay_cny": "cost of delay",
+}
+FIGURE_TEXT = {
+    "approval_workdays": "approval time (first application to construction permit)",
+    "approval_days": "approval time (first application to construction permit)",
+    "to_production_months": "signing to production start",
+    "submissions": "submissions to the permit",
+    "cost_pre_construction_cny": "cost up to the construction permit",
+    "cost_delay_cny": "capital cost of the time to production",
+}
+
+
+def scenario_labels(cmp: Any) -> list[str]:
+    """Readable scenario names, in comparison order."""
+    return [label(sc.name, fallback=Path(sc.source).stem) for sc in cmp.scenarios]
+
+
+def holder(resource: str) -> str:
+    """Who holds the file during an event-log step, from its resource."""
+    return {
+        "applicant": "applicant",
+        "agents": "agent service",
+        "agent": "agent service",
+        "contractor": "contractor",
+        "-": "nobody",
+    }.get(resource, "agency")
+
+
+def typical_index(cmp: Any) -> list[int]:
+    """The scenario index of each typical project (the list skips scenarios that lack the project)."""
+    out, j = [], 0
+    for tp in cmp.typical:
+        while j < len(cmp.scenarios) and cmp.scenarios[j].name != tp.scenario:
+            j += 1
+        out.append(j)
+        j += 1
+    return out
+
+
+def draw_milestones(ax: Any, sc: Any, tp: Any, i: int) -> None:
+    """Vertical lines for the milestones; coinciding ones share a line and a label."""
+    marks: list[tuple[float, list[str]]] = []
+    for m, text in MILESTONES:
+        t = tp.milestones.get(m, math.nan)
+        if t != t:
+            continue
+        if marks and abs(marks[-1][0] - t) < 1.0:
+            marks[-1][1].append(text)
+        else:
+            marks.append((t, [text]))
+    for t, texts in marks:
+        x = date_num(sc.start_date, t)
+        ax.axvline(x, color=scenario_colour(i), linestyle="--", linewidth=1)
+        ax.text(
+            x,
+            -1.3,
+            " " + capital(" = ".join(texts)) + f"\n {stamp(sc.start_date, t)[:10]}",
+            fontsize=7,
+            va="center",
+            ha="left",
+            color=scenario_colour(i),
+        )
+
+
+def targets_for(sc: Any, key: str) -> list[tuple[Any, str | None]]:
+    """Targets of ``sc``'s lever set on figure ``key`` or on a class's ``key`` (then the class id)."""
+    out = []
+    for t in sc.targets:
+        parts = t.figure.split(".")
+        if t.applies(sc.levers) and (
+            t.figure == key or (len(parts) == 3 and parts[0] == "classes" and parts[2] == key)
+        ):
+            out.append((t, parts[1] if len(parts) == 3 else None))
+    return out
+
+
+def draw_target(ax: Any, r: dict, name: str, colour: str) -> None:
+    """A calibration target: a shaded range, or a dashed line for a one-sided bound."""
+    cls = r["figure"].split(".")[1] if r["figure"].startswith("classes.") else None
+    lo, hi = r["lo"], r["hi"]
+    who = f"{name}, {cls} projects" if cls else name
+    src = shorten(label(r["source"], fallback="source in the scenario file"), 64)
+    if lo != "" and hi != "":
+        text = textwrap.fill(f"target {r['stat']} {lo:g}–{hi:g} ({who}): {src}", 80)
+        ax.axvspan(lo, hi, color=colour, alpha=0.12, label=text, hatch="\\\\" if cls else None)
+    else:
+        bound = lo if lo != "" else hi
+        text = textwrap.fill(f"target {r['stat']} {'≥' if lo != '' else '≤'} {bound:g} ({who}): {src}", 80)
+        ax.axvline(bound, color=colour, linestyle="--", linewidth=1.2, label=text)
+    level = {"p10": 0.1, "p50": 0.5, "p90": 0.9}.get(r["stat"])
+    if level is not None:
+        ax.axhline(level, color="#999999", linewidth=0.6, linestyle=":")
+
+
+def gantt_rows(sc: Any, visited: set[str]) -> list[tuple[str, str | None]]:
+    """Timeline rows (label, stage id) of the visited stages grouped by phase; a phase header has id None."""
+    out: list[tuple[str, str | None]] = []
+    for ph in iter_phases(sc.stages):
+        stages = [s.id for s in sc.stages if (s.phase or "(no phase)") == ph and s.id in visited]
+        if stages:
+            out += [(phase_label(ph), None)] + [(shorten(label(sc.stage_by_id[s].name, fallback=s)), s) for s in stages]
+    return out
+
+
+def draw_gantt(ax: Any, sc: Any, steps: list[dict], ylines: list[tuple[str, str | None]]) -> tuple[float, float]:
+    """One scenario's timeline panel: a bar segment per step, the deciding agency at each row's end, phase
+    headers in bold on a grey band.  Returns the date range drawn."""
+    ypos = {s: k for k, (_, s) in enumerate(ylines) if s is not None}
+    ends: dict[str, float] = {}
+    lo, hi = math.inf, -math.inf
+    for r in steps:
+        x0, x1 = date_num(sc.start_date, r["start_day"]), date_num(sc.start_date, r["end_day"])
+        lo, hi = min(lo, x0), max(hi, x1)
+        ends[r["stage"]] = max(ends.get(r["stage"], -math.inf), x1)
+        ax.barh(
+            ypos[r["stage"]],
+            x1 - x0,
+            left=x0,
+            height=0.62,
+            color=CATEGORY_COLOUR.get(r["category"], "k"),
+            hatch=HOLDER_HATCH.get(r["holder"]),
+            edgecolor="#444444",
+            linewidth=0,
+            gid=f"step:{r['stage']}",
+        )
+    for s, x in ends.items():
+        st = sc.stage_by_id[s]
+        ax.text(
+            x,
+            ypos[s],
+            f" {st.agency or ('contractor' if st.build is not None else '')}",
+            va="center",
+            fontsize=7,
+            color="#333333",
+        )
+    header = [s is None for _, s in ylines]
+    for k in (k for k, h in enumerate(header) if h):
+        ax.axhline(k, color="#dddddd", linewidth=8, zorder=0)
+    ax.set_yticks(range(len(ylines)), [t for t, _ in ylines], fontsize=7.5)
+    for tl, is_header in zip(ax.get_yticklabels(), header):
+        tl.set_fontweight("bold" if is_header else "normal")
+    ax.set_ylim(len(ylines) - 0.4, -2.2)
+    ax.tick_params(axis="y", length=0)
+    return lo, hi
+
+
+def gantt_legend(used: set[str]) -> list[Any]:
+    """Legend entries of the timeline: the categories used, the holders' hatching and the milestone line."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    out: list[Any] = [Patch(color=c, label=capital(lab)) for k, lab, c in CATEGORIES if k in used]
+    out += [
+        Patch(facecolor="white", edgecolor="#444444", hatch=h, label=f"file held by the {who}")
+        for who, h in HOLDER_HATCH.items()
+    ]
+    return out + [Line2D([], [], color="#333333", linestyle="--", label="milestone")]
+
+
+def acc_stats(acc: Any) -> tuple[float, float, float]:
+    """(mean, CI low, CI high) of a :class:`sim.runs.stats.Accumulator`, NaN where missing."""
+    d = acc.to_dict()
+    lo, hi = d["ci95"]
+    return tuple(math.nan if v is None else v for v in (d["mean"], lo, hi))  # type: ignore[return-value]

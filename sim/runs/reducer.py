@@ -1,0 +1,346 @@
+"""From finished projects to key-figure arrays and table rows, inside the worker.
+
+A :class:`Reducer` receives each project of a replication as soon as it is
+finished (every stage decided, capped, or cut off by the horizon) and folds
+it into flat arrays: key figures, per-stage figures, time split by phase,
+milestone times and, when asked, CSV rows.  The project's records can then
+be dropped, so a replication's memory holds only the projects under way.
+:func:`reduce_replication` does the same for a :class:`~sim.engine.records.ReplicationResult`
+kept whole (``sim.engine.replication.simulate``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.core.kpi import KEY_FIGURES
+from sim.engine.compiled import CompiledScenario
+from sim.engine.monitor import BIN_DAYS, n_bins
+from sim.engine.records import (
+    PROJECT_FIGURES,
+    SPLIT,
+    STAGE_FIELDS,
+    ProjectRecord,
+    ReplicationResult,
+    VisitRecord,
+    project_figures,
+    project_record,
+)
+from sim.runs.stats import batch
+from sim.scenario.calendar import worktime_function
+
+if TYPE_CHECKING:
+    from sim.engine.replication import Project
+
+#: key figures also reported per project class
+PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
+#: key figures written per project in projects.csv (submissions has its own column)
+PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
+assert set(PROJECT_FIGURES) == set(KEY_FIGURES) - {"within_limit_share"}, "records.PROJECT_FIGURES is out of date"
+MILESTONE_COLUMNS = (
+    "signed",
+    "first_submission",
+    "construction_permit",
+    "construction_start",
+    "completion",
+    "production",
+)
+
+
+@dataclass
+class ReducedReplication:
+    """A replication reduced to what the parent aggregates and writes."""
+
+    rep: int
+    kpis: dict[str, np.ndarray]
+    stages: dict[str, np.ndarray]
+    agencies: dict[str, tuple[float, float]]
+    counts: dict[str, int]
+    same_day: dict[str, np.ndarray]
+    classes: dict[str, dict[str, np.ndarray]]
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+    phase_split: dict[tuple[str, str], float] = field(default_factory=dict)
+    project_rows: list[list] | None = None
+    stage_rows: list[list] | None = None
+    event_rows: list[list] | None = None
+    #: one row per array of :meth:`arrays`: :func:`sim.runs.stats.batch` of it, computed where the replication ran
+    #: (one matrix pickles much faster than a tuple per array)
+    batches: np.ndarray | None = None
+
+    def arrays(self) -> Iterator[np.ndarray]:
+        """The per-project arrays the parent accumulates, in the order of :func:`per_figure`."""
+        return per_figure(self)
+
+
+def per_figure(x) -> Iterator[Any]:
+    """``x``'s entries per figure in one fixed order: key figures, stages, same-day shares, then each class's
+    key figures.  ``x`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
+    (accumulators): both keep their figures in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
+    for k in KEY_FIGURES:
+        yield x.kpis[k]
+    yield from x.stages.values()
+    yield from x.same_day.values()
+    for d in x.classes.values():
+        yield from d.values()
+
+
+def _stamp(origin: dt.datetime, t: float) -> str:
+    if t is None or math.isnan(t) or math.isinf(t):
+        return ""
+    return (origin + dt.timedelta(days=t)).strftime("%Y-%m-%d %H:%M")
+
+
+def _num(x: float) -> Any:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
+
+
+_STAGE_TIMES = ("started", "submitted", "issued", "verified")
+
+
+def _stage_cell(origin: dt.datetime, r, f: str) -> Any:
+    v = getattr(r, f)
+    if f in _STAGE_TIMES:
+        return _stamp(origin, v)
+    if f in ("stage", "submissions"):
+        return v
+    return int(v) if f == "capped" else _num(v)
+
+
+def project_columns(cs: CompiledScenario) -> list[str]:
+    """Header of projects.csv."""
+    permits = [f"issued_{s.id}" for s in cs.scenario.stages if s.agency is not None]
+    return [
+        "rep",
+        "project",
+        "class",
+        "investment_cny",
+        *MILESTONE_COLUMNS,
+        "submissions",
+        "capped",
+        *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
+        *PROJECT_KPIS,
+        *permits,
+    ]
+
+
+def stage_columns() -> list[str]:
+    """Header of stages.csv."""
+    return ["rep", "project", *STAGE_FIELDS]
+
+
+EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
+
+
+class Reducer:
+    """Folds the finished projects of one replication into a :class:`ReducedReplication`."""
+
+    def __init__(self, cs: CompiledScenario, rep: int, rows: bool):
+        sc = cs.scenario
+        self.cs, self.rep, self.rows = cs, rep, rows
+        self.worktime = worktime_function(cs.zone)
+        self.figures = array("d")  # each project's PROJECT_FIGURES, one after the other
+        self.classes: list[str] = []
+        self.capped = 0
+        self.within = array("d")
+        self.per_stage = {s.id: array("d") for s in sc.stages}
+        self.same_day = {s.id: array("d") for s in sc.stages if s.agency is not None}
+        self.split = {s.id: [0.0] * len(SPLIT) for s in sc.stages}  # stage -> totals in the order of SPLIT
+        # per stage: (has a limit, is reviewed by an agency, its appends, its split totals)
+        self._roles = {
+            s.id: (
+                s.limit is not None,
+                s.agency is not None,
+                self.per_stage[s.id].append,
+                self.same_day[s.id].append if s.agency is not None else None,
+                self.split[s.id],
+            )
+            for s in sc.stages
+        }
+        self.milestones = {m: array("d") for m in ("construction_start", "production")}
+        self._starts = self.milestones["construction_start"].append
+        self._productions = self.milestones["production"].append
+        self.project_rows: list[tuple[int, list]] = []
+        self.stage_rows: list[tuple[int, list[list]]] = []
+        self.ids: dict[int, str] = {}
+        if rows:
+            self.origin = dt.datetime.combine(sc.start_date, dt.time())
+            self.permit_ids = [s.id for s in sc.stages if s.agency is not None]
+
+    def add(self, project: Project) -> None:
+        """Fold in one finished :class:`sim.engine.replication.Project`."""
+        if self.rows:
+            self.add_record(project_record(self.cs, project), project.records.values())
+            return
+        if project.signed < self.cs.warmup:
+            return
+        _first, ms, figures, _issued = project_figures(self.cs, project, False, self.worktime)
+        self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.records.values())
+
+    def add_record(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
+        """Fold in one finished project's record and stage records."""
+        if self.rows:
+            self._rows(p, stages)
+        if p.signed < self.cs.warmup:  # in the rows, not in the figures
+            return
+        self._fold(
+            p.cls,
+            p.capped,
+            p.milestones["construction_start"],
+            p.milestones["production"],
+            [p.kpi[k] for k in PROJECT_FIGURES],
+            stages,
+        )
+
+    def _fold(
+        self, cls: str, capped: bool, start: float, production: float, figures, stages: Iterable[VisitRecord]
+    ) -> None:
+        self.figures.extend(figures)
+        self.classes.append(cls)
+        self.capped += capped
+        if start == start:
+            self._starts(start)
+        if production == production:
+            self._productions(production)
+        within = self.within.append
+        roles = self._roles
+        for r in stages:
+            limited, reviewed, per_stage, same_day, acc = roles[r.stage]
+            if limited:
+                within(r.within)
+            if reviewed:  # submitted and issued clock times: working days between them at the end
+                per_stage(r.submitted)
+                per_stage(r.issued)
+                same_day(r.same_day)
+            else:
+                per_stage(r.issued - r.started)
+            acc[1] += r.queue  # the order of SPLIT
+            acc[2] += r.review
+            if not r.plain:  # a PlainRecord has no other time
+                acc[0] += r.prepare
+                acc[3] += r.sitting
+                acc[4] += r.rework
+                acc[5] += r.supplement
+                acc[6] += r.lag
+                acc[7] += r.build
+
+    def _stage_figures(self, stage: str, values: array) -> np.ndarray:
+        """A stage's figure per visit: working days submitted -> issued (agency stages), else calendar days."""
+        v = np.frombuffer(values, dtype=float).copy()
+        if stage in self.same_day:  # pairs (submitted, issued)
+            return _workdays_between(self.cs.zone, v[0::2], v[1::2])
+        return v
+
+    def _rows(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
+        o = self.origin
+        self.ids[p.idx] = p.id
+        self.project_rows.append(
+            (
+                p.idx,
+                [
+                    self.rep,
+                    p.id,
+                    p.cls,
+                    _num(p.investment_cny),
+                    _stamp(o, p.signed),
+                    _stamp(o, p.first_submission),
+                    *(_stamp(o, p.milestones[m]) for m in MILESTONE_COLUMNS[2:]),
+                    p.submissions,
+                    int(p.capped),
+                    *(_num(p.split[c]) for c in SPLIT),
+                    *(_num(p.kpi[k]) for k in PROJECT_KPIS),
+                    *(_stamp(o, p.issued.get(s, math.nan)) for s in self.permit_ids),
+                ],
+            )
+        )
+        self.stage_rows.append(
+            (p.idx, [[self.rep, p.id, *(_stage_cell(o, r, f) for f in STAGE_FIELDS)] for r in stages])
+        )
+
+    def finish(
+        self, agencies: dict[str, tuple[float, float]], series: dict[str, tuple[Any, Any]] | None, events: list | None
+    ) -> ReducedReplication:
+        """The reduced replication (rows in project order)."""
+        sc = self.cs.scenario
+        by_project = np.frombuffer(self.figures, dtype=float).reshape(-1, len(PROJECT_FIGURES))
+        kpis = {k: by_project[:, i].copy() for i, k in enumerate(PROJECT_FIGURES)}
+        kpis["within_limit_share"] = np.frombuffer(self.within, dtype=float).copy()
+        classes = np.array(self.classes, dtype=object)
+        by_class = {c.id: {k: kpis[k][classes == c.id] for k in PER_CLASS} for c in sc.classes}
+        counts = {
+            "projects": len(self.classes),
+            "reached_construction_permit": int(np.sum(~np.isnan(kpis["approval_days"]))),
+            "reached_production": int(np.sum(~np.isnan(kpis["to_production_months"]))),
+            "capped": int(self.capped),
+        }
+        phase_split: dict[tuple[str, str], float] = {}
+        for stage, totals in self.split.items():
+            phase = sc.stage_by_id[stage].phase or "(no phase)"
+            for c, v in zip(SPLIT, totals):
+                if v:
+                    phase_split[phase, c] = phase_split.get((phase, c), 0.0) + v
+        out = ReducedReplication(
+            self.rep,
+            kpis,
+            {k: self._stage_figures(k, v) for k, v in self.per_stage.items()},
+            agencies,
+            counts,
+            {k: np.frombuffer(v, dtype=float).copy() for k, v in self.same_day.items()},
+            by_class,
+            _series(self.cs, series, self.milestones),
+            phase_split,
+        )
+        out.batches = np.array([batch(v) for v in out.arrays()], dtype=float).reshape(-1, 4)
+        if self.rows:
+            self.project_rows.sort(key=lambda x: x[0])
+            self.stage_rows.sort(key=lambda x: x[0])
+            out.project_rows = [row for _, row in self.project_rows]
+            out.stage_rows = [row for _, rows in self.stage_rows for row in rows]
+            if events is not None:
+                o, ids = self.origin, self.ids
+                out.event_rows = [
+                    [f"{self.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(o, t0), _stamp(o, t1), "complete"]
+                    for idx, stage, step, resource, t0, t1 in events
+                ]
+        return out
+
+
+def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """Working days between clock times, element by element (NaN where either is NaN)."""
+    out = np.full(len(t0), np.nan)
+    ok = ~(np.isnan(t0) | np.isnan(t1))
+    out[ok] = cal.worktime_many(t1[ok]) - cal.worktime_many(t0[ok])
+    return out
+
+
+def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
+    """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
+    by_project: dict[int, list[VisitRecord]] = {}
+    for idx, _pid, r in res.stages:
+        by_project.setdefault(idx, []).append(r)
+    red = Reducer(cs, res.rep, rows)
+    for p in res.projects:
+        red.add_record(p, by_project.get(p.idx, ()))
+    return red.finish(res.agencies, res.series, res.events)
+
+
+def _series(
+    cs: CompiledScenario, agencies: dict[str, tuple[Any, Any]] | None, milestones: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Weekly series: agency utilisation and queue, cumulative projects at construction start and production."""
+    out: dict[str, np.ndarray] = {}
+    for k, (util, queue) in (agencies or {}).items():
+        out[f"agencies.{k}.utilisation"] = util
+        out[f"agencies.{k}.queue"] = queue
+    nb = n_bins(cs.horizon)
+    edges = np.arange(1, nb + 1) * BIN_DAYS
+    for m, values in milestones.items():
+        times = np.sort(np.frombuffer(values, dtype=float))
+        out[f"milestones.{m}"] = np.searchsorted(times, edges, side="right").astype(float)
+    return out

@@ -1,0 +1,182 @@
+"""From reduced replications to the summary.
+
+:class:`~sim.runs.reducer.Reducer` runs in the worker: it turns a replication's
+finished projects into key-figure arrays and, when asked, CSV rows.  :class:`Summary`
+runs in the parent: it folds the reduced replications, in replication order,
+into streaming accumulators and renders ``summary.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.core.kpi import KEY_FIGURES
+from sim.engine.compiled import CompiledScenario
+from sim.runs.reducer import PER_CLASS, ReducedReplication, per_figure
+from sim.runs.stats import Accumulator, t975
+
+
+class SeriesAccumulator:
+    """Mean and 95 % confidence band across replications, element by element (NaN elements are skipped).
+
+    The values may be any shape: :class:`Summary` keeps all its weekly series as the rows of one matrix.
+    """
+
+    def __init__(self) -> None:
+        self.n: np.ndarray | None = None
+        self.s: np.ndarray | None = None
+        self.s2: np.ndarray | None = None
+        self._band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def add(self, v: np.ndarray) -> None:
+        ok = ~np.isnan(v)
+        x = np.where(ok, v, 0.0)
+        self._band = None
+        if self.n is None:
+            self.n, self.s, self.s2 = ok.astype(float), x.copy(), x * x
+        else:
+            self.n += ok
+            self.s += x
+            self.s2 += x * x
+
+    def band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, low, high) per element; the band is the 95 % CI of the mean across replications."""
+        if self._band is None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = self.s / self.n
+                var = (self.s2 - self.n * mean * mean) / (self.n - 1)
+                df = self.n.astype(int) - 1
+                t = np.array([t975(k) if k >= 1 else np.nan for k in range(int(df.max(initial=0)) + 1)])[
+                    np.maximum(df, 0)
+                ]
+                t[df < 1] = np.nan
+                half = t * np.sqrt(np.maximum(var, 0.0) / self.n)
+            self._band = (mean, mean - half, mean + half)
+        return self._band
+
+
+class SeriesRow:
+    """One named series of a :class:`SeriesAccumulator` matrix (what the plots ask for)."""
+
+    def __init__(self, table: SeriesAccumulator, row: int):
+        self.table, self.row = table, row
+
+    @property
+    def n(self) -> np.ndarray | None:
+        """Replications counted per bin (None before any)."""
+        return None if self.table.n is None else self.table.n[self.row]
+
+    def band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, low, high) per weekly bin."""
+        mean, low, high = self.table.band()
+        return mean[self.row], low[self.row], high[self.row]
+
+
+@dataclass
+class Summary:
+    """Streaming aggregate of reduced replications into the summary.json structure."""
+
+    cs: CompiledScenario
+    kpis: dict[str, Accumulator] = field(default_factory=dict)
+    stages: dict[str, Accumulator] = field(default_factory=dict)
+    agencies: dict[str, tuple[Accumulator, Accumulator]] = field(default_factory=dict)
+    same_day: dict[str, Accumulator] = field(default_factory=dict)
+    classes: dict[str, dict[str, Accumulator]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    series: dict[str, SeriesRow] = field(default_factory=dict)  # weekly series by name: rows of _series
+    phase_totals: dict[tuple[str, str], float] = field(default_factory=dict)
+    reps: int = 0
+
+    def __post_init__(self) -> None:
+        # a share of 0/1 outcomes has a mean but no meaningful quantiles
+        self.kpis = {k: Accumulator(u, quantiles=u != "share") for k, (u, _) in KEY_FIGURES.items()}
+        sc = self.cs.scenario
+        self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in sc.stages}
+        self.agencies = {a: (Accumulator("share"), Accumulator("files")) for a in self.cs.agencies}
+        self.same_day = {s.id: Accumulator("share", quantiles=False) for s in sc.stages if s.agency is not None}
+        self.classes = {c.id: {k: Accumulator(KEY_FIGURES[k][0]) for k in PER_CLASS} for c in sc.classes}
+
+    def add(self, red: ReducedReplication) -> None:
+        """Fold in the next replication (in replication order)."""
+        self.reps += 1
+        # the array work was done in the worker: one row of red.batches per array, in the same order
+        for acc, values, (sb, nb, m2b, censored) in zip(per_figure(self), red.arrays(), red.batches.tolist()):
+            acc.add_batch(values, sb, int(nb), m2b, int(censored))
+        for k, (u, q) in self.agencies.items():
+            util, queue = red.agencies[k]
+            u.add(np.array([util]))
+            q.add(np.array([queue]))
+        for k, v in red.counts.items():
+            self.counts[k] = self.counts.get(k, 0) + v
+        if red.series:  # every series has one value per weekly bin: one matrix, one update
+            if not self.series:
+                self._series = SeriesAccumulator()
+                self.series = {k: SeriesRow(self._series, i) for i, k in enumerate(red.series)}
+            self._series.add(np.stack([red.series[k] for k in self.series]))
+        for k, v in red.phase_split.items():
+            self.phase_totals[k] = self.phase_totals.get(k, 0.0) + v
+
+    def warnings(self) -> list[str]:
+        """What a reader of the figures must know: projects capped or censored, agencies without working time."""
+        out = []
+        c, n = self.counts, self.counts.get("projects", 0)
+        if c.get("capped"):
+            out.append(
+                f"{c['capped']} of {n} projects stopped at a stage's rework cap (defect.max_rounds) and are "
+                "censored in every figure after it"
+            )
+        missing = n - c.get("reached_production", 0) - c.get("capped", 0)
+        if n and missing:
+            out.append(
+                f"{missing} of {n} projects had not reached production by the end date "
+                f"{self.cs.scenario.end_date} (censored, not dropped): extend scenario.end_date"
+            )
+        if n == 0:
+            out.append("no project was counted: check the arrivals, the horizon and warmup_days")
+        for k, ca in self.cs.agencies.items():
+            if ca.calendar.workdays_between(0.0, self.cs.horizon) <= 0:
+                out.append(f"agency {k!r} has no working time in the horizon: its files never move")
+        return out
+
+    def phase_split(self) -> dict[tuple[str, str], float]:
+        """Mean time per counted project by (phase, category): working days (build: calendar days)."""
+        n = self.counts.get("projects", 0)
+        return {k: v / n for k, v in self.phase_totals.items()} if n else {}
+
+    def to_dict(self, seed: int) -> dict[str, Any]:
+        """The summary.json content."""
+        sc = self.cs.scenario
+        return {
+            "meta": {
+                "scenario": sc.name,
+                "file": sc.source,
+                "seed": seed,
+                "replications": self.reps,
+                "start_date": sc.start_date.isoformat(),
+                "end_date": sc.end_date.isoformat(),
+                "warmup_days": sc.warmup_days,
+                "levers": list(sc.levers),
+                "reform_date": sc.reform_date.isoformat() if sc.reform_date else None,
+                "one_off_cny": sc.one_off_cny,
+                "units": {
+                    "workday": "working days on the zone calendar",
+                    "day": "calendar days",
+                    "month": "calendar months (365.2425/12 days)",
+                    "share": "fraction 0-1",
+                    "files": "applications waiting (time-weighted mean)",
+                    "cny": "Chinese yuan",
+                },
+            },
+            "key_figures": {k: {**a.to_dict(), "what": KEY_FIGURES[k][1]} for k, a in self.kpis.items()},
+            "stages": {k: a.to_dict() for k, a in self.stages.items()},
+            "agencies": {
+                k: {"utilisation": u.to_dict(), "mean_queue": q.to_dict()} for k, (u, q) in self.agencies.items()
+            },
+            "warnings": self.warnings(),
+            "same_day": {k: a.to_dict() for k, a in self.same_day.items()},
+            "classes": {c: {k: a.to_dict() for k, a in accs.items()} for c, accs in self.classes.items()},
+            "projects": self.counts,
+        }

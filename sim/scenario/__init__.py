@@ -1,0 +1,5 @@
+"""The scenario file format: loading, ``extends``, overrides, schema, conditions, distributions, calendars,
+validation, levers and targets.
+
+Layer 1: imports only :mod:`sim.core`.
+"""

@@ -1,0 +1,218 @@
+"""Duration and value distributions with explicit units.
+
+A scenario writes a distribution as a TOML inline table, e.g.
+``{dist = "triangular", low = 2, mode = 3, high = 6, unit = "workday"}``.
+:func:`parse_dist` validates it (naming the key path of every problem) and
+returns a frozen :class:`Dist`; :meth:`Dist.quantile` turns a uniform draw into a
+value (the engine draws uniforms, see :mod:`sim.engine.draws`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+# z such that P(Z <= z) = 0.9 for a standard normal
+Z90 = 1.2815515655446004
+_STD_NORMAL = NormalDist()
+
+#: time units: how a sampled number becomes time
+TIME_UNITS = {
+    "workhour": "working hours of the office calendar",
+    "workday": "working days (one office day) of the office calendar",
+    "day": "calendar days",
+    "week": "calendar weeks (7 days)",
+    "month": "calendar months (365.2425/12 days)",
+}
+#: calendar days per unit, for the calendar units
+CALENDAR_DAYS = {"day": 1.0, "week": 7.0, "month": 365.2425 / 12.0}
+
+#: required parameters of each distribution kind
+KINDS: dict[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "exponential": ("mean",),
+    "lognormal": ("median", "p90"),
+    "empirical": ("samples",),
+}
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A distribution of non-negative values in a unit.
+
+    Attributes:
+        kind: one of :data:`KINDS`.
+        params: the parameters, in the order of ``KINDS[kind]`` (``samples`` is a tuple).
+        unit: a key of :data:`TIME_UNITS`, or a value unit such as ``"cny"``.
+    """
+
+    kind: str
+    params: tuple
+    unit: str
+
+    def quantile(self, u: float) -> float:
+        """The value below which a share ``u`` (0 <= u < 1) of draws fall: inversion sampling from a uniform.
+
+        The engine draws uniforms in blocks and turns each into a value here, so one draw is
+        one uniform whatever the distribution (common random numbers line up across levers).
+        """
+        k, p = self.kind, self.params
+        if k == "exponential":
+            return -p[0] * math.log1p(-u)
+        if k == "fixed":
+            return p[0]
+        if k == "triangular":
+            a, m, b = p
+            if u * (b - a) < m - a:
+                return a + math.sqrt(u * (b - a) * (m - a))
+            return b - math.sqrt((1.0 - u) * (b - a) * (b - m))
+        if k == "lognormal":
+            mu, sigma = _lognormal_mu_sigma(p[0], p[1])
+            return math.exp(mu + sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-300), 1.0 - 1e-16)))
+        if k == "uniform":
+            return p[0] + u * (p[1] - p[0])
+        s = p[0]  # empirical: each sample equally likely
+        return s[min(int(u * len(s)), len(s) - 1)]
+
+    def mean(self) -> float:
+        """The distribution's mean (in its own unit)."""
+        k, p = self.kind, self.params
+        if k == "fixed":
+            return p[0]
+        if k == "triangular":
+            return (p[0] + p[1] + p[2]) / 3.0
+        if k == "exponential":
+            return p[0]
+        if k == "lognormal":
+            mu, sigma = _lognormal_mu_sigma(p[0], p[1])
+            return math.exp(mu + sigma * sigma / 2.0)
+        if k == "uniform":
+            return (p[0] + p[1]) / 2.0
+        return float(np.mean(p[0]))
+
+    def scaled(self, factor: float) -> Dist:
+        """The same distribution with every value multiplied by ``factor``."""
+        if self.kind == "empirical":
+            return Dist(self.kind, (tuple(x * factor for x in self.params[0]),), self.unit)
+        return Dist(self.kind, tuple(x * factor for x in self.params), self.unit)
+
+    def describe(self) -> str:
+        """A short human-readable form, e.g. 'triangular(2, 3, 6) workday'."""
+        if self.kind == "empirical":
+            body = f"{len(self.params[0])} samples, mean {self.mean():g}"
+        else:
+            body = ", ".join(f"{x:g}" for x in self.params)
+        return f"{self.kind}({body}) {self.unit}"
+
+
+def _lognormal_mu_sigma(median: float, p90: float) -> tuple[float, float]:
+    return math.log(median), (math.log(p90) - math.log(median)) / Z90
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tuple[Dist | None, list[tuple[str, str]]]:
+    """Validate a distribution table.
+
+    Args:
+        raw: the value read from TOML.
+        path: its key path, used in messages.
+        units: the allowed units and what they mean (default: time units).
+
+    Returns:
+        ``(dist, problems)``: ``dist`` is None when ``problems`` (a list of
+        ``(key path, message)``) is not empty.
+    """
+    from sim.core.errors import did_you_mean
+
+    units = TIME_UNITS if units is None else units
+    problems: list[tuple[str, str]] = []
+    if not isinstance(raw, dict):
+        return None, [
+            (
+                path,
+                f"must be a distribution table such as "
+                f'{{dist = "triangular", low = 1, mode = 2, high = 4, unit = "{next(iter(units))}"}}, '
+                f"got {type(raw).__name__} {raw!r}",
+            )
+        ]
+    kind = raw.get("dist")
+    if not isinstance(kind, str) or kind not in KINDS:
+        hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
+        shown = "missing" if kind is None else repr(kind)
+        return None, [(f"{path}.dist", f"{shown} is not a distribution{hint}; allowed: {', '.join(KINDS)}")]
+    unit = raw.get("unit")
+    if not isinstance(unit, str) or unit not in units:
+        shown = "missing" if unit is None else repr(unit)
+        hint = did_you_mean(str(unit), units) if isinstance(unit, str) else ""
+        problems.append((f"{path}.unit", f"{shown} is not a unit{hint}; allowed: {', '.join(units)}"))
+    names = KINDS[kind]
+    for key in raw:
+        if key not in ("dist", "unit", *names):
+            problems.append(
+                (
+                    f"{path}.{key}",
+                    f"unknown key for a {kind} distribution{did_you_mean(key, names)}; "
+                    f"allowed: dist, unit, {', '.join(names)}",
+                )
+            )
+    values = []
+    for name in names:
+        v = raw.get(name)
+        if v is None:
+            problems.append((f"{path}.{name}", f"missing; a {kind} distribution needs {', '.join(names)}"))
+        elif name == "samples":
+            if not isinstance(v, list) or not v or not all(_is_number(x) and x >= 0 for x in v):
+                problems.append((f"{path}.samples", "must be a non-empty list of numbers >= 0"))
+            else:  # sorted: a larger uniform always gives a larger value (inversion, common random numbers)
+                v = tuple(sorted(float(x) for x in v))
+        elif not _is_number(v):
+            problems.append((f"{path}.{name}", f"must be a number, got {type(v).__name__} {v!r}"))
+        elif v < 0:
+            problems.append((f"{path}.{name}", f"must be >= 0, got {v}"))
+        else:
+            v = float(v)
+        values.append(v)
+    if problems:
+        return None, problems
+    p = values
+    if kind == "uniform" and not p[0] < p[1]:
+        problems.append((path, f"uniform needs low < high, got low = {p[0]:g}, high = {p[1]:g}"))
+    elif kind == "triangular" and not (p[0] <= p[1] <= p[2] and p[0] < p[2]):
+        problems.append(
+            (
+                path,
+                f"triangular needs low <= mode <= high and low < high, "
+                f"got low = {p[0]:g}, mode = {p[1]:g}, high = {p[2]:g}",
+            )
+        )
+    elif kind == "exponential" and not p[0] > 0:
+        problems.append((f"{path}.mean", f"must be > 0, got {p[0]:g}"))
+    elif kind == "lognormal" and not 0 < p[0] < p[1]:
+        problems.append((path, f"lognormal needs 0 < median < p90, got median = {p[0]:g}, p90 = {p[1]:g}"))
+    if problems:
+        return None, problems
+    return Dist(kind, tuple(p), unit), []
+
+
+def finish_time(t: float, dist: Dist, value: float, calendar, w: float | None = None) -> float:
+    """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``.
+
+    ``w``: the calendar's working time at ``t``, if the caller has it already (saves a lookup).
+    """
+    unit = dist.unit
+    if unit == "day":
+        return t + value
+    if unit == "workday":
+        return calendar.add(t, value, w)
+    if unit == "workhour":
+        return calendar.add(t, value / calendar.day_hours, w)
+    return t + value * CALENDAR_DAYS[unit]

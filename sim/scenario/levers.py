@@ -1,0 +1,235 @@
+"""Reform levers: named patches on a scenario's data.
+
+A lever is declared under ``[levers.<name>]``::
+
+    [levers.blueprint]
+    name = "蓝图管控 Blueprint control"
+    skip = ["planning_coordination"]                       # stages that no longer exist
+    after = { land_grant = ["land_prereview"] }            # rewired dependencies
+    scale = { "stages.site_selection.effort" = 0.3 }       # multiply a number or a distribution
+    set = { "stages.site_selection.defect.p" = 0.05 }      # replace a value (any TOML value)
+    one_off_cny = 0                                        # a one-off cost of the lever (e.g. a zone study)
+
+Applying levers is a pure function of the raw scenario table
+(:func:`apply_levers`): ``skip`` sets ``stages.<id>.enabled = false``,
+``after`` sets ``stages.<id>.after``; then every ``set`` is applied, then every
+``scale`` (scales of one path by several levers multiply).  Two levers that
+set one path to different values are an error naming both.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sim.core.errors import Problem, ScenarioError, did_you_mean
+from sim.scenario.distributions import KINDS
+
+LEVER_KEYS = ("name", "description", "source", "skip", "after", "scale", "set", "one_off_cny")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One elementary change of a lever: ``op`` is "set" or "scale" on a dotted ``path``."""
+
+    lever: str
+    op: str
+    path: str
+    value: Any
+
+
+def lever_changes(name: str, raw: Mapping[str, Any], file: str) -> list[Change]:
+    """The elementary changes of lever ``name`` (its table ``raw``), validated for shape."""
+    problems: list[Problem] = []
+    base = f"levers.{name}"
+    if not isinstance(raw, dict):
+        raise ScenarioError([Problem(file, base, "must be a table")])
+    for key in raw:
+        if key not in LEVER_KEYS:
+            problems.append(
+                Problem(
+                    file,
+                    f"{base}.{key}",
+                    f"unknown key{did_you_mean(key, LEVER_KEYS)}; allowed: {', '.join(LEVER_KEYS)}",
+                )
+            )
+    changes: list[Change] = []
+    skip = raw.get("skip", [])
+    if not isinstance(skip, list) or not all(isinstance(s, str) for s in skip):
+        problems.append(Problem(file, f"{base}.skip", "must be a list of stage ids"))
+        skip = []
+    changes += [Change(name, "set", f"stages.{s}.enabled", False) for s in skip]
+    for key, op in (("after", "after"), ("set", "set"), ("scale", "scale")):
+        table = raw.get(key, {})
+        if not isinstance(table, dict):
+            problems.append(Problem(file, f"{base}.{key}", "must be a table of path = value"))
+            continue
+        for path, value in table.items():
+            where = f'{base}.{key}."{path}"'
+            if op == "after":
+                if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+                    problems.append(Problem(file, where, "must be a list of stage ids"))
+                    continue
+                changes.append(Change(name, "set", f"stages.{path}.after", value))
+            elif op == "scale":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    problems.append(Problem(file, where, f"a scale must be a number >= 0, got {value!r}"))
+                    continue
+                changes.append(Change(name, "scale", path, float(value)))
+            else:
+                changes.append(Change(name, "set", path, value))
+    cost = raw.get("one_off_cny", 0)
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
+        problems.append(Problem(file, f"{base}.one_off_cny", f"must be a number >= 0, got {cost!r}"))
+    if problems:
+        raise ScenarioError(problems)
+    return changes
+
+
+def _walk(root: dict, path: str) -> tuple[dict | None, str, str | None]:
+    """(parent table, last key, error) for a dotted path into ``root``."""
+    keys = path.split(".")
+    node: Any = root
+    for i, k in enumerate(keys[:-1]):
+        nxt = node.get(k) if isinstance(node, dict) else None
+        if not isinstance(nxt, dict):
+            choices = node.keys() if isinstance(node, dict) else ()
+            return (
+                None,
+                keys[-1],
+                f"{'.'.join(keys[: i + 1])!r} is not a table of the scenario{did_you_mean(k, choices)}",
+            )
+        node = nxt
+    return node, keys[-1], None
+
+
+def _scale_value(v: Any, factor: float) -> Any:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v * factor
+    if isinstance(v, dict) and isinstance(v.get("dist"), str) and v["dist"] in KINDS:
+        out = dict(v)
+        for k in KINDS[v["dist"]]:
+            if k == "samples" and isinstance(v.get(k), list):  # a malformed sample is left for validation to report
+                out[k] = [x * factor if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in v[k]]
+            elif isinstance(v.get(k), (int, float)):
+                out[k] = v[k] * factor
+        return out
+    return None
+
+
+def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where: str = "levers") -> dict:
+    """A copy of the raw scenario table with the levers ``names`` applied.
+
+    Raises:
+        ScenarioError: an unknown lever, a path that does not exist, a scale of
+            something that is not a number or distribution, or two levers that
+            set one path to different values.
+    """
+    names = list(names)
+    declared = raw.get("levers", {}) if isinstance(raw.get("levers", {}), dict) else {}
+    problems: list[Problem] = []
+    for n in names:
+        if n not in declared:
+            problems.append(
+                Problem(
+                    file,
+                    where,
+                    f"unknown lever {n!r}{did_you_mean(n, declared)}; declared: {', '.join(declared) or 'none'}",
+                )
+            )
+    if problems:
+        raise ScenarioError(problems)
+    changes = [c for n in names for c in lever_changes(n, declared[n], file)]
+    out = copy.deepcopy(dict(raw))
+    setters: dict[str, Change] = {}
+    for c in changes:
+        if c.op != "set":
+            continue
+        prev = setters.get(c.path)
+        if prev is not None and prev.value != c.value:
+            problems.append(
+                Problem(
+                    file,
+                    f"levers.{c.lever}",
+                    f"sets {c.path} = {c.value!r}, but lever {prev.lever!r} sets it to {prev.value!r}",
+                )
+            )
+            continue
+        setters[c.path] = c
+        parent, key, err = _walk(out, c.path)
+        if err:
+            problems.append(Problem(file, f"levers.{c.lever}", f"cannot set {c.path}: {err}"))
+        elif (
+            c.path.startswith("stages.")
+            and c.path.count(".") >= 2
+            and c.path.split(".")[1] not in out.get("stages", {})
+        ):
+            problems.append(
+                Problem(file, f"levers.{c.lever}", f"cannot set {c.path}: no stage {c.path.split('.')[1]!r}")
+            )
+        else:
+            parent[key] = copy.deepcopy(c.value)
+    for c in changes:
+        if c.op != "scale":
+            continue
+        parent, key, err = _walk(out, c.path)
+        if err or key not in parent:
+            problems.append(Problem(file, f"levers.{c.lever}", f"cannot scale {c.path}: {err or 'no such value'}"))
+            continue
+        scaled = _scale_value(parent[key], c.value)
+        if scaled is None:
+            problems.append(
+                Problem(
+                    file, f"levers.{c.lever}", f"cannot scale {c.path}: {parent[key]!r} is not a number or distribution"
+                )
+            )
+            continue
+        parent[key] = scaled
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def describe_levers(raw: Mapping[str, Any], file: str) -> list[tuple[str, str, list[str]]]:
+    """(lever id, its name, readable changes grouped by stage) for ``approval-sim levers``."""
+    out = []
+    for name, table in (raw.get("levers") or {}).items():
+        lines = []
+        for c in lever_changes(name, table, file):
+            if c.path.startswith("stages.") and c.path.endswith(".enabled") and c.value is False:
+                lines.append(f"{c.path.split('.')[1]}: skipped")
+            elif c.path.startswith("stages.") and c.path.endswith(".after"):
+                lines.append(f"{c.path.split('.')[1]}: after {', '.join(c.value) or 'nothing (starts at signing)'}")
+            else:
+                what = f"x {c.value:g}" if c.op == "scale" else f"= {_short(c.value)}"
+                head, _, rest = c.path.partition(".")
+                if head == "stages":
+                    sid, _, field = rest.partition(".")
+                    lines.append(f"{sid}: {field} {what}")
+                else:
+                    lines.append(f"{c.path} {what}")
+        cost = table.get("one_off_cny", 0)
+        if cost:
+            lines.append(f"one-off cost CNY {cost:,.0f}")
+        out.append((name, table.get("name", name), sorted(lines)))
+    return out
+
+
+def _short(v: Any) -> str:
+    """A compact, TOML-like rendering of a lever value for listings."""
+    if isinstance(v, dict):
+        if v.get("dist") in KINDS:
+            params = ", ".join(
+                f"{v[k]:g}" if isinstance(v.get(k), (int, float)) else str(v.get(k)) for k in KINDS[v["dist"]]
+            )
+            return f"{v['dist']}({params}) {v.get('unit', '')}".rstrip()
+        return "{" + ", ".join(f"{k} = {_short(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    return f"{v:g}" if isinstance(v, (int, float)) else repr(v)
