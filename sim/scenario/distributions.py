@@ -16,20 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.units import CALENDAR_DAYS, TIME_UNITS
+
 # z such that P(Z <= z) = 0.9 for a standard normal
 Z90 = 1.2815515655446004
 _STD_NORMAL = NormalDist()
-
-#: time units: how a sampled number becomes time
-TIME_UNITS = {
-    "workhour": "working hours of the office calendar",
-    "workday": "working days (one office day) of the office calendar",
-    "day": "calendar days",
-    "week": "calendar weeks (7 days)",
-    "month": "calendar months (365.2425/12 days)",
-}
-#: calendar days per unit, for the calendar units
-CALENDAR_DAYS = {"day": 1.0, "week": 7.0, "month": 365.2425 / 12.0}
 
 #: required parameters of each distribution kind
 KINDS: dict[str, tuple[str, ...]] = {
