@@ -20,7 +20,7 @@ import engine_model  # noqa: E402
 
 
 def main(n: int) -> dict[str, float]:
-    import sim.engine.stage_visit as sf
+    import sim.engine.stage_flow as sf
     from sim.engine.compiled import compile_scenario
     from sim.runs.runner import reduced_replication
 

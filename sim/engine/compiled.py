@@ -13,7 +13,7 @@ from itertools import combinations
 
 import numpy as np
 
-from sim.engine.records import MILESTONES
+from sim.core.kpi import MILESTONES
 from sim.scenario.calendar import ContinuousCalendar, WorkCalendar, shutdown_mask, working_day_mask
 from sim.scenario.graph import topological_order
 from sim.scenario.scenario import Agency, Scenario, Stage
@@ -34,7 +34,7 @@ class CompiledAgency:
 
 
 @dataclass(frozen=True)
-class Flow:
+class StageGraph:
     """A process's stage graph, ready to run: topological order, roots, dependents, predecessor counts."""
 
     order: list[Stage]
@@ -43,33 +43,35 @@ class Flow:
     n_after: dict[str, int]
     by_id: dict[str, Stage]
     prereviewed: list[Stage]  # stages with pre-consultation (it starts at signing)
-    plain: frozenset[str]  # stages whose plan depends on nothing about the project but agent service
+    #: stages whose plan depends on nothing about the project but its kind (reformed, agent service)
+    kind_only: frozenset[str]
     direct: dict[str, list[Stage]]  # stages whose every dependent waits for them alone: those dependents
     #: stage -> (reviewed by an agency, counts towards the costs before the permit, its fees)
     roles: dict[str, tuple[bool, bool, float]]
 
     @staticmethod
-    def of(v: Scenario) -> Flow:
+    def of(v: Scenario) -> StageGraph:
+        """The stage graph of scenario ``v``'s process."""
         order = [v.stage_by_id[i] for i in topological_order({s.id: s.after for s in v.stages})]
         dependents: dict[str, list[Stage]] = {s.id: [] for s in order}
         for s in order:
             for d in s.after:
                 dependents[d].append(s)
-        plain = frozenset(
+        kind_only = frozenset(
             s.id
             for s in order
             if s.enabled and s.when is None and s.regional is None and s.prereview is None and s.commitment is None
         )
         direct = {k: deps for k, deps in dependents.items() if all(len(d.after) == 1 for d in deps)}
         roles = {s.id: (s.agency is not None, s.build is None, s.fees_cny + s.consultancy_cny) for s in order}
-        return Flow(
+        return StageGraph(
             order,
             [s for s in order if not s.after],
             dependents,
             {s.id: len(s.after) for s in order},
             {s.id: s for s in order},
             [s for s in order if s.prereview is not None],
-            plain,
+            kind_only,
             direct,
             roles,
         )
@@ -86,11 +88,14 @@ class CompiledScenario:
     keys: dict[str, int]
     horizon: float
     warmup: float
-    cutover: float | None = None  # clock time of the reform date; projects before it use base_flow
-    flow: Flow | None = None  # the stage graph of the scenario's process ...
-    base_flow: Flow | None = None  # ... and of the process before the reform date
-    #: (stage, reached at its end rather than its start) of each milestone in the order of records.MILESTONES
-    milestone_at: tuple[tuple[str, bool], ...] = ()
+    #: the stage graph of the scenario's process ...
+    graph: StageGraph
+    #: (stage, reached at its end rather than its start) of each milestone in the order of ``MILESTONES``
+    milestone_at: tuple[tuple[str, bool], ...]
+    #: clock time of the reform date; projects signed before it follow ``base_graph``
+    cutover: float | None = None
+    #: ... and the stage graph of the process before the reform date
+    base_graph: StageGraph | None = None
 
     def build_calendar(self, windows: tuple[str, ...]) -> WorkCalendar | None:
         """The 24-hour calendar of construction work outside the shutdown ``windows`` (None if no window)."""
@@ -114,10 +119,10 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
             extra_workdays=cal.extra_workdays,
         )
         zone = WorkCalendar(sc.start_date, mask, *cal.hours)
-    agencies = {}
+    agencies: dict[str, CompiledAgency] = {}
     for a in sc.agencies:
         acal = zone if a.hours is None or cal.always_open else WorkCalendar(sc.start_date, mask, *a.hours)
-        times = None
+        times: np.ndarray | None = None
         if a.sittings is not None:
             starts = acal.working_day_starts()
             times = starts[a.sittings.offset :: a.sittings.every]
@@ -133,9 +138,9 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
                         ok = shutdown_mask(sc.start_date, n, [by_id[w] for w in windows])
                         build[windows] = WorkCalendar(sc.start_date, ok, 0.0, 24.0)
 
-    flow = Flow.of(sc)
-    base_flow = Flow.of(sc.base) if sc.base is not None else None
-    cutover = None if sc.base is None else float((sc.reform_date - sc.start_date).days)
+    cutover = None
+    if sc.base is not None and sc.reform_date is not None:
+        cutover = float((sc.reform_date - sc.start_date).days)
     return CompiledScenario(
         scenario=sc,
         zone=zone,
@@ -144,8 +149,8 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
         keys={s.id: stage_key(s.id) for v in variants for s in v.stages},
         horizon=float(n),
         warmup=float(sc.warmup_days),
-        cutover=cutover,
-        flow=flow,
-        base_flow=base_flow,
+        graph=StageGraph.of(sc),
         milestone_at=tuple((sc.milestone[m].stage, sc.milestone[m].at == "end") for m in MILESTONES),
+        cutover=cutover,
+        base_graph=StageGraph.of(sc.base) if sc.base is not None else None,
     )

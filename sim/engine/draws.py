@@ -45,7 +45,7 @@ class Draws:
 
     __slots__ = ("row", "pos", "end", "agent", "_overflow", "_source", "_key", "_idx")
 
-    def __init__(self, row: array, start: int, source: DrawSource, key: int, idx: int):
+    def __init__(self, row: array, start: int, source: DrawSource, key: int, idx: int) -> None:
         self.row, self.agent = row, row[start]
         self.pos, self.end = start + 1, start + WIDTH
         self._overflow: np.random.Generator | None = None
@@ -91,7 +91,7 @@ class DrawSource:
     which gives the same numbers.
     """
 
-    def __init__(self, seed: int, rep: int):
+    def __init__(self, seed: int, rep: int) -> None:
         self.seed, self.rep = seed, rep
         self._blocks: dict[int, dict[int, array]] = {}
         self._next: dict[int, tuple[int, np.random.Generator]] = {}  # key -> (next block, generator there)
@@ -102,9 +102,10 @@ class DrawSource:
         if nxt is not None and nxt[0] == b:
             gen = nxt[1]
         else:
-            gen = generator(self.seed, self.rep, _BLOCK_SLOT, key)
+            bits = np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(self.rep, _BLOCK_SLOT, key)))
             if b:
-                gen.bit_generator.advance(b * BLOCK * WIDTH)
+                bits.advance(b * BLOCK * WIDTH)
+            gen = np.random.Generator(bits)
             if nxt is not None and b < nxt[0]:  # an old block again: leave the running stream alone
                 return _doubles(gen)
         row = _doubles(gen)

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import math
 from array import array
+from typing import Literal
 
 import numpy as np
+
+from sim.scenario.calendar import WorkCalendar
 
 BIN_DAYS = 7.0
 FOLD = 8192
@@ -39,7 +42,7 @@ def _points(warmup: float, horizon: float) -> tuple[np.ndarray, int, int]:
     return pts, len(edges), len(edges) + 1
 
 
-def _below(times: np.ndarray, points: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+def _below(times: np.ndarray, points: np.ndarray, side: Literal["left", "right"]) -> tuple[np.ndarray, np.ndarray]:
     """For each point: (count, sum) of the sorted ``times`` below it (``side="left"``: <, ``"right"``: <=)."""
     j = np.searchsorted(times, points, side=side)
     sums = np.concatenate(([0.0], np.cumsum(times)))
@@ -51,7 +54,7 @@ class LevelMonitor:
 
     __slots__ = ("warmup", "horizon", "points", "iw", "ih", "F", "ups", "downs", "up", "down")
 
-    def __init__(self, warmup: float, horizon: float):
+    def __init__(self, warmup: float, horizon: float) -> None:
         self.warmup, self.horizon = warmup, horizon
         self.points, self.iw, self.ih = _points(warmup, horizon)
         self.F = np.zeros(len(self.points))
@@ -118,7 +121,7 @@ class WorkMonitor:
         "log_end",
     )
 
-    def __init__(self, calendar, staff: int, warmup: float, horizon: float):
+    def __init__(self, calendar: WorkCalendar, staff: int, warmup: float, horizon: float) -> None:
         self.cal, self.staff = calendar, staff
         self.warmup, self.horizon = warmup, horizon
         self.points, self.iw, self.ih = _points(warmup, horizon)

@@ -1,24 +1,59 @@
-"""Flat records produced by one replication: per stage visit and per project.
+"""Flat records produced by one replication: per stage visit and per project, and the project's KPIs.
 
-Times are clock times (float calendar days since the scenario's start date);
-time split by category is in working days of the zone calendar, except
-``build`` (calendar days).  Missing values are NaN.
+Times are clock times (float calendar days since the scenario's start date); time split by category is in
+working days of the zone calendar, except ``build`` (calendar days).  Missing values are NaN.
+
+Nothing here knows the live engine objects: a finished project reaches this module as a
+:class:`FinishedProject`, a frozen snapshot of what it did.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from sim.engine.compiled import CompiledScenario
-    from sim.engine.replication import Project
+import numpy as np
+
+from sim.core.kpi import MILESTONES
+from sim.core.units import DAYS_PER_MONTH, DAYS_PER_YEAR
+from sim.engine.compiled import CompiledScenario
 
 NAN = math.nan
-DAYS_PER_MONTH = 365.2425 / 12.0
-DAYS_PER_YEAR = 365.2425
+
+#: stages.csv columns after rep, project; the values come from StageRecord attributes
+STAGE_FIELDS = (
+    "stage",
+    "started",
+    "submitted",
+    "issued",
+    "submissions",
+    "prepare",
+    "queue",
+    "review",
+    "sitting",
+    "rework",
+    "supplement",
+    "lag",
+    "build",
+    "clock",
+    "within",
+    "same_day",
+    "prereview",
+    "verified",
+    "capped",
+)
+#: categories summed into a project's time split (working days; build in calendar days)
+SPLIT = ("prepare", "queue", "review", "sitting", "rework", "supplement", "lag", "build")
+#: the KPIs of one project, in the order :func:`project_kpis` returns them
+PROJECT_KPIS = (
+    "approval_workdays",
+    "approval_days",
+    "to_production_months",
+    "submissions",
+    "cost_pre_construction_cny",
+    "cost_delay_cny",
+)
 
 
 class StageRecord:
@@ -46,9 +81,8 @@ class StageRecord:
         "verified",
         "capped",
     )
-    plain = False  # see PlainRecord
 
-    def __init__(self, stage: str, started: float):
+    def __init__(self, stage: str, started: float) -> None:
         self.stage, self.started = stage, started
         self.submitted = self.issued = self.build_start = self.clock = self.within = self.same_day = NAN
         self.prereview = self.verified = NAN
@@ -58,69 +92,39 @@ class StageRecord:
         self.capped = False
 
 
-class PlainRecord:
-    """A plain stage visit of one project (:mod:`sim.engine.plain_chain`): the same fields as a
-    :class:`StageRecord`, but those such a visit never sets (preparation, sittings, rework, lag,
-    construction, pre-consultation, credit commitment) are constants of the class, so that making one
-    and folding it (``plain``: only queue and review time to add) cost less; setting one of them fails.
+@dataclass(frozen=True, slots=True)
+class FinishedProject:
+    """What one project did in a replication, handed to the sink when it is finished (or the run ends).
+
+    Attributes:
+        idx: the project's number in the replication (named projects first, then the stream's).
+        id: its id (a named project's, or ``s00001`` ... for the stream).
+        cls: its class id.
+        investment_cny: its investment (given or drawn).
+        signed: clock time of signing.
+        submissions: formal submissions in all its stages.
+        capped: whether a stage reached its rework cap (the project gave up).
+        visits: stage id -> record of each stage it visited, in the order the visits began.
+        skipped: stage id -> clock time at which it skipped the stage.
+        roles: stage id -> (reviewed by an agency, counts towards the costs before the permit, its fees) for
+            the stage graph that applied to the project.
     """
 
-    __slots__ = (
-        "stage",
-        "started",
-        "submitted",
-        "issued",
-        "submissions",
-        "queue",
-        "review",
-        "clock",
-        "within",
-        "same_day",
-    )
-    plain = True
-    prepare = sitting = rework = supplement = lag = build = 0.0
-    build_start = prereview = verified = NAN
-    capped = False
-
-    def __init__(self, stage: str, started: float):
-        self.stage, self.started = stage, started
-        self.submitted = self.issued = self.clock = self.within = self.same_day = NAN
-        self.submissions = 0
-        self.queue = self.review = 0.0
-
-
-#: a stage visit's record, either kind
-VisitRecord = StageRecord | PlainRecord
-
-#: stages.csv columns after rep, project; the values come from StageRecord attributes
-STAGE_FIELDS = (
-    "stage",
-    "started",
-    "submitted",
-    "issued",
-    "submissions",
-    "prepare",
-    "queue",
-    "review",
-    "sitting",
-    "rework",
-    "supplement",
-    "lag",
-    "build",
-    "clock",
-    "within",
-    "same_day",
-    "prereview",
-    "verified",
-    "capped",
-)
-#: categories summed into a project's time split (working days; build in calendar days)
-SPLIT = ("prepare", "queue", "review", "sitting", "rework", "supplement", "lag", "build")
+    idx: int
+    id: str
+    cls: str
+    investment_cny: float
+    signed: float
+    submissions: int
+    capped: bool
+    visits: Mapping[str, StageRecord]
+    skipped: Mapping[str, float]
+    roles: Mapping[str, tuple[bool, bool, float]]
 
 
 @dataclass
 class ProjectRecord:
-    """What one project did in one replication."""
+    """A finished project's summary: milestones, time split and KPIs."""
 
     idx: int
     id: str
@@ -138,45 +142,41 @@ class ProjectRecord:
 
 @dataclass
 class ReplicationResult:
-    """Everything one replication returns to the runner."""
+    """Everything one replication returns when its records are kept whole."""
 
     rep: int
     projects: list[ProjectRecord]
     stages: list[tuple[int, str, StageRecord]]
     agencies: dict[str, tuple[float, float]]
-    events: list | None
-    series: dict[str, tuple[Any, Any]] | None = None  # agency -> weekly (utilisation, queue) arrays
+    events: list[tuple[int, str, str, str, float, float]] | None
+    #: agency -> weekly (utilisation, queue) arrays
+    series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
-MILESTONES = ("construction_permit", "construction_start", "completion", "production")
-#: the key figures of one project, in the order :func:`project_figures` returns them
-PROJECT_FIGURES = (
-    "approval_workdays",
-    "approval_days",
-    "to_production_months",
-    "submissions",
-    "cost_pre_construction_cny",
-    "cost_delay_cny",
-)
+def project_kpis(
+    cs: CompiledScenario,
+    p: FinishedProject,
+    with_issued: bool = True,
+    worktime: Callable[[float], float] | None = None,
+) -> tuple[float, tuple[float, ...], tuple[float, ...], dict[str, float]]:
+    """(first submission, milestone times in the order of ``sim.core.kpi.MILESTONES``, KPIs in the order of
+    :data:`PROJECT_KPIS`, issue time of each agency stage (empty unless ``with_issued``)) of a finished project.
 
+    Args:
+        cs: the compiled scenario the project ran in.
+        p: the finished project.
+        with_issued: whether to collect each agency stage's issue time.
+        worktime: the zone's working time of a clock time of the run, if the caller has a cheaper one than
+            ``cs.zone.worktime`` (:func:`sim.scenario.calendar.worktime_function`).
 
-def project_figures(
-    cs: CompiledScenario, p: Project, with_issued: bool = True, worktime: Callable[[float], float] | None = None
-) -> tuple[float, tuple, tuple, dict[str, float]]:
-    """(first submission, milestone times in the order of MILESTONES, key figures in the order of
-    PROJECT_FIGURES, issue time of each agency stage (empty unless ``with_issued``)) of a finished project.
-
-    ``worktime``: the zone's working time of a clock time of the run, if the caller has a cheaper one
-    than ``cs.zone.worktime`` (:func:`sim.scenario.calendar.worktime_function`).
-
-    A milestone is reached at its stage's issue (``at = "end"``) or start (construction start, if it
-    builds), or the moment the project skipped the stage; NaN if not reached.
+    A milestone is reached at its stage's issue (``at = "end"``) or start (construction start, if it builds),
+    or the moment the project skipped the stage; NaN if not reached.
     """
-    sc = cs.scenario
-    records, skipped = p.records, p.skipped
+    costs = cs.scenario.costs
+    visits, skipped = p.visits, p.skipped
     ms = []
     for stage, at_end in cs.milestone_at:
-        rec = records.get(stage)
+        rec = visits.get(stage)
         if rec is None:  # a skipped stage is passed the moment it is skipped
             ms.append(skipped.get(stage, NAN))
         elif at_end:
@@ -186,22 +186,22 @@ def project_figures(
             ms.append(b if b == b else rec.started)
     permit, production = ms[0], ms[3]
     first = NAN
-    fees = staff_wd = 0.0
+    fees = staff_workdays = 0.0
     submissions = 0
     issued: dict[str, float] = {}
-    roles = p.flow.roles
-    for r in records.values():
-        sub = r.submitted
+    roles = p.roles
+    for rec in visits.values():
+        sub = rec.submitted
         if sub == sub and not sub >= first:  # NaN-safe min over the submitted stages
             first = sub
-        reviewed, before_build, cost = roles[r.stage]
+        reviewed, before_build, cost = roles[rec.stage]
         if reviewed and with_issued:
-            issued[r.stage] = r.issued
+            issued[rec.stage] = rec.issued
         # what the applicant spent up to the construction permit, in its own process
-        if before_build and r.issued <= permit:
+        if before_build and rec.issued <= permit:
             fees += cost
-            staff_wd += r.prepare + r.rework
-            submissions += r.submissions
+            staff_workdays += rec.prepare + rec.rework
+            submissions += rec.submissions
     reached = permit == permit
     if not (reached and first == first):
         workdays = NAN
@@ -209,29 +209,29 @@ def project_figures(
         workdays = cs.zone.workdays_between(first, permit)
     else:
         workdays = worktime(permit) - worktime(first)
-    figures = (
+    kpis = (
         workdays,
         permit - first,
         (production - p.signed) / DAYS_PER_MONTH,
         float(submissions) if reached else NAN,
-        fees + sc.costs.applicant_day_cny * staff_wd if reached else NAN,
-        p.attrs["investment_cny"] * sc.costs.capital_rate * (production - p.signed) / DAYS_PER_YEAR,
+        fees + costs.applicant_day_cny * staff_workdays if reached else NAN,
+        p.investment_cny * costs.capital_rate * (production - p.signed) / DAYS_PER_YEAR,
     )
-    return first, tuple(ms), figures, issued
+    return first, tuple(ms), kpis, issued
 
 
-def project_record(cs: CompiledScenario, p: Project) -> ProjectRecord:
-    """Summarise a project's stage records into milestones, time split and key figures."""
-    first, ms, figures, issued = project_figures(cs, p)
+def project_record(cs: CompiledScenario, p: FinishedProject) -> ProjectRecord:
+    """Summarise a finished project's stage records into milestones, time split and KPIs."""
+    first, ms, kpis, issued = project_kpis(cs, p)
     totals = dict.fromkeys(SPLIT, 0.0)
-    for r in p.records.values():
+    for rec in p.visits.values():
         for c in SPLIT:
-            totals[c] += getattr(r, c)
+            totals[c] += getattr(rec, c)
     return ProjectRecord(
         p.idx,
         p.id,
         p.cls,
-        p.attrs["investment_cny"],
+        p.investment_cny,
         p.signed,
         first,
         dict(zip(MILESTONES, ms)),
@@ -239,5 +239,5 @@ def project_record(cs: CompiledScenario, p: Project) -> ProjectRecord:
         p.submissions,
         p.capped,
         totals,
-        dict(zip(PROJECT_FIGURES, figures)),
+        dict(zip(PROJECT_KPIS, kpis)),
     )

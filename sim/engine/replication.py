@@ -1,148 +1,56 @@
 """The SimPy model: one replication of a compiled scenario.
 
-Projects are created when they sign.  Each project runs its stage graph as
-SimPy processes: a process runs a stage and then, when that stage's decision
-was the last one a dependent waited for, goes straight on with it (a chain
-of stages is one process; a fork starts one more).  Each agency is a
-:class:`~sim.engine.desk.Desk` of staff whose work is timed on the agency's working
-calendar, with an optional sitting process.  :func:`simulate` returns flat
-records (see :mod:`sim.engine.records`); nothing here aggregates or writes files.
+Projects are created when they sign, by a SimPy process that walks the signing times.  Each project runs
+its stage graph as SimPy processes (:class:`~sim.engine.stage_flow.StageFlow`).  Each agency is a
+:class:`~sim.engine.desk.Desk` of staff whose work is timed on the agency's working calendar, with an
+optional sitting process (:class:`~sim.engine.agency.AgencyState`).  :func:`simulate` returns flat records
+(see :mod:`sim.engine.records`); nothing here aggregates or writes files.
 
-Random numbers: every (project, stage) pair has its own row of uniforms
-(:mod:`sim.engine.draws`), keyed by (seed, replication, project, stage id); the arrival
-stream has its own generator.  Changing one stage never moves another stage's
-draws (common random numbers).
+Random numbers: every (project, stage) pair has its own row of uniforms (:mod:`sim.engine.draws`), keyed by
+(seed, replication, project, stage id); the arrival stream has its own generator.  Changing one stage never
+moves another stage's draws (common random numbers).
 """
 
 from __future__ import annotations
 
 import gc
-import heapq
-import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, URGENT
 
-from sim.engine.compiled import CompiledAgency, CompiledScenario
+from sim.engine.agency import AgencyState
+from sim.engine.compiled import CompiledScenario
+from sim.engine.context import EventRow, ProjectSink, RunContext
 from sim.engine.desk import Desk
 from sim.engine.draws import DrawSource, generator
-from sim.engine.monitor import LevelMonitor, WorkMonitor
-from sim.engine.plain_chain import PlainChain
-from sim.engine.records import ProjectRecord, ReplicationResult, VisitRecord, project_record
-from sim.engine.stage_visit import StageFlow, finish_time
+from sim.engine.project import Plan, Project
+from sim.engine.records import FinishedProject, ReplicationResult, StageRecord, project_record
+from sim.engine.stage_flow import StageFlow
 from sim.scenario.calendar import next_open_function, worktime_function
 
-__all__ = ["Replication", "simulate", "finish_time"]
+__all__ = ["Collector", "Replication", "gc_paused", "simulate"]
 
-NAN = math.nan
-_STREAM_KEY = 1
+#: spawn-key slot of the arrival stream's generator
+STREAM_KEY = 1
 
-
-class _AfterInstant(simpy.events.Event):
-    """An event at ``now + delay`` that fires after every ordinary event of that instant.
-
-    SimPy orders simultaneous events by (time, priority, id); priority 2 is
-    after URGENT (0) and NORMAL (1), so a sitting sees every file that reaches
-    the panel at the moment it opens, whatever brought the file there.
-    """
-
-    def __init__(self, env: simpy.Environment, delay: float):
-        super().__init__(env)
-        self._ok, self._value = True, None
-        env.schedule(self, 2, delay)
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 
-class AgencyState:
-    """An agency during one replication: staff desk, sittings and monitors."""
+class Sink(ProjectSink, Protocol[R_co]):
+    """A sink that can also close the replication: what :meth:`Replication.run` returns is its ``finish``."""
 
-    def __init__(self, env: simpy.Environment, ca: CompiledAgency, warmup: float, horizon: float):
-        self.env, self.ca, self.spec, self.cal = env, ca, ca.spec, ca.calendar
-        self.desk = Desk(env, ca.spec.staff, by_priority=ca.spec.priority is not None)
-        self.horizon = horizon
-        self.queue = LevelMonitor(warmup, horizon)
-        self.work_done = WorkMonitor(ca.calendar, ca.spec.staff, warmup, horizon)
-        # the monitors' logs without the size check (PlainChain); Replication.fold_monitors does the check
-        self.queue_up, self.queue_down = self.queue.up, self.queue.down
-        self.work_start, self.work_end = self.work_done.log_start, self.work_done.log_end
-        self.pending: list = []  # (priority, seq, event) waiting for a sitting
-        self.seq = 0
-        if ca.sitting_times is not None:
-            env.process(self._sittings())
-
-    def wait_for_sitting(self, priority: int) -> simpy.Event:
-        """An event that fires at the sitting that decides this file."""
-        ev = self.env.event()
-        self.seq += 1
-        heapq.heappush(self.pending, (priority, self.seq, ev))
-        return ev
-
-    def _sittings(self):
-        cap = self.spec.sittings.capacity
-        for t in self.ca.sitting_times:
-            if t >= self.horizon:
-                return
-            yield _AfterInstant(self.env, max(0.0, t - self.env.now))
-            for _ in range(min(cap, len(self.pending))):
-                heapq.heappop(self.pending)[2].succeed()
-
-    def stats(self) -> tuple[float, float]:
-        """(utilisation, mean number waiting for staff) over [warm-up, horizon]."""
-        return self.work_done.utilisation(), self.queue.mean()
-
-    def series(self) -> tuple[np.ndarray, np.ndarray]:
-        """Weekly (utilisation, mean number waiting) over the whole horizon."""
-        return self.work_done.bin_utilisation(), self.queue.bin_means()
-
-
-class Project:
-    """A project during one replication."""
-
-    __slots__ = (
-        "idx",
-        "id",
-        "cls",
-        "attrs",
-        "signed",
-        "submissions",
-        "capped",
-        "records",
-        "priority",
-        "scale",
-        "agent",
-        "flow",
-        "waiting",
-        "pre",
-        "active",
-        "reformed",
-        "building",
-        "penalty_days",
-        "skipped",
-        "plans",
-    )
-
-    def __init__(self, idx: int, pid: str, cls: str, attrs: dict[str, Any], signed: float, scale: float):
-        self.idx, self.id, self.cls, self.attrs, self.signed = idx, pid, cls, attrs, signed
-        self.scale = scale
-        self.submissions = 0
-        self.capped = False
-        self.records: dict = {}
-        self.priority: dict[str, int] = {}  # 0 (first) at agencies whose priority condition it meets
-        self.agent = False  # uses the agent pool
-        self.flow = None  # the stage graph that applies to it (before or after a cut-over)
-        self.waiting: dict[str, int] = {}  # stage -> predecessors not yet decided
-        self.pre: dict[str, tuple] = {}  # stage -> (plan, draws, pre-consultation process)
-        self.active = 0  # its processes under way (stage chains, pre-consultations)
-        self.reformed = True
-        self.building: list[list[float]] = []  # stop-work days pending for each construction stage under way
-        self.penalty_days = 0.0  # stop-work days imposed in all
-        self.skipped: dict[str, float] = {}  # stages the project skipped, and when
-        #: stage id -> plan of the stages whose plan depends only on (reformed, agent): one dict shared
-        #: by all projects of that kind (Replication.make_project), filled by StageFlow.plan
-        self.plans: dict[str, Any] = {}
+    def finish(
+        self,
+        agencies: dict[str, tuple[float, float]],
+        series: dict[str, tuple[np.ndarray, np.ndarray]],
+        events: list[EventRow] | None,
+    ) -> R_co:
+        """The replication's result, from its agencies' figures, their weekly series and the event log."""
 
 
 class Collector:
@@ -150,235 +58,183 @@ class Collector:
 
     def __init__(self, cs: CompiledScenario, rep: int) -> None:
         self.cs, self.rep = cs, rep
-        self.done: list[tuple[ProjectRecord, list[VisitRecord]]] = []
+        self.done: list[FinishedProject] = []
 
-    def add(self, p: Project) -> None:
-        """Keep a finished project's record and stage records."""
-        self.done.append((project_record(self.cs, p), list(p.records.values())))
+    def add(self, project: FinishedProject) -> None:
+        """Keep a finished project."""
+        self.done.append(project)
 
-    def finish(self, agencies: dict, series: dict, events: list | None) -> ReplicationResult:
-        """The replication's records, projects in index order."""
-        self.done.sort(key=lambda x: x[0].idx)
+    def finish(
+        self,
+        agencies: dict[str, tuple[float, float]],
+        series: dict[str, tuple[np.ndarray, np.ndarray]],
+        events: list[EventRow] | None,
+    ) -> ReplicationResult:
+        """The replication's records, projects in number order."""
+        self.done.sort(key=lambda p: p.idx)
+        stages: list[tuple[int, str, StageRecord]] = [(p.idx, p.id, r) for p in self.done for r in p.visits.values()]
         return ReplicationResult(
-            self.rep,
-            [p for p, _ in self.done],
-            [(p.idx, p.id, r) for p, stages in self.done for r in stages],
-            agencies,
-            events,
-            series,
+            self.rep, [project_record(self.cs, p) for p in self.done], stages, agencies, events, series
         )
 
 
-class Signings:
-    """The arrivals: each project is created and started at its signing time.
+@dataclass(frozen=True)
+class Arrivals:
+    """Who signs when: the named projects, then the stream's, numbered in that order.
 
-    A callback chain rather than a SimPy process (see :mod:`sim.engine.plain_chain`): it is itself the event it
-    schedules for the next signing, which saves a ``Timeout`` and a generator resume per project.  It
-    starts as a process would, with an urgent event at time 0.
+    Attributes:
+        named: (signed time, id, class, investment or None, attributes) of each named project.
+        stream_times: the stream's signing times, ascending.
+        stream_classes: the class number of each of the stream's projects.
+        class_names: the stream's class ids, by number.
     """
 
-    __slots__ = ("callbacks", "r", "arrivals", "order", "times", "i")
-    FOLD_EVERY = 256  # signings between two checks of the monitors' logs (Replication.fold_monitors)
-    _ok = True  # SimPy: the event did not fail
+    named: list[tuple[float, str, str, float | None, tuple[tuple[str, Any], ...]]]
+    stream_times: list[float]
+    stream_classes: list[int]
+    class_names: list[str]
 
-    def __init__(self, r: Replication, arrivals: tuple, times: np.ndarray):
-        self.r, self.arrivals, self.i = r, arrivals, 0
-        self.order = np.argsort(times, kind="stable").tolist()  # project numbers in signing order
-        self.times = np.sort(times, kind="stable").tolist()
-        self.callbacks = _SIGN_NEXT
-        r.env.schedule(self, URGENT)
+    def __len__(self) -> int:
+        return len(self.named) + len(self.stream_times)
 
-    def _next(self) -> None:
-        r, times = self.r, self.times
-        now = r.env.now
-        i = self.i
-        while i < len(times):
-            t = times[i]
-            if t > now:
-                self.i = i
-                self.callbacks = _SIGN_NEXT
-                r.env.schedule(self, NORMAL, t - now)
-                return
-            idx = self.order[i]
-            p = r.projects[idx] = r._project(idx, self.arrivals, now)
-            r.start(p)
-            i += 1
-            if not i % self.FOLD_EVERY:
-                r.fold_monitors()
-        self.i = i
+    def signing_times(self) -> np.ndarray:
+        """Each project's signing time, by number."""
+        return np.concatenate(([a[0] for a in self.named], self.stream_times))
 
 
-_SIGN_NEXT = [Signings._next]
-
-
-class Replication(StageFlow):
+class Replication(Generic[R]):
     """One replication: creates the projects as they sign, runs SimPy to the horizon.
 
-    Each project goes to the ``sink`` (a :class:`Collector`, or a :class:`~sim.runs.reducer.Reducer` that
-    folds it into arrays) the moment it is finished, and is dropped; what :meth:`run` returns is the
-    sink's ``finish``.
+    Each project goes to the ``sink`` (a :class:`Collector`, or the runs layer's reducer, which folds it into
+    arrays) the moment it is finished, and is dropped; what :meth:`run` returns is the sink's ``finish``.
     """
 
-    def __init__(
-        self, cs: CompiledScenario, rep: int, seed: int, events: bool = False, sink=None, plain_callbacks: bool = True
-    ):
+    def __init__(self, cs: CompiledScenario, rep: int, seed: int, sink: Sink[R], events: bool = False) -> None:
         self.cs, self.rep, self.seed = cs, rep, seed
-        self.sc = cs.scenario
-        self.env = simpy.Environment()
-        self.zone = cs.zone
-        # clock time -> cumulative working days of the zone, for clock times of the run ([0, horizon))
-        self.worktime = worktime_function(cs.zone)
-        self.next_open = next_open_function(cs.zone)  # clock time -> the zone's next office opening
-        self.agencies = {k: AgencyState(self.env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
-        self.agents_spec = self.sc.agents
-        self.shutdown_exempt = {w.id: w.exempt for w in self.sc.shutdowns}
-        self.agent_pool = Desk(self.env, self.sc.agents.staff) if self.sc.agents else None
-        self.events: list | None = [] if events else None
-        self.draw_source = DrawSource(seed, rep)
-        self.stream_key = {sid: k + 1 for sid, k in cs.keys.items()}  # stage -> its DrawSource stream
-        self.projects: list[Project | None | bool] = []  # by index: None before signing, False once finished
-        self._plans: dict[tuple, Any] = {}
-        self._plain_plans: dict[tuple[bool, bool], dict[str, Any]] = {}  # (reformed, agent) -> Project.plans
-        self._priority_agencies = [a for a in self.sc.agencies if a.priority is not None]
-        self.sink = sink if sink is not None else Collector(cs, rep)
-        self.openings: dict[float, Any] = {}  # office openings that plain chains wait for (plain_chain.Opening)
-        #: ids of the stages a PlainChain may run (if the project's plan is plain too); see plain_stages
-        self.fast_stages = plain_stages(cs, self.agencies) if plain_callbacks and not events else frozenset()
+        self.scenario = sc = cs.scenario
+        self.env = env = simpy.Environment()
+        self.sink = sink
+        self.events: list[EventRow] | None = [] if events else None
+        self.agencies = {k: AgencyState(env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
+        self.draws = DrawSource(seed, rep)
+        self.flow = StageFlow(
+            RunContext(
+                env=env,
+                compiled=cs,
+                zone=cs.zone,
+                worktime=worktime_function(cs.zone),
+                next_open=next_open_function(cs.zone),
+                agencies=self.agencies,
+                agents=sc.agents,
+                agent_pool=Desk(env, sc.agents.staff) if sc.agents else None,
+                draws=self.draws,
+                stream_keys={sid: k + 1 for sid, k in cs.keys.items()},  # stage -> its DrawSource stream
+                shutdown_exempt={w.id: w.exempt for w in sc.shutdowns},
+                sink=sink,
+                events=self.events,
+            )
+        )
+        self._kind_plans: dict[tuple[bool, bool], dict[str, Plan]] = {}  # (reformed, agent) -> Project.kind_plans
+        self._priority_agencies = [a for a in sc.agencies if a.priority is not None]
+        self._signed = bytearray()
 
-    # -- arrivals --------------------------------------------------------------
-    def arrivals(self) -> tuple[list[tuple[float, str, str, float | None, tuple]], np.ndarray, np.ndarray, list[str]]:
-        """The named projects (signed time, id, class, investment or None, attributes), then the stream's
-        signing times and class numbers, and the stream's class names.
-
-        Projects are numbered in that order: named ones first, then the stream's in time order.
-        """
-        sc = self.sc
-        open_frac = self.zone.open
+    # -- arrivals --------------------------------------------------------------------
+    def arrivals(self) -> Arrivals:
+        """The named projects, then the stream's signing times and classes (drawn from the stream's generator)."""
+        sc = self.scenario
+        open_frac = self.cs.zone.open
         named = [
             ((p.signed - sc.start_date).days + open_frac, p.id, p.cls, p.investment_cny, p.attributes)
             for p in sc.projects
         ]
         s = sc.stream
         if s is None:
-            return named, np.empty(0), np.empty(0, dtype=np.intp), []
-        rng = generator(self.seed, self.rep, _STREAM_KEY)
+            return Arrivals(named, [], [], [])
+        rng = generator(self.seed, self.rep, STREAM_KEY)
         t0 = float((s.start - sc.start_date).days)
         span = (s.end - s.start).days + 1.0
         n = int(rng.poisson(s.rate_per_day * span))
         times = np.sort(t0 + rng.uniform(0.0, span, n))
         names = [c for c, _ in s.classes]
-        w = np.array([x for _, x in s.classes])
-        picks = rng.choice(len(names), size=n, p=w / w.sum())
-        return named, times, picks, names
+        weights = np.array([x for _, x in s.classes])
+        picks = rng.choice(len(names), size=n, p=weights / weights.sum())
+        return Arrivals(named, times.tolist(), picks.tolist(), names)
 
-    def _project(self, idx: int, arrivals: tuple, now: float | None = None) -> Project:
+    def project(self, idx: int, arrivals: Arrivals, now: float | None = None) -> Project:
         """Project ``idx``, signed ``now`` (the clock, which may round the drawn time) or at its drawn time."""
-        named, times, picks, names = arrivals
-        if idx < len(named):
-            t, pid, cls, inv, attrs = named[idx]
-            return self.make_project(idx, t if now is None else now, pid, cls, inv, attrs)
-        i = idx - len(named)
-        return self.make_project(idx, times[i] if now is None else now, f"s{i + 1:05d}", names[picks[i]], None, ())
+        n_named = len(arrivals.named)
+        if idx < n_named:
+            t, pid, cls, investment, attrs = arrivals.named[idx]
+            return self.make_project(idx, t if now is None else now, pid, cls, investment, attrs)
+        i = idx - n_named
+        t = arrivals.stream_times[i] if now is None else now
+        return self.make_project(idx, t, f"s{i + 1:05d}", arrivals.class_names[arrivals.stream_classes[i]], None, ())
 
     def make_project(
-        self, idx: int, t: float, pid: str, cls_id: str, investment: float | None, attributes: tuple
+        self,
+        idx: int,
+        t: float,
+        pid: str,
+        cls_id: str,
+        investment: float | None,
+        attributes: tuple[tuple[str, Any], ...],
     ) -> Project:
         """Draw the project's investment and attributes; set the process that applies to it."""
-        cutover = self.cs.cutover
+        cs = self.cs
+        cutover = cs.cutover
         reformed = cutover is None or t >= cutover
-        variant = self.sc if reformed else self.sc.base  # the process, and class data, that applies
+        variant = self.scenario if reformed or self.scenario.base is None else self.scenario.base
         cls = variant.class_by_id[cls_id]
-        d = self.draw_source.draws(0, idx)
-        inv = cls.investment.quantile(d.u())
+        draws = self.draws.draws(0, idx)
+        drawn_investment = cls.investment.quantile(draws.u())
         attrs: dict[str, Any] = dict(cls.attributes)
         if attributes:
             attrs.update(attributes)
         if attrs:
             for k in sorted(attrs):
                 v = attrs[k]
-                u = d.u()
+                u = draws.u()
                 if isinstance(v, dict):
                     attrs[k] = bool(u < v["p"])
         attrs["class"] = cls_id
-        attrs["investment_cny"] = float(investment if investment is not None else inv)
-        p = Project(idx, pid, cls_id, attrs, t, cls.construction_scale)
-        for a in self._priority_agencies:
-            p.priority[a.id] = 0 if a.priority.holds(attrs) else 1
-        p.reformed = reformed
-        p.flow = self.cs.flow if reformed else self.cs.base_flow
-        p.agent = variant.agents is not None and variant.agents.when.holds(attrs)
-        kind = (reformed, p.agent)
-        plans = self._plain_plans.get(kind)
-        p.plans = plans if plans is not None else self._plain_plans.setdefault(kind, {})
-        return p
+        attrs["investment_cny"] = float(investment if investment is not None else drawn_investment)
+        graph = cs.graph if reformed or cs.base_graph is None else cs.base_graph
+        agent = variant.agents is not None and variant.agents.when.holds(attrs)
+        priority = {
+            a.id: 0 if a.priority is not None and a.priority.holds(attrs) else 1 for a in self._priority_agencies
+        }
+        kind = (reformed, agent)
+        plans = self._kind_plans.get(kind)
+        if plans is None:
+            plans = self._kind_plans[kind] = {}
+        return Project(idx, pid, cls_id, attrs, t, cls.construction_scale, reformed, graph, agent, priority, plans)
 
-    def start(self, p: Project) -> None:
-        """The project signs now: pre-consultations begin, and the stages without predecessors."""
-        flow = p.flow
-        p.waiting = dict(flow.n_after)
-        for st in flow.prereviewed:
-            plan = self.plan(p, st)
-            if plan is not None and plan.prereview:
-                d = self.draws_for(p, st)
-                p.active += 1
-                p.pre[st.id] = (plan, d, self.env.process(self.prereview(p, st, plan, d)))
-        for st in flow.roots:
-            self.spawn(p, st, at_once=True)
-        if not p.active:
-            self.finish(p)
+    def signings(self, arrivals: Arrivals) -> Generator[simpy.Event, Any, None]:
+        """The SimPy process that signs each project at its time (ties in project-number order)."""
+        env, flow = self.env, self.flow
+        times = arrivals.signing_times()
+        order = np.argsort(times, kind="stable").tolist()
+        signed = self._signed
+        for idx, t in zip(order, np.sort(times, kind="stable").tolist()):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            signed[idx] = 1
+            flow.start(self.project(idx, arrivals, env.now))
 
-    def spawn(self, p: Project, st, at_once: bool = False) -> None:
-        """Start a process that runs stage ``st`` of ``p`` and what follows it (a PlainChain if it is plain).
-
-        A process starts at the next urgent event of this instant; a PlainChain too, unless ``at_once``
-        (a root stage at signing, when nothing else of the project is under way to be ordered against).
-        """
-        p.active += 1
-        if id(st) in self.fast_stages:
-            plan = self.plan(p, st)
-            if plan is None or plan.fast:
-                chain = PlainChain(self, p)
-                chain.begin(st, plan, self.env.now) if at_once else chain.defer(st, plan)
-                return
-        self.env.process(self.chain(p, st))
-
-    def ended(self, p: Project) -> None:
-        """One of the project's processes ended; the last one finishes the project."""
-        p.active -= 1
-        if not p.active:
-            self.finish(p)
-
-    def finish(self, p: Project) -> None:
-        """Hand the finished project to the sink and let go of it."""
-        self.sink.add(p)
-        self.projects[p.idx] = False  # finished (None: not signed yet)
-
-    def fold_monitors(self) -> None:
-        """Fold the agency monitors' logs that are full: the logs grow with the work done since the last
-        check, so checking every few hundred signings keeps memory flat without a check per entry."""
-        for a in self.agencies.values():
-            a.queue.fold_if_full()
-            a.work_done.fold_if_full()
-
-    def log(self, p: Project, st, step: str, resource: str, t0: float, t1: float) -> None:
-        """Append one activity to the event log (callers check that it is kept)."""
-        if t1 > t0:
-            self.events.append((p.idx, st.id, step, resource, t0, t1))
-
-    # -- run ---------------------------------------------------------------------
-    def run(self):
-        """Simulate to the horizon; the sink's result (a :class:`ReplicationResult` by default)."""
-        named, stream_times, picks, names = self.arrivals()
-        arrivals = (named, stream_times.tolist(), picks.tolist(), names)
-        times = np.concatenate(([a[0] for a in named], stream_times))
-        self.projects = [None] * len(times)
-        Signings(self, arrivals, times)
-        self.env.run(until=self.cs.horizon)
-        for i, p in enumerate(self.projects):  # under way at the horizon, or not yet signed
-            if p is None:
-                p = self.projects[i] = self._project(i, arrivals)
-            if p is not False:
-                self.finish(p)
+    # -- run -------------------------------------------------------------------------
+    def run(self) -> R:
+        """Simulate to the horizon; the sink's result."""
+        arrivals = self.arrivals()
+        env, flow = self.env, self.flow
+        self._signed = bytearray(len(arrivals))  # 1 once signed
+        env.process(self.signings(arrivals))
+        env.run(until=self.cs.horizon)
+        under_way = flow.under_way
+        for idx, signed in enumerate(self._signed):  # under way at the horizon, or not yet signed
+            if not signed:
+                flow.finish(self.project(idx, arrivals))
+            elif idx in under_way:
+                flow.finish(under_way[idx])
         return self.sink.finish(
             {k: a.stats() for k, a in self.agencies.items()},
             {k: a.series() for k, a in self.agencies.items()},
@@ -386,38 +242,13 @@ class Replication(StageFlow):
         )
 
 
-def plain_stages(cs: CompiledScenario, agencies: dict[str, AgencyState]) -> frozenset[int]:
-    """``id()`` of every stage whose visits can be plain: reviewed by an agency without sittings, no
-    construction, pre-consultation or credit commitment, and feedback (if any) to a desk without sittings.
-
-    Whether a visit is plain also depends on the project's plan (no preparation, lag or defects).
-    """
-
-    def no_sittings(st) -> bool:
-        return st.agency is not None and agencies[st.agency].ca.sitting_times is None
-
-    ids = set()
-    for flow in (cs.flow, cs.base_flow):
-        for st in flow.order if flow is not None else ():
-            fb = st.feedback
-            if (
-                no_sittings(st)
-                and st.build is None
-                and st.prereview is None
-                and st.commitment is None
-                and (fb is None or no_sittings(flow.by_id[fb.to]))
-            ):
-                ids.add(id(st))
-    return frozenset(ids)
-
-
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector (restored on exit).
 
-    A replication keeps every record alive until it is reduced, so each collection would walk them all
-    again (a third of the run time) to find almost nothing: a run leaves a few hundred cyclic objects,
-    which the collector frees once it is back on.
+    A replication keeps every record alive until it is reduced, so each collection would walk them all again
+    (a third of the run time) to find almost nothing: a run leaves a few hundred cyclic objects, which the
+    collector frees once it is back on.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -431,4 +262,5 @@ def gc_paused() -> Iterator[None]:
 def simulate(cs: CompiledScenario, rep: int, seed: int, events: bool = False) -> ReplicationResult:
     """Run replication ``rep`` of ``cs`` with root seed ``seed`` (the garbage collector paused)."""
     with gc_paused():
-        return Replication(cs, rep, seed, events).run()
+        replication: Replication[ReplicationResult] = Replication(cs, rep, seed, Collector(cs, rep), events)
+        return replication.run()

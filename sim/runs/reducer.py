@@ -16,7 +16,7 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -24,26 +24,24 @@ from sim.core.kpi import KEY_FIGURES
 from sim.engine.compiled import CompiledScenario
 from sim.engine.monitor import BIN_DAYS, n_bins
 from sim.engine.records import (
-    PROJECT_FIGURES,
+    PROJECT_KPIS,
     SPLIT,
     STAGE_FIELDS,
+    FinishedProject,
     ProjectRecord,
     ReplicationResult,
-    VisitRecord,
-    project_figures,
+    StageRecord,
+    project_kpis,
     project_record,
 )
 from sim.runs.stats import batch
 from sim.scenario.calendar import worktime_function
 
-if TYPE_CHECKING:
-    from sim.engine.replication import Project
-
 #: key figures also reported per project class
 PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
 #: key figures written per project in projects.csv (submissions has its own column)
-PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
-assert set(PROJECT_FIGURES) == set(KEY_FIGURES) - {"within_limit_share"}, "records.PROJECT_FIGURES is out of date"
+PROJECT_CSV_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
+assert set(PROJECT_KPIS) == set(KEY_FIGURES) - {"within_limit_share"}, "records.PROJECT_KPIS is out of date"
 MILESTONE_COLUMNS = (
     "signed",
     "first_submission",
@@ -125,7 +123,7 @@ def project_columns(cs: CompiledScenario) -> list[str]:
         "submissions",
         "capped",
         *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
-        *PROJECT_KPIS,
+        *PROJECT_CSV_KPIS,
         *permits,
     ]
 
@@ -145,7 +143,7 @@ class Reducer:
         sc = cs.scenario
         self.cs, self.rep, self.rows = cs, rep, rows
         self.worktime = worktime_function(cs.zone)
-        self.figures = array("d")  # each project's PROJECT_FIGURES, one after the other
+        self.figures = array("d")  # each project's PROJECT_KPIS, one after the other
         self.classes: list[str] = []
         self.capped = 0
         self.within = array("d")
@@ -173,17 +171,17 @@ class Reducer:
             self.origin = dt.datetime.combine(sc.start_date, dt.time())
             self.permit_ids = [s.id for s in sc.stages if s.agency is not None]
 
-    def add(self, project: Project) -> None:
-        """Fold in one finished :class:`sim.engine.replication.Project`."""
+    def add(self, project: FinishedProject) -> None:
+        """Fold in one finished project."""
         if self.rows:
-            self.add_record(project_record(self.cs, project), project.records.values())
+            self.add_record(project_record(self.cs, project), project.visits.values())
             return
         if project.signed < self.cs.warmup:
             return
-        _first, ms, figures, _issued = project_figures(self.cs, project, False, self.worktime)
-        self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.records.values())
+        _first, ms, figures, _issued = project_kpis(self.cs, project, False, self.worktime)
+        self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.visits.values())
 
-    def add_record(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
+    def add_record(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
         """Fold in one finished project's record and stage records."""
         if self.rows:
             self._rows(p, stages)
@@ -194,12 +192,12 @@ class Reducer:
             p.capped,
             p.milestones["construction_start"],
             p.milestones["production"],
-            [p.kpi[k] for k in PROJECT_FIGURES],
+            [p.kpi[k] for k in PROJECT_KPIS],
             stages,
         )
 
     def _fold(
-        self, cls: str, capped: bool, start: float, production: float, figures, stages: Iterable[VisitRecord]
+        self, cls: str, capped: bool, start: float, production: float, figures, stages: Iterable[StageRecord]
     ) -> None:
         self.figures.extend(figures)
         self.classes.append(cls)
@@ -220,15 +218,14 @@ class Reducer:
                 same_day(r.same_day)
             else:
                 per_stage(r.issued - r.started)
-            acc[1] += r.queue  # the order of SPLIT
+            acc[0] += r.prepare  # the order of SPLIT
+            acc[1] += r.queue
             acc[2] += r.review
-            if not r.plain:  # a PlainRecord has no other time
-                acc[0] += r.prepare
-                acc[3] += r.sitting
-                acc[4] += r.rework
-                acc[5] += r.supplement
-                acc[6] += r.lag
-                acc[7] += r.build
+            acc[3] += r.sitting
+            acc[4] += r.rework
+            acc[5] += r.supplement
+            acc[6] += r.lag
+            acc[7] += r.build
 
     def _stage_figures(self, stage: str, values: array) -> np.ndarray:
         """A stage's figure per visit: working days submitted -> issued (agency stages), else calendar days."""
@@ -237,7 +234,7 @@ class Reducer:
             return _workdays_between(self.cs.zone, v[0::2], v[1::2])
         return v
 
-    def _rows(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
+    def _rows(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
         o = self.origin
         self.ids[p.idx] = p.id
         self.project_rows.append(
@@ -254,7 +251,7 @@ class Reducer:
                     p.submissions,
                     int(p.capped),
                     *(_num(p.split[c]) for c in SPLIT),
-                    *(_num(p.kpi[k]) for k in PROJECT_KPIS),
+                    *(_num(p.kpi[k]) for k in PROJECT_CSV_KPIS),
                     *(_stamp(o, p.issued.get(s, math.nan)) for s in self.permit_ids),
                 ],
             )
@@ -268,8 +265,8 @@ class Reducer:
     ) -> ReducedReplication:
         """The reduced replication (rows in project order)."""
         sc = self.cs.scenario
-        by_project = np.frombuffer(self.figures, dtype=float).reshape(-1, len(PROJECT_FIGURES))
-        kpis = {k: by_project[:, i].copy() for i, k in enumerate(PROJECT_FIGURES)}
+        by_project = np.frombuffer(self.figures, dtype=float).reshape(-1, len(PROJECT_KPIS))
+        kpis = {k: by_project[:, i].copy() for i, k in enumerate(PROJECT_KPIS)}
         kpis["within_limit_share"] = np.frombuffer(self.within, dtype=float).copy()
         classes = np.array(self.classes, dtype=object)
         by_class = {c.id: {k: kpis[k][classes == c.id] for k in PER_CLASS} for c in sc.classes}
@@ -321,7 +318,7 @@ def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
 
 def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
     """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
-    by_project: dict[int, list[VisitRecord]] = {}
+    by_project: dict[int, list[StageRecord]] = {}
     for idx, _pid, r in res.stages:
         by_project.setdefault(idx, []).append(r)
     red = Reducer(cs, res.rep, rows)

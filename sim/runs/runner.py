@@ -70,7 +70,8 @@ def reduced_replication(
 ) -> ReducedReplication:
     """Replication ``rep``, each project folded into arrays (and rows) as it finishes."""
     with gc_paused():
-        return Replication(cs, rep, seed, events, sink=Reducer(cs, rep, rows)).run()
+        replication: Replication[ReducedReplication] = Replication(cs, rep, seed, Reducer(cs, rep, rows), events)
+        return replication.run()
 
 
 def _one(cs: CompiledScenario, r: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
