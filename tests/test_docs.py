@@ -1,4 +1,4 @@
-"""The documentation works: README.md and every docs/*.md page, checked the way a reader would use them.
+"""The documentation works: README.md, docs/*.md and benchmarks/README.md, checked as a reader would use them.
 
 - Every ```python block runs. The blocks of one page run in order in one namespace, as one session, in a
   temporary folder where ``scenarios/`` is the repository's. A block whose first line is
@@ -37,7 +37,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-PAGES = (README, *sorted((ROOT / "docs").glob("*.md")))
+PAGES = (README, *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "README.md")
 README_MAX_CHARS = 12_000
 MAX_SKIPPED = 2
 SKIP = re.compile(r"#\s*doc-test:\s*skip\s*\((?P<reason>[^)]+)\)\s*$")
