@@ -810,7 +810,7 @@ production = "acceptance"
 
 
 def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(tmp_path):
-    """README: submissions = "applicant submissions (trips) up to the construction permit"; a
+    """docs/outputs.md: submissions = "applicant submissions (trips) up to the construction permit"; a
     submission to a stage after the permit (here an acceptance inspection) is not one of them."""
     sc = scenario(tmp_path, POST_PERMIT)
     cs, res, projects, stages = simulate_one(sc)
