@@ -41,18 +41,17 @@ the ``write_scenario`` fixture (``tests/conftest.py``).
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from helpers.toml_text import toml_sections
 
 Table = dict[str, Any]
 
 MILESTONES = ("construction_permit", "construction_start", "completion", "production")
 
-# Top-level tables whose entries are tables of their own, written as [agencies.bureau] etc.
-_COLLECTIONS = ("shutdowns", "agencies", "classes", "arrivals", "stages", "levers", "targets")
+SECTIONED_TABLES = ("shutdowns", "agencies", "classes", "arrivals", "stages", "levers", "targets")
+"""Top-level tables whose entries are tables of their own: ``[agencies.bureau]``, ``[[arrivals.projects]]``."""
 
 
 # -- values ----------------------------------------------------------------------------------------------
@@ -182,55 +181,4 @@ def scenario_toml(
         "levers": levers,
         "targets": targets,
     }
-    return to_toml({k: v for k, v in table.items() if v})
-
-
-# -- TOML ------------------------------------------------------------------------------------------------
-
-
-def to_toml(table: Mapping[str, Any]) -> str:
-    """TOML text of a table: top-level tables as ``[name]``, the entries of collections (agencies,
-    stages, ...) as ``[stages.a]`` or ``[[arrivals.projects]]``, everything deeper inline."""
-    lines = [f"{_key(k)} = {_value(v)}" for k, v in table.items() if not isinstance(v, Mapping)]
-    for key, value in table.items():
-        if not isinstance(value, Mapping):
-            continue
-        if key not in _COLLECTIONS:
-            lines += ["", f"[{_key(key)}]", *_pairs(value)]
-            continue
-        for child, body in value.items():
-            name = f"{_key(key)}.{_key(child)}"
-            if isinstance(body, Mapping):
-                lines += ["", f"[{name}]", *_pairs(body)]
-            else:  # an array of tables
-                for item in body:
-                    lines += ["", f"[[{name}]]", *_pairs(item)]
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _pairs(table: Mapping[str, Any]) -> list[str]:
-    return [f"{_key(k)} = {_value(v)}" for k, v in table.items()]
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        return repr(v) if math.isfinite(v) else ("inf" if v > 0 else "-inf")
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, dt.date | dt.time):
-        return v.isoformat()
-    if isinstance(v, Mapping):
-        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, Sequence):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    raise TypeError(f"no TOML for {v!r}")
+    return toml_sections({k: v for k, v in table.items() if v}, SECTIONED_TABLES)
