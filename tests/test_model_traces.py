@@ -30,7 +30,7 @@ from sim.runs.reducer import project_columns, stage_columns
 from sim.runs.runner import run
 from sim.scenario.loading import load
 
-from helpers.scenarios import days, project, project_class, scenario_toml, stage, workdays, workhours
+from helpers.scenarios import days, milestones_at, project, project_class, scenario_toml, stage, workdays, workhours
 from helpers.traces import clock, simulate_one, stamp, wd
 
 
@@ -157,12 +157,7 @@ def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(write
             "std_hours": stage("bureau", prepare=workdays(1.5), effort=workhours(6)),
             "own_hours": stage("window", prepare=workdays(1.5), effort=workhours(6)),
         },
-        milestones={
-            "construction_permit": "std_hours",
-            "construction_start": "std_hours",
-            "completion": "own_hours",
-            "production": "own_hours",
-        },
+        milestones=milestones_at("std_hours", completion="own_hours"),
     )
     sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
@@ -288,12 +283,7 @@ def test_strict_rework_capped_after_max_rounds(write_scenario):
             "permit": stage("bureau", after="check", effort=workdays(1)),
             "works": stage(after="permit", build=days(10)),
         },
-        milestones={
-            "construction_permit": "permit",
-            "construction_start": "works",
-            "completion": "works",
-            "production": "works",
-        },
+        milestones=milestones_at("permit", "works"),
     )
     sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc, events=True)
@@ -464,12 +454,7 @@ def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(write_sc
             "permit": stage("bureau", effort=workdays(1)),
             "works": stage(after="permit", build=days(30), shutdowns=["winter"]),
         },
-        milestones={
-            "construction_permit": "permit",
-            "construction_start": "works",
-            "completion": "works",
-            "production": "works",
-        },
+        milestones=milestones_at("permit", "works"),
     )
     sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
@@ -527,12 +512,7 @@ def post_permit_toml(end_date: str = "2024-12-31", acceptance_workdays: float = 
             "works": stage(after="permit", build=days(10)),
             "acceptance": stage("bureau", after="works", effort=workdays(acceptance_workdays), fees_cny=5000),
         },
-        milestones={
-            "construction_permit": "permit",
-            "construction_start": "works",
-            "completion": "works",
-            "production": "acceptance",
-        },
+        milestones=milestones_at("permit", "works", production="acceptance"),
     )
 
 

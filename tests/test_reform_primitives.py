@@ -20,13 +20,18 @@ from sim.scenario.loading import load
 # test_plain_chain.py imports these text fragments from this module; delete this import when that file goes
 # (with the engine's callback path).  Nothing here uses them.
 from helpers.legacy_text import HEAD, MILESTONES, fixed, named, write  # noqa: F401
-from helpers.scenarios import date, days, project, project_class, scenario_toml, stage, workdays, workhours
+from helpers.scenarios import (
+    date,
+    days,
+    milestones_at,
+    project,
+    project_class,
+    scenario_toml,
+    stage,
+    workdays,
+    workhours,
+)
 from helpers.traces import simulate_one, stamp, wd
-
-
-def primitives_toml(name: str = "primitives", **parts) -> str:
-    """A scenario over the year 2024 (one class "std" investing 1e8 unless ``parts`` say otherwise)."""
-    return scenario_toml(name, **parts)
 
 
 # ---------------------------------------------------------------------------
@@ -34,7 +39,8 @@ def primitives_toml(name: str = "primitives", **parts) -> str:
 # ---------------------------------------------------------------------------
 def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(write_scenario):
     # Two independent stages, always defective (p = 1), supplement never fails (fail_p = 0).
-    text = primitives_toml(
+    text = scenario_toml(
+        "primitives",
         agencies={"ga": 1, "gb": 1},
         projects=[project("p", "std", "2024-03-04")],
         stages={
@@ -81,31 +87,25 @@ def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(
 
 def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_redone(write_scenario):
     # Defective at the first submission only (p = 1, decay = 0); deadline 5 working days.
-    text = primitives_toml(
+    def tolerant(agency: str, effort: float, fix: float, fail_p: float) -> dict:
+        return stage(
+            agency,
+            effort=workdays(effort),
+            defect={"p": 1, "decay": 0, "max_rounds": 3, "fix": workdays(fix)},
+            tolerant={"deadline_workdays": 5, "fail_p": fail_p},
+        )
+
+    text = scenario_toml(
+        "primitives",
         agencies={"ga": 1, "gb": 1, "gc": 1},
         projects=[project("p", "std", "2024-03-04")],
         stages={
             # the supplement fails (fail_p = 1)
-            "fails": stage(
-                "ga",
-                effort=workdays(1),
-                defect={"p": 1, "decay": 0, "max_rounds": 3, "fix": workdays(2)},
-                tolerant={"deadline_workdays": 5, "fail_p": 1},
-            ),
+            "fails": tolerant("ga", effort=1, fix=2, fail_p=1),
             # the supplement fails and the review outlasts the deadline
-            "late_review": stage(
-                "gb",
-                effort=workdays(6),
-                defect={"p": 1, "decay": 0, "max_rounds": 3, "fix": workdays(2)},
-                tolerant={"deadline_workdays": 5, "fail_p": 1},
-            ),
+            "late_review": tolerant("gb", effort=6, fix=2, fail_p=1),
             # the supplement would end after the deadline (6 wd > 5 wd): it fails although fail_p = 0
-            "late_supplement": stage(
-                "gc",
-                effort=workdays(1),
-                defect={"p": 1, "decay": 0, "max_rounds": 3, "fix": workdays(6)},
-                tolerant={"deadline_workdays": 5, "fail_p": 0},
-            ),
+            "late_supplement": tolerant("gc", effort=1, fix=6, fail_p=0),
         },
         milestones="fails",
     )
@@ -140,7 +140,8 @@ def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_re
 # Agent pool (代办服务): the applicant's preparation is scaled; then an agent, held for its own
 # effort, prepares and files the application (waiting for a free agent counts as queue)
 # ---------------------------------------------------------------------------
-AGENTS = primitives_toml(
+AGENTS = scenario_toml(
+    "primitives",
     agents={"staff": 1, "prepare_scale": 0.5, "defect_scale": 0, "effort": workdays(1)},
     agencies={"bureau": 3},
     classes={"std": project_class(attributes={"uses_agent": True})},
@@ -205,7 +206,8 @@ def test_agent_fix_time_is_scaled_like_preparation(write_scenario):
 # Regional assessment (区域评估)
 # ---------------------------------------------------------------------------
 def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zone(write_scenario):
-    text = primitives_toml(
+    text = scenario_toml(
+        "primitives",
         agencies={"desk": 2, "env": 2, "water": 2},
         classes={"std": project_class(attributes={"in_assessed_zone": False})},
         projects=[
@@ -265,7 +267,8 @@ def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zon
 # ---------------------------------------------------------------------------
 def preconsult_toml(land_hours: int) -> str:
     """Land (``land_hours`` working hours), then a planning permit that pre-consulted projects may review early."""
-    return primitives_toml(
+    return scenario_toml(
+        "primitives",
         agencies={
             "land": 2,
             "planning": {"staff": 1, "sittings": {"every": 1, "capacity": 5}},  # a sitting at every opening
@@ -347,7 +350,8 @@ def test_pre_consultation_reviews_alongside_predecessors_and_issues_the_same_day
 # ---------------------------------------------------------------------------
 def commitment_toml(**more_stages) -> str:
     """A permit under credit commitment (always penalised after verification), then 30 days of works."""
-    return primitives_toml(
+    return scenario_toml(
+        "primitives",
         agencies={"housing": 2},
         classes={"std": project_class(attributes={"credit_commitment": False})},
         projects=[
@@ -363,12 +367,7 @@ def commitment_toml(**more_stages) -> str:
             "works": stage(after="permit", build=days(30)),
             **more_stages,
         },
-        milestones={
-            "construction_permit": "permit",
-            "construction_start": "works",
-            "completion": "works",
-            "production": "works",
-        },
+        milestones=milestones_at("permit", "works"),
     )
 
 
@@ -425,7 +424,7 @@ def test_stop_work_delays_every_construction_stage_running_at_that_moment(write_
 # ---------------------------------------------------------------------------
 CUT_OVER = {"reform_date": date("2024-03-05"), "levers": ["reform"]}  # projects signed before follow the old process
 
-CUTOVER = primitives_toml(
+CUTOVER = scenario_toml(
     "cut-over",
     settings=CUT_OVER,
     agencies={"desk": 2, "bureau": 1, "checker": 1},
@@ -473,7 +472,7 @@ def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_
     # The lever abolishes the filing fee and declares that projects no longer need the check (a class
     # attribute read by the check's `when`).  A project signed before the reform date follows the
     # process without levers: it is checked and pays the fee.
-    text = primitives_toml(
+    text = scenario_toml(
         "cut-over",
         settings=CUT_OVER,
         agencies={"desk": 2, "checker": 2},
@@ -517,12 +516,7 @@ def test_exempt_projects_build_through_the_winter_shutdown(write_scenario):
             "permit": stage("bureau", effort=workdays(1)),
             "works": stage(after="permit", build=days(30), shutdowns=["winter"]),
         },
-        milestones={
-            "construction_permit": "permit",
-            "construction_start": "works",
-            "completion": "works",
-            "production": "works",
-        },
+        milestones=milestones_at("permit", "works"),
     )
     sc = load(write_scenario(text))
     _, res, projects, stages = simulate_one(sc)

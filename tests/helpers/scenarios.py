@@ -121,12 +121,14 @@ def stage(agency: str | None = None, *, after: str | Sequence[str] = (), **field
     return {**table, **fields}
 
 
-def _milestone_table(at: str | Mapping[str, Any]) -> Table:
-    """The ``[milestones]`` table: every milestone at the stage ``at``, or the mapping as given."""
-    table = dict.fromkeys(MILESTONES, at) if isinstance(at, str) else dict(at)
-    missing = [m for m in MILESTONES if m not in table]
-    assert not missing, f"milestones without a stage: {missing}"
-    return table
+def milestones_at(permit: str, start: Any = None, completion: Any = None, production: Any = None) -> Table:
+    """The four milestones, each at the stage of the one before unless given: ``milestones_at("permit",
+    "works")`` puts the construction permit at "permit" and construction start, completion and production
+    at "works"."""
+    start = permit if start is None else start
+    completion = start if completion is None else completion
+    production = completion if production is None else production
+    return dict(zip(MILESTONES, (permit, start, completion, production)))
 
 
 def scenario_toml(
@@ -154,9 +156,9 @@ def scenario_toml(
     ``[scenario]`` keys: ``seed``, ``warmup_days``, ``reform_date``, ``levers``, ...) make the
     ``[scenario]`` table.  The calendar is the default (Chinese working days, offices open
     09:00-17:00) unless ``always_open`` (24/7) or a ``calendar`` table is given.  An agency is its
-    staff or its whole table; ``milestones`` is one stage for all four or the mapping; ``projects``
-    (named, see :func:`project`) and ``stream`` make ``[arrivals]``.  ``shutdowns``, ``agents``,
-    ``levers`` and ``targets`` are written as given.
+    staff or its whole table.  ``milestones`` is one stage for all four or the table (see
+    :func:`milestones_at`).  ``projects`` (named, see :func:`project`) and ``stream`` make
+    ``[arrivals]``.  ``shutdowns``, ``agents``, ``levers`` and ``targets`` are written as given.
     """
     head: Table = {"name": name, "start_date": date(start_date)}
     if end_date is not None:
@@ -177,7 +179,7 @@ def scenario_toml(
         "classes": classes,
         "arrivals": arrivals,
         "stages": stages,
-        "milestones": _milestone_table(milestones),
+        "milestones": milestones_at(milestones) if isinstance(milestones, str) else dict(milestones),
         "levers": levers,
         "targets": targets,
     }

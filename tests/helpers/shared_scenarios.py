@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.scenarios import date, days, dist, scenario_toml, stage
+from helpers.scenarios import date, days, dist, milestones_at, scenario_toml, stage
 
 SMALL_WITH_LEVERS = scenario_toml(
     "small",
@@ -20,7 +20,7 @@ SMALL_WITH_LEVERS = scenario_toml(
         "b": stage("bureau", after="a", effort=dist("exponential", mean=2)),
         "c": stage(after="b", build=days(30)),
     },
-    milestones={"construction_permit": "b", "construction_start": "c", "completion": "c", "production": "c"},
+    milestones=milestones_at("b", "c"),
     levers={
         "fast_a": {"scale": {"stages.a.effort": 0.5}},
         "no_defects": {"set": {"stages.a.defect.p": 0.0}},
