@@ -31,6 +31,7 @@ from sim.runs.runner import run
 from sim.scenario.loading import load
 
 from helpers.scenarios import days, milestones_at, project, project_class, scenario_toml, stage, workdays, workhours
+from helpers.shared_scenarios import winter_works_toml
 from helpers.traces import clock, simulate_one, stamp, wd
 
 
@@ -438,11 +439,8 @@ def test_lag_and_review_over_national_day_golden_week(write_scenario):
 
 # ---------------------------------------------------------------------------
 def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(write_scenario):
-    text = scenario_toml(
-        "winter",
-        end_date="2025-12-31",
-        shutdowns={"winter": {"from": "11-15", "to": "03-15"}},
-        agencies={"bureau": 3},
+    text = winter_works_toml(
+        staff=3,
         classes={"std": project_class(1e8), "big": project_class(1e9, construction_scale=1.5)},
         projects=[
             project("before", "std", "2024-11-01"),
@@ -450,11 +448,6 @@ def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(write_sc
             project("inside_big", "big", "2024-12-02"),
             project("summer_big", "big", "2024-06-03"),
         ],
-        stages={
-            "permit": stage("bureau", effort=workdays(1)),
-            "works": stage(after="permit", build=days(30), shutdowns=["winter"]),
-        },
-        milestones=milestones_at("permit", "works"),
     )
     sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)

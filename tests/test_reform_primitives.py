@@ -31,7 +31,17 @@ from helpers.scenarios import (
     workdays,
     workhours,
 )
+from helpers.shared_scenarios import winter_works_toml
 from helpers.traces import simulate_one, stamp, wd
+
+
+def flagged_and_plain(attribute: str, flagged: str, plain: str, signed: str = "2024-03-04") -> dict:
+    """The ``classes`` and ``projects`` of a scenario: the class "std" with ``attribute`` false, and two projects
+    signed on ``signed`` (Mon 03-04 unless given): ``flagged`` with the attribute true, ``plain`` without."""
+    return {
+        "classes": {"std": project_class(attributes={attribute: False})},
+        "projects": [project(flagged, "std", signed, attributes={attribute: True}), project(plain, "std", signed)],
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -209,11 +219,7 @@ def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zon
     text = scenario_toml(
         "primitives",
         agencies={"desk": 2, "env": 2, "water": 2},
-        classes={"std": project_class(attributes={"in_assessed_zone": False})},
-        projects=[
-            project("inside", "std", "2024-03-04", attributes={"in_assessed_zone": True}),
-            project("outside", "std", "2024-03-04"),
-        ],
+        **flagged_and_plain("in_assessed_zone", "inside", "outside"),
         stages={
             "filing": stage("desk", effort=workdays(1)),
             "eia": stage(
@@ -273,11 +279,7 @@ def preconsult_toml(land_hours: int) -> str:
             "land": 2,
             "planning": {"staff": 1, "sittings": {"every": 1, "capacity": 5}},  # a sitting at every opening
         },
-        classes={"std": project_class(attributes={"pre_consulted": False})},
-        projects=[
-            project("pc", "std", "2024-03-04", attributes={"pre_consulted": True}),
-            project("plain", "std", "2024-03-04"),
-        ],
+        **flagged_and_plain("pre_consulted", "pc", "plain"),
         stages={
             "land": stage("land", effort=workhours(land_hours)),
             "planning_permit": stage(
@@ -353,11 +355,7 @@ def commitment_toml(**more_stages) -> str:
     return scenario_toml(
         "primitives",
         agencies={"housing": 2},
-        classes={"std": project_class(attributes={"credit_commitment": False})},
-        projects=[
-            project("committed", "std", "2024-03-04", attributes={"credit_commitment": True}),
-            project("plain", "std", "2024-03-04"),
-        ],
+        **flagged_and_plain("credit_commitment", "committed", "plain"),
         stages={
             "permit": stage(
                 "housing",
@@ -502,21 +500,10 @@ def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_
 # Shutdown exemption
 # ---------------------------------------------------------------------------
 def test_exempt_projects_build_through_the_winter_shutdown(write_scenario):
-    text = scenario_toml(
-        "winter",
-        end_date="2025-12-31",
-        shutdowns={"winter": {"from": "11-15", "to": "03-15", "exempt": {"winter_construction": True}}},
-        agencies={"bureau": 2},
-        classes={"std": project_class(attributes={"winter_construction": False})},
-        projects=[
-            project("key", "std", "2024-12-02", attributes={"winter_construction": True}),
-            project("normal", "std", "2024-12-02"),
-        ],
-        stages={
-            "permit": stage("bureau", effort=workdays(1)),
-            "works": stage(after="permit", build=days(30), shutdowns=["winter"]),
-        },
-        milestones=milestones_at("permit", "works"),
+    text = winter_works_toml(
+        staff=2,
+        exempt={"winter_construction": True},
+        **flagged_and_plain("winter_construction", "key", "normal", signed="2024-12-02"),
     )
     sc = load(write_scenario(text))
     _, res, projects, stages = simulate_one(sc)

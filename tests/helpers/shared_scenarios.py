@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from helpers.scenarios import date, days, dist, milestones_at, scenario_toml, stage
+from typing import Any
+
+from helpers.scenarios import Table, date, days, dist, milestones_at, scenario_toml, stage, workdays
 
 SMALL_WITH_LEVERS = scenario_toml(
     "small",
@@ -31,3 +33,25 @@ SMALL_WITH_LEVERS = scenario_toml(
 
 Random durations, so runs differ by seed: for paired comparison and Shapley attribution.
 """
+
+
+def winter_works_toml(*, staff: int, classes: dict[str, Table], projects: list[Table], exempt: Any = None) -> str:
+    """2024-2025 with a winter shutdown from 11-15 to 03-15 (exempting the projects that match ``exempt``, if
+    given): a 1-working-day permit at "bureau" (``staff`` reviewers), then 30 days of works that stop for it.
+    """
+    winter = {"from": "11-15", "to": "03-15"}
+    if exempt is not None:
+        winter["exempt"] = exempt
+    return scenario_toml(
+        "winter",
+        end_date="2025-12-31",
+        shutdowns={"winter": winter},
+        agencies={"bureau": staff},
+        classes=classes,
+        projects=projects,
+        stages={
+            "permit": stage("bureau", effort=workdays(1)),
+            "works": stage(after="permit", build=days(30), shutdowns=["winter"]),
+        },
+        milestones=milestones_at("permit", "works"),
+    )
