@@ -200,14 +200,9 @@ def _check(path: Path, levers) -> None:
             assert Path(p.file).name == path.name, p  # the fuzzed file has no extends: every problem names it
 
 
-@settings(max_examples=300, deadline=None, phases=PHASES, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data(), base=st.sampled_from(sorted(BASES)), levers=st.sampled_from([None, "all"]))
-def test_mutated_scenario_loads_or_is_refused(tmp_path, data, base, levers):
-    table = copy.deepcopy(TABLES[base])
-    done = [mutate(data, table) for _ in range(data.draw(st.integers(1, 3), label="mutations"))]
-    text = toml_inline(table)
-    note = f"{base} with levers {levers}: " + "; ".join(done)
-    path = tmp_path / "fuzzed.toml"
+def _load_or_refuse(path: Path, text: str, levers, note: str) -> None:
+    """Write ``text`` to ``path`` and check it as :func:`_check` does; any other exception than a ScenarioError is
+    a bug of the loader, reported with ``note`` (how the text was damaged)."""
     path.write_text(text, encoding="utf-8")
     try:
         _check(path, levers)
@@ -215,6 +210,16 @@ def test_mutated_scenario_loads_or_is_refused(tmp_path, data, base, levers):
         raise
     except Exception as e:  # anything but a ScenarioError is a bug of the loader
         raise AssertionError(f"{type(e).__name__}: {e}\nafter: {note}") from e
+
+
+@settings(max_examples=300, deadline=None, phases=PHASES, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), base=st.sampled_from(sorted(BASES)), levers=st.sampled_from([None, "all"]))
+def test_mutated_scenario_loads_or_is_refused(tmp_path, data, base, levers):
+    table = copy.deepcopy(TABLES[base])
+    done = [mutate(data, table) for _ in range(data.draw(st.integers(1, 3), label="mutations"))]
+    text = toml_inline(table)
+    note = f"{base} with levers {levers}: " + "; ".join(done)
+    _load_or_refuse(tmp_path / "fuzzed.toml", text, levers, note)
 
 
 @settings(max_examples=100, deadline=None, phases=PHASES, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -230,11 +235,4 @@ def test_damaged_text_loads_or_is_refused(tmp_path, data, base):
     else:
         lines[i] = lines[i][: data.draw(st.integers(0, len(lines[i])), label="at")] + "\n"
     text = "".join(lines)
-    path = tmp_path / "damaged.toml"
-    path.write_text(text, encoding="utf-8")
-    try:
-        _check(path, None)
-    except AssertionError:
-        raise
-    except Exception as e:
-        raise AssertionError(f"{type(e).__name__}: {e}\nafter: {how} line {i + 1} of {base}") from e
+    _load_or_refuse(tmp_path / "damaged.toml", text, None, f"{how} line {i + 1} of {base}")
