@@ -6,10 +6,13 @@ constants and ``parametrize`` tables need them at import time, where fixtures
 cannot reach:
 
 * ``helpers.scenarios`` -- the scenario builder: ``scenario_toml(...)`` and the
-  value helpers ``stage``, ``project``, ``project_class``, ``workdays``, ``days`` ...;
+  value helpers ``stage``, ``project``, ``project_class``, ``milestones_at``,
+  ``workdays``, ``workhours``, ``days``, ``cny``, ``dist``, ``date``;
 * ``helpers.traces`` -- ``simulate_one`` (replication 0 of a scenario) and
   ``stamp``/``clock``/``wd`` to compare its times with hand-counted dates;
-* ``helpers.cli`` -- ``run_cli(*args)``: ``python -m sim ARGS`` in a subprocess.
+* ``helpers.cli`` -- ``run_cli(*args)``: ``python -m sim ARGS`` in a subprocess;
+* ``helpers.queueing`` -- Erlang C and Jackson networks, the truth for queueing tests;
+* ``helpers.shared_scenarios`` -- scenarios more than one module runs.
 
 What needs pytest's own fixtures is a fixture here.  A test module never imports
 another test module.
