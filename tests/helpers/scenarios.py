@@ -168,8 +168,8 @@ def scenario_toml(
     arrivals: Table = {}
     if stream is not None:
         arrivals["stream"] = stream
-    if projects:
-        arrivals["projects"] = list(projects)
+    if projects := list(projects):
+        arrivals["projects"] = projects
     table: Table = {
         "scenario": head,
         "calendar": {"always_open": True} if always_open else calendar,
