@@ -6,94 +6,52 @@ Every test runs the CLI in a subprocess and looks only at the exit status and th
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
-from textwrap import dedent
 
 import numpy as np
 import pytest
 
 from sim.scenario.loading import read_with_extends
 
+from helpers.cli import run_cli
+from helpers.scenarios import project, scenario_toml, stage, workdays
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
 
-def sim(*args, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``python -m sim ARGS`` from the repository root and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+def check_toml(**targets) -> str:
+    """One project, fixed durations (every replication is the same), two levers and the given targets.
+
+    filing 1 wd (Mon 03-04) + permit 1 wd (Tue 03-05): approval 2 working days; with the lever "fast"
+    the filing takes half a day: 1.5 working days.
+    """
+    return scenario_toml(
+        "check",
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            "filing": stage("bureau", effort=workdays(1)),
+            "permit": stage("bureau", after="filing", effort=workdays(1)),
+        },
+        milestones="permit",
+        levers={
+            "fast": {"name": "fast filing", "scale": {"stages.filing.effort": 0.5}},
+            "other": {"set": {"agencies.bureau.staff": 2}},
+        },
+        targets=targets or None,
     )
 
 
-# One project, fixed durations: every replication is the same.
-# filing 1 wd (Mon 03-04) + permit 1 wd (Tue 03-05): approval 2 working days; with the lever "fast"
-# the filing takes half a day: 1.5 working days.
-TINY = """
-[scenario]
-name = "check"
-start_date = 2024-01-01
-end_date = 2024-12-31
+MET = {
+    "two_days": {"figure": "approval_workdays", "stat": "mean", "value": 2, "tolerance": 0.01, "source": "exact trace"}
+}
 
-[agencies.bureau]
-staff = 1
-
-[classes.std]
-investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-
-[[arrivals.projects]]
-id = "p"
-class = "std"
-signed = 2024-03-04
-
-[stages.filing]
-agency = "bureau"
-effort = {dist = "fixed", value = 1, unit = "workday"}
-[stages.permit]
-agency = "bureau"
-after = ["filing"]
-effort = {dist = "fixed", value = 1, unit = "workday"}
-
-[milestones]
-construction_permit = "permit"
-construction_start = "permit"
-completion = "permit"
-production = "permit"
-
-[levers.fast]
-name = "fast filing"
-scale = {"stages.filing.effort" = 0.5}
-[levers.other]
-set = {"agencies.bureau.staff" = 2}
-"""
-
-MET = """
-[targets.two_days]
-figure = "approval_workdays"
-stat = "mean"
-value = 2
-tolerance = 0.01
-source = "exact trace"
-"""
-
-MISSED = """
-[targets.one_day]
-figure = "approval_workdays"
-stat = "p50"
-max = 1
-source = "wishful thinking"
-"""
+MISSED = {"one_day": {"figure": "approval_workdays", "stat": "p50", "max": 1, "source": "wishful thinking"}}
 
 
-def write(tmp_path, text: str, name: str = "check.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(dedent(text), encoding="utf-8")
-    return path
-
-
-def test_met_target_exits_0(tmp_path):
-    res = sim("check", write(tmp_path, TINY + MET), "-n", 3)
+def test_met_target_exits_0(write_scenario):
+    res = run_cli("check", write_scenario(check_toml(**MET)), "-n", 3)
     assert res.returncode == 0, res.stdout + res.stderr
     lines = res.stdout.splitlines()
     assert any(line.startswith("met") and "two_days" in line and "measured 2" in line for line in lines)
@@ -102,8 +60,8 @@ def test_met_target_exits_0(tmp_path):
     assert "source: exact trace" in res.stdout
 
 
-def test_a_missed_target_exits_1(tmp_path):
-    res = sim("check", write(tmp_path, TINY + MET + MISSED), "-n", 3)
+def test_a_missed_target_exits_1(write_scenario):
+    res = run_cli("check", write_scenario(check_toml(**MET, **MISSED)), "-n", 3)
     assert res.returncode == 1, res.stdout + res.stderr
     lines = res.stdout.splitlines()
     assert any(line.startswith("MISSED") and "one_day" in line and "measured 2" in line for line in lines)
@@ -113,23 +71,9 @@ def test_a_missed_target_exits_1(tmp_path):
 
 
 @pytest.mark.parametrize("figure", ["approval_wd", "stages.nope", "classes.std.approval", "agencies.bureau.busy"])
-def test_a_bad_target_figure_is_bad_input_exit_2(tmp_path, figure):
-    res = sim(
-        "check",
-        write(
-            tmp_path,
-            TINY
-            + MET
-            + f"""
-        [targets.bad]
-        figure = "{figure}"
-        max = 1
-        source = "typo"
-        """,
-        ),
-        "-n",
-        3,
-    )
+def test_a_bad_target_figure_is_bad_input_exit_2(write_scenario, figure):
+    text = check_toml(**MET, bad={"figure": figure, "max": 1, "source": "typo"})
+    res = run_cli("check", write_scenario(text), "-n", 3)
     assert res.returncode == 2, res.stdout + res.stderr
     assert "targets.bad.figure" in res.stderr
     assert repr(figure) in res.stderr
@@ -137,67 +81,56 @@ def test_a_bad_target_figure_is_bad_input_exit_2(tmp_path, figure):
     assert res.stdout == ""
 
 
-def test_figures_of_every_kind_can_be_targets(tmp_path):
-    res = sim(
-        "check",
-        write(
-            tmp_path,
-            TINY
-            + """
-        [targets.stage]
-        figure = "stages.permit"          # submission to issue of the permit: one working day
-        value = 1
-        tolerance = 0.001
-        source = "trace"
-        [targets.same_day]
-        figure = "same_day.permit"        # submitted Tue 09:00, issued Tue 17:00
-        min = 1
-        source = "trace"
-        [targets.by_class]
-        figure = "classes.std.approval_workdays"
-        stat = "p90"
-        value = 2
-        tolerance = 0.001
-        source = "trace"
-        [targets.busy]
-        figure = "agencies.bureau.utilisation"
-        min = 0.001
-        max = 0.1
-        source = "two working days in a year"
-        """,
-        ),
-        "-n",
-        2,
+def test_figures_of_every_kind_can_be_targets(write_scenario):
+    text = check_toml(
+        # submission to issue of the permit: one working day
+        stage={"figure": "stages.permit", "value": 1, "tolerance": 0.001, "source": "trace"},
+        # submitted Tue 09:00, issued Tue 17:00
+        same_day={"figure": "same_day.permit", "min": 1, "source": "trace"},
+        by_class={
+            "figure": "classes.std.approval_workdays",
+            "stat": "p90",
+            "value": 2,
+            "tolerance": 0.001,
+            "source": "trace",
+        },
+        busy={
+            "figure": "agencies.bureau.utilisation",
+            "min": 0.001,
+            "max": 0.1,
+            "source": "two working days in a year",
+        },
     )
+    res = run_cli("check", write_scenario(text), "-n", 2)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "4 of 4 targets met" in res.stdout
     assert "no value" not in res.stdout
 
 
-TARGETS_BY_LEVERS = """
-[targets.any_run]
-figure = "approval_workdays"
-min = 1
-source = "any lever set"
-[targets.no_reform]
-levers = "none"
-figure = "approval_workdays"
-value = 2
-tolerance = 0.01
-source = "without levers"
-[targets.fast_only]
-levers = ["fast"]
-figure = "approval_workdays"
-value = 1.5
-tolerance = 0.01
-source = "with the fast filing"
-[targets.everything]
-levers = "all"
-figure = "approval_workdays"
-value = 1.5
-tolerance = 0.01
-source = "with every lever"
-"""
+TARGETS_BY_LEVERS = {
+    "any_run": {"figure": "approval_workdays", "min": 1, "source": "any lever set"},
+    "no_reform": {
+        "levers": "none",
+        "figure": "approval_workdays",
+        "value": 2,
+        "tolerance": 0.01,
+        "source": "without levers",
+    },
+    "fast_only": {
+        "levers": ["fast"],
+        "figure": "approval_workdays",
+        "value": 1.5,
+        "tolerance": 0.01,
+        "source": "with the fast filing",
+    },
+    "everything": {
+        "levers": "all",
+        "figure": "approval_workdays",
+        "value": 1.5,
+        "tolerance": 0.01,
+        "source": "with every lever",
+    },
+}
 
 
 @pytest.mark.parametrize(
@@ -210,56 +143,31 @@ source = "with every lever"
         ("other", {"any_run"}),
     ],
 )
-def test_targets_are_filtered_by_the_active_levers(tmp_path, levers, shown):
-    res = sim("check", write(tmp_path, TINY + TARGETS_BY_LEVERS), "-n", 2, "--levers", levers)
+def test_targets_are_filtered_by_the_active_levers(write_scenario, levers, shown):
+    res = run_cli("check", write_scenario(check_toml(**TARGETS_BY_LEVERS)), "-n", 2, "--levers", levers)
     assert res.returncode == 0, res.stdout + res.stderr
     listed = {line.split()[1].rstrip(":") for line in res.stdout.splitlines() if line.startswith(("met", "MISSED"))}
     assert listed == shown
     assert f"{len(shown)} of {len(shown)} targets met" in res.stdout
 
 
-def test_a_target_of_another_lever_set_is_not_checked_and_none_apply(tmp_path):
+def test_a_target_of_another_lever_set_is_not_checked_and_none_apply(write_scenario):
     # the "none" target would be missed with the lever on, but it is not checked then
-    path = write(
-        tmp_path,
-        TINY
-        + """
-        [targets.no_reform]
-        levers = "none"
-        figure = "approval_workdays"
-        value = 2
-        tolerance = 0.01
-        source = "without levers"
-        """,
-    )
-    res = sim("check", path, "-n", 2, "--levers", "fast")
+    path = write_scenario(check_toml(no_reform=TARGETS_BY_LEVERS["no_reform"]))
+    res = run_cli("check", path, "-n", 2, "--levers", "fast")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "declares no [targets] for the levers fast" in res.stdout
-    assert sim("check", path, "-n", 2).returncode == 0
+    assert run_cli("check", path, "-n", 2).returncode == 0
     # the same target fails when its value no longer holds for its own lever set
-    res = sim("check", path, "-n", 2, "--set", "stages.permit.effort.value=2")
+    res = run_cli("check", path, "-n", 2, "--set", "stages.permit.effort.value=2")
     assert res.returncode == 1 and "MISSED no_reform" in res.stdout
 
 
-def test_bad_target_levers_and_unknown_active_levers_are_bad_input(tmp_path):
-    res = sim(
-        "check",
-        write(
-            tmp_path,
-            TINY
-            + """
-        [targets.t]
-        levers = ["fats"]
-        figure = "approval_workdays"
-        max = 5
-        source = "typo"
-        """,
-        ),
-        "-n",
-        2,
-    )
+def test_bad_target_levers_and_unknown_active_levers_are_bad_input(write_scenario):
+    text = check_toml(t={"levers": ["fats"], "figure": "approval_workdays", "max": 5, "source": "typo"})
+    res = run_cli("check", write_scenario(text), "-n", 2)
     assert res.returncode == 2 and "targets.t.levers" in res.stderr and "'fats'" in res.stderr
-    res = sim("check", write(tmp_path, TINY + MET), "-n", 2, "--levers", "fats")
+    res = run_cli("check", write_scenario(check_toml(**MET)), "-n", 2, "--levers", "fats")
     assert res.returncode == 2 and "unknown lever 'fats'" in res.stderr
 
 
@@ -307,7 +215,7 @@ def test_the_shipped_reform_scenarios_are_among_those_checked():
 def test_shipped_scenarios_meet_their_targets(path, extra):
     # a single-plant scenario has one project per replication: give its shares more replications
     n = 100 if path.name == "hongbin_anode.toml" else 20
-    res = sim("check", path, "-n", n, "--jobs", 2, *extra)
+    res = run_cli("check", path, "-n", n, "--jobs", 2, *extra)
     assert res.returncode == 0, f"{path.name}:\n{res.stdout}\n{res.stderr}"
     assert "MISSED" not in res.stdout
     assert "targets met" in res.stdout  # at least one target applied and was checked

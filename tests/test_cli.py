@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.cli import run_cli
+
 DATA = Path(__file__).parent / "data"
 VALID = DATA / "valid_small.toml"
 VALID_TEXT = VALID.read_text(encoding="utf-8")
@@ -27,15 +29,8 @@ STAT_KEYS = {"unit", "mean", "sd", "ci95", "p10", "p50", "p90", "n", "censored"}
 EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
 
 
-def sim(*args, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run ``python -m sim ARGS`` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
-
-
 def run_ok(out: Path, *extra) -> subprocess.CompletedProcess:
-    res = sim("run", VALID, "-n", N, "-o", out, *extra)
+    res = run_cli("run", VALID, "-n", N, "-o", out, *extra)
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     return res
@@ -190,7 +185,7 @@ def test_force_replaces_non_empty_folder(tmp_path):
 
 
 def test_validate_valid_file():
-    res = sim("validate", VALID)
+    res = run_cli("validate", VALID)
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""
     assert "ok" in res.stdout and str(VALID) in res.stdout
@@ -199,7 +194,7 @@ def test_validate_valid_file():
 def test_validate_bad_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(VALID_TEXT.replace("staff = 2", "stafff = 2"), encoding="utf-8")
-    res = sim("validate", VALID, bad)
+    res = run_cli("validate", VALID, bad)
     assert res.returncode == 2
     assert f"{bad}: agencies.bureau.stafff: unknown key" in res.stderr
     assert 'did you mean "staff"' in res.stderr
@@ -210,7 +205,7 @@ def test_validate_bad_file(tmp_path):
 def test_validate_reports_every_problem(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(VALID_TEXT.replace("p = 0.3", "p = 1.3").replace("staff = 2", "staff = 0"), encoding="utf-8")
-    res = sim("validate", bad)
+    res = run_cli("validate", bad)
     assert res.returncode == 2
     assert f"{bad}: stages.filing.defect.p:" in res.stderr
     assert f"{bad}: agencies.bureau.staff:" in res.stderr
@@ -276,7 +271,7 @@ def test_bad_run_input(tmp_path, text, extra, fragments):
     if extra[:1] == ["MISSING"]:
         scenario, extra = inputs / "missing.toml", extra[1:]
     out = parent / "out"
-    res = sim("run", scenario, "-n", N, "-o", out, *extra)  # a later -n wins
+    res = run_cli("run", scenario, "-n", N, "-o", out, *extra)  # a later -n wins
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr, res.stderr
     for fragment in fragments:
@@ -317,7 +312,7 @@ def test_non_empty_output_without_force(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    res = sim("run", VALID, "-n", N, "-o", out)
+    res = run_cli("run", VALID, "-n", N, "-o", out)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert str(out) in res.stderr and "--force" in res.stderr
@@ -328,7 +323,7 @@ def test_non_empty_output_without_force(tmp_path):
 def test_output_path_is_an_existing_file(tmp_path):
     target = tmp_path / "results.txt"
     target.write_text("mine")
-    res = sim("run", VALID, "-n", N, "-o", target)
+    res = run_cli("run", VALID, "-n", N, "-o", target)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert str(target) in res.stderr
@@ -340,7 +335,7 @@ def test_output_folder_inside_a_file(tmp_path):
     """An output folder that cannot be created is bad input (status 2), not a crash."""
     blocker = tmp_path / "results.txt"
     blocker.write_text("mine")
-    res = sim("run", VALID, "-n", N, "-o", blocker / "out")
+    res = run_cli("run", VALID, "-n", N, "-o", blocker / "out")
     assert "Traceback" not in res.stderr, res.stderr
     assert res.returncode == 2
     assert str(blocker) in res.stderr

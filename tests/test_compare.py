@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -14,57 +13,12 @@ from sim.analysis.attribution import _shapley, attribute
 from sim.analysis.compare import compare
 from sim.core.kpi import KEY_FIGURES
 
-SMALL = textwrap.dedent("""
-    [scenario]
-    name = "small"
-    start_date = 2024-01-01
-    end_date = 2025-12-31
-    seed = 4
-
-    [agencies.bureau]
-    staff = 1
-
-    [classes.std]
-    investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-
-    [arrivals.stream]
-    rate = 12
-    until = 2024-06-30
-    classes = {std = 1}
-
-    [stages.a]
-    agency = "bureau"
-    prepare = {dist = "triangular", low = 1, mode = 2, high = 5, unit = "workday"}
-    effort = {dist = "triangular", low = 1, mode = 2, high = 4, unit = "workday"}
-    defect = {p = 0.4, fix = {dist = "uniform", low = 1, high = 3, unit = "workday"}}
-    [stages.b]
-    agency = "bureau"
-    after = ["a"]
-    effort = {dist = "exponential", mean = 2, unit = "workday"}
-    [stages.c]
-    after = ["b"]
-    build = {dist = "fixed", value = 30, unit = "day"}
-
-    [milestones]
-    construction_permit = "b"
-    construction_start = "c"
-    completion = "c"
-    production = "c"
-
-    [levers.fast_a]
-    scale = {"stages.a.effort" = 0.5}
-    [levers.no_defects]
-    set = {"stages.a.defect.p" = 0.0}
-    [levers.skip_b]
-    skip = ["b"]
-""")
+from helpers.shared_scenarios import SMALL_WITH_LEVERS
 
 
 @pytest.fixture
-def small(tmp_path) -> Path:
-    p = tmp_path / "small.toml"
-    p.write_text(SMALL, encoding="utf-8")
-    return p
+def small(write_scenario) -> Path:
+    return write_scenario(SMALL_WITH_LEVERS, "small.toml")
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(small):

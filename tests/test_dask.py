@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -21,6 +19,8 @@ import dask  # noqa: E402  (after the skip: part of the same extra)
 import sim  # noqa: E402
 from sim.runs.executors import ExecutorError, make_executor  # noqa: E402
 from sim.runs.pool import ReplicationFailed, guarded  # noqa: E402
+
+from helpers.cli import run_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests/data/valid_small.toml"
@@ -53,12 +53,6 @@ def cluster():
 def client(cluster):
     with distributed.Client(cluster, set_as_default=False) as c:
         yield c
-
-
-def cli(*args, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -108,9 +102,9 @@ def test_compare_attribute_sweep_and_tornado_on_dask_equal_local(client, tmp_pat
 
 def test_cli_run_on_dask_writes_the_same_files_as_a_local_run(cluster, tmp_path):
     local, remote = tmp_path / "local", tmp_path / "dask"
-    res = cli("run", SMALL, "-n", N, "--seed", SEED, "-o", local, "-q")
+    res = run_cli("run", SMALL, "-n", N, "--seed", SEED, "-o", local, "-q")
     assert res.returncode == 0, res.stderr
-    res = cli(
+    res = run_cli(
         "run",
         SMALL,
         "-n",
@@ -132,8 +126,8 @@ def test_cli_run_on_dask_writes_the_same_files_as_a_local_run(cluster, tmp_path)
 
 def test_cli_sweep_on_dask_writes_the_same_sweep_json(cluster, tmp_path):
     args = ("sweep", SMALL, "--set", "agencies.bureau.staff=1,3", "-n", 3, "--seed", SEED, "-q")
-    assert cli(*args, "-o", tmp_path / "local").returncode == 0
-    res = cli(*args, "-o", tmp_path / "dask", "--executor", "dask", "--scheduler", cluster.scheduler_address)
+    assert run_cli(*args, "-o", tmp_path / "local").returncode == 0
+    res = run_cli(*args, "-o", tmp_path / "dask", "--executor", "dask", "--scheduler", cluster.scheduler_address)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "dask/sweep.json").read_bytes() == (tmp_path / "local/sweep.json").read_bytes()
 
@@ -152,7 +146,7 @@ def test_cli_sweep_on_dask_writes_the_same_sweep_json(cluster, tmp_path):
 def test_cli_with_a_bad_scheduler_address_is_a_one_line_error(tmp_path, address, fragment):
     address = address.format(closed=closed_port())
     out = tmp_path / "out"
-    res = cli("run", SMALL, "-n", 2, "-o", out, "--executor", "dask", "--scheduler", address, timeout=60)
+    res = run_cli("run", SMALL, "-n", 2, "-o", out, "--executor", "dask", "--scheduler", address, timeout=60)
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
     lines = res.stderr.strip().splitlines()

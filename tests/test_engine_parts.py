@@ -820,14 +820,19 @@ def _check_work(cal, horizon, warmup, staff, intervals, unchecked=False):
     np.testing.assert_allclose(mon.bin_utilisation(), bins, rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
+def _check_work_fold_7(cal, case, unchecked: bool = False) -> None:
+    """:func:`_check_work` with FOLD = 7, so that the logs fold mid-run."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.engine.monitor, "FOLD", 7)
+        _check_work(cal, *case, unchecked=unchecked)
+
+
 @pytest.mark.parametrize("cal_name", list(CAL_FOR_WORK))
 @settings(max_examples=40, deadline=None)
 @given(case=_work_case(min_n=8))
 def test_work_monitor_small_fold_matches_scalar_workdays(cal_name, case):
     """FOLD = 7: utilisation and per-bin utilisation equal clipped workdays_between sums / available time."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.engine.monitor, "FOLD", 7)
-        _check_work(CAL_FOR_WORK[cal_name], *case)
+    _check_work_fold_7(CAL_FOR_WORK[cal_name], case)
 
 
 @pytest.mark.parametrize("cal_name", list(CAL_FOR_WORK))
@@ -835,9 +840,7 @@ def test_work_monitor_small_fold_matches_scalar_workdays(cal_name, case):
 @given(case=_work_case(min_n=8))
 def test_work_monitor_unchecked_log_folded_now_and_then_matches_scalar_workdays(cal_name, case):
     """``log_start``/``log_end`` with ``fold_if_full`` every third interval (FOLD = 7): the same truth."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.engine.monitor, "FOLD", 7)
-        _check_work(CAL_FOR_WORK[cal_name], *case, unchecked=True)
+    _check_work_fold_7(CAL_FOR_WORK[cal_name], case, unchecked=True)
 
 
 @pytest.mark.parametrize("cal_name", list(CAL_FOR_WORK))

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
 
 import sim
 
+from helpers.queueing import jackson_sojourn
+
 ROOT = Path(__file__).resolve().parents[1]
 REWORK = ROOT / "scenarios/examples/mmc_rework.toml"
-
-
-def erlang_c(c: int, lam: float, mu: float) -> float:
-    a = lam / mu
-    top = a**c / math.factorial(c) / (1 - a / c)
-    return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
-
-
-def jackson_sojourn(servers, lam, means) -> float:
-    """Mean time through the network: sum over stations of visits x (Erlang C wait + service)."""
-    total = 0.0
-    for c, rate, s in zip(servers, lam, means):
-        mu = 1.0 / s
-        total += (rate / lam[0]) * (erlang_c(c, rate, mu) / (c * mu - rate) + s)
-    return total
 
 
 def test_feedback_network_matches_jackson_theory():

@@ -1,10 +1,11 @@
 """Fuzzing the loader: a randomly damaged valid scenario either loads or raises ScenarioError.
 
 The valid scenarios ``tests/data/valid_small.toml`` and ``scenarios/pre_reform.toml`` are parsed, damaged
-by one to three random mutations, written back as TOML with the small writer below (:func:`to_toml`) and
-loaded with :func:`sim.scenario.loading.load` (with the file's own levers, or with every lever on).  Loading must
-either succeed or raise :class:`~sim.core.errors.ScenarioError` whose problems all name the file; any other
-exception (a ``KeyError``, ``TypeError``, a ``ValueError`` that is not a ScenarioError...) fails.
+by one to three random mutations, written back as TOML with the tests' small writer
+(:func:`helpers.toml_text.toml_inline`) and loaded with :func:`sim.scenario.loading.load` (with the file's
+own levers, or with every lever on).  Loading must either succeed or raise
+:class:`~sim.core.errors.ScenarioError` whose problems all name the file; any other exception (a
+``KeyError``, ``TypeError``, a ``ValueError`` that is not a ScenarioError...) fails.
 
 Mutations of the parsed table:
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
-import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +41,9 @@ from hypothesis import strategies as st
 
 from sim.core.errors import ScenarioError
 from sim.scenario.loading import load
+
+from helpers.scenarios import SECTIONED_TABLES
+from helpers.toml_text import toml_inline, toml_sections
 
 ROOT = Path(__file__).resolve().parent.parent
 BASES = {
@@ -54,58 +57,12 @@ ID_TABLES = ("agencies", "classes", "stages", "levers", "targets", "shutdowns")
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 
 
-# -- a small TOML writer ------------------------------------------------------------------------------
-
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _string(s: str) -> str:
-    out = []
-    for ch in s:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _key(k: str) -> str:
-    return k if _BARE.match(k) else _string(k)
-
-
-def _value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return _string(v)
-    if isinstance(v, (dt.datetime, dt.date)):
-        return v.isoformat()
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-
-def to_toml(table: dict) -> str:
-    """Every top-level key as one line ``key = value`` (tables and arrays of tables written inline)."""
-    return "".join(f"{_key(k)} = {_value(v)}\n" for k, v in table.items())
-
-
 @pytest.mark.parametrize("name", BASES)
 def test_writer_round_trips_the_valid_scenarios(name, tmp_path):
-    text = to_toml(TABLES[name])
+    text = toml_inline(TABLES[name])
     assert tomllib.loads(text) == TABLES[name]
+    # and as the scenario builder (helpers.scenarios) writes it: [stages.a], [[arrivals.projects]], ...
+    assert tomllib.loads(toml_sections(TABLES[name], SECTIONED_TABLES)) == TABLES[name]
     path = tmp_path / "copy.toml"
     path.write_text(text, encoding="utf-8")
     assert replace(load(path), source="") == replace(load(BASES[name]), source="")
@@ -243,14 +200,9 @@ def _check(path: Path, levers) -> None:
             assert Path(p.file).name == path.name, p  # the fuzzed file has no extends: every problem names it
 
 
-@settings(max_examples=300, deadline=None, phases=PHASES, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data(), base=st.sampled_from(sorted(BASES)), levers=st.sampled_from([None, "all"]))
-def test_mutated_scenario_loads_or_is_refused(tmp_path, data, base, levers):
-    table = copy.deepcopy(TABLES[base])
-    done = [mutate(data, table) for _ in range(data.draw(st.integers(1, 3), label="mutations"))]
-    text = to_toml(table)
-    note = f"{base} with levers {levers}: " + "; ".join(done)
-    path = tmp_path / "fuzzed.toml"
+def _load_or_refuse(path: Path, text: str, levers, note: str) -> None:
+    """Write ``text`` to ``path`` and check it as :func:`_check` does; any other exception than a ScenarioError is
+    a bug of the loader, reported with ``note`` (how the text was damaged)."""
     path.write_text(text, encoding="utf-8")
     try:
         _check(path, levers)
@@ -258,6 +210,16 @@ def test_mutated_scenario_loads_or_is_refused(tmp_path, data, base, levers):
         raise
     except Exception as e:  # anything but a ScenarioError is a bug of the loader
         raise AssertionError(f"{type(e).__name__}: {e}\nafter: {note}") from e
+
+
+@settings(max_examples=300, deadline=None, phases=PHASES, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), base=st.sampled_from(sorted(BASES)), levers=st.sampled_from([None, "all"]))
+def test_mutated_scenario_loads_or_is_refused(tmp_path, data, base, levers):
+    table = copy.deepcopy(TABLES[base])
+    done = [mutate(data, table) for _ in range(data.draw(st.integers(1, 3), label="mutations"))]
+    text = toml_inline(table)
+    note = f"{base} with levers {levers}: " + "; ".join(done)
+    _load_or_refuse(tmp_path / "fuzzed.toml", text, levers, note)
 
 
 @settings(max_examples=100, deadline=None, phases=PHASES, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -273,11 +235,4 @@ def test_damaged_text_loads_or_is_refused(tmp_path, data, base):
     else:
         lines[i] = lines[i][: data.draw(st.integers(0, len(lines[i])), label="at")] + "\n"
     text = "".join(lines)
-    path = tmp_path / "damaged.toml"
-    path.write_text(text, encoding="utf-8")
-    try:
-        _check(path, None)
-    except AssertionError:
-        raise
-    except Exception as e:
-        raise AssertionError(f"{type(e).__name__}: {e}\nafter: {how} line {i + 1} of {base}") from e
+    _load_or_refuse(tmp_path / "damaged.toml", text, None, f"{how} line {i + 1} of {base}")

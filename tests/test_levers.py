@@ -8,10 +8,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
-from textwrap import dedent
 
 import pytest
 
@@ -21,6 +18,9 @@ from sim.engine.compiled import compile_scenario
 from sim.engine.replication import simulate
 from sim.scenario.levers import apply_levers
 from sim.scenario.loading import read_with_extends
+
+from helpers.cli import run_cli
+from helpers.scenarios import date, dist, project, project_class, scenario_toml, stage, workdays
 
 ROOT = Path(__file__).resolve().parent.parent
 PRE = ROOT / "scenarios" / "pre_reform.toml"
@@ -204,58 +204,27 @@ def test_malformed_lever_tables_name_the_key(table, where):
 # ---------------------------------------------------------------------------
 # Choosing levers through sim.load and Scenario.with_levers
 # ---------------------------------------------------------------------------
-TINY = """
-[scenario]
-name = "levers"
-start_date = 2024-01-01
-end_date = 2024-12-31
-levers = ["fast"]
-
-[agencies.bureau]
-staff = 1
-
-[classes.std]
-investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-
-[[arrivals.projects]]
-id = "p"
-class = "std"
-signed = 2024-03-04
-
-[stages.filing]
-agency = "bureau"
-effort = {dist = "fixed", value = 2, unit = "workday"}
-[stages.check]
-agency = "bureau"
-after = ["filing"]
-effort = {dist = "fixed", value = 3, unit = "workday"}
-[stages.permit]
-agency = "bureau"
-after = ["check"]
-effort = {dist = "fixed", value = 1, unit = "workday"}
-
-[milestones]
-construction_permit = "permit"
-construction_start = "permit"
-completion = "permit"
-production = "permit"
-
-[levers.fast]
-name = "faster filing"
-scale = {"stages.filing.effort" = 0.5}
-one_off_cny = 1000
-[levers.no_check]
-skip = ["check"]
-after = {permit = ["filing"]}
-one_off_cny = 250
-"""
+TINY = scenario_toml(
+    "levers",
+    settings={"levers": ["fast"]},
+    agencies={"bureau": 1},
+    projects=[project("p", "std", "2024-03-04")],
+    stages={
+        "filing": stage("bureau", effort=workdays(2)),
+        "check": stage("bureau", after="filing", effort=workdays(3)),
+        "permit": stage("bureau", after="check", effort=workdays(1)),
+    },
+    milestones="permit",
+    levers={
+        "fast": {"name": "faster filing", "scale": {"stages.filing.effort": 0.5}, "one_off_cny": 1000},
+        "no_check": {"skip": ["check"], "after": {"permit": ["filing"]}, "one_off_cny": 250},
+    },
+)
 
 
 @pytest.fixture
-def tiny(tmp_path) -> Path:
-    path = tmp_path / "tiny.toml"
-    path.write_text(dedent(TINY), encoding="utf-8")
-    return path
+def tiny(write_scenario) -> Path:
+    return write_scenario(TINY, "tiny.toml")
 
 
 def test_load_resolves_all_none_lists_and_the_files_own(tiny):
@@ -342,9 +311,7 @@ def levers_listing() -> dict[str, dict[str, list[str]]]:
     """`approval-sim levers` of the shipped files: lever id -> its indented lines."""
     out = {}
     for path in (PRE, REFORM):
-        res = subprocess.run(
-            [sys.executable, "-m", "sim", "levers", str(path)], capture_output=True, text=True, timeout=60
-        )
+        res = run_cli("levers", path, timeout=60)
         assert res.returncode == 0, res.stderr
         listing: dict[str, list[str]] = {}
         current = None
@@ -478,95 +445,58 @@ def test_each_pre_reform_lever_changes_only_what_the_levers_command_lists(lever,
 # ---------------------------------------------------------------------------
 # Common random numbers
 # ---------------------------------------------------------------------------
-CRN = """
-[scenario]
-name = "crn"
-start_date = 2024-01-01
-end_date = 2025-12-31
+CRN = scenario_toml(
+    "crn",
+    end_date="2025-12-31",
+    agencies={"gx": 1, "gy": 1, "gz": 1, "gw": 2},
+    classes={
+        "std": {
+            "investment_cny": dist("lognormal", "cny", median=1e8, p90=3e8),
+            "attributes": {"flag": {"p": 0.5}},
+        }
+    },
+    stream={
+        "rate": 30,
+        "per": "year",
+        "from": date("2024-01-01"),
+        "until": date("2024-12-31"),
+        "classes": {"std": 1},
+    },
+    stages={
+        "start": stage("gw", prepare=tri(1, 2, 5), effort=dist("exponential", mean=0.5)),
+        # X: the stage the levers touch
+        "x": stage(
+            "gx",
+            after="start",
+            prepare=tri(1, 3, 6),
+            effort=tri(1, 4, 9),
+            defect={"p": 0.4, "decay": 0.5, "max_rounds": 6, "fix": dist("uniform", low=1, high=5)},
+        ),
+        # Y, Y2: independent of X (own agencies, not after X)
+        "y": stage(
+            "gy",
+            after="start",
+            prepare=tri(2, 4, 8),
+            effort=tri(1, 2, 6),
+            defect={"p": 0.5, "decay": 0.5, "max_rounds": 6, "fix": dist("uniform", low=1, high=4)},
+            lag=dist("uniform", "day", low=1, high=10),
+        ),
+        "y2": stage(after="y", build=tri(10, 20, 40, "day")),
+        # Z: after X, so it moves with X
+        "z": stage("gz", after=["x", "y"], effort=tri(1, 2, 4), defect={"p": 0.3, "fix": workdays(2)}),
+    },
+    milestones="z",
+    levers={
+        "x_faster": {"scale": {"stages.x.effort": 0.5}},
+        "x_tolerant": {"set": {"stages.x.tolerant": {"deadline_workdays": 6, "fail_p": 0.3}}},
+        "x_skipped": {"skip": ["x"]},
+    },
+)
 
-[agencies.gx]
-staff = 1
-[agencies.gy]
-staff = 1
-[agencies.gz]
-staff = 1
-[agencies.gw]
-staff = 2
-
-[classes.std]
-investment_cny = {dist = "lognormal", median = 1e8, p90 = 3e8, unit = "cny"}
-attributes = {flag = {p = 0.5}}
-
-[arrivals.stream]
-rate = 30
-per = "year"
-from = 2024-01-01
-until = 2024-12-31
-classes = {std = 1}
-
-[stages.start]
-agency = "gw"
-prepare = {dist = "triangular", low = 1, mode = 2, high = 5, unit = "workday"}
-effort = {dist = "exponential", mean = 0.5, unit = "workday"}
-
-# X: the stage the levers touch
-[stages.x]
-agency = "gx"
-after = ["start"]
-prepare = {dist = "triangular", low = 1, mode = 3, high = 6, unit = "workday"}
-effort = {dist = "triangular", low = 1, mode = 4, high = 9, unit = "workday"}
-defect = {p = 0.4, decay = 0.5, max_rounds = 6, fix = {dist = "uniform", low = 1, high = 5, unit = "workday"}}
-
-# Y, Y2: independent of X (own agencies, not after X)
-[stages.y]
-agency = "gy"
-after = ["start"]
-prepare = {dist = "triangular", low = 2, mode = 4, high = 8, unit = "workday"}
-effort = {dist = "triangular", low = 1, mode = 2, high = 6, unit = "workday"}
-defect = {p = 0.5, decay = 0.5, max_rounds = 6, fix = {dist = "uniform", low = 1, high = 4, unit = "workday"}}
-lag = {dist = "uniform", low = 1, high = 10, unit = "day"}
-[stages.y2]
-after = ["y"]
-build = {dist = "triangular", low = 10, mode = 20, high = 40, unit = "day"}
-
-# Z: after X, so it moves with X
-[stages.z]
-agency = "gz"
-after = ["x", "y"]
-effort = {dist = "triangular", low = 1, mode = 2, high = 4, unit = "workday"}
-defect = {p = 0.3, fix = {dist = "fixed", value = 2, unit = "workday"}}
-
-[milestones]
-construction_permit = "z"
-construction_start = "z"
-completion = "z"
-production = "z"
-
-[levers.x_faster]
-scale = {"stages.x.effort" = 0.5}
-[levers.x_tolerant]
-set = {"stages.x.tolerant" = {deadline_workdays = 6, fail_p = 0.3}}
-[levers.x_skipped]
-skip = ["x"]
-"""
-
-RECORD_FIELDS = (
-    "started",
-    "submitted",
-    "issued",
-    "submissions",
-    "prepare",
-    "queue",
-    "review",
-    "sitting",
-    "rework",
-    "supplement",
-    "lag",
-    "build",
-    "clock",
-    "within",
-    "same_day",
-    "capped",
+# the stage record's fields compared (rec_tuple(r)[0] is "started", [4] "prepare")
+RECORD_FIELDS = tuple(
+    "started submitted issued submissions prepare queue review sitting rework supplement lag build clock within "
+    "same_day capped".split()
 )
 
 
@@ -582,9 +512,8 @@ def crn_run(sc, rep: int):
 
 
 @pytest.mark.parametrize("lever", ["x_faster", "x_tolerant", "x_skipped"])
-def test_a_lever_on_one_stage_leaves_every_independent_stage_record_identical(tmp_path, lever):
-    path = tmp_path / "crn.toml"
-    path.write_text(dedent(CRN), encoding="utf-8")
+def test_a_lever_on_one_stage_leaves_every_independent_stage_record_identical(write_scenario, lever):
+    path = write_scenario(CRN, "crn.toml")
     off, on = sim.load(path, levers="none"), sim.load(path, levers=[lever])
     moved = 0
     for rep in range(3):
@@ -605,62 +534,50 @@ def test_a_lever_on_one_stage_leaves_every_independent_stage_record_identical(tm
     assert moved > 0  # the lever did change X and what depends on it
 
 
-AGENT_CRN = """
-[scenario]
-name = "crn agents"
-start_date = 2024-01-01
-end_date = 2025-12-31
-
-[agencies.bureau]
-staff = 50
-
-[classes.std]
-investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-attributes = {uses_agent = false}
-
-[arrivals.stream]
-rate = 30
-from = 2024-01-01
-until = 2024-12-31
-classes = {std = 1}
-
-[stages.filing]
-agency = "bureau"
-prepare = {dist = "triangular", low = 1, mode = 3, high = 6, unit = "workday"}
-effort = {dist = "triangular", low = 1, mode = 4, high = 9, unit = "workday"}
-defect = {p = 0.5, decay = 0.5, max_rounds = 8, fix = {dist = "uniform", low = 1, high = 5, unit = "workday"}}
-[stages.permit]
-agency = "bureau"
-after = ["filing"]
-prepare = {dist = "uniform", low = 1, high = 3, unit = "workday"}
-effort = {dist = "exponential", mean = 2, unit = "workday"}
-defect = {p = 0.4, fix = {dist = "fixed", value = 2, unit = "workday"}}
-
-[milestones]
-construction_permit = "permit"
-construction_start = "permit"
-completion = "permit"
-production = "permit"
-
-# agents that neither shorten nor improve anything, and are never short: only the timing moves
-[levers.agents]
-[levers.agents.set]
-"classes.std.attributes.uses_agent" = true
-
-[levers.agents.set.agents]
-staff = 50
-prepare_scale = 1
-defect_scale = 1
-effort = {dist = "uniform", low = 0.5, high = 1, unit = "workday"}
-"""
+AGENT_CRN = scenario_toml(
+    "crn agents",
+    end_date="2025-12-31",
+    agencies={"bureau": 50},
+    classes={"std": project_class(attributes={"uses_agent": False})},
+    stream={"rate": 30, "from": date("2024-01-01"), "until": date("2024-12-31"), "classes": {"std": 1}},
+    stages={
+        "filing": stage(
+            "bureau",
+            prepare=tri(1, 3, 6),
+            effort=tri(1, 4, 9),
+            defect={"p": 0.5, "decay": 0.5, "max_rounds": 8, "fix": dist("uniform", low=1, high=5)},
+        ),
+        "permit": stage(
+            "bureau",
+            after="filing",
+            prepare=dist("uniform", low=1, high=3),
+            effort=dist("exponential", mean=2),
+            defect={"p": 0.4, "fix": workdays(2)},
+        ),
+    },
+    milestones="permit",
+    levers={
+        # agents that neither shorten nor improve anything, and are never short: only the timing moves
+        "agents": {
+            "set": {
+                "classes.std.attributes.uses_agent": True,
+                "agents": {
+                    "staff": 50,
+                    "prepare_scale": 1,
+                    "defect_scale": 1,
+                    "effort": dist("uniform", low=0.5, high=1),
+                },
+            }
+        }
+    },
+)
 
 
-def test_the_agent_lever_keeps_each_stages_review_and_defect_draws(tmp_path):
+def test_the_agent_lever_keeps_each_stages_review_and_defect_draws(write_scenario):
     # Switching agent service on must not change what the agency's review and the defect checks draw
     # (common random numbers): each stage's effort, defect and fix draws are the same with and
     # without the lever, so review time, submissions and rework of every stage visit agree.
-    path = tmp_path / "agents.toml"
-    path.write_text(dedent(AGENT_CRN), encoding="utf-8")
+    path = write_scenario(AGENT_CRN, "agents.toml")
     off, on = sim.load(path, levers="none"), sim.load(path, levers="all")
     for rep in range(2):
         s_off = {(pid, r.stage): r for _i, pid, r in simulate(compile_scenario(off), rep=rep, seed=3).stages}

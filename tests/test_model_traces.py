@@ -21,51 +21,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from textwrap import dedent
+import tomllib
 
 import pytest
 
-from sim.engine.compiled import compile_scenario
 from sim.engine.records import DAYS_PER_MONTH
-from sim.engine.replication import simulate
 from sim.runs.reducer import project_columns, stage_columns
 from sim.runs.runner import run
 from sim.scenario.loading import load
 
-START = dt.date(2024, 1, 1)
+from helpers.scenarios import days, milestones_at, project, project_class, scenario_toml, stage, workdays, workhours
+from helpers.shared_scenarios import winter_works_toml
+from helpers.traces import clock, simulate_one, stamp, wd
 
 
-def stamp(t: float, origin: dt.date = START) -> str:
-    """Clock time -> 'YYYY-MM-DD HH:MM' (rounded to the minute); '' for NaN."""
-    if math.isnan(t):
-        return ""
-    return (dt.datetime.combine(origin, dt.time()) + dt.timedelta(minutes=round(t * 1440))).strftime("%Y-%m-%d %H:%M")
-
-
-def clock(text: str, origin: dt.date = START) -> float:
-    """'YYYY-MM-DD HH:MM' -> clock time in days since ``origin``."""
-    return (
-        dt.datetime.strptime(text, "%Y-%m-%d %H:%M") - dt.datetime.combine(origin, dt.time())
-    ).total_seconds() / 86400
-
-
-def wd(x: float):
-    return pytest.approx(x, abs=1e-9)
-
-
-def scenario(tmp_path, text: str, name: str = "s.toml"):
-    path = tmp_path / name
-    path.write_text(dedent(text), encoding="utf-8")
-    return load(path)
-
-
-def simulate_one(sc, events: bool = False):
-    """(compiled scenario, replication 0) and a lookup of its records."""
-    cs = compile_scenario(sc)
-    res = simulate(cs, rep=0, seed=0, events=events)
-    projects = {p.id: p for p in res.projects}
-    stages = {(pid, r.stage): r for _idx, pid, r in res.stages}
-    return cs, res, projects, stages
+def trace_toml(**parts) -> str:
+    """The scenario "trace": the year 2024, seed 1, one class "std" investing 1e8 unless ``parts`` say otherwise."""
+    return scenario_toml("trace", settings={"seed": 1}, **parts)
 
 
 def rows_by_project(result, cs):
@@ -78,64 +50,20 @@ def rows_by_stage(result):
     return {(row[1], row[2]): dict(zip(cols, row)) for row in result.stage_rows}
 
 
-HEAD = """
-[scenario]
-name = "trace"
-start_date = 2024-01-01
-end_date = 2024-12-31
-seed = 1
-"""
-
-CLASS = """
-[classes.std]
-investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-"""
-
-
 # ---------------------------------------------------------------------------
-def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + CLASS
-        + """
-        [agencies.ga]
-        staff = 1
-        [agencies.gb]
-        staff = 1
-        [agencies.gc]
-        staff = 1
-        [agencies.gd]
-        staff = 1
-
-        [[arrivals.projects]]
-        id = "p"
-        class = "std"
-        signed = 2024-03-04
-
-        [stages.a]
-        agency = "ga"
-        effort = {dist = "fixed", value = 2, unit = "workday"}
-        [stages.b]
-        agency = "gb"
-        after = ["a"]
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        [stages.c]
-        agency = "gc"
-        after = ["a"]
-        effort = {dist = "fixed", value = 3, unit = "workday"}
-        [stages.d]
-        agency = "gd"
-        after = ["b", "c"]
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-
-        [milestones]
-        construction_permit = "d"
-        construction_start = "d"
-        completion = "d"
-        production = "d"
-        """,
+def test_serial_stages_and_join_start_when_the_later_predecessor_ends(write_scenario):
+    text = trace_toml(
+        agencies={"ga": 1, "gb": 1, "gc": 1, "gd": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            "a": stage("ga", effort=workdays(2)),
+            "b": stage("gb", after="a", effort=workdays(1)),
+            "c": stage("gc", after="a", effort=workdays(3)),
+            "d": stage("gd", after=["b", "c"], effort=workdays(1)),
+        },
+        milestones="d",
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     p = projects["p"]
     # named project: Mon 2024-03-04 at 09:00
@@ -182,53 +110,23 @@ def test_serial_stages_and_join_start_when_the_later_predecessor_ends(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-def test_when_false_skips_the_stage_instantly_and_dependents_go_on(tmp_path):
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + """
-        [agencies.bureau]
-        staff = 2
-        [agencies.panel]
-        staff = 2
-
-        [classes.std]
-        investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-        attributes = {pre_consulted = false}
-
-        [[arrivals.projects]]
-        id = "does_eia"
-        class = "std"
-        signed = 2024-03-04
-        [[arrivals.projects]]
-        id = "skips_eia"
-        class = "std"
-        signed = 2024-03-04
-        attributes = {pre_consulted = true}
-
-        [stages.filing]
-        agency = "bureau"
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        [stages.eia]
-        agency = "panel"
-        after = ["filing"]
-        when = {pre_consulted = false}
-        effort = {dist = "fixed", value = 5, unit = "workday"}
-        [stages.permit]
-        agency = "bureau"
-        after = ["filing", "eia"]
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        [stages.notice]
-        after = ["eia"]
-        prepare = {dist = "fixed", value = 1, unit = "workday"}
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "permit"
-        completion = "permit"
-        production = "permit"
-        """,
+def test_when_false_skips_the_stage_instantly_and_dependents_go_on(write_scenario):
+    text = trace_toml(
+        agencies={"bureau": 2, "panel": 2},
+        classes={"std": project_class(attributes={"pre_consulted": False})},
+        projects=[
+            project("does_eia", "std", "2024-03-04"),
+            project("skips_eia", "std", "2024-03-04", attributes={"pre_consulted": True}),
+        ],
+        stages={
+            "filing": stage("bureau", effort=workdays(1)),
+            "eia": stage("panel", after="filing", when={"pre_consulted": False}, effort=workdays(5)),
+            "permit": stage("bureau", after=["filing", "eia"], effort=workdays(1)),
+            "notice": stage(after="eia", prepare=workdays(1)),
+        },
+        milestones="permit",
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     # both file on Mon 03-04, decided 17:00 the same day (staff = 2: no queue)
     for pid in ("does_eia", "skips_eia"):
@@ -252,39 +150,17 @@ def test_when_false_skips_the_stage_instantly_and_dependents_go_on(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(tmp_path):
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + CLASS
-        + """
-        [agencies.bureau]
-        staff = 1
-        [agencies.window]
-        staff = 1
-        hours = ["08:00", "12:00"]
-
-        [[arrivals.projects]]
-        id = "p"
-        class = "std"
-        signed = 2024-02-08
-
-        [stages.std_hours]
-        agency = "bureau"
-        prepare = {dist = "fixed", value = 1.5, unit = "workday"}
-        effort = {dist = "fixed", value = 6, unit = "workhour"}
-        [stages.own_hours]
-        agency = "window"
-        prepare = {dist = "fixed", value = 1.5, unit = "workday"}
-        effort = {dist = "fixed", value = 6, unit = "workhour"}
-
-        [milestones]
-        construction_permit = "std_hours"
-        construction_start = "std_hours"
-        completion = "own_hours"
-        production = "own_hours"
-        """,
+def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(write_scenario):
+    text = trace_toml(
+        agencies={"bureau": 1, "window": {"staff": 1, "hours": ["08:00", "12:00"]}},
+        projects=[project("p", "std", "2024-02-08")],
+        stages={
+            "std_hours": stage("bureau", prepare=workdays(1.5), effort=workhours(6)),
+            "own_hours": stage("window", prepare=workdays(1.5), effort=workhours(6)),
+        },
+        milestones=milestones_at("std_hours", completion="own_hours"),
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     for sid in ("std_hours", "own_hours"):
         r = stages["p", sid]
@@ -308,42 +184,20 @@ def test_applicant_prepare_then_agency_effort_default_and_own_office_hours(tmp_p
 
 
 # ---------------------------------------------------------------------------
-QUEUE = (
-    HEAD
-    + """
-[agencies.bureau]
-staff = 1
-{priority}
-
-[classes.small]
-investment_cny = {{dist = "fixed", value = 1e7, unit = "cny"}}
-[classes.large]
-investment_cny = {{dist = "fixed", value = 1e9, unit = "cny"}}
-
-{projects}
-
-[stages.permit]
-agency = "bureau"
-effort = {{dist = "fixed", value = 2, unit = "workday"}}
-
-[milestones]
-construction_permit = "permit"
-construction_start = "permit"
-completion = "permit"
-production = "permit"
-"""
-)
-
-
-def named(pid: str, cls: str, signed: str) -> str:
-    return f'[[arrivals.projects]]\nid = "{pid}"\nclass = "{cls}"\nsigned = {signed}\n'
-
-
-def test_single_staff_queue_second_project_waits_exactly_the_first_review(tmp_path):
-    sc = scenario(
-        tmp_path,
-        QUEUE.format(priority="", projects=named("p1", "small", "2024-03-04") + named("p2", "small", "2024-03-04")),
+def queue_toml(projects, priority=None) -> str:
+    """One desk (one reviewer; ``priority`` its rule, if given) deciding a 2-working-day permit."""
+    bureau = {"staff": 1} if priority is None else {"staff": 1, "priority": priority}
+    return trace_toml(
+        agencies={"bureau": bureau},
+        classes={"small": project_class(1e7), "large": project_class(1e9)},
+        projects=projects,
+        stages={"permit": stage("bureau", effort=workdays(2))},
+        milestones="permit",
     )
+
+
+def test_single_staff_queue_second_project_waits_exactly_the_first_review(write_scenario):
+    sc = load(write_scenario(queue_toml([project("p1", "small", "2024-03-04"), project("p2", "small", "2024-03-04")])))
     cs, res, projects, stages = simulate_one(sc)
     p1, p2 = stages["p1", "permit"], stages["p2", "permit"]
     # both submit Mon 03-04 09:00; p1 (listed first) is reviewed Mon-Tue -> Tue 17:00
@@ -357,14 +211,14 @@ def test_single_staff_queue_second_project_waits_exactly_the_first_review(tmp_pa
     assert projects["p2"].kpi["approval_workdays"] == wd(4)
 
 
-def test_priority_overtakes_waiting_files_but_does_not_preempt(tmp_path):
-    projects_text = (
-        named("s1", "small", "2024-03-04")
-        + named("s2", "small", "2024-03-04")
-        + named("s3", "small", "2024-03-04")
-        + named("big", "large", "2024-03-05")
-    )
-    sc = scenario(tmp_path, QUEUE.format(priority='priority = {class = "large"}', projects=projects_text))
+def test_priority_overtakes_waiting_files_but_does_not_preempt(write_scenario):
+    named = [
+        project("s1", "small", "2024-03-04"),
+        project("s2", "small", "2024-03-04"),
+        project("s3", "small", "2024-03-04"),
+        project("big", "large", "2024-03-05"),
+    ]
+    sc = load(write_scenario(queue_toml(named, priority={"class": "large"})))
     cs, res, projects, stages = simulate_one(sc)
     s1, s2, s3, big = (stages[k, "permit"] for k in ("s1", "s2", "s3", "big"))
     # s1 is in service Mon 03-04 09:00 - Tue 03-05 17:00; big arrives Tue 09:00 and is NOT pre-empting it
@@ -380,43 +234,24 @@ def test_priority_overtakes_waiting_files_but_does_not_preempt(tmp_path):
     assert stamp(s3.issued) == "2024-03-13 17:00"
     assert s3.queue == wd(6)  # Mon 03-04 09:00 -> Mon 03-11 17:00
     # control: without the priority rule the large project is served last
-    sc_fifo = scenario(tmp_path, QUEUE.format(priority="", projects=projects_text), "fifo.toml")
+    sc_fifo = load(write_scenario(queue_toml(named), "fifo.toml"))
     _, _, _, fifo = simulate_one(sc_fifo)
     assert stamp(fifo["s2", "permit"].issued) == "2024-03-07 17:00"
     assert stamp(fifo["big", "permit"].issued) == "2024-03-13 17:00"
 
 
 # ---------------------------------------------------------------------------
-def test_sittings_every_fifth_working_day_from_start_one_file_each(tmp_path):
+def test_sittings_every_fifth_working_day_from_start_one_file_each(write_scenario):
     origin = dt.date(2024, 4, 1)
-    sc = scenario(
-        tmp_path,
-        """
-        [scenario]
-        name = "sittings"
-        start_date = 2024-04-01
-        end_date = 2024-12-31
-
-        [agencies.panel]
-        staff = 1
-        sittings = {every = 5, capacity = 1}
-
-        [classes.std]
-        investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-        """
-        + "".join(named(f"p{i}", "std", "2024-04-02") for i in (1, 2, 3))
-        + """
-        [stages.expert]
-        agency = "panel"
-        limit = {workdays = 1, excludes = ["sitting"]}
-
-        [milestones]
-        construction_permit = "expert"
-        construction_start = "expert"
-        completion = "expert"
-        production = "expert"
-        """,
+    text = scenario_toml(
+        "sittings",
+        start_date="2024-04-01",
+        agencies={"panel": {"staff": 1, "sittings": {"every": 5, "capacity": 1}}},
+        projects=[project(f"p{i}", "std", "2024-04-02") for i in (1, 2, 3)],
+        stages={"expert": stage("panel", limit={"workdays": 1, "excludes": ["sitting"]})},
+        milestones="expert",
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     # working days counted from Mon 2024-04-01: #0 04-01, #1 04-02, #2 04-03, (Qingming 04-04/05 off,
     # Sat 04-06 off), #3 Sun 04-07 (make-up day), #4 04-08, #5 04-09, #6 04-10, #7 04-11, #8 04-12,
@@ -440,38 +275,18 @@ def test_sittings_every_fifth_working_day_from_start_one_file_each(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-def test_strict_rework_capped_after_max_rounds(tmp_path):
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + CLASS
-        + """
-        [agencies.bureau]
-        staff = 1
-        [[arrivals.projects]]
-        id = "p"
-        class = "std"
-        signed = 2024-03-04
-
-        [stages.check]
-        agency = "bureau"
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        defect = {p = 1, max_rounds = 3, fix = {dist = "fixed", value = 2, unit = "workday"}}
-        [stages.permit]
-        agency = "bureau"
-        after = ["check"]
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        [stages.works]
-        after = ["permit"]
-        build = {dist = "fixed", value = 10, unit = "day"}
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "works"
-        completion = "works"
-        production = "works"
-        """,
+def test_strict_rework_capped_after_max_rounds(write_scenario):
+    text = trace_toml(
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            "check": stage("bureau", effort=workdays(1), defect={"p": 1, "max_rounds": 3, "fix": workdays(2)}),
+            "permit": stage("bureau", after="check", effort=workdays(1)),
+            "works": stage(after="permit", build=days(10)),
+        },
+        milestones=milestones_at("permit", "works"),
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc, events=True)
     r = stages["p", "check"]
     # every round is defective (p = 1, decay 1); the third defective round hits max_rounds = 3
@@ -518,32 +333,21 @@ def test_strict_rework_capped_after_max_rounds(tmp_path):
     assert srow["capped"] == 1 and srow["submissions"] == 3 and srow["issued"] == ""
 
 
-def test_rework_with_decay_zero_two_submissions_and_clock_pauses_for_the_fix(tmp_path):
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + CLASS
-        + """
-        [agencies.bureau]
-        staff = 1
-        [[arrivals.projects]]
-        id = "p"
-        class = "std"
-        signed = 2024-03-04
-
-        [stages.permit]
-        agency = "bureau"
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        defect = {p = 1, decay = 0, fix = {dist = "fixed", value = 3, unit = "workday"}}
-        limit = {workdays = 3}
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "permit"
-        completion = "permit"
-        production = "permit"
-        """,
+def test_rework_with_decay_zero_two_submissions_and_clock_pauses_for_the_fix(write_scenario):
+    text = trace_toml(
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            "permit": stage(
+                "bureau",
+                effort=workdays(1),
+                defect={"p": 1, "decay": 0, "fix": workdays(3)},
+                limit={"workdays": 3},
+            )
+        },
+        milestones="permit",
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     r = stages["p", "permit"]
     # round 1 defective (p * decay**0 = 1), round 2 never (p * decay**1 = 0)
@@ -561,49 +365,19 @@ def test_rework_with_decay_zero_two_submissions_and_clock_pauses_for_the_fix(tmp
 
 
 # ---------------------------------------------------------------------------
-def test_lag_in_calendar_days_versus_working_days_and_limit_excluding_lag(tmp_path):
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + CLASS
-        + """
-        [agencies.gx]
-        staff = 1
-        [agencies.gn]
-        staff = 1
-        [agencies.gw]
-        staff = 1
-        [[arrivals.projects]]
-        id = "p"
-        class = "std"
-        signed = 2024-03-04
-
-        [stages.cal_excl]
-        agency = "gx"
-        effort = {dist = "fixed", value = 2, unit = "workday"}
-        lag = {dist = "fixed", value = 10, unit = "day"}
-        limit = {workdays = 5, excludes = ["lag"]}
-        [stages.cal_incl]
-        agency = "gn"
-        effort = {dist = "fixed", value = 2, unit = "workday"}
-        lag = {dist = "fixed", value = 10, unit = "day"}
-        limit = {workdays = 5}
-        [stages.wd_excl]
-        agency = "gw"
-        effort = {dist = "fixed", value = 2, unit = "workday"}
-        lag = {dist = "fixed", value = 10, unit = "workday"}
-        limit = {workdays = 5, excludes = ["lag"]}
-        [stages.permit]
-        after = ["cal_excl", "cal_incl", "wd_excl"]
-        prepare = {dist = "fixed", value = 1, unit = "workhour"}
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "permit"
-        completion = "permit"
-        production = "permit"
-        """,
+def test_lag_in_calendar_days_versus_working_days_and_limit_excluding_lag(write_scenario):
+    text = trace_toml(
+        agencies={"gx": 1, "gn": 1, "gw": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            "cal_excl": stage("gx", effort=workdays(2), lag=days(10), limit={"workdays": 5, "excludes": ["lag"]}),
+            "cal_incl": stage("gn", effort=workdays(2), lag=days(10), limit={"workdays": 5}),
+            "wd_excl": stage("gw", effort=workdays(2), lag=workdays(10), limit={"workdays": 5, "excludes": ["lag"]}),
+            "permit": stage(after=["cal_excl", "cal_incl", "wd_excl"], prepare=workhours(1)),
+        },
+        milestones="permit",
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     for sid in ("cal_excl", "cal_incl", "wd_excl"):
         r = stages["p", sid]
@@ -626,46 +400,20 @@ def test_lag_in_calendar_days_versus_working_days_and_limit_excluding_lag(tmp_pa
     assert stamp(stages["p", "permit"].issued) == "2024-03-20 10:00"
 
 
-def test_lag_and_review_over_national_day_golden_week(tmp_path):
+def test_lag_and_review_over_national_day_golden_week(write_scenario):
     """2024 National Day: Tue 10-01 .. Mon 10-07 off; Sun 09-29 and Sat 10-12 are make-up working
     days; Mon 09-30 works."""
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + CLASS
-        + """
-        [agencies.ga]
-        staff = 1
-        [agencies.gb]
-        staff = 1
-        [agencies.gc]
-        staff = 1
-        [[arrivals.projects]]
-        id = "p"
-        class = "std"
-        signed = 2024-09-27
-
-        [stages.notice_days]
-        agency = "ga"
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        lag = {dist = "fixed", value = 10, unit = "day"}
-        limit = {workdays = 1, excludes = ["lag"]}
-        [stages.notice_workdays]
-        agency = "gb"
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        lag = {dist = "fixed", value = 10, unit = "workday"}
-        [stages.permit]
-        agency = "gc"
-        after = ["notice_days"]
-        effort = {dist = "fixed", value = 3, unit = "workday"}
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "permit"
-        completion = "permit"
-        production = "permit"
-        """,
+    text = trace_toml(
+        agencies={"ga": 1, "gb": 1, "gc": 1},
+        projects=[project("p", "std", "2024-09-27")],
+        stages={
+            "notice_days": stage("ga", effort=workdays(1), lag=days(10), limit={"workdays": 1, "excludes": ["lag"]}),
+            "notice_workdays": stage("gb", effort=workdays(1), lag=workdays(10)),
+            "permit": stage("gc", after="notice_days", effort=workdays(3)),
+        },
+        milestones="permit",
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     # both reviews: Fri 09-27 09:00 -> 17:00
     # 10 calendar days from Fri 09-27 17:00 end on the holiday Mon 10-07 17:00; the working days
@@ -690,48 +438,18 @@ def test_lag_and_review_over_national_day_golden_week(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(tmp_path):
-    sc = scenario(
-        tmp_path,
-        """
-        [scenario]
-        name = "winter"
-        start_date = 2024-01-01
-        end_date = 2025-12-31
-
-        [shutdowns.winter]
-        from = "11-15"
-        to = "03-15"
-
-        [agencies.bureau]
-        staff = 3
-
-        [classes.std]
-        investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-        [classes.big]
-        investment_cny = {dist = "fixed", value = 1e9, unit = "cny"}
-        construction_scale = 1.5
-        """
-        + named("before", "std", "2024-11-01")
-        + named("inside", "std", "2024-12-02")
-        + named("inside_big", "big", "2024-12-02")
-        + named("summer_big", "big", "2024-06-03")
-        + """
-        [stages.permit]
-        agency = "bureau"
-        effort = {dist = "fixed", value = 1, unit = "workday"}
-        [stages.works]
-        after = ["permit"]
-        build = {dist = "fixed", value = 30, unit = "day"}
-        shutdowns = ["winter"]
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "works"
-        completion = "works"
-        production = "works"
-        """,
+def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(write_scenario):
+    text = winter_works_toml(
+        staff=3,
+        classes={"std": project_class(1e8), "big": project_class(1e9, construction_scale=1.5)},
+        projects=[
+            project("before", "std", "2024-11-01"),
+            project("inside", "std", "2024-12-02"),
+            project("inside_big", "big", "2024-12-02"),
+            project("summer_big", "big", "2024-06-03"),
+        ],
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     # before: permit Fri 2024-11-01 17:00; works from then: 7 h on 11-01 + 11-02..11-14 (13 days)
     # = 13 d 7 h before the window (11-15 .. 03-15 closed), the remaining 16 d 17 h from
@@ -776,43 +494,25 @@ def test_build_pauses_for_winter_shutdown_and_scales_with_project_class(tmp_path
 
 
 # ---------------------------------------------------------------------------
-POST_PERMIT = (
-    HEAD
-    + CLASS
-    + """
-[agencies.bureau]
-staff = 1
-[[arrivals.projects]]
-id = "p"
-class = "std"
-signed = 2024-03-04
-
-[stages.permit]
-agency = "bureau"
-effort = {dist = "fixed", value = 1, unit = "workday"}
-fees_cny = 100
-[stages.works]
-after = ["permit"]
-build = {dist = "fixed", value = 10, unit = "day"}
-[stages.acceptance]
-agency = "bureau"
-after = ["works"]
-effort = {dist = "fixed", value = 1, unit = "workday"}
-fees_cny = 5000
-
-[milestones]
-construction_permit = "permit"
-construction_start = "works"
-completion = "works"
-production = "acceptance"
-"""
-)
+def post_permit_toml(end_date: str = "2024-12-31", acceptance_workdays: float = 1) -> str:
+    """A permit (fee 100), 10 days of works, then an acceptance inspection after the permit (fee 5000)."""
+    return trace_toml(
+        end_date=end_date,
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            "permit": stage("bureau", effort=workdays(1), fees_cny=100),
+            "works": stage(after="permit", build=days(10)),
+            "acceptance": stage("bureau", after="works", effort=workdays(acceptance_workdays), fees_cny=5000),
+        },
+        milestones=milestones_at("permit", "works", production="acceptance"),
+    )
 
 
-def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(tmp_path):
+def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(write_scenario):
     """docs/outputs.md: submissions = "applicant submissions (trips) up to the construction permit"; a
     submission to a stage after the permit (here an acceptance inspection) is not one of them."""
-    sc = scenario(tmp_path, POST_PERMIT)
+    sc = load(write_scenario(post_permit_toml()))
     cs, res, projects, stages = simulate_one(sc)
     # permit Mon 03-04 17:00; works 10 days -> Thu 03-14 17:00; acceptance Fri 03-15 17:00
     assert stamp(stages["p", "permit"].issued) == "2024-03-04 17:00"
@@ -822,104 +522,67 @@ def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(tmp_pat
     assert p.kpi["submissions"] == 1  # only the permit's submission is "to the permit"
 
 
-def test_pre_construction_cost_leaves_out_post_permit_stage_still_running(tmp_path):
+def test_pre_construction_cost_leaves_out_post_permit_stage_still_running(write_scenario):
     """docs/scenario-format.md: the cost counts the stages "issued up to the construction permit".
     A post-permit stage still under way at the horizon (not issued) is not one of them, just as a
     finished post-permit stage is not."""
-    _, _, projects, _ = simulate_one(scenario(tmp_path, POST_PERMIT, "finished.toml"))
+    _, _, projects, _ = simulate_one(load(write_scenario(post_permit_toml(), "finished.toml")))
     # acceptance is issued Fri 03-15 17:00, after the permit: only the permit's fee counts
     assert projects["p"].kpi["cost_pre_construction_cny"] == 100
     # same, but acceptance takes 3 working days (Fri 03-15, Mon 03-18, Tue 03-19) and the horizon
     # ends with 2024-03-15: acceptance has started (Thu 03-14 17:00) and is still under way
-    text = POST_PERMIT.replace("end_date = 2024-12-31", "end_date = 2024-03-15").replace(
-        'value = 1, unit = "workday"}\nfees_cny = 5000', 'value = 3, unit = "workday"}\nfees_cny = 5000'
-    )
-    assert text.count("value = 3") == 1
-    _, _, projects, stages = simulate_one(scenario(tmp_path, text, "running.toml"))
+    text = post_permit_toml(end_date="2024-03-15", acceptance_workdays=3)
+    # the horizon and the acceptance's effort are all that differ from the finished case
+    finished, running = tomllib.loads(post_permit_toml()), tomllib.loads(text)
+    assert running["scenario"].pop("end_date") == dt.date(2024, 3, 15)
+    assert running["stages"]["acceptance"].pop("effort")["value"] == 3
+    del finished["scenario"]["end_date"], finished["stages"]["acceptance"]["effort"]
+    assert running == finished
+    _, _, projects, stages = simulate_one(load(write_scenario(text, "running.toml")))
     assert stamp(stages["p", "permit"].issued) == "2024-03-04 17:00"
     assert stamp(stages["p", "acceptance"].started) == "2024-03-14 17:00"
     assert math.isnan(stages["p", "acceptance"].issued)
     assert projects["p"].kpi["cost_pre_construction_cny"] == 100
 
 
-def test_work_below_float_resolution_at_opening_time_takes_no_time(tmp_path):
+def test_work_below_float_resolution_at_opening_time_takes_no_time(write_scenario):
     """A positive duration too small to change the cumulative working time (here 1e-15 working
     days, started at the 09:00 opening) must end at the start, not at the previous closing
     (which would be a negative SimPy delay)."""
-    sc = scenario(
-        tmp_path,
-        HEAD
-        + CLASS
-        + """
-        [agencies.bureau]
-        staff = 1
-        [[arrivals.projects]]
-        id = "p"
-        class = "std"
-        signed = 2024-03-05
-
-        [stages.permit]
-        agency = "bureau"
-        effort = {dist = "fixed", value = 1e-15, unit = "workday"}
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "permit"
-        completion = "permit"
-        production = "permit"
-        """,
+    text = trace_toml(
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-03-05")],
+        stages={"permit": stage("bureau", effort=workdays(1e-15))},
+        milestones="permit",
     )
+    sc = load(write_scenario(text))
     cs, res, projects, stages = simulate_one(sc)
     # Tue 03-05 09:00: the review ends (to the minute) when it starts, not Mon 03-04 17:00
     assert stamp(stages["p", "permit"].issued) == "2024-03-05 09:00"
     assert stages["p", "permit"].issued >= stages["p", "permit"].submitted
 
 
-def test_file_ready_exactly_at_a_sitting_opening_is_decided_there_whatever_brought_it(tmp_path):
+def test_file_ready_exactly_at_a_sitting_opening_is_decided_there_whatever_brought_it(write_scenario):
     """Sittings are held at the opening of every 5th working day from Mon 2024-04-01: 04-01, 04-09,
     04-16 (see the sittings test).  Two files reach the panel at exactly Tue 04-09 09:00: "direct" is
     signed that day (the project starts at the opening) and goes straight to the panel; "noticed"
     signed Mon 04-08 and first runs a 1-calendar-day public notice, 04-08 09:00 -> 04-09 09:00.
     The 04-09 sitting has room for both (capacity 5).  How a file got to the panel must not decide
     whether it is on that sitting's agenda or waits 5 more working days."""
-    sc = scenario(
-        tmp_path,
-        """
-        [scenario]
-        name = "sitting-tie"
-        start_date = 2024-04-01
-        end_date = 2024-12-31
-
-        [agencies.panel]
-        staff = 1
-        sittings = {every = 5, capacity = 5}
-
-        [classes.direct]
-        investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-        [classes.noticed]
-        investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-        """
-        + named("direct", "direct", "2024-04-09")
-        + named("noticed", "noticed", "2024-04-08")
-        + """
-        [stages.expert_direct]
-        agency = "panel"
-        when = {class = "direct"}
-        [stages.notice]
-        when = {class = "noticed"}
-        prepare = {dist = "fixed", value = 1, unit = "day"}
-        [stages.expert_noticed]
-        agency = "panel"
-        after = ["notice"]
-        when = {class = "noticed"}
-
-        [milestones]
-        construction_permit = "expert_direct"
-        construction_start = "expert_direct"
-        completion = "expert_direct"
-        production = "expert_direct"
-        """,
+    text = scenario_toml(
+        "sitting-tie",
+        start_date="2024-04-01",
+        agencies={"panel": {"staff": 1, "sittings": {"every": 5, "capacity": 5}}},
+        classes={"direct": project_class(1e8), "noticed": project_class(1e8)},
+        projects=[project("direct", "direct", "2024-04-09"), project("noticed", "noticed", "2024-04-08")],
+        stages={
+            "expert_direct": stage("panel", when={"class": "direct"}),
+            "notice": stage(when={"class": "noticed"}, prepare=days(1)),
+            "expert_noticed": stage("panel", after="notice", when={"class": "noticed"}),
+        },
+        milestones="expert_direct",
     )
+    sc = load(write_scenario(text))
     origin = dt.date(2024, 4, 1)
     cs, res, projects, stages = simulate_one(sc)
     assert stamp(stages["noticed", "notice"].issued, origin) == "2024-04-09 09:00"

@@ -2,8 +2,9 @@
 
 On a 24/7 calendar with Poisson arrivals, exponential service and FIFO staff,
 a stage is an M/M/c queue and stages in series form a Jackson network, whose
-steady-state means are known exactly.  The truth is computed here from the
-textbook formulas (Erlang C, Little, Jackson), never from the engine's code.
+steady-state means are known exactly.  The truth is computed from the
+textbook formulas (Erlang C, Little, Jackson: ``helpers/queueing.py``), never
+from the engine's code.
 
 Statistics: every check compares the mean over replications of a
 per-replication mean (replications are independent; jobs within one are not)
@@ -33,6 +34,9 @@ from sim.runs.reducer import project_columns, stage_columns
 from sim.runs.runner import run
 from sim.scenario.loading import load
 
+from helpers.queueing import mmc_wq
+from helpers.scenarios import dist, milestones_at, project_class, scenario_toml, stage
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "mmc_tandem.toml"
 
 LAMBDA = 1.0  # arrivals per day in every scenario here
@@ -47,24 +51,6 @@ REPS = 20  # replications per scenario
 TAIL = 100.0
 T995 = {19: 2.8609346065}  # 99.5 % quantile of Student's t, by degrees of freedom (scipy.stats.t.ppf)
 T975 = {19: 2.0930240544}  # 97.5 % quantile, to widen the summary's 95 % intervals to 99 %
-
-
-# -- theory ------------------------------------------------------------------------------------------------
-
-
-def erlang_c(c: int, lam: float, mu: float) -> float:
-    """Probability that an arriving job waits in an M/M/c queue (Erlang's C formula)."""
-    a = lam / mu  # offered load in servers
-    rho = a / c
-    assert rho < 1, "unstable queue"
-    tail = a**c / math.factorial(c) / (1 - rho)
-    return tail / (sum(a**k / math.factorial(k) for k in range(c)) + tail)
-
-
-def mmc_wq(c: int, lam: float, mean_service: float) -> float:
-    """Mean waiting time in queue (before service) of an M/M/c queue."""
-    mu = 1.0 / mean_service
-    return erlang_c(c, lam, mu) / (c * mu - lam)
 
 
 # -- statistics --------------------------------------------------------------------------------------------
@@ -104,38 +90,17 @@ def assert_matches(name: str, mean: float, half: float, theory: Callable[[float]
 def single_station_toml(c: int, mean_service_days: float, unit: str, horizon_days: int) -> str:
     """One M/M/c stage on a 24/7 calendar; ``unit`` is the effort's unit (24 h per working day)."""
     per_unit = {"day": 1.0, "workday": 1.0, "workhour": 24.0}[unit]
-    end = dt.date(2024, 1, 1) + dt.timedelta(days=horizon_days - 1)
-    return f"""
-[scenario]
-name = "mm{c}"
-start_date = 2024-01-01
-end_date = {end.isoformat()}
-warmup_days = {WARMUP}
-
-[calendar]
-always_open = true
-
-[agencies.desk]
-staff = {c}
-
-[classes.job]
-investment_cny = {{dist = "fixed", value = 0, unit = "cny"}}
-
-[arrivals.stream]
-rate = {LAMBDA}
-per = "day"
-classes = {{job = 1}}
-
-[stages.serve]
-agency = "desk"
-effort = {{dist = "exponential", mean = {mean_service_days * per_unit!r}, unit = "{unit}"}}
-
-[milestones]
-construction_permit = "serve"
-construction_start = {{stage = "serve", at = "end"}}
-completion = "serve"
-production = "serve"
-"""
+    return scenario_toml(
+        f"mm{c}",
+        end_date=dt.date(2024, 1, 1) + dt.timedelta(days=horizon_days - 1),
+        settings={"warmup_days": WARMUP},
+        always_open=True,
+        agencies={"desk": c},
+        classes={"job": project_class(0)},
+        stream={"rate": LAMBDA, "per": "day", "classes": {"job": 1}},
+        stages={"serve": stage("desk", effort=dist("exponential", unit, mean=mean_service_days * per_unit))},
+        milestones=milestones_at("serve", {"stage": "serve", "at": "end"}, completion="serve"),
+    )
 
 
 def clock(stamp: str, origin: dt.datetime) -> float:

@@ -11,107 +11,66 @@ submission made at 17:00 is made at the next opening.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from textwrap import dedent
 
 import pytest
 
-from sim.engine.compiled import compile_scenario
-from sim.engine.replication import simulate
 from sim.scenario.loading import load
 
-START = dt.date(2024, 1, 1)
+# (with the engine's callback path).  Nothing here uses them.
+from helpers.scenarios import (
+    date,
+    days,
+    milestones_at,
+    project,
+    project_class,
+    scenario_toml,
+    stage,
+    workdays,
+    workhours,
+)
+from helpers.shared_scenarios import winter_works_toml
+from helpers.traces import simulate_one, stamp, wd
 
 
-def stamp(t: float) -> str:
-    """Clock time -> 'YYYY-MM-DD HH:MM' (rounded to the minute); '' for NaN."""
-    if math.isnan(t):
-        return ""
-    return (dt.datetime.combine(START, dt.time()) + dt.timedelta(minutes=round(t * 1440))).strftime("%Y-%m-%d %H:%M")
-
-
-def wd(x: float):
-    return pytest.approx(x, abs=1e-9)
-
-
-def write(tmp_path, text: str, name: str = "s.toml"):
-    path = tmp_path / name
-    path.write_text(dedent(text), encoding="utf-8")
-    return path
-
-
-def simulate_one(sc, events: bool = False):
-    res = simulate(compile_scenario(sc), rep=0, seed=0, events=events)
-    projects = {p.id: p for p in res.projects}
-    stages = {(pid, r.stage): r for _idx, pid, r in res.stages}
-    return res, projects, stages
-
-
-def named(pid: str, cls: str, signed: str, attributes: str = "") -> str:
-    extra = f"attributes = {{{attributes}}}\n" if attributes else ""
-    return f'[[arrivals.projects]]\nid = "{pid}"\nclass = "{cls}"\nsigned = {signed}\n{extra}'
-
-
-HEAD = """
-[scenario]
-name = "primitives"
-start_date = 2024-01-01
-end_date = 2024-12-31
-"""
-
-MILESTONES = """
-[milestones]
-construction_permit = "{0}"
-construction_start = "{0}"
-completion = "{0}"
-production = "{0}"
-"""
-
-
-def fixed(value, unit="workday") -> str:
-    return f'{{dist = "fixed", value = {value}, unit = "{unit}"}}'
+def flagged_and_plain(attribute: str, flagged: str, plain: str, signed: str = "2024-03-04") -> dict:
+    """The ``classes`` and ``projects`` of a scenario: the class "std" with ``attribute`` false, and two projects
+    signed on ``signed`` (Mon 03-04 unless given): ``flagged`` with the attribute true, ``plain`` without."""
+    return {
+        "classes": {"std": project_class(attributes={attribute: False})},
+        "projects": [project(flagged, "std", signed, attributes={attribute: True}), project(plain, "std", signed)],
+    }
 
 
 # ---------------------------------------------------------------------------
 # Tolerant acceptance (容缺受理)
 # ---------------------------------------------------------------------------
-def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(tmp_path):
+def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(write_scenario):
     # Two independent stages, always defective (p = 1), supplement never fails (fail_p = 0).
-    sc = load(
-        write(
-            tmp_path,
-            HEAD
-            + f"""
-        [agencies.ga]
-        staff = 1
-        [agencies.gb]
-        staff = 1
-        [classes.std]
-        investment_cny = {fixed(1e8, "cny")}
-        """
-            + named("p", "std", "2024-03-04")
-            + f"""
-        [stages.long_fix]
-        agency = "ga"
-        effort = {fixed(2)}
-        limit = {{workdays = 3}}
-        defect = {{p = 1, decay = 1, max_rounds = 1, fix = {fixed(2.5)}}}
-        tolerant = {{deadline_workdays = 5, fail_p = 0}}
-        [stages.short_fix]
-        agency = "gb"
-        effort = {fixed(2)}
-        defect = {{p = 1, decay = 1, max_rounds = 1, fix = {fixed(1)}}}
-        tolerant = {{deadline_workdays = 5}}
-        [stages.permit]
-        agency = "gb"
-        after = ["long_fix", "short_fix"]
-        effort = {fixed(1, "workhour")}
-        """
-            + MILESTONES.format("permit"),
-        )
+    text = scenario_toml(
+        "primitives",
+        agencies={"ga": 1, "gb": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            "long_fix": stage(
+                "ga",
+                effort=workdays(2),
+                limit={"workdays": 3},
+                defect={"p": 1, "decay": 1, "max_rounds": 1, "fix": workdays(2.5)},
+                tolerant={"deadline_workdays": 5, "fail_p": 0},
+            ),
+            "short_fix": stage(
+                "gb",
+                effort=workdays(2),
+                defect={"p": 1, "decay": 1, "max_rounds": 1, "fix": workdays(1)},
+                tolerant={"deadline_workdays": 5},
+            ),
+            "permit": stage("gb", after=["long_fix", "short_fix"], effort=workhours(1)),
+        },
+        milestones="permit",
     )
-    res, projects, stages = simulate_one(sc)
+    sc = load(write_scenario(text))
+    _, res, projects, stages = simulate_one(sc)
     r = stages["p", "long_fix"]
     # submitted Mon 03-04 09:00 and accepted although defective: one submission, no rework
     assert stamp(r.submitted) == "2024-03-04 09:00"
@@ -134,47 +93,32 @@ def test_tolerant_success_one_submission_decision_waits_for_a_longer_supplement(
     assert p.split["supplement"] == wd(0.5)
 
 
-def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_redone(tmp_path):
+def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_redone(write_scenario):
     # Defective at the first submission only (p = 1, decay = 0); deadline 5 working days.
-    sc = load(
-        write(
-            tmp_path,
-            HEAD
-            + f"""
-        [agencies.ga]
-        staff = 1
-        [agencies.gb]
-        staff = 1
-        [agencies.gc]
-        staff = 1
-        [classes.std]
-        investment_cny = {fixed(1e8, "cny")}
-        """
-            + named("p", "std", "2024-03-04")
-            + f"""
-        # the supplement fails (fail_p = 1)
-        [stages.fails]
-        agency = "ga"
-        effort = {fixed(1)}
-        defect = {{p = 1, decay = 0, max_rounds = 3, fix = {fixed(2)}}}
-        tolerant = {{deadline_workdays = 5, fail_p = 1}}
-        # the supplement fails and the review outlasts the deadline
-        [stages.late_review]
-        agency = "gb"
-        effort = {fixed(6)}
-        defect = {{p = 1, decay = 0, max_rounds = 3, fix = {fixed(2)}}}
-        tolerant = {{deadline_workdays = 5, fail_p = 1}}
-        # the supplement would end after the deadline (6 wd > 5 wd): it fails although fail_p = 0
-        [stages.late_supplement]
-        agency = "gc"
-        effort = {fixed(1)}
-        defect = {{p = 1, decay = 0, max_rounds = 3, fix = {fixed(6)}}}
-        tolerant = {{deadline_workdays = 5, fail_p = 0}}
-        """
-            + MILESTONES.format("fails"),
+    def tolerant(agency: str, effort: float, fix: float, fail_p: float) -> dict:
+        return stage(
+            agency,
+            effort=workdays(effort),
+            defect={"p": 1, "decay": 0, "max_rounds": 3, "fix": workdays(fix)},
+            tolerant={"deadline_workdays": 5, "fail_p": fail_p},
         )
+
+    text = scenario_toml(
+        "primitives",
+        agencies={"ga": 1, "gb": 1, "gc": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stages={
+            # the supplement fails (fail_p = 1)
+            "fails": tolerant("ga", effort=1, fix=2, fail_p=1),
+            # the supplement fails and the review outlasts the deadline
+            "late_review": tolerant("gb", effort=6, fix=2, fail_p=1),
+            # the supplement would end after the deadline (6 wd > 5 wd): it fails although fail_p = 0
+            "late_supplement": tolerant("gc", effort=1, fix=6, fail_p=0),
+        },
+        milestones="fails",
     )
-    res, projects, stages = simulate_one(sc)
+    sc = load(write_scenario(text))
+    _, res, projects, stages = simulate_one(sc)
     r = stages["p", "fails"]
     # submitted Mon 03-04 09:00; review Mon -> 17:00; deadline 5 wd -> Fri 03-08 17:00: the decision
     # is voided then (4 wd of supplement: Tue-Fri); rework 2 wd -> Tue 03-12 17:00; resubmitted at the
@@ -204,39 +148,31 @@ def test_tolerant_failure_voids_the_decision_at_the_deadline_and_the_stage_is_re
 # Agent pool (代办服务): the applicant's preparation is scaled; then an agent, held for its own
 # effort, prepares and files the application (waiting for a free agent counts as queue)
 # ---------------------------------------------------------------------------
-AGENTS = (
-    HEAD
-    + f"""
-[agents]
-staff = 1
-prepare_scale = 0.5
-defect_scale = 0
-effort = {fixed(1)}
-
-[agencies.bureau]
-staff = 3
-
-[classes.std]
-investment_cny = {fixed(1e8, "cny")}
-attributes = {{uses_agent = true}}
-"""
-    + named("a1", "std", "2024-03-04")
-    + named("a2", "std", "2024-03-04")
-    + named("walk_in", "std", "2024-03-04", "uses_agent = false")
-    + f"""
-[stages.filing]
-agency = "bureau"
-prepare = {fixed(4)}
-effort = {fixed(1)}
-defect = {{p = 1, decay = 0, max_rounds = 2, fix = {fixed(1)}}}
-"""
-    + MILESTONES.format("filing")
+AGENTS = scenario_toml(
+    "primitives",
+    agents={"staff": 1, "prepare_scale": 0.5, "defect_scale": 0, "effort": workdays(1)},
+    agencies={"bureau": 3},
+    classes={"std": project_class(attributes={"uses_agent": True})},
+    projects=[
+        project("a1", "std", "2024-03-04"),
+        project("a2", "std", "2024-03-04"),
+        project("walk_in", "std", "2024-03-04", attributes={"uses_agent": False}),
+    ],
+    stages={
+        "filing": stage(
+            "bureau",
+            prepare=workdays(4),
+            effort=workdays(1),
+            defect={"p": 1, "decay": 0, "max_rounds": 2, "fix": workdays(1)},
+        )
+    },
+    milestones="filing",
 )
 
 
-def test_agents_halve_preparation_and_a_second_project_waits_for_the_single_agent(tmp_path):
-    sc = load(write(tmp_path, AGENTS))
-    res, projects, stages = simulate_one(sc, events=True)
+def test_agents_halve_preparation_and_a_second_project_waits_for_the_single_agent(write_scenario):
+    sc = load(write_scenario(AGENTS))
+    _, res, projects, stages = simulate_one(sc, events=True)
     a1, a2, walk = (stages[p, "filing"] for p in ("a1", "a2", "walk_in"))
     # both applicants prepare 4 wd halved: Mon 03-04 09:00 -> Tue 03-05 17:00; then the agent:
     # a1 takes it at once, 1 wd -> Wed 03-06 17:00; submitted at the next opening Thu 03-07 09:00;
@@ -264,9 +200,9 @@ def test_agents_halve_preparation_and_a_second_project_waits_for_the_single_agen
     assert stamp(walk.issued) == "2024-03-12 17:00"
 
 
-def test_agent_fix_time_is_scaled_like_preparation(tmp_path):
-    sc = load(write(tmp_path, AGENTS), {"agents.defect_scale": 1.0})
-    res, projects, stages = simulate_one(sc)
+def test_agent_fix_time_is_scaled_like_preparation(write_scenario):
+    sc = load(write_scenario(AGENTS), {"agents.defect_scale": 1.0})
+    _, res, projects, stages = simulate_one(sc)
     a1 = stages["a1", "filing"]
     # now defective: review Thu 03-07 09:00 -> 17:00, fix 1 wd x 0.5 -> Fri 03-08 13:00, resubmitted
     # at once (office hours), review 1 wd -> Mon 03-11 13:00
@@ -277,52 +213,30 @@ def test_agent_fix_time_is_scaled_like_preparation(tmp_path):
 # ---------------------------------------------------------------------------
 # Regional assessment (区域评估)
 # ---------------------------------------------------------------------------
-def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zone(tmp_path):
-    sc = load(
-        write(
-            tmp_path,
-            HEAD
-            + f"""
-        [agencies.desk]
-        staff = 2
-        [agencies.env]
-        staff = 2
-        [agencies.water]
-        staff = 2
-        [classes.std]
-        investment_cny = {fixed(1e8, "cny")}
-        attributes = {{in_assessed_zone = false}}
-        """
-            + named("inside", "std", "2024-03-04", "in_assessed_zone = true")
-            + named("outside", "std", "2024-03-04")
-            + f"""
-        [stages.filing]
-        agency = "desk"
-        effort = {fixed(1)}
-        [stages.eia]
-        agency = "env"
-        after = ["filing"]
-        prepare = {fixed(5)}
-        effort = {fixed(3)}
-        lag = {fixed(10, "day")}
-        defect = {{p = 1, decay = 0, max_rounds = 3, fix = {fixed(2)}}}
-        consultancy_cny = 200000
-        regional = {{mode = "light", prepare = {fixed(1)}, effort = {fixed(2, "workhour")}, lag = {fixed(1, "day")}}}
-        [stages.water]
-        agency = "water"
-        after = ["filing"]
-        prepare = {fixed(2)}
-        effort = {fixed(1)}
-        regional = {{mode = "skip"}}
-        [stages.permit]
-        agency = "desk"
-        after = ["eia", "water"]
-        effort = {fixed(1)}
-        """
-            + MILESTONES.format("permit"),
-        )
+def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zone(write_scenario):
+    text = scenario_toml(
+        "primitives",
+        agencies={"desk": 2, "env": 2, "water": 2},
+        **flagged_and_plain("in_assessed_zone", "inside", "outside"),
+        stages={
+            "filing": stage("desk", effort=workdays(1)),
+            "eia": stage(
+                "env",
+                after="filing",
+                prepare=workdays(5),
+                effort=workdays(3),
+                lag=days(10),
+                defect={"p": 1, "decay": 0, "max_rounds": 3, "fix": workdays(2)},
+                consultancy_cny=200000,
+                regional={"mode": "light", "prepare": workdays(1), "effort": workhours(2), "lag": days(1)},
+            ),
+            "water": stage("water", after="filing", prepare=workdays(2), effort=workdays(1), regional={"mode": "skip"}),
+            "permit": stage("desk", after=["eia", "water"], effort=workdays(1)),
+        },
+        milestones="permit",
     )
-    res, projects, stages = simulate_one(sc)
+    sc = load(write_scenario(text))
+    _, res, projects, stages = simulate_one(sc)
     # inside: filing Mon 03-04 09:00 -> 17:00; water skipped (no record, done at once)
     assert ("inside", "water") not in stages
     # eia light: prepare 1 wd -> Tue 03-05 17:00; submitted Wed 03-06 09:00; 2 working hours -> 11:00;
@@ -355,37 +269,29 @@ def test_regional_assessment_skips_or_lightens_the_stage_inside_the_assessed_zon
 # ---------------------------------------------------------------------------
 # Pre-consultation (提前咨询 / 预审批)
 # ---------------------------------------------------------------------------
-PRECONSULT = (
-    HEAD
-    + """
-[agencies.land]
-staff = 2
-[agencies.planning]
-staff = 1
-sittings = {every = 1, capacity = 5}   # a sitting at every opening
-
-[classes.std]
-investment_cny = {dist = "fixed", value = 1e8, unit = "cny"}
-attributes = {pre_consulted = false}
-"""
-    + named("pc", "std", "2024-03-04", "pre_consulted = true")
-    + named("plain", "std", "2024-03-04")
-    + """
-[stages.land]
-agency = "land"
-effort = {dist = "fixed", value = LAND_HOURS, unit = "workhour"}
-
-[stages.planning_permit]
-agency = "planning"
-after = ["land"]
-prepare = {dist = "fixed", value = 1, unit = "workday"}
-effort = {dist = "fixed", value = 1, unit = "workday"}
-lag = {dist = "fixed", value = 2, unit = "workhour"}
-defect = {p = 1, decay = 0, max_rounds = 3, fix = {dist = "fixed", value = 0.5, unit = "workday"}}
-prereview = {signoff = {dist = "fixed", value = 1, unit = "workhour"}}
-"""
-    + MILESTONES.format("planning_permit")
-)
+def preconsult_toml(land_hours: int) -> str:
+    """Land (``land_hours`` working hours), then a planning permit that pre-consulted projects may review early."""
+    return scenario_toml(
+        "primitives",
+        agencies={
+            "land": 2,
+            "planning": {"staff": 1, "sittings": {"every": 1, "capacity": 5}},  # a sitting at every opening
+        },
+        **flagged_and_plain("pre_consulted", "pc", "plain"),
+        stages={
+            "land": stage("land", effort=workhours(land_hours)),
+            "planning_permit": stage(
+                "planning",
+                after="land",
+                prepare=workdays(1),
+                effort=workdays(1),
+                lag=workhours(2),
+                defect={"p": 1, "decay": 0, "max_rounds": 3, "fix": workdays(0.5)},
+                prereview={"signoff": workhours(1)},
+            ),
+        },
+        milestones="planning_permit",
+    )
 
 
 @pytest.mark.parametrize(
@@ -399,10 +305,10 @@ prereview = {signoff = {dist = "fixed", value = 1, unit = "workhour"}}
     ],
 )
 def test_pre_consultation_reviews_alongside_predecessors_and_issues_the_same_day(
-    tmp_path, land_hours, land_end, submitted, issued, plain_issued
+    write_scenario, land_hours, land_end, submitted, issued, plain_issued
 ):
-    sc = load(write(tmp_path, PRECONSULT.replace("LAND_HOURS", str(land_hours))))
-    res, projects, stages = simulate_one(sc, events=True)
+    sc = load(write_scenario(preconsult_toml(land_hours)))
+    _, res, projects, stages = simulate_one(sc, events=True)
     assert stamp(stages["pc", "land"].issued) == land_end
     r = stages["pc", "planning_permit"]
     # the stage starts when land ends; the formal step is one submission and the sign-off, no sitting
@@ -442,40 +348,31 @@ def test_pre_consultation_reviews_alongside_predecessors_and_issues_the_same_day
 # ---------------------------------------------------------------------------
 # Credit commitment (信用承诺制)
 # ---------------------------------------------------------------------------
-COMMITMENT = (
-    HEAD
-    + f"""
-[agencies.housing]
-staff = 2
-
-[classes.std]
-investment_cny = {fixed(1e8, "cny")}
-attributes = {{credit_commitment = false}}
-"""
-    + named("committed", "std", "2024-03-04", "credit_commitment = true")
-    + named("plain", "std", "2024-03-04")
-    + f"""
-[stages.permit]
-agency = "housing"
-effort = {fixed(5)}
-commitment = {{verify = {fixed(2)}, penalty_p = 1, penalty = {fixed(10, "day")}}}
-
-[stages.works]
-after = ["permit"]
-build = {fixed(30, "day")}
-
-[milestones]
-construction_permit = "permit"
-construction_start = "works"
-completion = "works"
-production = "works"
-"""
-)
+def commitment_toml(**more_stages) -> str:
+    """A permit under credit commitment (always penalised after verification), then 30 days of works."""
+    return scenario_toml(
+        "primitives",
+        agencies={"housing": 2},
+        **flagged_and_plain("credit_commitment", "committed", "plain"),
+        stages={
+            "permit": stage(
+                "housing",
+                effort=workdays(5),
+                commitment={"verify": workdays(2), "penalty_p": 1, "penalty": days(10)},
+            ),
+            "works": stage(after="permit", build=days(30)),
+            **more_stages,
+        },
+        milestones=milestones_at("permit", "works"),
+    )
 
 
-def test_credit_commitment_starts_construction_at_the_submission_and_a_penalty_stops_work(tmp_path):
-    sc = load(write(tmp_path, COMMITMENT))
-    res, projects, stages = simulate_one(sc, events=True)
+COMMITMENT = commitment_toml()
+
+
+def test_credit_commitment_starts_construction_at_the_submission_and_a_penalty_stops_work(write_scenario):
+    sc = load(write_scenario(COMMITMENT))
+    _, res, projects, stages = simulate_one(sc, events=True)
     r = stages["committed", "permit"]
     # issued at the first submission, Mon 03-04 09:00; review runs on to Fri 03-08 17:00, then
     # verification 2 wd -> Tue 03-12 17:00
@@ -500,30 +397,20 @@ def test_credit_commitment_starts_construction_at_the_submission_and_a_penalty_s
     assert stamp(stages["plain", "works"].issued) == "2024-04-07 17:00"
 
 
-def test_without_penalty_committed_construction_ends_exactly_the_penalty_earlier(tmp_path):
-    path = write(tmp_path, COMMITMENT)
-    with_penalty = simulate_one(load(path))[2]["committed", "works"]
-    without = simulate_one(load(path, {"stages.permit.commitment.penalty_p": 0}))[2]["committed", "works"]
+def test_without_penalty_committed_construction_ends_exactly_the_penalty_earlier(write_scenario):
+    path = write_scenario(COMMITMENT)
+    with_penalty = simulate_one(load(path)).stages["committed", "works"]
+    without = simulate_one(load(path, {"stages.permit.commitment.penalty_p": 0})).stages["committed", "works"]
     assert stamp(without.issued) == "2024-04-03 09:00"
     assert with_penalty.issued - without.issued == pytest.approx(10, abs=1e-9)
     assert stamp(without.build_start) == stamp(with_penalty.build_start)
 
 
-def test_stop_work_delays_every_construction_stage_running_at_that_moment(tmp_path):
+def test_stop_work_delays_every_construction_stage_running_at_that_moment(write_scenario):
     # Two construction stages run side by side when the stop-work order comes (Tue 03-12 17:00):
     # both stop, so both end 10 days later than planned.
-    sc = load(
-        write(
-            tmp_path,
-            COMMITMENT
-            + f"""
-        [stages.installation]
-        after = ["permit"]
-        build = {fixed(40, "day")}
-        """,
-        )
-    )
-    res, projects, stages = simulate_one(sc)
+    sc = load(write_scenario(commitment_toml(installation=stage(after="permit", build=days(40)))))
+    _, res, projects, stages = simulate_one(sc)
     assert stamp(stages["committed", "works"].issued) == "2024-04-13 09:00"  # 04-03 + 10 days
     assert stamp(stages["committed", "installation"].issued) == "2024-04-23 09:00"  # 04-13 + 10 days
 
@@ -531,50 +418,28 @@ def test_stop_work_delays_every_construction_stage_running_at_that_moment(tmp_pa
 # ---------------------------------------------------------------------------
 # Cut-over at the reform date
 # ---------------------------------------------------------------------------
-CUTOVER = (
-    HEAD.replace('name = "primitives"', 'name = "cut-over"\nreform_date = 2024-03-05\nlevers = ["reform"]')
-    + f"""
-[agencies.desk]
-staff = 2
-[agencies.bureau]
-staff = 1
-[agencies.checker]
-staff = 1
+CUT_OVER = {"reform_date": date("2024-03-05"), "levers": ["reform"]}  # projects signed before follow the old process
 
-[classes.std]
-investment_cny = {fixed(1e8, "cny")}
-"""
-    + named("before", "std", "2024-03-04")
-    + named("after", "std", "2024-03-05")
-    + f"""
-[stages.filing]
-agency = "desk"
-effort = {fixed(1)}
-[stages.review]
-agency = "bureau"
-after = ["filing"]
-effort = {fixed(5)}
-[stages.old_check]
-agency = "checker"
-after = ["filing"]
-effort = {fixed(2)}
-[stages.permit]
-agency = "desk"
-after = ["review", "old_check"]
-effort = {fixed(1)}
-
-[levers.reform]
-skip = ["old_check"]
-set = {{"stages.review.effort" = {fixed(1)}}}
-"""
-    + MILESTONES.format("permit")
+CUTOVER = scenario_toml(
+    "cut-over",
+    settings=CUT_OVER,
+    agencies={"desk": 2, "bureau": 1, "checker": 1},
+    projects=[project("before", "std", "2024-03-04"), project("after", "std", "2024-03-05")],
+    stages={
+        "filing": stage("desk", effort=workdays(1)),
+        "review": stage("bureau", after="filing", effort=workdays(5)),
+        "old_check": stage("checker", after="filing", effort=workdays(2)),
+        "permit": stage("desk", after=["review", "old_check"], effort=workdays(1)),
+    },
+    levers={"reform": {"skip": ["old_check"], "set": {"stages.review.effort": workdays(1)}}},
+    milestones="permit",
 )
 
 
-def test_cut_over_projects_before_the_reform_date_follow_the_old_process_sharing_agencies(tmp_path):
-    sc = load(write(tmp_path, CUTOVER))
+def test_cut_over_projects_before_the_reform_date_follow_the_old_process_sharing_agencies(write_scenario):
+    sc = load(write_scenario(CUTOVER))
     assert sc.base is not None and sc.base.levers == ()
-    res, projects, stages = simulate_one(sc)
+    _, res, projects, stages = simulate_one(sc)
     # before (signed Mon 03-04, before 03-05): old process. filing Mon 09:00 -> 17:00; review 5 wd from
     # Tue 03-05 09:00 -> Mon 03-11 17:00; old_check Tue -> Wed 03-06 17:00; permit Tue 03-12 09:00 -> 17:00
     assert stamp(stages["before", "review"].issued) == "2024-03-11 17:00"
@@ -592,54 +457,33 @@ def test_cut_over_projects_before_the_reform_date_follow_the_old_process_sharing
     assert stamp(projects["after"].milestones["construction_permit"]) == "2024-03-13 17:00"
     assert projects["before"].submissions == 4 and projects["after"].submissions == 3
     # with the levers off there is no cut-over: both follow the old process
-    off = load(write(tmp_path, CUTOVER), levers="none")
+    off = load(write_scenario(CUTOVER), levers="none")
     assert off.base is None
-    stages_off = simulate_one(off)[2]
+    stages_off = simulate_one(off).stages
     assert ("after", "old_check") in stages_off
     assert stages_off["after", "review"].review == wd(5)
 
 
-def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_and_fees(tmp_path):
+def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_and_fees(write_scenario):
     # The lever abolishes the filing fee and declares that projects no longer need the check (a class
     # attribute read by the check's `when`).  A project signed before the reform date follows the
     # process without levers: it is checked and pays the fee.
-    sc = load(
-        write(
-            tmp_path,
-            HEAD.replace('name = "primitives"', 'name = "cut-over"\nreform_date = 2024-03-05\nlevers = ["reform"]')
-            + f"""
-        [agencies.desk]
-        staff = 2
-        [agencies.checker]
-        staff = 2
-        [classes.std]
-        investment_cny = {fixed(1e8, "cny")}
-        attributes = {{needs_check = true}}
-        """
-            + named("before", "std", "2024-03-04")
-            + named("after", "std", "2024-03-05")
-            + f"""
-        [stages.filing]
-        agency = "desk"
-        effort = {fixed(1)}
-        fees_cny = 5000
-        [stages.check]
-        agency = "checker"
-        after = ["filing"]
-        when = {{needs_check = true}}
-        effort = {fixed(2)}
-        [stages.permit]
-        agency = "desk"
-        after = ["check"]
-        effort = {fixed(1)}
-
-        [levers.reform]
-        set = {{"stages.filing.fees_cny" = 0, "classes.std.attributes.needs_check" = false}}
-        """
-            + MILESTONES.format("permit"),
-        )
+    text = scenario_toml(
+        "cut-over",
+        settings=CUT_OVER,
+        agencies={"desk": 2, "checker": 2},
+        classes={"std": project_class(attributes={"needs_check": True})},
+        projects=[project("before", "std", "2024-03-04"), project("after", "std", "2024-03-05")],
+        stages={
+            "filing": stage("desk", effort=workdays(1), fees_cny=5000),
+            "check": stage("checker", after="filing", when={"needs_check": True}, effort=workdays(2)),
+            "permit": stage("desk", after="check", effort=workdays(1)),
+        },
+        levers={"reform": {"set": {"stages.filing.fees_cny": 0, "classes.std.attributes.needs_check": False}}},
+        milestones="permit",
     )
-    res, projects, stages = simulate_one(sc)
+    sc = load(write_scenario(text))
+    _, res, projects, stages = simulate_one(sc)
     # after: filing Tue 03-05 09:00 -> 17:00, no check, permit Wed 03-06 09:00 -> 17:00, no fee
     assert ("after", "check") not in stages
     assert stamp(projects["after"].milestones["construction_permit"]) == "2024-03-06 17:00"
@@ -653,48 +497,14 @@ def test_cut_over_projects_before_the_reform_date_keep_the_old_class_attributes_
 # ---------------------------------------------------------------------------
 # Shutdown exemption
 # ---------------------------------------------------------------------------
-def test_exempt_projects_build_through_the_winter_shutdown(tmp_path):
-    sc = load(
-        write(
-            tmp_path,
-            f"""
-        [scenario]
-        name = "winter"
-        start_date = 2024-01-01
-        end_date = 2025-12-31
-
-        [shutdowns.winter]
-        from = "11-15"
-        to = "03-15"
-        exempt = {{winter_construction = true}}
-
-        [agencies.bureau]
-        staff = 2
-
-        [classes.std]
-        investment_cny = {fixed(1e8, "cny")}
-        attributes = {{winter_construction = false}}
-        """
-            + named("key", "std", "2024-12-02", "winter_construction = true")
-            + named("normal", "std", "2024-12-02")
-            + f"""
-        [stages.permit]
-        agency = "bureau"
-        effort = {fixed(1)}
-        [stages.works]
-        after = ["permit"]
-        build = {fixed(30, "day")}
-        shutdowns = ["winter"]
-
-        [milestones]
-        construction_permit = "permit"
-        construction_start = "works"
-        completion = "works"
-        production = "works"
-        """,
-        )
+def test_exempt_projects_build_through_the_winter_shutdown(write_scenario):
+    text = winter_works_toml(
+        staff=2,
+        exempt={"winter_construction": True},
+        **flagged_and_plain("winter_construction", "key", "normal", signed="2024-12-02"),
     )
-    res, projects, stages = simulate_one(sc)
+    sc = load(write_scenario(text))
+    _, res, projects, stages = simulate_one(sc)
     # both permits Mon 2024-12-02 17:00, inside the window
     # key project: builds at once, 30 days -> Wed 2025-01-01 17:00
     k = stages["key", "works"]

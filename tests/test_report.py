@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import REPO
+from helpers.cli import run_cli
+from helpers.shared_scenarios import SMALL_WITH_LEVERS
+
+PRE, REFORM = REPO / "scenarios/pre_reform.toml", REPO / "scenarios/reform.toml"
 
 
 class _Refs(HTMLParser):
@@ -28,28 +29,7 @@ class _Refs(HTMLParser):
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp") / "out"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "compare",
-            str(ROOT / "scenarios/pre_reform.toml"),
-            str(ROOT / "scenarios/reform.toml"),
-            "-n",
-            "6",
-            "--seed",
-            "3",
-            "--jobs",
-            "2",
-            "-q",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = run_cli("compare", PRE, REFORM, "-n", 6, "--seed", 3, "--jobs", 2, "-q", "-o", out, timeout=300)
     assert res.returncode == 0, res.stderr
     return out
 
@@ -83,59 +63,23 @@ def test_report_is_self_contained_html(compared):
 
 def test_same_seed_gives_identical_figure_data(compared, tmp_path):
     out = tmp_path / "again"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "compare",
-            str(ROOT / "scenarios/pre_reform.toml"),
-            str(ROOT / "scenarios/reform.toml"),
-            "-n",
-            "6",
-            "--seed",
-            "3",
-            "-q",
-            "-o",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    res = run_cli("compare", PRE, REFORM, "-n", 6, "--seed", 3, "-q", "-o", out, timeout=300)
+    assert res.returncode == 0, res.stderr
     for name in ("timeline", "distributions", "time_split", "agency_load", "zone_view"):
         assert (out / f"{name}.csv").read_bytes() == (compared / f"{name}.csv").read_bytes(), name
 
 
-def test_attribute_and_report_commands(tmp_path):
-    from test_compare import SMALL
-
-    f = tmp_path / "small.toml"
-    f.write_text(SMALL, encoding="utf-8")
+def test_attribute_and_report_commands(tmp_path, write_scenario):
+    f = write_scenario(SMALL_WITH_LEVERS, "small.toml")
     out = tmp_path / "att"
-    r = subprocess.run(
-        [sys.executable, "-m", "sim", "attribute", str(f), "--levers", "all", "-n", "2", "-q", "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    r = run_cli("attribute", f, "--levers", "all", "-n", 2, "-q", "-o", out, timeout=300)
     assert r.returncode == 0, r.stderr
     d = json.loads((out / "attribution.json").read_text(encoding="utf-8"))
     assert [lv["id"] for lv in d["levers"]] == ["fast_a", "no_defects", "skip_b"] and d["subsets_run"] == 8
     assert (out / "waterfall_approval_workdays.png").stat().st_size > 1000
-    none = subprocess.run(
-        [sys.executable, "-m", "sim", "attribute", str(f), "-n", "2", "-o", str(tmp_path / "x")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    none = run_cli("attribute", f, "-n", 2, "-o", tmp_path / "x", timeout=300)
     assert none.returncode == 2 and "no levers to attribute" in none.stderr and "Traceback" not in none.stderr
     html = tmp_path / "r" / "report.html"
-    r = subprocess.run(
-        [sys.executable, "-m", "sim", "report", str(f), str(f), "-n", "2", "-q", "-o", str(html)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    r = run_cli("report", f, f, "-n", 2, "-q", "-o", html, timeout=300)
     assert r.returncode == 0, r.stderr
     assert html.read_text(encoding="utf-8").count("<img") >= 5

@@ -11,6 +11,14 @@ from sim.runs.stats import EXACT_LIMIT, Accumulator, t975
 T_TABLE = {1: 12.706, 2: 4.303, 5: 2.571, 10: 2.228, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980, 1000: 1.962}
 
 
+def accumulated(unit: str, reps: list[np.ndarray]) -> Accumulator:
+    """An Accumulator fed one array per replication."""
+    acc = Accumulator(unit)
+    for r in reps:
+        acc.add(r)
+    return acc
+
+
 @pytest.mark.parametrize("df, expected", sorted(T_TABLE.items()))
 def test_t975_matches_tables(df, expected):
     assert t975(df) == pytest.approx(expected, abs=1.5e-3)
@@ -19,9 +27,7 @@ def test_t975_matches_tables(df, expected):
 def test_moments_and_exact_quantiles_match_numpy():
     rng = np.random.default_rng(7)
     reps = [rng.lognormal(3, 0.5, size=rng.integers(5, 30)) for _ in range(40)]
-    acc = Accumulator("workday")
-    for r in reps:
-        acc.add(r)
+    acc = accumulated("workday", reps)
     allv = np.concatenate(reps)
     d = acc.to_dict()
     assert d["n"] == len(allv) and d["censored"] == 0
@@ -34,9 +40,7 @@ def test_moments_and_exact_quantiles_match_numpy():
 def test_cluster_ci_is_the_ratio_estimator():
     rng = np.random.default_rng(3)
     reps = [rng.normal(10, 2, size=rng.integers(3, 9)) for _ in range(25)]
-    acc = Accumulator("day")
-    for r in reps:
-        acc.add(r)
+    acc = accumulated("day", reps)
     s = np.array([r.sum() for r in reps])
     k = np.array([len(r) for r in reps], dtype=float)
     m = s.sum() / k.sum()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import sim
 from sim.analysis.sweep import parse_values
+
+from helpers.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests/data/valid_small.toml"
@@ -88,65 +88,15 @@ def test_result_tables_as_numpy_and_dataframe():
 
 def test_sweep_and_tornado_from_the_command_line(tmp_path):
     out = tmp_path / "sw"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "sweep",
-            str(SMALL),
-            "--set",
-            "agencies.bureau.staff=1,2",
-            "--set",
-            "levers=none",
-            "-n",
-            "2",
-            "-q",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    r = run_cli("sweep", SMALL, "--set", "agencies.bureau.staff=1,2", "--set", "levers=none", "-n", 2, "-q", "-o", out)
     assert r.returncode == 0, r.stderr
     d = json.loads((out / "sweep.json").read_text())
     assert len(d["points"]) == 2 and d["parameters"] == ["agencies.bureau.staff", "levers"]
     for ext in ("png", "svg", "csv"):
         assert (out / f"sweep.{ext}").stat().st_size > 100
     out2 = tmp_path / "tn"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "tornado",
-            str(SMALL),
-            "--vary",
-            "agencies.bureau.staff=1,3",
-            "-n",
-            "2",
-            "-q",
-            "-o",
-            str(out2),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    r = run_cli("tornado", SMALL, "--vary", "agencies.bureau.staff=1,3", "-n", 2, "-q", "-o", out2)
     assert r.returncode == 0, r.stderr
     assert json.loads((out2 / "tornado.json").read_text())["parameters"][0]["parameter"] == "agencies.bureau.staff"
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "tornado",
-            str(SMALL),
-            "--vary",
-            "agencies.bureau.staff=1",
-            "-o",
-            str(tmp_path / "x"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    bad = run_cli("tornado", SMALL, "--vary", "agencies.bureau.staff=1", "-o", tmp_path / "x")
     assert bad.returncode == 2 and "PATH=LOW,HIGH" in bad.stderr and "Traceback" not in bad.stderr

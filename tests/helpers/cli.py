@@ -1,0 +1,19 @@
+"""Run the command line as a user would: ``python -m sim ARGS`` in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from helpers import REPO
+
+
+def run_cli(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m sim ARGS`` from the repository root; returns the exit status and the captured text.
+
+    Arguments are turned into strings, so paths and numbers can be passed as they are.  Look at
+    ``.returncode``, ``.stdout`` and ``.stderr`` of the result; a non-zero status is not an error here.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
