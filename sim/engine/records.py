@@ -59,28 +59,7 @@ PROJECT_KPIS = (
 class StageRecord:
     """One stage visit of one project (mutable while the stage runs)."""
 
-    __slots__ = (
-        "stage",
-        "started",
-        "submitted",
-        "issued",
-        "submissions",
-        "prepare",
-        "queue",
-        "review",
-        "sitting",
-        "rework",
-        "supplement",
-        "lag",
-        "build",
-        "build_start",
-        "clock",
-        "within",
-        "same_day",
-        "prereview",
-        "verified",
-        "capped",
-    )
+    __slots__ = (*STAGE_FIELDS, "build_start")
 
     def __init__(self, stage: str, started: float) -> None:
         self.stage, self.started = stage, started
