@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.core.errors import CalendarWarning
-from sim.engine.replication import finish_time
 from sim.scenario.calendar import (
     WorkCalendar,
     holiday_data_last_year,
@@ -30,7 +29,7 @@ from sim.scenario.calendar import (
     shutdown_mask,
     working_day_mask,
 )
-from sim.scenario.distributions import Dist
+from sim.scenario.distributions import Dist, finish_time
 
 SECOND = 1.0 / 86400.0
 D = dt.date

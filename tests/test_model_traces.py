@@ -25,8 +25,8 @@ from textwrap import dedent
 
 import pytest
 
+from sim.core.units import DAYS_PER_MONTH
 from sim.engine.compiled import compile_scenario
-from sim.engine.records import DAYS_PER_MONTH
 from sim.engine.replication import simulate
 from sim.runs.reducer import project_columns, stage_columns
 from sim.runs.runner import run

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 #: key figures also reported per project class
 PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
 #: key figures written per project in projects.csv (submissions has its own column)
-PROJECT_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
+PROJECTS_CSV_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
 assert set(PROJECT_FIGURES) == set(KEY_FIGURES) - {"within_limit_share"}, "records.PROJECT_FIGURES is out of date"
 MILESTONE_COLUMNS = (
     "signed",
@@ -125,7 +125,7 @@ def project_columns(cs: CompiledScenario) -> list[str]:
         "submissions",
         "capped",
         *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
-        *PROJECT_KPIS,
+        *PROJECTS_CSV_KPIS,
         *permits,
     ]
 
@@ -254,7 +254,7 @@ class Reducer:
                     p.submissions,
                     int(p.capped),
                     *(_num(p.split[c]) for c in SPLIT),
-                    *(_num(p.kpi[k]) for k in PROJECT_KPIS),
+                    *(_num(p.kpi[k]) for k in PROJECTS_CSV_KPIS),
                     *(_stamp(o, p.issued.get(s, math.nan)) for s in self.permit_ids),
                 ],
             )
