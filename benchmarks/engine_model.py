@@ -84,7 +84,7 @@ def run(n_customers: int, seed: int, calendar: str = "24/7") -> dict:
     """One replication through the public API ``sim.run`` (compile, simulate, reduce, summarise), timed.
 
     ``mean_sojourn`` is in the scenario's days (24/7 only: on a working calendar it is not the Jackson
-    quantity); ``approval_days_mean`` is the engine's own figure.
+    quantity); ``approval_days_mean`` is the engine's own KPI.
     """
     import sim
 
@@ -95,15 +95,15 @@ def run(n_customers: int, seed: int, calendar: str = "24/7") -> dict:
         warnings.simplefilter("ignore")
         res = sim.run(sc, n=1, seed=seed, keep_rows=False)
     wall = time.perf_counter() - t
-    fig = res.summary["key_figures"]["approval_days"]
+    kpi = res.summary["kpis"]["approval_days"]
     counts = res.summary["projects"]
     return {
         "wall_s": wall,
         "load_s": t - t_load,
         "customers": counts["projects"],
         "completed": counts["reached_construction_permit"],
-        "mean_sojourn": fig["mean"] * TIME_SCALE if calendar == "24/7" else None,
-        "approval_days_mean": fig["mean"],
+        "mean_sojourn": kpi["mean"] * TIME_SCALE if calendar == "24/7" else None,
+        "approval_days_mean": kpi["mean"],
         "calendar": calendar,
     }
 

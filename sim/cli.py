@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="approval-sim", description="Simulate project-approval workflows.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    r = sub.add_parser("run", help="run a scenario and summarise its key figures")
+    r = sub.add_parser("run", help="run a scenario and summarise its KPIs")
     r.add_argument("scenario", type=Path, help="scenario file (TOML)")
     r.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     r.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
@@ -161,10 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a parameter and its values, e.g. agencies.planning.staff=1,2,3,4 or levers=none,all "
         "(repeatable: the grid is the product)",
     )
-    sw.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
+    sw.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
     _add_run_options(sw, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
 
-    tn = sub.add_parser("tornado", help="one-at-a-time sensitivity of a figure to parameters (low and high values)")
+    tn = sub.add_parser("tornado", help="one-at-a-time sensitivity of a KPI to parameters (low and high values)")
     tn.add_argument("scenario", type=Path, help="scenario file (TOML)")
     tn.add_argument(
         "--vary",
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="a parameter with its low and high value, e.g. agents.staff=2,8 (repeatable)",
     )
-    tn.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
+    tn.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
     _add_levers(tn)
     _add_run_options(tn, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
     return p
@@ -202,10 +202,10 @@ def _cmd_sweep(a: argparse.Namespace) -> int:
     sc = load(a.scenario)
     grid = _grid(a.grid, str(a.scenario))
     with Progress("grid points", not a.quiet) as tick:
-        res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick)
+        res = sweep(sc, grid, n=a.replications, seed=a.seed, kpi=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick)
     out = _write_study(a, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
     if not a.quiet:
-        print(format_points(res.rows, res.parameters, res.figure))
+        print(format_points(res.rows, res.parameters, res.kpi))
         print(f"\nwrote {out}/")
     return 0
 
@@ -228,15 +228,13 @@ def _cmd_tornado(a: argparse.Namespace) -> int:
     sc = load(a.scenario, levers=a.levers)
     ranges = _grid(a.vary, str(a.scenario), pairs=True)
     with Progress("parameters", not a.quiet) as tick:
-        res = tornado(
-            sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick
-        )
+        res = tornado(sc, ranges, n=a.replications, seed=a.seed, kpi=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick)
     out = _write_study(a, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
     if not a.quiet:
-        print(f"{res.figure} at base: {res.base:.4g}")
+        print(f"{res.kpi} at base: {res.base:.4g}")
         print(
             format_points(
-                res.rows, ["parameter", "low_value", "high_value"], res.figure, stats=("low_mean", "high_mean", "swing")
+                res.rows, ["parameter", "low_value", "high_value"], res.kpi, stats=("low_mean", "high_mean", "swing")
             )
         )
         print(f"\nwrote {out}/")
@@ -410,8 +408,8 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
     with outdir:
         att = _attribution(a, sc, a.replications, levers)
         outdir.write_json("attribution.json", att.to_dict())
-        for f in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
-            plots.save(plots.waterfall(att, f), plots.waterfall_data(att, f), outdir.tmp, f"waterfall_{f}")
+        for kpi in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
+            plots.save(plots.waterfall(att, kpi), plots.waterfall_data(att, kpi), outdir.tmp, f"waterfall_{kpi}")
         out = outdir.commit()
     if not a.quiet:
         print(format_attribution(att))

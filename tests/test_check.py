@@ -1,4 +1,4 @@
-"""``python -m sim check``: calibration targets met or missed, bad target figures, targets chosen by
+"""``python -m sim check``: calibration targets met or missed, bad target KPIs, targets chosen by
 the active levers, and the shipped scenarios' own targets.
 
 Every test runs the CLI in a subprocess and looks only at the exit status and the printed text.
@@ -70,7 +70,7 @@ set = {"agencies.bureau.staff" = 2}
 
 MET = """
 [targets.two_days]
-figure = "approval_workdays"
+kpi = "approval_workdays"
 stat = "mean"
 value = 2
 tolerance = 0.01
@@ -79,7 +79,7 @@ source = "exact trace"
 
 MISSED = """
 [targets.one_day]
-figure = "approval_workdays"
+kpi = "approval_workdays"
 stat = "p50"
 max = 1
 source = "wishful thinking"
@@ -112,8 +112,8 @@ def test_a_missed_target_exits_1(tmp_path):
     assert "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("figure", ["approval_wd", "stages.nope", "classes.std.approval", "agencies.bureau.busy"])
-def test_a_bad_target_figure_is_bad_input_exit_2(tmp_path, figure):
+@pytest.mark.parametrize("kpi", ["approval_wd", "stages.nope", "classes.std.approval", "agencies.bureau.busy"])
+def test_a_bad_target_kpi_is_bad_input_exit_2(tmp_path, kpi):
     res = sim(
         "check",
         write(
@@ -122,7 +122,7 @@ def test_a_bad_target_figure_is_bad_input_exit_2(tmp_path, figure):
             + MET
             + f"""
         [targets.bad]
-        figure = "{figure}"
+        kpi = "{kpi}"
         max = 1
         source = "typo"
         """,
@@ -131,13 +131,13 @@ def test_a_bad_target_figure_is_bad_input_exit_2(tmp_path, figure):
         3,
     )
     assert res.returncode == 2, res.stdout + res.stderr
-    assert "targets.bad.figure" in res.stderr
-    assert repr(figure) in res.stderr
+    assert "targets.bad.kpi" in res.stderr
+    assert repr(kpi) in res.stderr
     assert "Traceback" not in res.stderr
     assert res.stdout == ""
 
 
-def test_figures_of_every_kind_can_be_targets(tmp_path):
+def test_kpis_of_every_kind_can_be_targets(tmp_path):
     res = sim(
         "check",
         write(
@@ -145,22 +145,22 @@ def test_figures_of_every_kind_can_be_targets(tmp_path):
             TINY
             + """
         [targets.stage]
-        figure = "stages.permit"          # submission to issue of the permit: one working day
+        kpi = "stages.permit"          # submission to issue of the permit: one working day
         value = 1
         tolerance = 0.001
         source = "trace"
         [targets.same_day]
-        figure = "same_day.permit"        # submitted Tue 09:00, issued Tue 17:00
+        kpi = "same_day.permit"        # submitted Tue 09:00, issued Tue 17:00
         min = 1
         source = "trace"
         [targets.by_class]
-        figure = "classes.std.approval_workdays"
+        kpi = "classes.std.approval_workdays"
         stat = "p90"
         value = 2
         tolerance = 0.001
         source = "trace"
         [targets.busy]
-        figure = "agencies.bureau.utilisation"
+        kpi = "agencies.bureau.utilisation"
         min = 0.001
         max = 0.1
         source = "two working days in a year"
@@ -176,24 +176,24 @@ def test_figures_of_every_kind_can_be_targets(tmp_path):
 
 TARGETS_BY_LEVERS = """
 [targets.any_run]
-figure = "approval_workdays"
+kpi = "approval_workdays"
 min = 1
 source = "any lever set"
 [targets.no_reform]
 levers = "none"
-figure = "approval_workdays"
+kpi = "approval_workdays"
 value = 2
 tolerance = 0.01
 source = "without levers"
 [targets.fast_only]
 levers = ["fast"]
-figure = "approval_workdays"
+kpi = "approval_workdays"
 value = 1.5
 tolerance = 0.01
 source = "with the fast filing"
 [targets.everything]
 levers = "all"
-figure = "approval_workdays"
+kpi = "approval_workdays"
 value = 1.5
 tolerance = 0.01
 source = "with every lever"
@@ -226,7 +226,7 @@ def test_a_target_of_another_lever_set_is_not_checked_and_none_apply(tmp_path):
         + """
         [targets.no_reform]
         levers = "none"
-        figure = "approval_workdays"
+        kpi = "approval_workdays"
         value = 2
         tolerance = 0.01
         source = "without levers"
@@ -250,7 +250,7 @@ def test_bad_target_levers_and_unknown_active_levers_are_bad_input(tmp_path):
             + """
         [targets.t]
         levers = ["fats"]
-        figure = "approval_workdays"
+        kpi = "approval_workdays"
         max = 5
         source = "typo"
         """,
@@ -274,7 +274,7 @@ def test_a_share_of_exactly_the_bound_is_met_whatever_the_order_of_the_replicati
         acc = Accumulator("share", quantiles=False)
         for rep in range(20):
             acc.add(np.array([0.0 if rep in zeros else 1.0]))
-        summary = {"meta": {"levers": []}, "key_figures": {}, "same_day": {"permit": acc.to_dict()}}
+        summary = {"meta": {"levers": []}, "kpis": {}, "same_day": {"permit": acc.to_dict()}}
         (result,) = check_targets((target,), summary)
         assert result.value == pytest.approx(0.9, abs=1e-12)
         assert result.met, (zeros, result.value)

@@ -509,8 +509,8 @@ def test_strict_rework_capped_after_max_rounds(tmp_path):
     counts = result.summary["projects"]
     assert counts == {"projects": 1, "reached_construction_permit": 0, "reached_production": 0, "capped": 1}
     for k in ("approval_days", "to_production_months", "submissions"):
-        assert result.summary["key_figures"][k]["n"] == 0
-        assert result.summary["key_figures"][k]["censored"] == 1
+        assert result.summary["kpis"][k]["n"] == 0
+        assert result.summary["kpis"][k]["censored"] == 1
     prow = rows_by_project(result, cs)["p"]
     assert prow["capped"] == 1 and prow["submissions"] == 3
     assert prow["construction_permit"] == prow["construction_start"] == prow["production"] == ""
@@ -809,7 +809,7 @@ production = "acceptance"
 )
 
 
-def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(tmp_path):
+def test_submissions_kpi_counts_only_submissions_up_to_the_permit(tmp_path):
     """README: submissions = "applicant submissions (trips) up to the construction permit"; a
     submission to a stage after the permit (here an acceptance inspection) is not one of them."""
     sc = scenario(tmp_path, POST_PERMIT)

@@ -3,8 +3,8 @@
 A replication with ``plain_callbacks=False`` runs every stage visit as a generator process
 (:meth:`sim.engine.stage_visit.StageFlow.stage`), the path the exact traces of ``test_reform_primitives.py``
 and the queueing tests were written against.  With the fast path on, every record must be the same
-to the last bit: the same uniforms, the same delays, the same desks taken in the same order.  The tests also check that both paths really ran (a comparison of two runs
-of the general path would prove nothing).
+to the last bit: the same uniforms, the same delays, the same desks taken in the same order.  The tests
+also check that both paths really ran (a comparison of two runs of the general path would prove nothing).
 """
 
 from __future__ import annotations

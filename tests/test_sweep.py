@@ -42,7 +42,7 @@ def test_sweep_points_share_random_numbers_and_follow_the_grid():
     # each point is exactly a plain run of the overridden scenario with the same seed
     for r in res.rows:
         direct = sim.run(base.with_overrides({"agencies.bureau.staff": r["agencies.bureau.staff"]}), n=4, seed=2)
-        assert r["mean"] == direct.summary["key_figures"]["approval_workdays"]["mean"]
+        assert r["mean"] == direct.summary["kpis"]["approval_workdays"]["mean"]
     # more staff cannot make files wait longer for the same draws
     assert res.rows[1]["mean"] <= res.rows[0]["mean"]
 
@@ -54,12 +54,12 @@ def test_tornado_rows_are_sorted_by_swing_and_hold_both_ends():
     assert swings == sorted(swings, reverse=True)
     for r in res.rows:
         assert {"low_mean", "high_mean", "low_value", "high_value"} <= set(r)
-    assert res.base == sim.run(base, n=3, seed=1).summary["key_figures"]["approval_workdays"]["mean"]
+    assert res.base == sim.run(base, n=3, seed=1).summary["kpis"]["approval_workdays"]["mean"]
 
 
-def test_an_unknown_figure_is_a_scenario_error():
-    with pytest.raises(sim.ScenarioError, match="unknown figure"):
-        sim.sweep(sim.load(SMALL), {"agencies.bureau.staff": [1]}, figure="approval_wrkdays")
+def test_an_unknown_kpi_is_a_scenario_error():
+    with pytest.raises(sim.ScenarioError, match="unknown KPI"):
+        sim.sweep(sim.load(SMALL), {"agencies.bureau.staff": [1]}, kpi="approval_wrkdays")
 
 
 def test_parse_values():

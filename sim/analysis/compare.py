@@ -2,7 +2,7 @@
 
 Every scenario runs replications 0..n-1 with the same root seed, so
 replication ``r`` of each sees the same arrivals and, stage by stage, the same
-random numbers.  The difference of each key figure is taken replication by
+random numbers.  The difference of each KPI is taken replication by
 replication (mean over that replication's projects, scenario minus the first
 one) and summarised with its own 95 % confidence interval: much tighter than
 comparing two independent intervals, and exactly zero for a scenario compared
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS
 from sim.engine.compiled import compile_scenario
 from sim.engine.replication import simulate
 from sim.runs.pool import pool_for
@@ -76,7 +76,7 @@ class Comparison:
                     "targets": [
                         {
                             "id": t.target.id,
-                            "figure": t.target.figure,
+                            "kpi": t.target.kpi,
                             "bound": t.target.describe(),
                             "value": t.value,
                             "met": t.met,
@@ -91,7 +91,7 @@ class Comparison:
                 {
                     "scenario": sc.name,
                     "versus": self.scenarios[0].name,
-                    "key_figures": {k: _diff_entry(acc) for k, acc in diff.items()},
+                    "kpis": {k: _diff_entry(acc) for k, acc in diff.items()},
                 }
                 for sc, diff in zip(self.scenarios[1:], self.differences[1:])
             ],
@@ -104,7 +104,7 @@ def _diff_entry(acc: Accumulator) -> dict[str, Any]:
 
 
 def replication_means(red) -> dict[str, float]:
-    """Mean of each key figure over one replication's projects (NaN if none reached it)."""
+    """Mean of each KPI over one replication's projects (NaN if none reached it)."""
     out = {}
     for k, v in red.kpis.items():
         ok = v[~np.isnan(v)]
@@ -138,7 +138,7 @@ def compare(
     seed = scenarios[0].seed if seed is None else seed
     compiled = [compile_scenario(sc) for sc in scenarios]
     summaries = [Summary(cs) for cs in compiled]
-    diffs = [{k: Accumulator(KEY_FIGURES[k][0]) for k in KEY_FIGURES} for _ in scenarios]
+    diffs = [{k: Accumulator(KPIS[k][0]) for k in KPIS} for _ in scenarios]
     with pool_for(jobs, executor) as ex:
         streams = [replications(cs, n, seed, jobs=jobs, executor=ex) for cs in compiled]
         done = 0

@@ -20,14 +20,14 @@ from matplotlib.patches import Patch
 
 from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
-from sim.core.kpi import KEY_FIGURES, UNIT_LABEL
+from sim.core.kpi import KPIS, UNIT_LABEL
 from sim.engine.monitor import BIN_DAYS
 from sim.present.style import (
     CATEGORIES,
     CATEGORY_COLOUR,
     CATEGORY_LABEL,
-    FIGURE_SHORT,
-    FIGURE_TEXT,
+    KPI_SHORT,
+    KPI_TEXT,
     MILESTONES,
     PHASE_COLOURS,
     STEP_CATEGORY,
@@ -198,7 +198,7 @@ def distributions_data(cmp: Comparison) -> Rows:
             accs = [(key, summ.kpis[key])] + [
                 (f"classes.{c}.{key}", summ.classes[c][key]) for c in dict.fromkeys(c for _, c in targets if c)
             ]
-            for fig_key, acc in accs:
+            for kpi_key, acc in accs:
                 x, y = acc.q.ecdf()
                 scale = acc.n / (acc.n + acc.censored) if acc.n else 0.0
                 rows += [
@@ -206,8 +206,8 @@ def distributions_data(cmp: Comparison) -> Rows:
                         "kind": "ecdf",
                         "scenario": sc.name,
                         "scenario_index": i,
-                        "figure": fig_key,
-                        "unit": KEY_FIGURES[key][0],
+                        "kpi": kpi_key,
+                        "unit": KPIS[key][0],
                         "value": num(v),
                         "share": num(s * scale),
                         "stat": "",
@@ -223,8 +223,8 @@ def distributions_data(cmp: Comparison) -> Rows:
                     "kind": "target",
                     "scenario": sc.name,
                     "scenario_index": i,
-                    "figure": t.figure,
-                    "unit": KEY_FIGURES[key][0],
+                    "kpi": t.kpi,
+                    "unit": KPIS[key][0],
                     "value": "",
                     "share": "",
                     "stat": t.stat,
@@ -254,14 +254,14 @@ def distributions(cmp: Comparison) -> Figure:
     for ax, (key, title, unit) in zip(axes, panels):
         for i in range(len(cmp.scenarios)):
             mine = [r for r in rows if r["scenario_index"] == i and r["kind"] == "ecdf"]
-            for fig_key in dict.fromkeys(r["figure"] for r in mine if r["figure"].endswith(key)):
-                pts = [r for r in mine if r["figure"] == fig_key]
+            for kpi_key in dict.fromkeys(r["kpi"] for r in mine if r["kpi"].endswith(key)):
+                pts = [r for r in mine if r["kpi"] == kpi_key]
                 if not pts:
                     continue
                 x = np.array([r["value"] for r in pts])
                 y = np.array([r["share"] for r in pts])
                 censored |= bool(y[-1] < 0.999)
-                cls = fig_key.split(".")[1] if fig_key.startswith("classes.") else None
+                cls = kpi_key.split(".")[1] if kpi_key.startswith("classes.") else None
                 ax.step(
                     np.r_[x[0], x],
                     np.r_[0.0, y],
@@ -269,11 +269,11 @@ def distributions(cmp: Comparison) -> Figure:
                     color=scenario_colour(i),
                     linewidth=1.3 if cls else 2,
                     linestyle=":" if cls else "-",
-                    gid=f"ecdf:{i}:{fig_key}",
+                    gid=f"ecdf:{i}:{kpi_key}",
                     label=f"{names[i]}" + (f": {cls} projects only" if cls else ""),
                 )
             for r in rows:
-                if r["scenario_index"] != i or r["kind"] != "target" or not r["figure"].endswith(key):
+                if r["scenario_index"] != i or r["kind"] != "target" or not r["kpi"].endswith(key):
                     continue
                 draw_target(ax, r, names[i], scenario_colour(i))
         ax.set_title(title, loc="left")
@@ -394,16 +394,16 @@ def time_split(cmp: Comparison) -> Figure:
 
 
 # -- 4. waterfall ------------------------------------------------------------------------------------------
-def waterfall_data(att: Attribution, figure: str = "approval_workdays") -> Rows:
+def waterfall_data(att: Attribution, kpi: str = "approval_workdays") -> Rows:
     """From no lever through each lever's Shapley value (largest first) to all levers, with 95 % CIs."""
-    if figure not in att.base:
-        raise ValueError(f"{figure!r} was not attributed; available: {', '.join(att.base)}")
+    if kpi not in att.base:
+        raise ValueError(f"{kpi!r} was not attributed; available: {', '.join(att.base)}")
     names = dict(att.scenario.lever_names)
-    unit = KEY_FIGURES[figure][0]
-    base, full = acc_stats(att.base[figure]), acc_stats(att.full[figure])
-    shap = {lv: acc_stats(att.shapley[figure][lv]) for lv in att.levers}
+    unit = KPIS[kpi][0]
+    base, full = acc_stats(att.base[kpi]), acc_stats(att.full[kpi])
+    shap = {lv: acc_stats(att.shapley[kpi][lv]) for lv in att.levers}
     order = sorted(att.levers, key=lambda lv: -abs(np.nan_to_num(shap[lv][0])))
-    common = {"figure": figure, "unit": unit}
+    common = {"kpi": kpi, "unit": unit}
     rows: Rows = [
         {
             **common,
@@ -423,7 +423,7 @@ def waterfall_data(att: Attribution, figure: str = "approval_workdays") -> Rows:
     running = base[0]
     for j, lv in enumerate(order, 1):
         m, lo, hi = shap[lv]
-        alone = att.alone[figure][lv].to_dict()["mean"]
+        alone = att.alone[kpi][lv].to_dict()["mean"]
         rows.append(
             {
                 **common,
@@ -461,11 +461,11 @@ def waterfall_data(att: Attribution, figure: str = "approval_workdays") -> Rows:
 
 
 @styled
-def waterfall(att: Attribution, figure: str = "approval_workdays") -> Figure:
+def waterfall(att: Attribution, kpi: str = "approval_workdays") -> Figure:
     """Which lever bought how much: a waterfall from the value with no lever through each lever's Shapley
     value to the value with every lever, 95 % confidence intervals as error bars."""
-    rows = waterfall_data(att, figure)
-    units = UNIT_LABEL.get(KEY_FIGURES[figure][0], KEY_FIGURES[figure][0])
+    rows = waterfall_data(att, kpi)
+    units = UNIT_LABEL.get(KPIS[kpi][0], KPIS[kpi][0])
     k = len(rows) - 2
     fig = Figure(figsize=(max(8.0, 1.35 * (k + 2) + 3), 6.2), layout="constrained")
     ax = fig.add_subplot()
@@ -514,7 +514,7 @@ def waterfall(att: Attribution, figure: str = "approval_workdays") -> Figure:
         ],
         loc="upper right",
     )
-    ax.set_ylabel(f"{capital(FIGURE_SHORT.get(figure, figure))}, mean per project ({units})")
+    ax.set_ylabel(f"{capital(KPI_SHORT.get(kpi, kpi))}, mean per project ({units})")
     ax.set_xlabel("reform levers, largest effect first")
     ax.axhline(0, color="black", linewidth=0.6)
     ax.grid(axis="y", alpha=0.3)
@@ -533,7 +533,7 @@ def waterfall(att: Attribution, figure: str = "approval_workdays") -> Figure:
         f"({method}, {att.n} replications, seed {att.seed}); the bars add up from no lever to all levers "
         f"({signed(total)} {units}). Error bars: 95 % confidence intervals." + inter
     )
-    fig.suptitle(f"Which lever bought how much: {FIGURE_TEXT.get(figure, figure)}", fontsize=12)
+    fig.suptitle(f"Which lever bought how much: {KPI_TEXT.get(kpi, kpi)}", fontsize=12)
     ax.set_title(textwrap.fill(sub, int(fig.get_figwidth() * 15)), fontsize=8, fontweight="normal", loc="left")
     return fig
 
@@ -715,7 +715,7 @@ def all_figures(cmp: Comparison, att: Attribution | None = None) -> dict[str, tu
         )
     }
     if att is not None:
-        for name, f in (("waterfall", "approval_workdays"), ("waterfall_production", "to_production_months")):
-            if f in att.base:
-                out[name] = (waterfall(att, f), waterfall_data(att, f))
+        for name, kpi in (("waterfall", "approval_workdays"), ("waterfall_production", "to_production_months")):
+            if kpi in att.base:
+                out[name] = (waterfall(att, kpi), waterfall_data(att, kpi))
     return out

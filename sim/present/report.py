@@ -1,4 +1,4 @@
-"""A self-contained HTML report of a comparison: descriptions, key figures, figures, targets, assumptions.
+"""A self-contained HTML report of a comparison: descriptions, KPIs, figures, targets, assumptions.
 
 Figures are embedded as base64 PNG, styles are inline, and nothing refers to
 an external address, so the file can be mailed and opened offline.
@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sim.core.kpi import KEY_FIGURES, UNIT_LABEL
+from sim.core.kpi import KPIS, UNIT_LABEL
 from sim.present.terminal import format_value
 from sim.runs.output import atomic_write
 
@@ -62,7 +62,7 @@ def assumptions(files: list[str]) -> list[tuple[str, int, str]]:
     return out
 
 
-def key_figure_table(cmp) -> str:
+def kpi_table(cmp) -> str:
     """HTML table: each scenario's mean [95% CI] and median, and the paired difference to the first."""
     dicts = cmp.summary_dicts()
     head = "".join(f"<th>{_e(n)}<br><span class=small>mean [95% CI] · p50</span></th>" for n in cmp.names)
@@ -70,22 +70,22 @@ def key_figure_table(cmp) -> str:
         f"<th>{_e(n)} − {_e(cmp.names[0])}<br><span class=small>paired mean [95% CI]</span></th>" for n in cmp.names[1:]
     )
     rows = []
-    for k, (unit, what) in KEY_FIGURES.items():
+    for k, (unit, what) in KPIS.items():
         cells = []
         for d in dicts:
-            f = d["key_figures"][k]
-            lo, hi = f["ci95"]
-            p50 = "" if f["p50"] is None else f" · {_fmt(f['p50'], unit)}"
-            cells.append(f"<td>{_fmt(f['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]{p50}</td>")
+            stats = d["kpis"][k]
+            lo, hi = stats["ci95"]
+            p50 = "" if stats["p50"] is None else f" · {_fmt(stats['p50'], unit)}"
+            cells.append(f"<td>{_fmt(stats['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]{p50}</td>")
         for diff in cmp.differences[1:]:
-            f = diff[k].to_dict()
-            lo, hi = f["ci95"]
-            cells.append(f"<td>{_fmt(f['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]</td>")
+            stats = diff[k].to_dict()
+            lo, hi = stats["ci95"]
+            cells.append(f"<td>{_fmt(stats['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]</td>")
         rows.append(
             f"<tr><td class=l><b>{_e(k)}</b><br><span class=small>{_e(what)}, "
             f"{_e(UNIT_LABEL.get(unit, unit))}</span></td>{''.join(cells)}</tr>"
         )
-    return f"<table><tr><th class=l>key figure</th>{head}{diff_head}</tr>{''.join(rows)}</table>"
+    return f"<table><tr><th class=l>KPI</th>{head}{diff_head}</tr>{''.join(rows)}</table>"
 
 
 def targets_table(cmp) -> str:
@@ -98,14 +98,14 @@ def targets_table(cmp) -> str:
             status = "<span class=met>met</span>" if r.met else "<span class=missed>MISSED</span>"
             value = "–" if r.value is None else f"{r.value:.4g}"
             rows.append(
-                f"<tr><td class=l>{_e(sc.name)}</td><td class=l>{_e(r.target.figure)}</td>"
+                f"<tr><td class=l>{_e(sc.name)}</td><td class=l>{_e(r.target.kpi)}</td>"
                 f"<td class=l>{_e(r.target.describe())}</td><td>{value}</td><td>{status}</td>"
                 f"<td class=l>{_e(r.target.source)}</td></tr>"
             )
     if not rows:
         return "<p>No calibration targets apply to these scenarios.</p>"
     return (
-        "<table><tr><th class=l>scenario</th><th class=l>figure</th><th class=l>target</th><th>measured</th>"
+        "<table><tr><th class=l>scenario</th><th class=l>KPI</th><th class=l>target</th><th>measured</th>"
         f"<th>status</th><th class=l>source</th></tr>{''.join(rows)}</table>"
     )
 
@@ -131,8 +131,8 @@ def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str =
             f"{sc.start_date} to {sc.end_date}</p>"
         )
     parts += [
-        "<h2>Key figures</h2>",
-        key_figure_table(cmp),
+        "<h2>Key performance indicators (KPIs)</h2>",
+        kpi_table(cmp),
         "<p class=small>Means are over projects of all replications; the confidence interval treats "
         "replications as independent clusters. Differences are paired replication by replication.</p>",
         "<h2>Figures</h2>",
@@ -152,14 +152,16 @@ def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str =
         "<p>Parameters that no source gives, as marked in the scenario files; candidates for sensitivity "
         "sweeps.</p><table><tr><th class=l>file:line</th><th class=l>line</th></tr>",
     ]
-    for f, i, text in assumptions([sc.source for sc in cmp.scenarios]):
-        parts.append(f"<tr><td class=l>{_e(Path(f).name)}:{i}</td><td class=l><code>{_e(text)}</code></td></tr>")
+    for file, line_no, text in assumptions([sc.source for sc in cmp.scenarios]):
+        parts.append(
+            f"<tr><td class=l>{_e(Path(file).name)}:{line_no}</td><td class=l><code>{_e(text)}</code></td></tr>"
+        )
     parts.append("</table></body></html>")
     return "\n".join(parts)
 
 
 def attribution_table(att) -> str:
-    """HTML table of Shapley values per lever for the attributed key figures."""
+    """HTML table of Shapley values per lever for the attributed KPIs."""
     d = att.to_dict()
     out = [
         f"<p class=small>{_e(d['method'])}, {d['subsets_run']} lever subsets, {d['replications']} "
@@ -167,22 +169,25 @@ def attribution_table(att) -> str:
         "'alone' is a lever's effect when it is the only one on; their difference is its interaction "
         "with the others.</p>"
     ]
-    for f in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
-        if f not in d["figures"]:
+    for kpi in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
+        if kpi not in d["kpis"]:
             continue
-        fd = d["figures"][f]
-        unit = fd["unit"]
-        rows = "".join(
-            f"<tr><td class=l>{_e(lv['name'])}</td><td>{_fmt(fd['shapley'][lv['id']]['mean'], unit)} "
-            f"[{_fmt(fd['shapley'][lv['id']]['ci95'][0], unit)}, {_fmt(fd['shapley'][lv['id']]['ci95'][1], unit)}]</td>"
-            f"<td>{_fmt(fd['alone'][lv['id']]['mean'], unit)}</td>"
-            f"<td>{_fmt(fd['interaction'][lv['id']], unit)}</td></tr>"
-            for lv in d["levers"]
-        )
+        attributed = d["kpis"][kpi]
+        unit = attributed["unit"]
+        rows = []
+        for lever in d["levers"]:
+            shapley = attributed["shapley"][lever["id"]]
+            lo, hi = shapley["ci95"]
+            rows.append(
+                f"<tr><td class=l>{_e(lever['name'])}</td>"
+                f"<td>{_fmt(shapley['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]</td>"
+                f"<td>{_fmt(attributed['alone'][lever['id']]['mean'], unit)}</td>"
+                f"<td>{_fmt(attributed['interaction'][lever['id']], unit)}</td></tr>"
+            )
         out.append(
-            f"<h3>{_e(f)} ({_e(UNIT_LABEL.get(unit, unit))}): {_fmt(fd['none']['mean'], unit)} with no "
-            f"lever → {_fmt(fd['all']['mean'], unit)} with all</h3><table><tr><th class=l>lever</th>"
-            f"<th>Shapley value [95% CI]</th><th>alone</th><th>interaction</th></tr>{rows}</table>"
+            f"<h3>{_e(kpi)} ({_e(UNIT_LABEL.get(unit, unit))}): {_fmt(attributed['none']['mean'], unit)} with no "
+            f"lever → {_fmt(attributed['all']['mean'], unit)} with all</h3><table><tr><th class=l>lever</th>"
+            f"<th>Shapley value [95% CI]</th><th>alone</th><th>interaction</th></tr>{''.join(rows)}</table>"
         )
     return "".join(out)
 

@@ -95,7 +95,6 @@ STEP_CATEGORY = {
 #: who holds the file during a step: hatching for the applicant's side and the agent service
 HOLDER_HATCH = {"applicant": "////", "agent service": "...."}
 PHASE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-#: key-figure units (sim.core.kpi.KEY_FIGURES) as axis-label text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -269,7 +268,7 @@ MILESTONES = (
     ("construction_start", "construction start"),
     ("production", "production"),
 )
-FIGURE_SHORT = {
+KPI_SHORT = {
     "approval_workdays": "approval time",
     "approval_days": "approval time",
     "to_production_months": "signing to production",
@@ -277,7 +276,7 @@ FIGURE_SHORT = {
     "cost_pre_construction_cny": "cost to the permit",
     "cost_delay_cny": "cost of delay",
 }
-FIGURE_TEXT = {
+KPI_TEXT = {
     "approval_workdays": "approval time (first application to construction permit)",
     "approval_days": "approval time (first application to construction permit)",
     "to_production_months": "signing to production start",
@@ -340,20 +339,18 @@ def draw_milestones(ax: Any, sc: Any, tp: Any, i: int) -> None:
 
 
 def targets_for(sc: Any, key: str) -> list[tuple[Any, str | None]]:
-    """Targets of ``sc``'s lever set on figure ``key`` or on a class's ``key`` (then the class id)."""
+    """Targets of ``sc``'s lever set on KPI ``key`` or on a class's ``key`` (then the class id)."""
     out = []
     for t in sc.targets:
-        parts = t.figure.split(".")
-        if t.applies(sc.levers) and (
-            t.figure == key or (len(parts) == 3 and parts[0] == "classes" and parts[2] == key)
-        ):
+        parts = t.kpi.split(".")
+        if t.applies(sc.levers) and (t.kpi == key or (len(parts) == 3 and parts[0] == "classes" and parts[2] == key)):
             out.append((t, parts[1] if len(parts) == 3 else None))
     return out
 
 
 def draw_target(ax: Any, r: dict, name: str, colour: str) -> None:
     """A calibration target: a shaded range, or a dashed line for a one-sided bound."""
-    cls = r["figure"].split(".")[1] if r["figure"].startswith("classes.") else None
+    cls = r["kpi"].split(".")[1] if r["kpi"].startswith("classes.") else None
     lo, hi = r["lo"], r["hi"]
     who = f"{name}, {cls} projects" if cls else name
     src = shorten(label(r["source"], fallback="source in the scenario file"), 64)

@@ -27,7 +27,7 @@ def _is_number(v: Any) -> bool:
 
 @styled
 def sweep_figure(res) -> Figure:
-    """The swept figure against the first parameter, one line (with its 95 % band) per value of the others."""
+    """The swept KPI against the first parameter, one line (with its 95 % band) per value of the others."""
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.add_subplot()
     x_name, others = res.parameters[0], res.parameters[1:]
@@ -43,7 +43,7 @@ def sweep_figure(res) -> Figure:
         y = np.array([np.nan if r["mean"] is None else r["mean"] for r in rows], dtype=float)
         lo = np.array([np.nan if r["ci_lo"] is None else r["ci_lo"] for r in rows], dtype=float)
         hi = np.array([np.nan if r["ci_hi"] is None else r["ci_hi"] for r in rows], dtype=float)
-        name = ", ".join(f"{o} = {v}" for o, v in zip(others, key)) or res.figure
+        name = ", ".join(f"{o} = {v}" for o, v in zip(others, key)) or res.kpi
         (line,) = ax.plot(x, y, marker="o", label=label(name))
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     if not numeric:
@@ -51,8 +51,8 @@ def sweep_figure(res) -> Figure:
     elif len(categories) <= 12:
         ax.set_xticks(sorted(categories))
     ax.set_xlabel(label(x_name))
-    ax.set_ylabel(f"{res.figure}, mean ({unit})")
-    ax.set_title(f"{label(res.scenario).strip()}: {res.figure} by {x_name}", fontsize=11)
+    ax.set_ylabel(f"{res.kpi}, mean ({unit})")
+    ax.set_title(f"{label(res.scenario).strip()}: {res.kpi} by {x_name}", fontsize=11)
     ax.text(
         0,
         -0.16,
@@ -69,7 +69,7 @@ def sweep_figure(res) -> Figure:
 
 @styled
 def tornado_figure(res) -> Figure:
-    """Horizontal bars: the figure at each parameter's low and high value, around the base value."""
+    """Horizontal bars: the KPI at each parameter's low and high value, around the base value."""
     rows = [r for r in res.rows if r.get("low_mean") is not None and r.get("high_mean") is not None]
     fig = Figure(figsize=(8, 1.2 + 0.55 * max(1, len(rows))), layout="constrained")
     ax = fig.add_subplot()
@@ -82,8 +82,8 @@ def tornado_figure(res) -> Figure:
             ax.text(v, i, f" {r[f'{which}_value']} ", va="center", ha="left" if v >= base else "right", fontsize=8)
     ax.axvline(base, color="black", linewidth=1)
     ax.set_yticks(range(len(rows)), [label(r["parameter"]) for r in reversed(rows)])
-    ax.set_xlabel(f"{res.figure}, mean ({unit}); base = {base:.4g}")
-    ax.set_title(f"{label(res.scenario).strip()}: sensitivity of {res.figure} (one parameter at a time)", fontsize=11)
+    ax.set_xlabel(f"{res.kpi}, mean ({unit}); base = {base:.4g}")
+    ax.set_title(f"{label(res.scenario).strip()}: sensitivity of {res.kpi} (one parameter at a time)", fontsize=11)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return fig

@@ -48,14 +48,14 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-HEADER = ["key figure", "unit", "mean", "95% CI of mean", "p10", "p50", "p90", "n", "censored"]
+HEADER = ["KPI", "unit", "mean", "95% CI of mean", "p10", "p50", "p90", "n", "censored"]
 
 
 def format_summary(summary: dict) -> str:
-    """Key figures, stages and agencies of a summary as aligned text tables."""
+    """KPIs, stages and agencies of a summary as aligned text tables."""
     m = summary["meta"]
     out = [f"{m['scenario']}: {m['replications']} replications, seed {m['seed']}, {m['start_date']} to {m['end_date']}"]
-    out.append(_table([HEADER] + [_row(k, s) for k, s in summary["key_figures"].items()]))
+    out.append(_table([HEADER] + [_row(k, s) for k, s in summary["kpis"].items()]))
     out.append("")
     out.append(
         _table(
@@ -90,7 +90,7 @@ def format_targets(results: list, summary: dict) -> str:
         value = "no value" if r.value is None else f"{r.value:.4g}"
         ci = f" (95% CI {r.ci95[0]:.4g} to {r.ci95[1]:.4g})" if r.ci95 and r.ci95[0] is not None else ""
         lines.append(
-            f"{'met   ' if r.met else 'MISSED'} {t.id}: {t.figure} {t.describe()}; measured {value}{ci}"
+            f"{'met   ' if r.met else 'MISSED'} {t.id}: {t.kpi} {t.describe()}; measured {value}{ci}"
             f"\n         source: {t.source}"
         )
     met = sum(r.met for r in results)
@@ -99,17 +99,17 @@ def format_targets(results: list, summary: dict) -> str:
 
 
 def format_comparison(cmp) -> str:
-    """Key figures side by side, with the paired difference to the first scenario and its 95 % CI."""
-    from sim.core.kpi import KEY_FIGURES
+    """KPIs side by side, with the paired difference to the first scenario and its 95 % CI."""
+    from sim.core.kpi import KPIS
 
     dicts = cmp.summary_dicts()
-    head = ["key figure", "unit"] + [f"{i + 1}: mean (p50)" for i in range(len(dicts))]
+    head = ["KPI", "unit"] + [f"{i + 1}: mean (p50)" for i in range(len(dicts))]
     head += [f"{i + 2} - 1 [95% CI]" for i in range(len(dicts) - 1)]
     rows = [head]
-    for k, (unit, _) in KEY_FIGURES.items():
+    for k, (unit, _) in KPIS.items():
         row = [k, UNIT_LABEL.get(unit, unit)]
         for d in dicts:
-            f = d["key_figures"][k]
+            f = d["kpis"][k]
             row.append(f"{_f(f['mean'], unit)} ({_f(f['p50'], unit)})" if f["p50"] is not None else _f(f["mean"], unit))
         for diff in cmp.differences[1:]:
             f = diff[k].to_dict()
@@ -120,35 +120,35 @@ def format_comparison(cmp) -> str:
 
 
 def format_attribution(att) -> str:
-    """One table per attributed figure: each lever's Shapley value [95% CI], its effect alone, interaction."""
+    """One table per attributed KPI: each lever's Shapley value [95% CI], its effect alone, interaction."""
     d = att.to_dict()
     out = [f"{d['scenario']}: {d['method']}, {d['subsets_run']} subsets x {d['replications']} replications"]
-    for f, fd in d["figures"].items():
-        unit = fd["unit"]
+    for kpi, attributed in d["kpis"].items():
+        unit = attributed["unit"]
         rows = [["lever", "Shapley [95% CI]", "alone", "interaction"]]
         for lv in d["levers"]:
-            sh = fd["shapley"][lv["id"]]
+            sh = attributed["shapley"][lv["id"]]
             rows.append(
                 [
                     f"{lv['id']} {lv['name']}",
                     f"{_f(sh['mean'], unit)} [{_f(sh['ci95'][0], unit)}, {_f(sh['ci95'][1], unit)}]",
-                    _f(fd["alone"][lv["id"]]["mean"], unit),
-                    _f(fd["interaction"][lv["id"]], unit),
+                    _f(attributed["alone"][lv["id"]]["mean"], unit),
+                    _f(attributed["interaction"][lv["id"]], unit),
                 ]
             )
         out.append(
-            f"\n{f} ({UNIT_LABEL.get(unit, unit)}): none {_f(fd['none']['mean'], unit)} -> "
-            f"all {_f(fd['all']['mean'], unit)}"
+            f"\n{kpi} ({UNIT_LABEL.get(unit, unit)}): none {_f(attributed['none']['mean'], unit)} -> "
+            f"all {_f(attributed['all']['mean'], unit)}"
         )
         out.append(_table(rows))
     return "\n".join(out)
 
 
 def format_points(
-    rows: list[dict], keys: list[str], figure: str, stats: tuple[str, ...] = ("mean", "ci_lo", "ci_hi", "p50")
+    rows: list[dict], keys: list[str], kpi: str, stats: tuple[str, ...] = ("mean", "ci_lo", "ci_hi", "p50")
 ) -> str:
     """A table of sweep points or tornado parameters: the parameter columns, then the statistics."""
     table = [[*keys, *stats]]
     for r in rows:
         table.append([str(r.get(k, "")) for k in keys] + ["-" if r.get(s) is None else f"{r[s]:.4g}" for s in stats])
-    return f"{figure}:\n{_table(table)}"
+    return f"{kpi}:\n{_table(table)}"

@@ -1,8 +1,8 @@
-"""From finished projects to key-figure arrays and table rows, inside the worker.
+"""From finished projects to KPI arrays and table rows, inside the worker.
 
 A :class:`Reducer` receives each project of a replication as soon as it is
 finished (every stage decided, capped, or cut off by the horizon) and folds
-it into flat arrays: key figures, per-stage figures, time split by phase,
+it into flat arrays: KPIs, per-stage times, time split by phase,
 milestone times and, when asked, CSV rows.  The project's records can then
 be dropped, so a replication's memory holds only the projects under way.
 :func:`reduce_replication` does the same for a :class:`~sim.engine.records.ReplicationResult`
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS
 from sim.engine.compiled import CompiledScenario
 from sim.engine.monitor import BIN_DAYS, n_bins
 from sim.engine.records import (
@@ -39,11 +39,11 @@ from sim.scenario.calendar import worktime_function
 if TYPE_CHECKING:
     from sim.engine.replication import Project
 
-#: key figures also reported per project class
-PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
-#: key figures written per project in projects.csv (submissions has its own column)
-PROJECTS_CSV_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
-assert set(PROJECT_FIGURES) == set(KEY_FIGURES) - {"within_limit_share"}, "records.PROJECT_FIGURES is out of date"
+#: KPIs also reported per project class
+PER_CLASS = tuple(k for k in KPIS if k != "within_limit_share")
+#: KPIs written per project in projects.csv (submissions has its own column)
+PROJECTS_CSV_KPIS = tuple(k for k in KPIS if k not in ("within_limit_share", "submissions"))
+assert set(PROJECT_FIGURES) == set(KPIS) - {"within_limit_share"}, "records.PROJECT_FIGURES is out of date"
 MILESTONE_COLUMNS = (
     "signed",
     "first_submission",
@@ -75,15 +75,15 @@ class ReducedReplication:
     batches: np.ndarray | None = None
 
     def arrays(self) -> Iterator[np.ndarray]:
-        """The per-project arrays the parent accumulates, in the order of :func:`per_figure`."""
-        return per_figure(self)
+        """The per-project arrays the parent accumulates, in the order of :func:`per_kpi`."""
+        return per_kpi(self)
 
 
-def per_figure(x) -> Iterator[Any]:
-    """``x``'s entries per figure in one fixed order: key figures, stages, same-day shares, then each class's
-    key figures.  ``x`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
-    (accumulators): both keep their figures in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
-    for k in KEY_FIGURES:
+def per_kpi(x) -> Iterator[Any]:
+    """``x``'s entries per KPI in one fixed order: the KPIs, stage times, same-day shares, then each class's
+    KPIs.  ``x`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
+    (accumulators): both keep their KPIs in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
+    for k in KPIS:
         yield x.kpis[k]
     yield from x.stages.values()
     yield from x.same_day.values()
@@ -145,7 +145,7 @@ class Reducer:
         sc = cs.scenario
         self.cs, self.rep, self.rows = cs, rep, rows
         self.worktime = worktime_function(cs.zone)
-        self.figures = array("d")  # each project's PROJECT_FIGURES, one after the other
+        self.kpi_values = array("d")  # each project's KPIs in the order of PROJECT_FIGURES, one after the other
         self.classes: list[str] = []
         self.capped = 0
         self.within = array("d")
@@ -180,14 +180,14 @@ class Reducer:
             return
         if project.signed < self.cs.warmup:
             return
-        _first, ms, figures, _issued = project_figures(self.cs, project, False, self.worktime)
-        self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.records.values())
+        _first, ms, kpi_values, _issued = project_figures(self.cs, project, False, self.worktime)
+        self._fold(project.cls, project.capped, ms[1], ms[3], kpi_values, project.records.values())
 
     def add_record(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
         """Fold in one finished project's record and stage records."""
         if self.rows:
             self._rows(p, stages)
-        if p.signed < self.cs.warmup:  # in the rows, not in the figures
+        if p.signed < self.cs.warmup:  # in the rows, not in the KPIs
             return
         self._fold(
             p.cls,
@@ -199,9 +199,9 @@ class Reducer:
         )
 
     def _fold(
-        self, cls: str, capped: bool, start: float, production: float, figures, stages: Iterable[VisitRecord]
+        self, cls: str, capped: bool, start: float, production: float, kpi_values, stages: Iterable[VisitRecord]
     ) -> None:
-        self.figures.extend(figures)
+        self.kpi_values.extend(kpi_values)
         self.classes.append(cls)
         self.capped += capped
         if start == start:
@@ -230,8 +230,8 @@ class Reducer:
                 acc[6] += r.lag
                 acc[7] += r.build
 
-    def _stage_figures(self, stage: str, values: array) -> np.ndarray:
-        """A stage's figure per visit: working days submitted -> issued (agency stages), else calendar days."""
+    def _stage_times(self, stage: str, values: array) -> np.ndarray:
+        """A stage's time per visit: working days submitted -> issued (agency stages), else calendar days."""
         v = np.frombuffer(values, dtype=float).copy()
         if stage in self.same_day:  # pairs (submitted, issued)
             return _workdays_between(self.cs.zone, v[0::2], v[1::2])
@@ -268,7 +268,7 @@ class Reducer:
     ) -> ReducedReplication:
         """The reduced replication (rows in project order)."""
         sc = self.cs.scenario
-        by_project = np.frombuffer(self.figures, dtype=float).reshape(-1, len(PROJECT_FIGURES))
+        by_project = np.frombuffer(self.kpi_values, dtype=float).reshape(-1, len(PROJECT_FIGURES))
         kpis = {k: by_project[:, i].copy() for i, k in enumerate(PROJECT_FIGURES)}
         kpis["within_limit_share"] = np.frombuffer(self.within, dtype=float).copy()
         classes = np.array(self.classes, dtype=object)
@@ -288,7 +288,7 @@ class Reducer:
         out = ReducedReplication(
             self.rep,
             kpis,
-            {k: self._stage_figures(k, v) for k, v in self.per_stage.items()},
+            {k: self._stage_times(k, v) for k, v in self.per_stage.items()},
             agencies,
             counts,
             {k: np.frombuffer(v, dtype=float).copy() for k, v in self.same_day.items()},
@@ -320,7 +320,7 @@ def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
 
 
 def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
-    """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
+    """KPI arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
     by_project: dict[int, list[VisitRecord]] = {}
     for idx, _pid, r in res.stages:
         by_project.setdefault(idx, []).append(r)

@@ -1,4 +1,4 @@
-"""Streaming statistics of key figures over replications.
+"""Streaming statistics of KPIs over replications.
 
 An :class:`Accumulator` takes one replication's values at a time and keeps a
 fixed amount of memory: exact moments (Chan's parallel update), the sums the
@@ -191,7 +191,7 @@ def batch(values: np.ndarray, censored: int | None = None) -> tuple[float, int, 
 
 
 class Accumulator:
-    """Running statistics of one key figure over replications."""
+    """Running statistics of one KPI over replications."""
 
     def __init__(self, unit: str, quantiles: bool = True):
         self.unit = unit

@@ -1,7 +1,7 @@
 """From reduced replications to the summary.
 
 :class:`~sim.runs.reducer.Reducer` runs in the worker: it turns a replication's
-finished projects into key-figure arrays and, when asked, CSV rows.  :class:`Summary`
+finished projects into KPI arrays and, when asked, CSV rows.  :class:`Summary`
 runs in the parent: it folds the reduced replications, in replication order,
 into streaming accumulators and renders ``summary.json``.
 """
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS
 from sim.engine.compiled import CompiledScenario
-from sim.runs.reducer import PER_CLASS, ReducedReplication, per_figure
+from sim.runs.reducer import PER_CLASS, ReducedReplication, per_kpi
 from sim.runs.stats import Accumulator, t975
 
 
@@ -92,18 +92,18 @@ class Summary:
 
     def __post_init__(self) -> None:
         # a share of 0/1 outcomes has a mean but no meaningful quantiles
-        self.kpis = {k: Accumulator(u, quantiles=u != "share") for k, (u, _) in KEY_FIGURES.items()}
+        self.kpis = {k: Accumulator(u, quantiles=u != "share") for k, (u, _) in KPIS.items()}
         sc = self.cs.scenario
         self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in sc.stages}
         self.agencies = {a: (Accumulator("share"), Accumulator("files")) for a in self.cs.agencies}
         self.same_day = {s.id: Accumulator("share", quantiles=False) for s in sc.stages if s.agency is not None}
-        self.classes = {c.id: {k: Accumulator(KEY_FIGURES[k][0]) for k in PER_CLASS} for c in sc.classes}
+        self.classes = {c.id: {k: Accumulator(KPIS[k][0]) for k in PER_CLASS} for c in sc.classes}
 
     def add(self, red: ReducedReplication) -> None:
         """Fold in the next replication (in replication order)."""
         self.reps += 1
         # the array work was done in the worker: one row of red.batches per array, in the same order
-        for acc, values, (sb, nb, m2b, censored) in zip(per_figure(self), red.arrays(), red.batches.tolist()):
+        for acc, values, (sb, nb, m2b, censored) in zip(per_kpi(self), red.arrays(), red.batches.tolist()):
             acc.add_batch(values, sb, int(nb), m2b, int(censored))
         for k, (u, q) in self.agencies.items():
             util, queue = red.agencies[k]
@@ -120,13 +120,13 @@ class Summary:
             self.phase_totals[k] = self.phase_totals.get(k, 0.0) + v
 
     def warnings(self) -> list[str]:
-        """What a reader of the figures must know: projects capped or censored, agencies without working time."""
+        """What a reader of the KPIs must know: projects capped or censored, agencies without working time."""
         out = []
         c, n = self.counts, self.counts.get("projects", 0)
         if c.get("capped"):
             out.append(
                 f"{c['capped']} of {n} projects stopped at a stage's rework cap (defect.max_rounds) and are "
-                "censored in every figure after it"
+                "censored in every KPI after it"
             )
         missing = n - c.get("reached_production", 0) - c.get("capped", 0)
         if n and missing:
@@ -170,7 +170,7 @@ class Summary:
                     "cny": "Chinese yuan",
                 },
             },
-            "key_figures": {k: {**a.to_dict(), "what": KEY_FIGURES[k][1]} for k, a in self.kpis.items()},
+            "kpis": {k: {**a.to_dict(), "what": KPIS[k][1]} for k, a in self.kpis.items()},
             "stages": {k: a.to_dict() for k, a in self.stages.items()},
             "agencies": {
                 k: {"utilisation": u.to_dict(), "mean_queue": q.to_dict()} for k, (u, q) in self.agencies.items()

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from sim.core.errors import did_you_mean
-from sim.core.kpi import figure_names
+from sim.core.kpi import kpi_names
 from sim.scenario.graph import find_cycle
 from sim.scenario.levers import apply_levers
 from sim.scenario.overrides import apply_overrides, parse_overrides
@@ -360,10 +360,10 @@ def check_references(sc: Scenario, r: Reader) -> None:
                 ref(f"stages.{s.id}.{key}.attribute", opt.attribute, attrs, "project attribute")
     if sc.agents is not None:
         cond("agents.when", sc.agents.when)
-    figures = figure_names(stages, classes, agencies)
+    kpis = kpi_names(stages, classes, agencies)
     for t in sc.targets:
-        if t.figure:
-            ref(f"targets.{t.id}.figure", t.figure, figures, "figure")
+        if t.kpi:
+            ref(f"targets.{t.id}.kpi", t.kpi, kpis, "KPI")
 
     cycle = find_cycle({s.id: [d for d in s.after if d in stages] for s in sc.stages})
     if cycle:
