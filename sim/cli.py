@@ -66,28 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="run only replication K (with --seed), e.g. to rerun one that failed",
     )
-    r.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)",
-    )
+    _add_overrides(r, "override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)")
     r.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_levers(r)
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
-    v.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="check with this override applied (repeatable)",
-    )
+    _add_overrides(v, "check with this override applied (repeatable)")
     _add_levers(v)
 
     lv = sub.add_parser("levers", help="list a scenario's reform levers and what each changes, stage by stage")
@@ -98,14 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     c.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
     _add_execution(c)
-    c.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value by dotted path (repeatable)",
-    )
+    _add_overrides(c, "override a scenario value by dotted path (repeatable)")
     _add_levers(c)
 
     cp = sub.add_parser("compare", help="run scenarios with common random numbers; paired differences, figures, report")
@@ -152,8 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a grid of parameter values with common random numbers")
     sw.add_argument("scenario", type=Path, help="scenario file (TOML)")
     sw.add_argument(
-        "--set",
-        dest="grid",
+        "--vary",
         action="append",
         default=[],
         metavar="PATH=V1,V2,...",
@@ -161,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a parameter and its values, e.g. agencies.planning.staff=1,2,3,4 or levers=none,all "
         "(repeatable: the grid is the product)",
     )
+    _add_overrides(sw, "override a scenario value by dotted path at every grid point (repeatable)")
     sw.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
     _add_run_options(sw, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
 
@@ -174,24 +153,34 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="a parameter with its low and high value, e.g. agents.staff=2,8 (repeatable)",
     )
+    _add_overrides(tn, "override a scenario value by dotted path in every run (repeatable)")
     tn.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
     _add_levers(tn)
     _add_run_options(tn, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
     return p
 
 
-def _grid(items: list[str], file: str, pairs: bool = False) -> dict:
-    from sim.analysis.sweep import parse_values
+def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = False) -> dict:
+    """The ``--vary`` parameters: path -> list of values (sweep) or (low, high) (tornado, ``pairs``).
 
-    grid = {}
+    A path may not also be fixed by ``--set``: which of the two would hold is not obvious.
+    """
+    from sim.analysis.sweep import parse_values
+    from sim.scenario.overrides import parse_overrides
+
+    fixed = parse_overrides(overrides, file)
+    varied = {}
     for item in items:
-        key, sep, values = item.partition("=")
-        vals = parse_values(values) if sep else []
-        if not sep or not key.strip() or not vals or (pairs and len(vals) != 2):
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        values = parse_values(text) if sep else []
+        if not sep or not key or not values or (pairs and len(values) != 2):
             want = "PATH=LOW,HIGH" if pairs else "PATH=V1,V2,..."
-            raise ScenarioError([Problem(file, f"--{'vary' if pairs else 'set'} {item}", f"must be {want}")])
-        grid[key.strip()] = tuple(vals) if pairs else vals
-    return grid
+            raise ScenarioError([Problem(file, f"--vary {item}", f"must be {want}")])
+        if key in fixed:
+            raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is also fixed by --set: give it once")])
+        varied[key] = tuple(values) if pairs else values
+    return varied
 
 
 def _cmd_sweep(a: argparse.Namespace) -> int:
@@ -199,8 +188,8 @@ def _cmd_sweep(a: argparse.Namespace) -> int:
 
     from . import plots
 
-    sc = load(a.scenario)
-    grid = _grid(a.grid, str(a.scenario))
+    grid = _varied(a.vary, a.overrides, str(a.scenario))
+    sc = load(a.scenario, a.overrides)
     with Progress("grid points", not a.quiet) as tick:
         res = sweep(sc, grid, n=a.replications, seed=a.seed, kpi=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick)
     out = _write_study(a, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
@@ -225,8 +214,8 @@ def _cmd_tornado(a: argparse.Namespace) -> int:
 
     from . import plots
 
-    sc = load(a.scenario, levers=a.levers)
-    ranges = _grid(a.vary, str(a.scenario), pairs=True)
+    ranges = _varied(a.vary, a.overrides, str(a.scenario), pairs=True)
+    sc = load(a.scenario, a.overrides, a.levers)
     with Progress("parameters", not a.quiet) as tick:
         res = tornado(sc, ranges, n=a.replications, seed=a.seed, kpi=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick)
     out = _write_study(a, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
@@ -271,6 +260,10 @@ def _add_execution(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="the Dask scheduler for --executor dask, e.g. tcp://HOST:8786",
     )
+
+
+def _add_overrides(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help)
 
 
 def _add_levers(p: argparse.ArgumentParser) -> None:

@@ -95,10 +95,12 @@ def test_sweep_and_tornado_from_the_command_line(tmp_path):
             "sim",
             "sweep",
             str(SMALL),
-            "--set",
+            "--vary",
             "agencies.bureau.staff=1,2",
-            "--set",
+            "--vary",
             "levers=none",
+            "--set",
+            "stages.filing.defect.p=0.5",
             "-n",
             "2",
             "-q",
@@ -113,6 +115,11 @@ def test_sweep_and_tornado_from_the_command_line(tmp_path):
     assert len(d["points"]) == 2 and d["parameters"] == ["agencies.bureau.staff", "levers"]
     for ext in ("png", "svg", "csv"):
         assert (out / f"sweep.{ext}").stat().st_size > 100
+    # --set is a fixed override at every grid point: each point is a plain run of the scenario so overridden
+    for point in d["points"]:
+        staff = point["agencies.bureau.staff"]
+        direct = sim.load(SMALL, {"stages.filing.defect.p": 0.5, "agencies.bureau.staff": staff}, levers="none")
+        assert point["mean"] == sim.run(direct, n=2).summary["kpis"]["approval_workdays"]["mean"]
     out2 = tmp_path / "tn"
     r = subprocess.run(
         [
@@ -123,6 +130,8 @@ def test_sweep_and_tornado_from_the_command_line(tmp_path):
             str(SMALL),
             "--vary",
             "agencies.bureau.staff=1,3",
+            "--set",
+            "stages.filing.defect.p=0.5",
             "-n",
             "2",
             "-q",
@@ -133,7 +142,10 @@ def test_sweep_and_tornado_from_the_command_line(tmp_path):
         text=True,
     )
     assert r.returncode == 0, r.stderr
-    assert json.loads((out2 / "tornado.json").read_text())["parameters"][0]["parameter"] == "agencies.bureau.staff"
+    tn = json.loads((out2 / "tornado.json").read_text())
+    assert tn["parameters"][0]["parameter"] == "agencies.bureau.staff"
+    fixed = sim.load(SMALL, {"stages.filing.defect.p": 0.5})
+    assert tn["base"] == sim.run(fixed, n=2).summary["kpis"]["approval_workdays"]["mean"]
     bad = subprocess.run(
         [
             sys.executable,
@@ -150,3 +162,37 @@ def test_sweep_and_tornado_from_the_command_line(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "PATH=LOW,HIGH" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("command", ["sweep", "tornado"])
+def test_a_path_both_varied_and_fixed_is_bad_input(tmp_path, command):
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            command,
+            str(SMALL),
+            "--vary",
+            "agencies.bureau.staff=1,3",
+            "--set",
+            "agencies.bureau.staff=2",
+            "-o",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--vary agencies.bureau.staff=1,3: agencies.bureau.staff is also fixed by --set" in r.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_sweep_no_longer_takes_its_grid_from_set(tmp_path):
+    """--set is an override everywhere; a grid given with it is refused by argparse (--vary is required)."""
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", "sweep", str(SMALL), "--set", "agencies.bureau.staff=1,2", "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "--vary" in r.stderr

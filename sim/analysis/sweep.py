@@ -183,7 +183,7 @@ def _show(v: Any) -> Any:
 
 
 def parse_values(text: str) -> list[Any]:
-    """``--set path=v1,v2,...`` values: a TOML array body (numbers, booleans, quoted strings, tables)
+    """``--vary path=v1,v2,...`` values: a TOML array body (numbers, booleans, quoted strings, tables)
     or, failing that, comma-separated words (e.g. ``none,all``)."""
     import tomllib
 
