@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "examples" / "mmc_rework.toml"
 STAGES = ("s1", "s2", "s3", "s4", "s5")
 TIME_SCALE = 10.0
-DAYS_PER_YEAR = 365.2425
 CALENDARS = ("24/7", "office", "office-workday")
 
 
 def working_share(years: float) -> float:
     """Share of calendar days that are working days on the CN calendar from the scenario's start."""
+    from sim.core.units import DAYS_PER_YEAR
     from sim.scenario.calendar import working_day_mask
 
     n = int(years * DAYS_PER_YEAR) + 1
@@ -50,6 +50,8 @@ def working_share(years: float) -> float:
 
 def overrides(n_customers: int, calendar: str = "24/7") -> dict:
     """``sim.load`` overrides that make one replication bring about ``n_customers`` after the warm-up."""
+    from sim.core.units import DAYS_PER_YEAR
+
     if calendar not in CALENDARS:
         raise ValueError(f"calendar must be one of {CALENDARS}")
     rate = LAMBDA * TIME_SCALE  # arrivals per calendar day

@@ -1,4 +1,7 @@
-"""The key performance indicators (KPIs) a run reports, with their units, and the milestones of a project."""
+"""The key performance indicators (KPIs) a run reports, with their units, and the milestones of a project.
+
+Units are those of :data:`sim.core.units.REPORTED_UNITS`.
+"""
 
 from __future__ import annotations
 
@@ -16,18 +19,8 @@ KPIS: dict[str, tuple[str, str]] = {
 }
 #: the milestones every project reports, besides each stage's issue time, in the order of the records
 MILESTONES = ("construction_permit", "construction_start", "completion", "production")
-#: KPIs per agency
+#: KPIs per agency (units: share of staff working time; files waiting, time-weighted)
 AGENCY_KPIS = ("utilisation", "mean_queue")
-#: how each unit is written in tables and on axes
-UNIT_LABEL = {
-    "workday": "working days",
-    "day": "calendar days",
-    "month": "months",
-    "count": "submissions",
-    "share": "share",
-    "cny": "CNY",
-    "files": "files",
-}
 
 
 def kpi_names(stage_ids: Iterable[str], class_ids: Iterable[str], agency_ids: Iterable[str]) -> list[str]:

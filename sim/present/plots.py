@@ -20,7 +20,8 @@ from matplotlib.patches import Patch
 
 from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
-from sim.core.kpi import KPIS, UNIT_LABEL
+from sim.core.kpi import KPIS
+from sim.core.units import DAYS_PER_MONTH, UNIT_LABEL
 from sim.engine.monitor import BIN_DAYS
 from sim.present.style import (
     CATEGORIES,
@@ -156,7 +157,7 @@ def timeline(cmp: Comparison) -> Figure:
         x0, x1 = draw_gantt(ax, sc, st, ylines)
         lo, hi = min(lo, x0, date_num(sc.start_date, tp.signed)), max(hi, x1)
         draw_milestones(ax, sc, tp, i)
-        months = (tp.milestones.get("production", math.nan) - tp.signed) / (365.2425 / 12)
+        months = (tp.milestones.get("production", math.nan) - tp.signed) / DAYS_PER_MONTH
         ax.set_title(
             f"{names[i]}: signing to production {months:.1f} months"
             if months == months

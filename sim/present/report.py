@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sim.core.kpi import KPIS, UNIT_LABEL
-from sim.present.terminal import format_value
+from sim.core.kpi import KPIS
+from sim.core.units import UNIT_LABEL, format_value
 from sim.runs.output import atomic_write
 
 _CSS = """

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.core.kpi import UNIT_LABEL
+from sim.core.units import UNIT_LABEL
 from sim.present.style import label, styled
 
 

@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sim.core.kpi import UNIT_LABEL
-
-
-def format_value(x: Any, unit: str, missing: str = "-") -> str:
-    """A statistic for tables: CNY in 万 (10,000 yuan), shares with 3 decimals, others with 2 or 1."""
-    if x is None:
-        return missing
-    if unit == "cny":
-        return f"{x / 1e4:,.1f}万"
-    if unit == "share":
-        return f"{x:.3f}"
-    return f"{x:,.1f}" if abs(x) >= 100 else f"{x:.2f}"
-
+from sim.core.units import UNIT_LABEL, format_value
 
 _f = format_value
 

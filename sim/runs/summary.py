@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.core.kpi import KPIS
+from sim.core.units import REPORTED_UNITS
 from sim.engine.compiled import CompiledScenario
 from sim.runs.reducer import PER_CLASS, ReducedReplication, per_kpi
 from sim.runs.stats import Accumulator, t975
@@ -161,14 +162,7 @@ class Summary:
                 "levers": list(sc.levers),
                 "reform_date": sc.reform_date.isoformat() if sc.reform_date else None,
                 "one_off_cny": sc.one_off_cny,
-                "units": {
-                    "workday": "working days on the zone calendar",
-                    "day": "calendar days",
-                    "month": "calendar months (365.2425/12 days)",
-                    "share": "fraction 0-1",
-                    "files": "applications waiting (time-weighted mean)",
-                    "cny": "Chinese yuan",
-                },
+                "units": dict(REPORTED_UNITS),
             },
             "kpis": {k: {**a.to_dict(), "what": KPIS[k][1]} for k, a in self.kpis.items()},
             "stages": {k: a.to_dict() for k, a in self.stages.items()},

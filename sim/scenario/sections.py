@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from sim.core.kpi import MILESTONES
+from sim.core.units import CALENDAR_DAYS, DAYS_PER_YEAR, VALUE_UNITS
 from sim.scenario.calendar import parse_hhmm
 from sim.scenario.conditions import parse_condition
 from sim.scenario.distributions import Dist
@@ -32,7 +33,6 @@ from sim.scenario.stage_options import parse_commitment, parse_feedback, parse_p
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LIMIT_EXCLUDABLE = ("sitting", "lag")
 MAX_STREAM_PROJECTS = 1_000_000  # expected projects per replication above which a stream is refused
-VALUE_UNITS = {"cny": "Chinese yuan"}
 
 
 def parse_horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
@@ -54,7 +54,7 @@ def parse_horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
             )
             end = anniversary - dt.timedelta(days=1)
         else:
-            end = start + dt.timedelta(days=round(years * 365.2425) - 1)
+            end = start + dt.timedelta(days=round(years * DAYS_PER_YEAR) - 1)
     if end < start:
         r.error("scenario.end_date", f"must not be before start_date {start}, got {end}")
         return start
@@ -228,7 +228,7 @@ def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[t
         path = "arrivals.stream"
         s = r.table(a["stream"], path, ("rate", "per", "from", "until", "classes"), required=("rate", "classes"))
         per = r.string(s, "per", path, "year", choices=("year", "month", "week", "day"))
-        days = {"year": 365.2425, "month": 365.2425 / 12, "week": 7.0, "day": 1.0}.get(per, 365.2425)
+        days = {"year": DAYS_PER_YEAR, **CALENDAR_DAYS}[per]
         rate = r.number(s, "rate", path, 0.0, lo=0, lo_open=True) / days
         s0 = r.date(s, "from", path, start)
         s1 = r.date(s, "until", path, end)
