@@ -29,9 +29,10 @@ from sim.present.style import (
     CATEGORY_LABEL,
     KPI_SHORT,
     KPI_TEXT,
-    MILESTONES,
+    MILESTONE_LABEL,
     PHASE_COLOURS,
     STEP_CATEGORY,
+    TIMELINE_MILESTONES,
     acc_stats,
     arrays,
     capital,
@@ -58,6 +59,7 @@ from sim.present.style import (
 )
 from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, tornado_figure
 from sim.runs.output import atomic_write
+from sim.runs.reducer import SERIES_MILESTONES
 
 __all__ = [
     "agency_load",
@@ -110,7 +112,7 @@ def timeline_data(cmp: Comparison) -> Rows:
                     "duration_days": num(t1 - t0),
                 }
             )
-        for m, _ in MILESTONES:
+        for m in TIMELINE_MILESTONES:
             t = tp.milestones.get(m, math.nan)
             rows.append(
                 {
@@ -629,7 +631,7 @@ def zone_view_data(cmp: Comparison) -> Rows:
     95 % band across replications."""
     rows: Rows = []
     for i, (sc, summ) in enumerate(zip(cmp.scenarios, cmp.summaries)):
-        for m in ("construction_start", "production"):
+        for m in SERIES_MILESTONES:
             acc = summ.series.get(f"milestones.{m}")
             if acc is None or acc.n is None:
                 continue
@@ -659,7 +661,7 @@ def zone_view(cmp: Comparison) -> Figure:
     names = scenario_labels(cmp)
     fig = Figure(figsize=(11, 7.5), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True, sharey=True)
-    for ax, (m, text) in zip(axes, (MILESTONES[1], MILESTONES[2])):
+    for ax, m in zip(axes, SERIES_MILESTONES):
         for i, (sc, summ) in enumerate(zip(cmp.scenarios, cmp.summaries)):
             pts = [r for r in rows if r["scenario_index"] == i and r["milestone"] == m]
             if not pts:
@@ -672,7 +674,7 @@ def zone_view(cmp: Comparison) -> Figure:
                 ax.axhline(
                     summ.counts.get("projects", 0) / summ.reps, color=scenario_colour(i), linewidth=0.8, linestyle=":"
                 )
-        ax.set_title(f"Projects that reached {text}", loc="left")
+        ax.set_title(f"Projects that reached {MILESTONE_LABEL[m]}", loc="left")
         ax.set_ylabel("projects (cumulative count)")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)

@@ -22,6 +22,8 @@ import matplotlib.dates as mdates
 import numpy as np
 from matplotlib import font_manager
 
+from sim.core.kpi import MILESTONES
+
 #: sample text a CJK font must render
 CJK_SAMPLE = "蓝图管控容缺受理区域评估代办服务"
 #: preferred CJK families, best first (any other installed font covering the sample is the last resort)
@@ -263,11 +265,10 @@ def write_csv(f: Any, rows: list[dict]) -> None:
 
 
 # -- figure helpers ----------------------------------------------------------------------------------------
-MILESTONES = (
-    ("construction_permit", "construction permit"),
-    ("construction_start", "construction start"),
-    ("production", "production"),
-)
+#: how each milestone of :data:`sim.core.kpi.MILESTONES` is named on the figures
+MILESTONE_LABEL = {m: m.replace("_", " ") for m in MILESTONES}
+#: the milestones a typical project's timeline marks (completion is not drawn)
+TIMELINE_MILESTONES = tuple(m for m in MILESTONES if m != "completion")
 KPI_SHORT = {
     "approval_workdays": "approval time",
     "approval_days": "approval time",
@@ -316,7 +317,8 @@ def typical_index(cmp: Any) -> list[int]:
 def draw_milestones(ax: Any, sc: Any, tp: Any, i: int) -> None:
     """Vertical lines for the milestones; coinciding ones share a line and a label."""
     marks: list[tuple[float, list[str]]] = []
-    for m, text in MILESTONES:
+    for m in TIMELINE_MILESTONES:
+        text = MILESTONE_LABEL[m]
         t = tp.milestones.get(m, math.nan)
         if t != t:
             continue

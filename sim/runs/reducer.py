@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.core.kpi import KPIS
+from sim.core.kpi import KPIS, MILESTONES
 from sim.engine.compiled import CompiledScenario
 from sim.engine.monitor import BIN_DAYS, n_bins
 from sim.engine.records import (
@@ -44,14 +44,10 @@ PER_CLASS = tuple(k for k in KPIS if k != "within_limit_share")
 #: KPIs written per project in projects.csv (submissions has its own column)
 PROJECTS_CSV_KPIS = tuple(k for k in KPIS if k not in ("within_limit_share", "submissions"))
 assert set(PROJECT_FIGURES) == set(KPIS) - {"within_limit_share"}, "records.PROJECT_FIGURES is out of date"
-MILESTONE_COLUMNS = (
-    "signed",
-    "first_submission",
-    "construction_permit",
-    "construction_start",
-    "completion",
-    "production",
-)
+#: the time columns of projects.csv: signing, first submission, then every milestone
+MILESTONE_COLUMNS = ("signed", "first_submission", *MILESTONES)
+#: milestones counted week by week (the weekly series ``milestones.<id>``)
+SERIES_MILESTONES = ("construction_start", "production")
 
 
 @dataclass
@@ -163,7 +159,7 @@ class Reducer:
             )
             for s in sc.stages
         }
-        self.milestones = {m: array("d") for m in ("construction_start", "production")}
+        self.milestones = {m: array("d") for m in SERIES_MILESTONES}
         self._starts = self.milestones["construction_start"].append
         self._productions = self.milestones["production"].append
         self.project_rows: list[tuple[int, list]] = []
@@ -250,7 +246,7 @@ class Reducer:
                     _num(p.investment_cny),
                     _stamp(o, p.signed),
                     _stamp(o, p.first_submission),
-                    *(_stamp(o, p.milestones[m]) for m in MILESTONE_COLUMNS[2:]),
+                    *(_stamp(o, p.milestones[m]) for m in MILESTONES),
                     p.submissions,
                     int(p.capped),
                     *(_num(p.split[c]) for c in SPLIT),
