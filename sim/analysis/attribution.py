@@ -61,8 +61,8 @@ class Attribution:
         names = dict(self.scenario.lever_names)
 
         def entry(acc: Accumulator) -> dict:
-            d = acc.to_dict()
-            return {"mean": d["mean"], "ci95": d["ci95"]}
+            stats = acc.to_dict()
+            return {"mean": stats["mean"], "ci95": stats["ci95"]}
 
         return {
             "scenario": self.scenario.name,
@@ -103,9 +103,9 @@ def subset_values(
     """Per-replication means of ``kpis`` with exactly ``subset`` on: array (n, len(kpis))."""
     cs = compile_scenario(sc.with_levers(list(subset)))
     out = np.empty((n, len(kpis)))
-    for r, red in enumerate(replications(cs, n, seed, jobs=jobs, executor=executor)):
-        m = replication_means(red)
-        out[r] = [m[k] for k in kpis]
+    for rep, reduced in enumerate(replications(cs, n, seed, jobs=jobs, executor=executor)):
+        means = replication_means(reduced)
+        out[rep] = [means[k] for k in kpis]
     return out
 
 

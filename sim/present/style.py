@@ -254,12 +254,14 @@ def iter_phases(stages: Any) -> Iterator[str]:
 
 def arrays(pts: list[dict], keys: tuple[str, ...]) -> list[Any]:
     """Columns of data rows as float arrays (empty cells are NaN)."""
-    return [np.array([math.nan if r[k] == "" else r[k] for r in pts], dtype=float) for k in keys]
+    return [np.array([math.nan if row[k] == "" else row[k] for row in pts], dtype=float) for k in keys]
 
 
 def write_csv(f: Any, rows: list[dict]) -> None:
     """Rows as CSV (the header is every key, in order of first appearance)."""
-    w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), restval="", lineterminator="\n")
+    w = csv.DictWriter(
+        f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval="", lineterminator="\n"
+    )
     w.writeheader()
     w.writerows(rows)
 
@@ -314,12 +316,12 @@ def typical_index(cmp: Any) -> list[int]:
     return out
 
 
-def draw_milestones(ax: Any, sc: Any, tp: Any, i: int) -> None:
+def draw_milestones(ax: Any, sc: Any, typical: Any, i: int) -> None:
     """Vertical lines for the milestones; coinciding ones share a line and a label."""
     marks: list[tuple[float, list[str]]] = []
     for m in TIMELINE_MILESTONES:
         text = MILESTONE_LABEL[m]
-        t = tp.milestones.get(m, math.nan)
+        t = typical.milestones.get(m, math.nan)
         if t != t:
             continue
         if marks and abs(marks[-1][0] - t) < 1.0:
@@ -350,20 +352,20 @@ def targets_for(sc: Any, key: str) -> list[tuple[Any, str | None]]:
     return out
 
 
-def draw_target(ax: Any, r: dict, name: str, colour: str) -> None:
+def draw_target(ax: Any, row: dict, name: str, colour: str) -> None:
     """A calibration target: a shaded range, or a dashed line for a one-sided bound."""
-    cls = r["kpi"].split(".")[1] if r["kpi"].startswith("classes.") else None
-    lo, hi = r["lo"], r["hi"]
+    cls = row["kpi"].split(".")[1] if row["kpi"].startswith("classes.") else None
+    lo, hi = row["lo"], row["hi"]
     who = f"{name}, {cls} projects" if cls else name
-    src = shorten(label(r["source"], fallback="source in the scenario file"), 64)
+    src = shorten(label(row["source"], fallback="source in the scenario file"), 64)
     if lo != "" and hi != "":
-        text = textwrap.fill(f"target {r['stat']} {lo:g}–{hi:g} ({who}): {src}", 80)
+        text = textwrap.fill(f"target {row['stat']} {lo:g}–{hi:g} ({who}): {src}", 80)
         ax.axvspan(lo, hi, color=colour, alpha=0.12, label=text, hatch="\\\\" if cls else None)
     else:
         bound = lo if lo != "" else hi
-        text = textwrap.fill(f"target {r['stat']} {'≥' if lo != '' else '≤'} {bound:g} ({who}): {src}", 80)
+        text = textwrap.fill(f"target {row['stat']} {'≥' if lo != '' else '≤'} {bound:g} ({who}): {src}", 80)
         ax.axvline(bound, color=colour, linestyle="--", linewidth=1.2, label=text)
-    level = {"p10": 0.1, "p50": 0.5, "p90": 0.9}.get(r["stat"])
+    level = {"p10": 0.1, "p50": 0.5, "p90": 0.9}.get(row["stat"])
     if level is not None:
         ax.axhline(level, color="#999999", linewidth=0.6, linestyle=":")
 
@@ -384,20 +386,20 @@ def draw_gantt(ax: Any, sc: Any, steps: list[dict], ylines: list[tuple[str, str 
     ypos = {s: k for k, (_, s) in enumerate(ylines) if s is not None}
     ends: dict[str, float] = {}
     lo, hi = math.inf, -math.inf
-    for r in steps:
-        x0, x1 = date_num(sc.start_date, r["start_day"]), date_num(sc.start_date, r["end_day"])
+    for step in steps:
+        x0, x1 = date_num(sc.start_date, step["start_day"]), date_num(sc.start_date, step["end_day"])
         lo, hi = min(lo, x0), max(hi, x1)
-        ends[r["stage"]] = max(ends.get(r["stage"], -math.inf), x1)
+        ends[step["stage"]] = max(ends.get(step["stage"], -math.inf), x1)
         ax.barh(
-            ypos[r["stage"]],
+            ypos[step["stage"]],
             x1 - x0,
             left=x0,
             height=0.62,
-            color=CATEGORY_COLOUR.get(r["category"], "k"),
-            hatch=HOLDER_HATCH.get(r["holder"]),
+            color=CATEGORY_COLOUR.get(step["category"], "k"),
+            hatch=HOLDER_HATCH.get(step["holder"]),
             edgecolor="#444444",
             linewidth=0,
-            gid=f"step:{r['stage']}",
+            gid=f"step:{step['stage']}",
         )
     for s, x in ends.items():
         st = sc.stage_by_id[s]

@@ -75,15 +75,15 @@ class ReducedReplication:
         return per_kpi(self)
 
 
-def per_kpi(x) -> Iterator[Any]:
+def per_kpi(holder) -> Iterator[Any]:
     """``x``'s entries per KPI in one fixed order: the KPIs, stage times, same-day shares, then each class's
     KPIs.  ``x`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
     (accumulators): both keep their KPIs in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
     for k in KPIS:
-        yield x.kpis[k]
-    yield from x.stages.values()
-    yield from x.same_day.values()
-    for d in x.classes.values():
+        yield holder.kpis[k]
+    yield from holder.stages.values()
+    yield from holder.same_day.values()
+    for d in holder.classes.values():
         yield from d.values()
 
 
@@ -100,13 +100,13 @@ def _num(x: float) -> Any:
 _STAGE_TIMES = ("started", "submitted", "issued", "verified")
 
 
-def _stage_cell(origin: dt.datetime, r, f: str) -> Any:
-    v = getattr(r, f)
-    if f in _STAGE_TIMES:
+def _stage_cell(origin: dt.datetime, visit, column: str) -> Any:
+    v = getattr(visit, column)
+    if column in _STAGE_TIMES:
         return _stamp(origin, v)
-    if f in ("stage", "submissions"):
+    if column in ("stage", "submissions"):
         return v
-    return int(v) if f == "capped" else _num(v)
+    return int(v) if column == "capped" else _num(v)
 
 
 def project_columns(cs: CompiledScenario) -> list[str]:
@@ -176,21 +176,23 @@ class Reducer:
             return
         if project.signed < self.cs.warmup:
             return
-        _first, ms, kpi_values, _issued = project_figures(self.cs, project, False, self.worktime)
-        self._fold(project.cls, project.capped, ms[1], ms[3], kpi_values, project.records.values())
+        _first, milestone_times, kpi_values, _issued = project_figures(self.cs, project, False, self.worktime)
+        self._fold(
+            project.cls, project.capped, milestone_times[1], milestone_times[3], kpi_values, project.records.values()
+        )
 
-    def add_record(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
+    def add_record(self, project: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
         """Fold in one finished project's record and stage records."""
         if self.rows:
-            self._rows(p, stages)
-        if p.signed < self.cs.warmup:  # in the rows, not in the KPIs
+            self._rows(project, stages)
+        if project.signed < self.cs.warmup:  # in the rows, not in the KPIs
             return
         self._fold(
-            p.cls,
-            p.capped,
-            p.milestones["construction_start"],
-            p.milestones["production"],
-            [p.kpi[k] for k in PROJECT_FIGURES],
+            project.cls,
+            project.capped,
+            project.milestones["construction_start"],
+            project.milestones["production"],
+            [project.kpi[k] for k in PROJECT_FIGURES],
             stages,
         )
 
@@ -206,25 +208,25 @@ class Reducer:
             self._productions(production)
         within = self.within.append
         roles = self._roles
-        for r in stages:
-            limited, reviewed, per_stage, same_day, acc = roles[r.stage]
+        for visit in stages:
+            limited, reviewed, per_stage, same_day, totals = roles[visit.stage]
             if limited:
-                within(r.within)
+                within(visit.within)
             if reviewed:  # submitted and issued clock times: working days between them at the end
-                per_stage(r.submitted)
-                per_stage(r.issued)
-                same_day(r.same_day)
+                per_stage(visit.submitted)
+                per_stage(visit.issued)
+                same_day(visit.same_day)
             else:
-                per_stage(r.issued - r.started)
-            acc[1] += r.queue  # the order of SPLIT
-            acc[2] += r.review
-            if not r.plain:  # a PlainRecord has no other time
-                acc[0] += r.prepare
-                acc[3] += r.sitting
-                acc[4] += r.rework
-                acc[5] += r.supplement
-                acc[6] += r.lag
-                acc[7] += r.build
+                per_stage(visit.issued - visit.started)
+            totals[1] += visit.queue  # the order of SPLIT
+            totals[2] += visit.review
+            if not visit.plain:  # a PlainRecord has no other time
+                totals[0] += visit.prepare
+                totals[3] += visit.sitting
+                totals[4] += visit.rework
+                totals[5] += visit.supplement
+                totals[6] += visit.lag
+                totals[7] += visit.build
 
     def _stage_times(self, stage: str, values: array) -> np.ndarray:
         """A stage's time per visit: working days submitted -> issued (agency stages), else calendar days."""
@@ -233,30 +235,33 @@ class Reducer:
             return _workdays_between(self.cs.zone, v[0::2], v[1::2])
         return v
 
-    def _rows(self, p: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
-        o = self.origin
-        self.ids[p.idx] = p.id
+    def _rows(self, project: ProjectRecord, stages: Iterable[VisitRecord]) -> None:
+        origin = self.origin
+        self.ids[project.idx] = project.id
         self.project_rows.append(
             (
-                p.idx,
+                project.idx,
                 [
                     self.rep,
-                    p.id,
-                    p.cls,
-                    _num(p.investment_cny),
-                    _stamp(o, p.signed),
-                    _stamp(o, p.first_submission),
-                    *(_stamp(o, p.milestones[m]) for m in MILESTONES),
-                    p.submissions,
-                    int(p.capped),
-                    *(_num(p.split[c]) for c in SPLIT),
-                    *(_num(p.kpi[k]) for k in PROJECTS_CSV_KPIS),
-                    *(_stamp(o, p.issued.get(s, math.nan)) for s in self.permit_ids),
+                    project.id,
+                    project.cls,
+                    _num(project.investment_cny),
+                    _stamp(origin, project.signed),
+                    _stamp(origin, project.first_submission),
+                    *(_stamp(origin, project.milestones[m]) for m in MILESTONES),
+                    project.submissions,
+                    int(project.capped),
+                    *(_num(project.split[c]) for c in SPLIT),
+                    *(_num(project.kpi[k]) for k in PROJECTS_CSV_KPIS),
+                    *(_stamp(origin, project.issued.get(s, math.nan)) for s in self.permit_ids),
                 ],
             )
         )
         self.stage_rows.append(
-            (p.idx, [[self.rep, p.id, *(_stage_cell(o, r, f) for f in STAGE_FIELDS)] for r in stages])
+            (
+                project.idx,
+                [[self.rep, project.id, *(_stage_cell(origin, visit, f) for f in STAGE_FIELDS)] for visit in stages],
+            )
         )
 
     def finish(
@@ -299,9 +304,16 @@ class Reducer:
             out.project_rows = [row for _, row in self.project_rows]
             out.stage_rows = [row for _, rows in self.stage_rows for row in rows]
             if events is not None:
-                o, ids = self.origin, self.ids
+                origin, ids = self.origin, self.ids
                 out.event_rows = [
-                    [f"{self.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(o, t0), _stamp(o, t1), "complete"]
+                    [
+                        f"{self.rep}:{ids[idx]}",
+                        f"{stage}:{step}",
+                        resource,
+                        _stamp(origin, t0),
+                        _stamp(origin, t1),
+                        "complete",
+                    ]
                     for idx, stage, step, resource, t0, t1 in events
                 ]
         return out
@@ -318,12 +330,12 @@ def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
 def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
     """KPI arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
     by_project: dict[int, list[VisitRecord]] = {}
-    for idx, _pid, r in res.stages:
-        by_project.setdefault(idx, []).append(r)
-    red = Reducer(cs, res.rep, rows)
-    for p in res.projects:
-        red.add_record(p, by_project.get(p.idx, ()))
-    return red.finish(res.agencies, res.series, res.events)
+    for idx, _pid, visit in res.stages:
+        by_project.setdefault(idx, []).append(visit)
+    reducer = Reducer(cs, res.rep, rows)
+    for project in res.projects:
+        reducer.add_record(project, by_project.get(project.idx, ()))
+    return reducer.finish(res.agencies, res.series, res.events)
 
 
 def _series(

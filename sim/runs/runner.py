@@ -73,8 +73,8 @@ def reduced_replication(
         return Replication(cs, rep, seed, events, sink=Reducer(cs, rep, rows)).run()
 
 
-def _one(cs: CompiledScenario, r: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
-    return guarded(r, seed, lambda: reduced_replication(cs, r, seed, rows, events))
+def _one(cs: CompiledScenario, rep: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
+    return guarded(rep, seed, lambda: reduced_replication(cs, rep, seed, rows, events))
 
 
 class _Packed:
@@ -134,8 +134,8 @@ def replications(
     # how many chunks to keep in flight: for another executor, at least its threads (a Dask cluster's)
     workers = jobs if executor is None else max(jobs, executor_threads(executor), 2)
     if executor is None and (jobs <= 1 or len(reps) == 1):
-        for r in reps:
-            yield _one(cs, r, seed, rows, events)
+        for rep in reps:
+            yield _one(cs, rep, seed, rows, events)
         return
     # small chunks (with CSV rows, four chunks per worker are held in memory)
     chunks = _chunks(reps, workers)
@@ -224,18 +224,18 @@ def run(
                 outdir.csv_writer("stages.csv", stage_columns()),
                 outdir.csv_writer("events.csv", EVENT_COLUMNS) if events else None,
             )
-        for i, red in enumerate(
+        for i, reduced in enumerate(
             replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows, executor=executor, only=only), 1
         ):
-            summary.add(red)
+            summary.add(reduced)
             if writers is not None:
-                writers[0].writerows(red.project_rows)
-                writers[1].writerows(red.stage_rows)
+                writers[0].writerows(reduced.project_rows)
+                writers[1].writerows(reduced.stage_rows)
                 if writers[2] is not None:
-                    writers[2].writerows(red.event_rows)
+                    writers[2].writerows(reduced.event_rows)
             if keep_rows:
-                result.project_rows.extend(red.project_rows)
-                result.stage_rows.extend(red.stage_rows)
+                result.project_rows.extend(reduced.project_rows)
+                result.stage_rows.extend(reduced.stage_rows)
             if progress is not None:
                 progress(i, n)
         result.summary = SummaryDict(summary.to_dict(seed))

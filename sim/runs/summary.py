@@ -93,43 +93,45 @@ class Summary:
 
     def __post_init__(self) -> None:
         # a share of 0/1 outcomes has a mean but no meaningful quantiles
-        self.kpis = {k: Accumulator(u, quantiles=u != "share") for k, (u, _) in KPIS.items()}
+        self.kpis = {kpi: Accumulator(unit, quantiles=unit != "share") for kpi, (unit, _) in KPIS.items()}
         sc = self.cs.scenario
-        self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in sc.stages}
-        self.agencies = {a: (Accumulator("share"), Accumulator("files")) for a in self.cs.agencies}
-        self.same_day = {s.id: Accumulator("share", quantiles=False) for s in sc.stages if s.agency is not None}
-        self.classes = {c.id: {k: Accumulator(KPIS[k][0]) for k in PER_CLASS} for c in sc.classes}
+        self.stages = {stage.id: Accumulator("workday" if stage.agency is not None else "day") for stage in sc.stages}
+        self.agencies = {agency: (Accumulator("share"), Accumulator("files")) for agency in self.cs.agencies}
+        self.same_day = {
+            stage.id: Accumulator("share", quantiles=False) for stage in sc.stages if stage.agency is not None
+        }
+        self.classes = {cls.id: {kpi: Accumulator(KPIS[kpi][0]) for kpi in PER_CLASS} for cls in sc.classes}
 
-    def add(self, red: ReducedReplication) -> None:
+    def add(self, reduced: ReducedReplication) -> None:
         """Fold in the next replication (in replication order)."""
         self.reps += 1
-        # the array work was done in the worker: one row of red.batches per array, in the same order
-        for acc, values, (sb, nb, m2b, censored) in zip(per_kpi(self), red.arrays(), red.batches.tolist()):
+        # the array work was done in the worker: one row of reduced.batches per array, in the same order
+        for acc, values, (sb, nb, m2b, censored) in zip(per_kpi(self), reduced.arrays(), reduced.batches.tolist()):
             acc.add_batch(values, sb, int(nb), m2b, int(censored))
-        for k, (u, q) in self.agencies.items():
-            util, queue = red.agencies[k]
-            u.add(np.array([util]))
-            q.add(np.array([queue]))
-        for k, v in red.counts.items():
-            self.counts[k] = self.counts.get(k, 0) + v
-        if red.series:  # every series has one value per weekly bin: one matrix, one update
+        for agency, (utilisation, mean_queue) in self.agencies.items():
+            busy, waiting = reduced.agencies[agency]
+            utilisation.add(np.array([busy]))
+            mean_queue.add(np.array([waiting]))
+        for name, count in reduced.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + count
+        if reduced.series:  # every series has one value per weekly bin: one matrix, one update
             if not self.series:
                 self._series = SeriesAccumulator()
-                self.series = {k: SeriesRow(self._series, i) for i, k in enumerate(red.series)}
-            self._series.add(np.stack([red.series[k] for k in self.series]))
-        for k, v in red.phase_split.items():
-            self.phase_totals[k] = self.phase_totals.get(k, 0.0) + v
+                self.series = {name: SeriesRow(self._series, i) for i, name in enumerate(reduced.series)}
+            self._series.add(np.stack([reduced.series[name] for name in self.series]))
+        for key, days in reduced.phase_split.items():
+            self.phase_totals[key] = self.phase_totals.get(key, 0.0) + days
 
     def warnings(self) -> list[str]:
         """What a reader of the KPIs must know: projects capped or censored, agencies without working time."""
         out = []
-        c, n = self.counts, self.counts.get("projects", 0)
-        if c.get("capped"):
+        counts, n = self.counts, self.counts.get("projects", 0)
+        if counts.get("capped"):
             out.append(
-                f"{c['capped']} of {n} projects stopped at a stage's rework cap (defect.max_rounds) and are "
+                f"{counts['capped']} of {n} projects stopped at a stage's rework cap (defect.max_rounds) and are "
                 "censored in every KPI after it"
             )
-        missing = n - c.get("reached_production", 0) - c.get("capped", 0)
+        missing = n - counts.get("reached_production", 0) - counts.get("capped", 0)
         if n and missing:
             out.append(
                 f"{missing} of {n} projects had not reached production by the end date "
@@ -137,9 +139,9 @@ class Summary:
             )
         if n == 0:
             out.append("no project was counted: check the arrivals, the horizon and warmup_days")
-        for k, ca in self.cs.agencies.items():
-            if ca.calendar.workdays_between(0.0, self.cs.horizon) <= 0:
-                out.append(f"agency {k!r} has no working time in the horizon: its files never move")
+        for agency, compiled in self.cs.agencies.items():
+            if compiled.calendar.workdays_between(0.0, self.cs.horizon) <= 0:
+                out.append(f"agency {agency!r} has no working time in the horizon: its files never move")
         return out
 
     def phase_split(self) -> dict[tuple[str, str], float]:
@@ -164,13 +166,14 @@ class Summary:
                 "one_off_cny": sc.one_off_cny,
                 "units": dict(REPORTED_UNITS),
             },
-            "kpis": {k: {**a.to_dict(), "what": KPIS[k][1]} for k, a in self.kpis.items()},
-            "stages": {k: a.to_dict() for k, a in self.stages.items()},
+            "kpis": {kpi: {**acc.to_dict(), "what": KPIS[kpi][1]} for kpi, acc in self.kpis.items()},
+            "stages": {stage: acc.to_dict() for stage, acc in self.stages.items()},
             "agencies": {
-                k: {"utilisation": u.to_dict(), "mean_queue": q.to_dict()} for k, (u, q) in self.agencies.items()
+                agency: {"utilisation": utilisation.to_dict(), "mean_queue": mean_queue.to_dict()}
+                for agency, (utilisation, mean_queue) in self.agencies.items()
             },
             "warnings": self.warnings(),
-            "same_day": {k: a.to_dict() for k, a in self.same_day.items()},
-            "classes": {c: {k: a.to_dict() for k, a in accs.items()} for c, accs in self.classes.items()},
+            "same_day": {stage: acc.to_dict() for stage, acc in self.same_day.items()},
+            "classes": {cls: {kpi: acc.to_dict() for kpi, acc in accs.items()} for cls, accs in self.classes.items()},
             "projects": self.counts,
         }

@@ -162,8 +162,8 @@ def resolve_levers(raw: dict, levers: Any, file: str) -> tuple[str, ...]:
     """The active lever ids: ``levers`` ("all", "none", a comma list or an iterable) or the file's own."""
     declared = list((raw.get("levers") or {}) if isinstance(raw.get("levers"), dict) else {})
     if levers is None:
-        sc = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
-        levers = sc.get("levers", [])
+        scenario_table = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
+        levers = scenario_table.get("levers", [])
         if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
             from sim.core.errors import Problem, ScenarioError
 
@@ -202,7 +202,7 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     r = Reader(file)
     top = r.table(patched, "", TOP_KEYS, required=("scenario", "stages", "milestones"))
     lever_tables = r.id_table(top.get("levers"), "levers")
-    sc = r.table(
+    scenario_table = r.table(
         top.get("scenario"),
         "scenario",
         (
@@ -218,8 +218,8 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
         ),
         required=("name",),
     )  # start_date: reported by r.date below
-    start = r.date(sc, "start_date", "scenario") or dt.date(2000, 1, 1)
-    end = parse_horizon_end(r, sc, start)
+    start = r.date(scenario_table, "start_date", "scenario") or dt.date(2000, 1, 1)
+    end = parse_horizon_end(r, scenario_table, start)
     calendar = parse_calendar(r, top.get("calendar"))
     shutdowns = parse_shutdowns(r, top.get("shutdowns"))
     agencies = tuple(parse_agency(r, k, v) for k, v in r.id_table(top.get("agencies"), "agencies").items())
@@ -227,18 +227,19 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     projects, stream = parse_arrivals(r, top.get("arrivals"), start, end)
     stages = tuple(parse_stage(r, k, v) for k, v in r.id_table(top.get("stages"), "stages").items())
     milestones = parse_milestones(r, top.get("milestones"))
-    cs = r.table(top.get("costs"), "costs", ("applicant_day_cny", "capital_rate"))
+    costs_table = r.table(top.get("costs"), "costs", ("applicant_day_cny", "capital_rate"))
     costs = Costs(
-        r.number(cs, "applicant_day_cny", "costs", 0.0, lo=0), r.number(cs, "capital_rate", "costs", 0.0, lo=0, hi=1)
+        r.number(costs_table, "applicant_day_cny", "costs", 0.0, lo=0),
+        r.number(costs_table, "capital_rate", "costs", 0.0, lo=0, hi=1),
     )
     scenario = Scenario(
-        name=r.string(sc, "name", "scenario", ""),
-        description=r.string(sc, "description", "scenario", ""),
+        name=r.string(scenario_table, "name", "scenario", ""),
+        description=r.string(scenario_table, "description", "scenario", ""),
         source=file,
         start_date=start,
         end_date=end,
-        seed=r.number(sc, "seed", "scenario", 0, lo=0, integer=True),
-        warmup_days=r.number(sc, "warmup_days", "scenario", 0.0, lo=0),
+        seed=r.number(scenario_table, "seed", "scenario", 0, lo=0, integer=True),
+        warmup_days=r.number(scenario_table, "warmup_days", "scenario", 0.0, lo=0),
         calendar=calendar,
         shutdowns=shutdowns,
         agencies=agencies,
@@ -252,7 +253,7 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
         levers=active,
         lever_names=tuple((k, v.get("name", k) if isinstance(v, dict) else k) for k, v in lever_tables.items()),
         one_off_cny=sum(r.number(lever_tables.get(k, {}), "one_off_cny", f"levers.{k}", 0.0, lo=0) for k in active),
-        reform_date=parse_reform_date(r, sc, start, end, active),
+        reform_date=parse_reform_date(r, scenario_table, start, end, active),
         targets=parse_targets(r, top.get("targets"), tuple(lever_tables)),
         overrides=tuple(overrides.items()),
         raw=raw,

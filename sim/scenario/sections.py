@@ -35,14 +35,14 @@ LIMIT_EXCLUDABLE = ("sitting", "lag")
 MAX_STREAM_PROJECTS = 1_000_000  # expected projects per replication above which a stream is refused
 
 
-def parse_horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
-    if ("end_date" in sc) == ("horizon_years" in sc):
+def parse_horizon_end(r: Reader, scenario_table: dict, start: dt.date) -> dt.date:
+    if ("end_date" in scenario_table) == ("horizon_years" in scenario_table):
         r.error("scenario.end_date", "give exactly one of end_date (a date) or horizon_years (a number of years)")
         return start
-    if "end_date" in sc:
-        end = r.date(sc, "end_date", "scenario") or start
+    if "end_date" in scenario_table:
+        end = r.date(scenario_table, "end_date", "scenario") or start
     else:
-        years = r.number(sc, "horizon_years", "scenario", lo=0, lo_open=True, hi=100)
+        years = r.number(scenario_table, "horizon_years", "scenario", lo=0, lo_open=True, hi=100)
         if start.year + math.ceil(years) > dt.MAXYEAR:
             r.error(
                 "scenario.horizon_years", f"{years:g} years from {start} end after 9999-12-31, the last date supported"
@@ -64,11 +64,11 @@ def parse_horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
     return end
 
 
-def parse_reform_date(r: Reader, sc: dict, start: dt.date, end: dt.date, active: tuple) -> dt.date | None:
-    d = r.date(sc, "reform_date", "scenario", None)
-    if d is not None and not start <= d <= end:
-        r.error("scenario.reform_date", f"{d} is outside the horizon {start} to {end}")
-    return d if active else None
+def parse_reform_date(r: Reader, scenario_table: dict, start: dt.date, end: dt.date, active: tuple) -> dt.date | None:
+    reform_date = r.date(scenario_table, "reform_date", "scenario", None)
+    if reform_date is not None and not start <= reform_date <= end:
+        r.error("scenario.reform_date", f"{reform_date} is outside the horizon {start} to {end}")
+    return reform_date if active else None
 
 
 def parse_calendar(r: Reader, raw: Any) -> CalendarSpec:
