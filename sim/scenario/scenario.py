@@ -11,17 +11,18 @@ each key is documented in ``docs/scenario-format.md``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from sim.core.errors import did_you_mean
+from sim.core.errors import Problem, ScenarioError, did_you_mean
 from sim.core.kpi import kpi_names
+from sim.scenario.conditions import Condition
 from sim.scenario.graph import find_cycle
-from sim.scenario.levers import apply_levers
+from sim.scenario.levers import apply_levers, lever_changes
 from sim.scenario.overrides import apply_overrides, parse_overrides
-from sim.scenario.schema import Reader
+from sim.scenario.schema import RawTable, Reader
 from sim.scenario.sections import (
     parse_agency,
     parse_arrivals,
@@ -51,7 +52,7 @@ from sim.scenario.stage_options import (
     AgentPool,
     parse_agents,
 )
-from sim.scenario.targets import parse_targets
+from sim.scenario.targets import Target, parse_targets
 
 __all__ = [
     "Agency",
@@ -98,7 +99,7 @@ class Scenario:
     one_off_cny: float = 0.0
     reform_date: dt.date | None = None
     base: Scenario | None = field(default=None, compare=False, repr=False)
-    targets: tuple = ()
+    targets: tuple[Target, ...] = ()
     overrides: tuple[tuple[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -126,18 +127,22 @@ class Scenario:
 
     @cached_property
     def agency_by_id(self) -> dict[str, Agency]:
+        """The agencies by id."""
         return {a.id: a for a in self.agencies}
 
     @cached_property
     def stage_by_id(self) -> dict[str, Stage]:
+        """The stages by id."""
         return {s.id: s for s in self.stages}
 
     @cached_property
     def class_by_id(self) -> dict[str, ProjectClass]:
+        """The project classes by id."""
         return {c.id: c for c in self.classes}
 
     @cached_property
     def milestone(self) -> dict[str, Milestone]:
+        """Where each milestone is reached, by milestone name."""
         return dict(self.milestones)
 
 
@@ -158,28 +163,26 @@ TOP_KEYS = (
 )
 
 
-def resolve_levers(raw: dict, levers: Any, file: str) -> tuple[str, ...]:
+def resolve_levers(raw: RawTable, levers: Any, file: str) -> tuple[str, ...]:
     """The active lever ids: ``levers`` ("all", "none", a comma list or an iterable) or the file's own."""
     declared = list((raw.get("levers") or {}) if isinstance(raw.get("levers"), dict) else {})
     if levers is None:
-        scenario_table = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
-        levers = scenario_table.get("levers", [])
+        scenario_table = raw.get("scenario")
+        levers = scenario_table.get("levers", []) if isinstance(scenario_table, dict) else []
         if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
-            from sim.core.errors import Problem, ScenarioError
-
             raise ScenarioError([Problem(file, "scenario.levers", "must be a list of lever ids")])
     if isinstance(levers, str):
         levers = {"all": declared, "none": []}.get(levers.strip(), [x.strip() for x in levers.split(",") if x.strip()])
     if not isinstance(levers, (list, tuple)) or not all(isinstance(x, str) for x in levers):
-        from sim.core.errors import Problem, ScenarioError
-
         raise ScenarioError(
             [Problem(file, "scenario.levers", f'must be a list of lever ids, "all" or "none", got {levers!r}')]
         )
     return tuple(dict.fromkeys(levers))
 
 
-def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[str, Any] | None = None) -> Scenario:
+def build_scenario(
+    raw: RawTable, file: str, levers: Any = None, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
     """Validate the merged raw table of a scenario file and build the :class:`Scenario`.
 
     Args:
@@ -267,13 +270,10 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     return scenario
 
 
-def _check_declared_levers(raw: dict, file: str) -> None:
+def _check_declared_levers(raw: RawTable, file: str) -> None:
     """Check the shape of every declared lever, on or off (a misspelt key of a lever that is off is an error)."""
-    from sim.core.errors import ScenarioError
-    from sim.scenario.levers import lever_changes
-
     declared = raw.get("levers")
-    problems = []
+    problems: list[Problem] = []
     for name, table in declared.items() if isinstance(declared, dict) else ():
         try:
             lever_changes(name, table, file)
@@ -302,12 +302,12 @@ def check_references(sc: Scenario, r: Reader) -> None:
     shutdowns = {w.id for w in sc.shutdowns}
     attrs = known_attributes(sc)
 
-    def ref(path: str, name: str, pool, what: str) -> None:
+    def ref(path: str, name: str, pool: Collection[str], what: str) -> None:
         if name and name not in pool:
             allowed = ", ".join(sorted(pool)) or "none defined"
             r.error(path, f"unknown {what} {name!r}{did_you_mean(name, pool)}; defined: {allowed}")
 
-    def cond(path: str, c) -> None:
+    def cond(path: str, c: Condition | None) -> None:
         if c is not None:
             for name in c.attributes:
                 ref(f"{path}.{name}", name, attrs, "project attribute")
@@ -324,8 +324,8 @@ def check_references(sc: Scenario, r: Reader) -> None:
             ref(f"{path}.after[{i}]", dep, stages, "stage")
             if dep == s.id:
                 r.error(f"{path}.after[{i}]", "a stage cannot come after itself")
-        for i, w in enumerate(s.shutdowns):
-            ref(f"{path}.shutdowns[{i}]", w, shutdowns, "shutdown window")
+        for i, window in enumerate(s.shutdowns):
+            ref(f"{path}.shutdowns[{i}]", window, shutdowns, "shutdown window")
         cond(f"{path}.when", s.when)
         if s.feedback is not None and s.feedback.to:
             ref(f"{path}.feedback.to", s.feedback.to, stages, "stage")

@@ -22,6 +22,7 @@ statistic is the mean.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +98,7 @@ def parse_targets(r: Reader, raw: Any, declared: tuple[str, ...] = ()) -> tuple[
     return tuple(out)
 
 
-def kpi_entry(summary: dict, kpi: str) -> dict | None:
+def kpi_entry(summary: Mapping[str, Any], kpi: str) -> dict[str, Any] | None:
     """The statistics dict of ``kpi`` in a run summary, or None if there is no such KPI."""
     parts = kpi.split(".")
     if len(parts) == 1:
@@ -122,7 +123,7 @@ class TargetResult:
     met: bool
 
 
-def check_targets(targets: tuple[Target, ...], summary: dict) -> list[TargetResult]:
+def check_targets(targets: Iterable[Target], summary: Mapping[str, Any]) -> list[TargetResult]:
     """Check the targets that apply to the run's levers; a KPI with no value counts as missed."""
     out = []
     active = tuple(summary["meta"].get("levers", ()))
