@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
@@ -34,10 +34,16 @@ from sim.engine.records import (
     project_record,
 )
 from sim.runs.stats import batch
-from sim.scenario.calendar import worktime_function
+from sim.runs.tables import Row
+from sim.scenario.calendar import WorkCalendar, worktime_function
 
 if TYPE_CHECKING:
     from sim.engine.replication import Project
+
+#: one event of the event log as the engine records it: (project idx, stage, step, resource, start, end)
+Event = tuple[int, str, str, str, float, float]
+#: an agency's weekly (utilisation, queue) arrays
+AgencySeries = tuple[np.ndarray, np.ndarray]
 
 #: KPIs also reported per project class
 PER_CLASS = tuple(k for k in KPIS if k != "within_limit_share")
@@ -63,44 +69,75 @@ class ReducedReplication:
     classes: dict[str, dict[str, np.ndarray]]
     series: dict[str, np.ndarray] = field(default_factory=dict)
     phase_split: dict[tuple[str, str], float] = field(default_factory=dict)
-    project_rows: list[list] | None = None
-    stage_rows: list[list] | None = None
-    event_rows: list[list] | None = None
+    #: the rows of projects.csv and stages.csv, when asked for (else empty)
+    project_rows: list[Row] = field(default_factory=list)
+    stage_rows: list[Row] = field(default_factory=list)
+    #: the rows of events.csv, when asked for (else None)
+    event_rows: list[Row] | None = None
     #: one row per array of :meth:`arrays`: :func:`sim.runs.stats.batch` of it, computed where the replication ran
     #: (one matrix pickles much faster than a tuple per array)
-    batches: np.ndarray | None = None
+    batches: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.batches = np.array([batch(v) for v in self.arrays()], dtype=float).reshape(-1, 4)
 
     def arrays(self) -> Iterator[np.ndarray]:
         """The per-project arrays the parent accumulates, in the order of :func:`per_kpi`."""
         return per_kpi(self)
 
 
-def per_kpi(holder) -> Iterator[Any]:
-    """``x``'s entries per KPI in one fixed order: the KPIs, stage times, same-day shares, then each class's
-    KPIs.  ``x`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
+T_co = TypeVar("T_co", covariant=True)
+
+
+class KpiHolder(Protocol[T_co]):
+    """What :func:`per_kpi` reads: something per KPI, per stage, per agency stage and per class's KPI."""
+
+    @property
+    def kpis(self) -> Mapping[str, T_co]:
+        """One entry per KPI of :data:`sim.core.kpi.KPIS`."""
+
+    @property
+    def stages(self) -> Mapping[str, T_co]:
+        """One entry per stage."""
+
+    @property
+    def same_day(self) -> Mapping[str, T_co]:
+        """One entry per stage an agency reviews."""
+
+    @property
+    def classes(self) -> Mapping[str, Mapping[str, T_co]]:
+        """Per project class, one entry per KPI of :data:`PER_CLASS`."""
+
+
+def per_kpi(holder: KpiHolder[T_co]) -> Iterator[T_co]:
+    """``holder``'s entries per KPI in one fixed order: the KPIs, stage times, same-day shares, then each
+    class's KPIs.  ``holder`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
     (accumulators): both keep their KPIs in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
     for k in KPIS:
         yield holder.kpis[k]
     yield from holder.stages.values()
     yield from holder.same_day.values()
-    for d in holder.classes.values():
-        yield from d.values()
+    for per_class in holder.classes.values():
+        yield from per_class.values()
 
 
-def _stamp(origin: dt.datetime, t: float) -> str:
+def _stamp(origin: dt.datetime, t: float | None) -> str:
+    """A clock time as a CSV cell "YYYY-MM-DD HH:MM" ("" if not reached)."""
     if t is None or math.isnan(t) or math.isinf(t):
         return ""
     return (origin + dt.timedelta(days=t)).strftime("%Y-%m-%d %H:%M")
 
 
-def _num(x: float) -> Any:
+def _num(x: float | None) -> float | str:
+    """A number as a CSV cell: rounded to 6 decimals, "" if missing."""
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
 
 
 _STAGE_TIMES = ("started", "submitted", "issued", "verified")
 
 
-def _stage_cell(origin: dt.datetime, visit, column: str) -> Any:
+def _stage_cell(origin: dt.datetime, visit: VisitRecord, column: str) -> str | int | float:
+    """One cell of stages.csv: ``column`` of a stage visit."""
     v = getattr(visit, column)
     if column in _STAGE_TIMES:
         return _stamp(origin, v)
@@ -148,11 +185,10 @@ class Reducer:
         self.per_stage = {s.id: array("d") for s in sc.stages}
         self.same_day = {s.id: array("d") for s in sc.stages if s.agency is not None}
         self.split = {s.id: [0.0] * len(SPLIT) for s in sc.stages}  # stage -> totals in the order of SPLIT
-        # per stage: (has a limit, is reviewed by an agency, its appends, its split totals)
-        self._roles = {
+        # per stage: (has a limit, its appends (the same-day one only if an agency reviews it), its split totals)
+        self._roles: dict[str, tuple[bool, Callable[[float], None], Callable[[float], None] | None, list[float]]] = {
             s.id: (
                 s.limit is not None,
-                s.agency is not None,
                 self.per_stage[s.id].append,
                 self.same_day[s.id].append if s.agency is not None else None,
                 self.split[s.id],
@@ -162,8 +198,8 @@ class Reducer:
         self.milestones = {m: array("d") for m in SERIES_MILESTONES}
         self._starts = self.milestones["construction_start"].append
         self._productions = self.milestones["production"].append
-        self.project_rows: list[tuple[int, list]] = []
-        self.stage_rows: list[tuple[int, list[list]]] = []
+        self.project_rows: list[tuple[int, Row]] = []
+        self.stage_rows: list[tuple[int, list[Row]]] = []
         self.ids: dict[int, str] = {}
         if rows:
             self.origin = dt.datetime.combine(sc.start_date, dt.time())
@@ -197,8 +233,15 @@ class Reducer:
         )
 
     def _fold(
-        self, cls: str, capped: bool, start: float, production: float, kpi_values, stages: Iterable[VisitRecord]
+        self,
+        cls: str,
+        capped: bool,
+        start: float,
+        production: float,
+        kpi_values: Iterable[float],
+        stages: Iterable[VisitRecord],
     ) -> None:
+        """Add one counted project: its KPIs, class, milestones and every stage visit's times."""
         self.kpi_values.extend(kpi_values)
         self.classes.append(cls)
         self.capped += capped
@@ -209,10 +252,10 @@ class Reducer:
         within = self.within.append
         roles = self._roles
         for visit in stages:
-            limited, reviewed, per_stage, same_day, totals = roles[visit.stage]
+            limited, per_stage, same_day, totals = roles[visit.stage]
             if limited:
                 within(visit.within)
-            if reviewed:  # submitted and issued clock times: working days between them at the end
+            if same_day is not None:  # reviewed: submitted and issued clock times, working days between at the end
                 per_stage(visit.submitted)
                 per_stage(visit.issued)
                 same_day(visit.same_day)
@@ -228,7 +271,7 @@ class Reducer:
                 totals[6] += visit.lag
                 totals[7] += visit.build
 
-    def _stage_times(self, stage: str, values: array) -> np.ndarray:
+    def _stage_times(self, stage: str, values: array[float]) -> np.ndarray:
         """A stage's time per visit: working days submitted -> issued (agency stages), else calendar days."""
         v = np.frombuffer(values, dtype=float).copy()
         if stage in self.same_day:  # pairs (submitted, issued)
@@ -265,7 +308,10 @@ class Reducer:
         )
 
     def finish(
-        self, agencies: dict[str, tuple[float, float]], series: dict[str, tuple[Any, Any]] | None, events: list | None
+        self,
+        agencies: dict[str, tuple[float, float]],
+        series: Mapping[str, AgencySeries] | None,
+        events: list[Event] | None,
     ) -> ReducedReplication:
         """The reduced replication (rows in project order)."""
         sc = self.cs.scenario
@@ -297,7 +343,6 @@ class Reducer:
             _series(self.cs, series, self.milestones),
             phase_split,
         )
-        out.batches = np.array([batch(v) for v in out.arrays()], dtype=float).reshape(-1, 4)
         if self.rows:
             self.project_rows.sort(key=lambda x: x[0])
             self.stage_rows.sort(key=lambda x: x[0])
@@ -319,7 +364,7 @@ class Reducer:
         return out
 
 
-def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+def _workdays_between(cal: WorkCalendar, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
     """Working days between clock times, element by element (NaN where either is NaN)."""
     out = np.full(len(t0), np.nan)
     ok = ~(np.isnan(t0) | np.isnan(t1))
@@ -339,7 +384,7 @@ def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool)
 
 
 def _series(
-    cs: CompiledScenario, agencies: dict[str, tuple[Any, Any]] | None, milestones: dict[str, Any]
+    cs: CompiledScenario, agencies: Mapping[str, AgencySeries] | None, milestones: Mapping[str, array[float]]
 ) -> dict[str, np.ndarray]:
     """Weekly series: agency utilisation and queue, cumulative projects at construction start and production."""
     out: dict[str, np.ndarray] = {}

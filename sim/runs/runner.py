@@ -15,11 +15,12 @@ import pickle
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import Replication, gc_paused
@@ -28,8 +29,11 @@ from sim.runs.output import OutputDir
 from sim.runs.pool import ReplicationFailed, guarded, local_pool, stop
 from sim.runs.reducer import EVENT_COLUMNS, ReducedReplication, Reducer, project_columns, stage_columns
 from sim.runs.summary import Summary
-from sim.runs.tables import SummaryDict, Table
+from sim.runs.tables import Row, SummaryDict, Table
 from sim.scenario.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -46,8 +50,8 @@ class RunResult:
     scenario: Scenario
     summary: SummaryDict
     out: Path | None = None
-    project_rows: list[list] = field(default_factory=list)
-    stage_rows: list[list] = field(default_factory=list)
+    project_rows: list[Row] = field(default_factory=list)
+    stage_rows: list[Row] = field(default_factory=list)
     project_header: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +64,7 @@ class RunResult:
         """One row per stage visit (the columns of stages.csv)."""
         return Table(stage_columns(), self.stage_rows)
 
-    def to_dataframe(self, table: str = "projects"):
+    def to_dataframe(self, table: str = "projects") -> pd.DataFrame:
         """``projects`` or ``stages`` as a pandas DataFrame (needs pandas)."""
         return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
 
@@ -143,7 +147,8 @@ def replications(
     ex = executor or local_pool(jobs)
     packed = _Packed(cs)
     todo = iter(chunks)
-    pending: deque = deque()  # (first replication of the chunk, future): names the chunk if it is lost
+    # (first replication of the chunk, future): names the chunk if it is lost
+    pending: deque[tuple[int, Future[list[ReducedReplication]]]] = deque()
     interrupted = False
     try:
         # a bounded window of chunks in flight: results are consumed in order and never pile up
@@ -162,8 +167,8 @@ def replications(
                     raise
                 # another executor lost the chunk (e.g. Dask's KilledWorker, or cancelled: the scheduler went away)
                 raise ReplicationFailed(first, seed, f"the executor lost it: {type(e).__name__}: {e}") from None
-            if (chunk := next(todo, None)) is not None:
-                pending.append((chunk[0], ex.submit(_run_chunk, packed, chunk, seed, rows, events)))
+            if (more := next(todo, None)) is not None:
+                pending.append((more[0], ex.submit(_run_chunk, packed, more, seed, rows, events)))
             yield from batch
     except BaseException:
         interrupted = True
@@ -231,7 +236,7 @@ def run(
             if writers is not None:
                 writers[0].writerows(reduced.project_rows)
                 writers[1].writerows(reduced.stage_rows)
-                if writers[2] is not None:
+                if writers[2] is not None and reduced.event_rows is not None:
                     writers[2].writerows(reduced.event_rows)
             if keep_rows:
                 result.project_rows.extend(reduced.project_rows)

@@ -33,6 +33,7 @@ class SeriesAccumulator:
         self._band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def add(self, v: np.ndarray) -> None:
+        """Add one replication's values (the same shape every time)."""
         ok = ~np.isnan(v)
         x = np.where(ok, v, 0.0)
         self._band = None
@@ -46,15 +47,18 @@ class SeriesAccumulator:
     def band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mean, low, high) per element; the band is the 95 % CI of the mean across replications."""
         if self._band is None:
+            n, s, s2 = self.n, self.s, self.s2
+            if n is None or s is None or s2 is None:
+                raise ValueError("no replication was added yet")
             with np.errstate(invalid="ignore", divide="ignore"):
-                mean = self.s / self.n
-                var = (self.s2 - self.n * mean * mean) / (self.n - 1)
-                df = self.n.astype(int) - 1
+                mean = s / n
+                var = (s2 - n * mean * mean) / (n - 1)
+                df = n.astype(int) - 1
                 t = np.array([t975(k) if k >= 1 else np.nan for k in range(int(df.max(initial=0)) + 1)])[
                     np.maximum(df, 0)
                 ]
                 t[df < 1] = np.nan
-                half = t * np.sqrt(np.maximum(var, 0.0) / self.n)
+                half = t * np.sqrt(np.maximum(var, 0.0) / n)
             self._band = (mean, mean - half, mean + half)
         return self._band
 
