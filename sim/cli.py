@@ -14,6 +14,8 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from sim.core.errors import CalendarWarning, Problem, ScenarioError
 from sim.present.progress import Progress
@@ -25,6 +27,15 @@ from sim.runs.runner import run
 from sim.scenario.levers import describe_levers
 from sim.scenario.loading import load
 from sim.scenario.targets import check_targets
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.analysis.attribution import Attribution
+    from sim.analysis.compare import Comparison
+    from sim.analysis.sweep import SweepResult, TornadoResult
+    from sim.present.style import Rows
+    from sim.scenario.scenario import Scenario
 
 
 def _positive_int(text: str) -> int:
@@ -172,8 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = False) -> dict:
-    """The ``--vary`` parameters: path -> list of values (sweep) or (low, high) (tornado, ``pairs``).
+def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = False) -> dict[str, list[Any]]:
+    """The ``--vary`` parameters: path -> its values (with ``pairs``, exactly two: low and high).
 
     A path may not also be fixed by ``--set``: which of the two would hold is not obvious.
     """
@@ -181,7 +192,7 @@ def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = Fal
     from sim.scenario.overrides import parse_overrides
 
     fixed = parse_overrides(overrides, file)
-    varied = {}
+    varied: dict[str, list[Any]] = {}
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
@@ -191,14 +202,13 @@ def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = Fal
             raise ScenarioError([Problem(file, f"--vary {item}", f"must be {want}")])
         if key in fixed:
             raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is also fixed by --set: give it once")])
-        varied[key] = tuple(values) if pairs else values
+        varied[key] = values
     return varied
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import sweep
-
-    from . import plots
+    from sim.present import plots
 
     grid = _varied(args.vary, args.overrides, str(args.scenario))
     sc = load(args.scenario, args.overrides)
@@ -213,9 +223,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_study(args: argparse.Namespace, name: str, res, fig, rows) -> Path:
+def _write_study(
+    args: argparse.Namespace, name: str, res: SweepResult | TornadoResult, fig: Figure, rows: Rows
+) -> Path:
     """Write NAME.json and the figure (PNG, SVG, CSV) into the output folder, atomically."""
-    from . import plots
+    from sim.present import plots
 
     with OutputDir(args.out, force=args.force) as outdir:
         outdir.write_json(f"{name}.json", res.to_dict())
@@ -225,10 +237,10 @@ def _write_study(args: argparse.Namespace, name: str, res, fig, rows) -> Path:
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import tornado
+    from sim.present import plots
 
-    from . import plots
-
-    ranges = _varied(args.vary, args.overrides, str(args.scenario), pairs=True)
+    varied = _varied(args.vary, args.overrides, str(args.scenario), pairs=True)
+    ranges = {path: (low, high) for path, (low, high) in varied.items()}
     sc = load(args.scenario, args.overrides, args.levers)
     with Progress("parameters", not args.quiet) as tick:
         res = tornado(
@@ -366,7 +378,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(t.met for t in results) else 1
 
 
-def _comparison(args: argparse.Namespace):
+def _comparison(args: argparse.Namespace) -> Comparison:
     from sim.analysis.compare import compare
 
     scenarios = [load(p) for p in args.scenarios]
@@ -374,7 +386,7 @@ def _comparison(args: argparse.Namespace):
         return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
 
 
-def _attribution(args: argparse.Namespace, sc, n: int, levers=None):
+def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[str, ...] | None = None) -> Attribution:
     from sim.analysis.attribution import attribute
 
     with Progress("lever subsets", not args.quiet) as tick:
@@ -391,9 +403,8 @@ def _attribution(args: argparse.Namespace, sc, n: int, levers=None):
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.present import plots
     from sim.present.report import write_report
-
-    from . import plots
 
     if len(args.scenarios) < 2:
         raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
@@ -418,7 +429,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_attribute(args: argparse.Namespace) -> int:
-    from . import plots
+    from sim.present import plots
 
     sc = load(args.scenario)
     levers = None if args.levers is None else sc.with_levers(args.levers).levers
@@ -436,9 +447,8 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.present import plots
     from sim.present.report import write_report
-
-    from . import plots
 
     cmp = _comparison(args)
     att = (
@@ -456,7 +466,7 @@ class Terminated(BaseException):
     """SIGTERM, turned into an exception so that outputs are cleaned up on the way out."""
 
 
-def _on_sigterm(signum, frame) -> None:
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 

@@ -60,7 +60,7 @@ class Attribution:
         """The content of attribution.json."""
         names = dict(self.scenario.lever_names)
 
-        def entry(acc: Accumulator) -> dict:
+        def entry(acc: Accumulator) -> dict[str, Any]:
             stats = acc.to_dict()
             return {"mean": stats["mean"], "ci95": stats["ci95"]}
 
@@ -185,7 +185,9 @@ def attribute(
     )
 
 
-def _shapley(values: dict[tuple[int, ...], np.ndarray], k: int, orders: list | None) -> list[np.ndarray]:
+def _shapley(
+    values: dict[tuple[int, ...], np.ndarray], k: int, orders: list[tuple[int, ...]] | None
+) -> list[np.ndarray]:
     """Per-replication Shapley values of each lever (list over levers of arrays (n, KPIs))."""
     shape = values[()].shape
     phi = [np.zeros(shape) for _ in range(k)]

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from sim.core.kpi import KPIS
-from sim.engine.compiled import compile_scenario
+from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import simulate
 from sim.runs.pool import pool_for
+from sim.runs.reducer import ReducedReplication
 from sim.runs.runner import replications
 from sim.runs.stats import Accumulator
 from sim.runs.summary import Summary
@@ -55,9 +56,11 @@ class Comparison:
 
     @property
     def names(self) -> list[str]:
+        """The scenarios' names, the reference first."""
         return [s.name for s in self.scenarios]
 
-    def summary_dicts(self) -> list[dict]:
+    def summary_dicts(self) -> list[dict[str, Any]]:
+        """Each scenario's summary.json content."""
         return [s.to_dict(self.seed) for s in self.summaries]
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +106,7 @@ def _diff_entry(acc: Accumulator) -> dict[str, Any]:
     return {"unit": d["unit"], "mean": d["mean"], "ci95": d["ci95"], "n": d["n"]}
 
 
-def replication_means(reduced) -> dict[str, float]:
+def replication_means(reduced: ReducedReplication) -> dict[str, float]:
     """Mean of each KPI over one replication's projects (NaN if none reached it)."""
     out = {}
     for kpi, values in reduced.kpis.items():
@@ -157,7 +160,7 @@ def compare(
     return cmp
 
 
-def typical_projects(compiled: list, summaries: list[Summary], seed: int) -> list[TypicalProject]:
+def typical_projects(compiled: list[CompiledScenario], summaries: list[Summary], seed: int) -> list[TypicalProject]:
     """The same project traced in every scenario: in replication 0, the one whose time to production
     in the first scenario is closest to that scenario's median (ties: the earliest signed)."""
     results = [simulate(cs, 0, seed, events=True) for cs in compiled]
@@ -166,11 +169,13 @@ def typical_projects(compiled: list, summaries: list[Summary], seed: int) -> lis
     if not first or p50 is None:
         first, p50 = results[0].projects, 0.0
     pick = min(first, key=lambda project: (abs((project.kpi["to_production_months"] or 0.0) - p50), project.signed))
-    out = []
+    out: list[TypicalProject] = []
     for cs, res in zip(compiled, results):
         traced = next((project for project in res.projects if project.id == pick.id), None)
         if traced is None:
             continue
+        if res.events is None:  # simulate(events=True) records them
+            raise ValueError(f"replication 0 of {cs.scenario.name!r} recorded no events")
         events = [
             (stage, step, resource, t0, t1) for idx, stage, step, resource, t0, t1 in res.events if idx == traced.idx
         ]

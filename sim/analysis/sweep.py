@@ -28,9 +28,12 @@ def _scenario_at(base: Scenario, point: Mapping[str, Any]) -> Scenario:
     return sc.with_levers(point["levers"]) if "levers" in point else sc
 
 
-def _measure(sc: Scenario, n: int, seed: int, kpi: str, jobs: int, executor: Executor | None) -> dict:
+def _measure(sc: Scenario, n: int, seed: int, kpi: str, jobs: int, executor: Executor | None) -> dict[str, Any]:
+    """Run ``sc`` and return the statistics of ``kpi`` as a sweep point or tornado end keeps them."""
     summary = run(sc, n=n, seed=seed, jobs=jobs, executor=executor, keep_rows=False).summary
     entry = kpi_entry(summary, kpi)
+    if entry is None:  # check_kpi accepted the name, so the summary must have it
+        raise ValueError(f"the summary of {sc.name!r} has no {kpi!r}")
     return {
         "unit": entry["unit"],
         "mean": entry["mean"],
@@ -72,6 +75,7 @@ class SweepResult:
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The content of sweep.json."""
         return {
             "scenario": self.scenario,
             "kpi": self.kpi,
@@ -124,6 +128,7 @@ class TornadoResult:
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The content of tornado.json."""
         return {
             "scenario": self.scenario,
             "kpi": self.kpi,
@@ -177,7 +182,7 @@ def tornado(
     return TornadoResult(scenario.name, kpi, base["unit"], base["mean"], rows, n, seed)
 
 
-def _show(v: Any) -> Any:
+def _show(v: object) -> int | float | str:
     """A value as it goes into a table: numbers and strings as they are, anything else as text."""
     return v if isinstance(v, (int, float, str)) else str(v)
 

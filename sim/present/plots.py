@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -33,6 +32,7 @@ from sim.present.style import (
     PHASE_COLOURS,
     STEP_CATEGORY,
     TIMELINE_MILESTONES,
+    Rows,
     acc_stats,
     arrays,
     capital,
@@ -81,8 +81,6 @@ __all__ = [
     "tornado_data",
     "tornado_figure",
 ]
-
-Rows = list[dict[str, Any]]
 
 
 # -- 1. timeline -------------------------------------------------------------------------------------------
@@ -507,8 +505,8 @@ def waterfall(att: Attribution, kpi: str = "approval_workdays") -> Figure:
         if j < len(rows) - 1:
             ax.plot([j + 0.31, j + 0.69], [end, end], color="#999999", linewidth=0.8, linestyle=":")
         name = label(row["name"], fallback=row["lever"] or row["name"])
-        alone = f"\nalone {signed(row['alone'])}" if row["kind"] == "lever" and row["alone"] != "" else ""
-        ticks.append(textwrap.fill(name, 16) + alone)
+        alone_text = f"\nalone {signed(row['alone'])}" if row["kind"] == "lever" and row["alone"] != "" else ""
+        ticks.append(textwrap.fill(name, 16) + alone_text)
     ax.set_xticks(range(len(rows)), ticks, fontsize=8)
     steps = [row["value"] for row in rows if row["kind"] == "lever" and row["value"] != ""]
     ax.legend(

@@ -11,12 +11,22 @@ import datetime as dt
 import html
 import io
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.core.kpi import KPIS
 from sim.core.units import UNIT_LABEL, format_value
 from sim.runs.output import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.analysis.attribution import Attribution
+    from sim.analysis.compare import Comparison
+
+#: the figures of a report by name, each with its plotted data (:func:`sim.present.plots.all_figures`)
+Figures = Mapping[str, tuple["Figure", list[dict[str, Any]]]]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;max-width:1100px;margin:2em auto;
@@ -30,21 +40,21 @@ figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}figcaption
 """
 
 
-def _e(x: Any) -> str:
+def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _fmt(x: Any, unit: str) -> str:
+def _fmt(x: float | None, unit: str) -> str:
     return format_value(x, unit, missing="–")
 
 
-def _png(fig) -> str:
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def assumptions(files: list[str]) -> list[tuple[str, int, str]]:
+def assumptions(files: Iterable[str]) -> list[tuple[str, int, str]]:
     """Lines marked ASSUMPTION in the scenario files and the files they extend: (file, line, text)."""
     seen, out = set(), []
     queue = [Path(f) for f in files]
@@ -62,7 +72,7 @@ def assumptions(files: list[str]) -> list[tuple[str, int, str]]:
     return out
 
 
-def kpi_table(cmp) -> str:
+def kpi_table(cmp: Comparison) -> str:
     """HTML table: each scenario's mean [95% CI] and median, and the paired difference to the first."""
     dicts = cmp.summary_dicts()
     head = "".join(f"<th>{_e(n)}<br><span class=small>mean [95% CI] · p50</span></th>" for n in cmp.names)
@@ -88,7 +98,7 @@ def kpi_table(cmp) -> str:
     return f"<table><tr><th class=l>KPI</th>{head}{diff_head}</tr>{''.join(rows)}</table>"
 
 
-def targets_table(cmp) -> str:
+def targets_table(cmp: Comparison) -> str:
     """HTML table of every scenario's applicable calibration targets and their status."""
     from sim.scenario.targets import check_targets
 
@@ -110,8 +120,15 @@ def targets_table(cmp) -> str:
     )
 
 
-def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str = "") -> str:
-    """The whole report as one HTML string."""
+def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = None, command: str = "") -> str:
+    """The whole report as one HTML string.
+
+    Args:
+        cmp: the comparison to report.
+        figures: the figures to embed, by name (as PNG).
+        attribution: the Shapley attribution of the last scenario's levers, if any.
+        command: the command line that made the report, shown in it.
+    """
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>approval-sim report</title>"
         f"<style>{_CSS}</style></head><body>",
@@ -160,7 +177,7 @@ def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str =
     return "\n".join(parts)
 
 
-def attribution_table(att) -> str:
+def attribution_table(att: Attribution) -> str:
     """HTML table of Shapley values per lever for the attributed KPIs."""
     d = att.to_dict()
     out = [
@@ -192,7 +209,9 @@ def attribution_table(att) -> str:
     return "".join(out)
 
 
-def write_report(path: str | Path, cmp, figures: dict[str, Any], attribution: Any = None, command: str = "") -> Path:
-    """Write the report atomically (a temporary file moved into place)."""
+def write_report(
+    path: str | Path, cmp: Comparison, figures: Figures, attribution: Attribution | None = None, command: str = ""
+) -> Path:
+    """Write the report (:func:`render`) to ``path`` atomically (a temporary file moved into place)."""
     text = render(cmp, figures, attribution, command)
     return atomic_write(Path(path), lambda f: f.write(text), binary=False)

@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from sim.core.units import UNIT_LABEL
-from sim.present.style import label, styled
+from sim.present.style import Rows, label, styled
+
+if TYPE_CHECKING:
+    from sim.analysis.sweep import SweepResult, TornadoResult
 
 
-def sweep_data(res) -> list[dict[str, Any]]:
+def sweep_data(res: SweepResult) -> Rows:
     """The plotted points of a sweep (one row per grid point)."""
     return [dict(row) for row in res.rows]
 
 
-def tornado_data(res) -> list[dict[str, Any]]:
+def tornado_data(res: TornadoResult) -> Rows:
     """The plotted bars of a tornado (one row per parameter, with the base value)."""
     return [{**row, "base": res.base} for row in res.rows]
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 @styled
-def sweep_figure(res) -> Figure:
+def sweep_figure(res: SweepResult) -> Figure:
     """The swept KPI against the first parameter, one line (with its 95 % band) per value of the others."""
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.add_subplot()
     x_name, others = res.parameters[0], res.parameters[1:]
     unit = UNIT_LABEL.get(res.rows[0]["unit"], res.rows[0]["unit"]) if res.rows else ""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple[Any, ...], Rows] = {}
     for row in res.rows:
         groups.setdefault(tuple(row[o] for o in others), []).append(row)
     xs_all = [row[x_name] for row in res.rows]
@@ -68,7 +71,7 @@ def sweep_figure(res) -> Figure:
 
 
 @styled
-def tornado_figure(res) -> Figure:
+def tornado_figure(res: TornadoResult) -> Figure:
     """Horizontal bars: the KPI at each parameter's low and high value, around the base value."""
     rows = [row for row in res.rows if row.get("low_mean") is not None and row.get("high_mean") is not None]
     fig = Figure(figsize=(8, 1.2 + 0.55 * max(1, len(rows))), layout="constrained")
