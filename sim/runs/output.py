@@ -58,7 +58,7 @@ class OutputDir:
         w.writerow(list(header))
         return w
 
-    def write_json(self, name: str, data: Any) -> None:
+    def write_json(self, name: str, data: object) -> None:
         """Write ``data`` as indented UTF-8 JSON to ``name`` inside the temporary folder."""
         with open(self.path(name), "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, ensure_ascii=False)

@@ -110,7 +110,7 @@ def _lognormal_mu_sigma(median: float, p90: float) -> tuple[float, float]:
     return math.log(median), (math.log(p90) - math.log(median)) / Z90
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 

@@ -107,7 +107,7 @@ def _walk(root: RawTable, path: str) -> tuple[RawTable | None, str, str]:
     return node, keys[-1], ""
 
 
-def _scale_value(v: Any, factor: float) -> Any:
+def _scale_value(v: object, factor: float) -> float | dict[str, Any] | None:
     """``v`` (a number or a distribution table) times ``factor``; None if it is neither."""
     if isinstance(v, bool):
         return None
@@ -222,7 +222,7 @@ def describe_levers(raw: Mapping[str, Any], file: str) -> list[tuple[str, str, l
     return out
 
 
-def _short(v: Any) -> str:
+def _short(v: object) -> str:
     """A compact, TOML-like rendering of a lever value for listings."""
     if isinstance(v, dict):
         if v.get("dist") in KINDS:

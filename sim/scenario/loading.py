@@ -15,7 +15,7 @@ from typing import Any
 
 from sim.core.errors import Problem, ScenarioError
 from sim.scenario.overrides import parse_overrides
-from sim.scenario.scenario import Scenario, build_scenario
+from sim.scenario.scenario import LeverChoice, Scenario, build_scenario
 from sim.scenario.schema import RawTable
 
 
@@ -76,7 +76,7 @@ def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> RawTable:
     return deep_merge(read_with_extends(parent_path, (*_chain, resolved)), raw)
 
 
-def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), levers: Any = None) -> Scenario:
+def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), levers: LeverChoice = None) -> Scenario:
     """Load, merge, override and validate a scenario file.
 
     Args:

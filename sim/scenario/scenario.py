@@ -54,11 +54,15 @@ from sim.scenario.stage_options import (
 )
 from sim.scenario.targets import Target, parse_targets
 
+#: which levers to switch on: "all", "none", comma-separated ids or a list of ids; None: the file's own
+LeverChoice = str | list[str] | tuple[str, ...] | None
+
 __all__ = [
     "Agency",
     "CalendarSpec",
     "Costs",
     "Defect",
+    "LeverChoice",
     "Limit",
     "Milestone",
     "NamedProject",
@@ -103,7 +107,7 @@ class Scenario:
     overrides: tuple[tuple[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def with_levers(self, names: Any) -> Scenario:
+    def with_levers(self, names: LeverChoice) -> Scenario:
         """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids)."""
         return build_scenario(dict(self.raw), self.source, levers=names, overrides=dict(self.overrides))
 
@@ -163,7 +167,7 @@ TOP_KEYS = (
 )
 
 
-def resolve_levers(raw: RawTable, levers: Any, file: str) -> tuple[str, ...]:
+def resolve_levers(raw: RawTable, levers: LeverChoice, file: str) -> tuple[str, ...]:
     """The active lever ids: ``levers`` ("all", "none", a comma list or an iterable) or the file's own."""
     declared = list((raw.get("levers") or {}) if isinstance(raw.get("levers"), dict) else {})
     if levers is None:
@@ -181,7 +185,7 @@ def resolve_levers(raw: RawTable, levers: Any, file: str) -> tuple[str, ...]:
 
 
 def build_scenario(
-    raw: RawTable, file: str, levers: Any = None, overrides: Mapping[str, Any] | None = None
+    raw: RawTable, file: str, levers: LeverChoice = None, overrides: Mapping[str, Any] | None = None
 ) -> Scenario:
     """Validate the merged raw table of a scenario file and build the :class:`Scenario`.
 

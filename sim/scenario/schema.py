@@ -22,7 +22,7 @@ RawTable = dict[str, Any]
 MISSING: Any = object()
 
 
-def _typename(v: Any) -> str:
+def _typename(v: object) -> str:
     return {
         bool: "a boolean",
         int: "an integer",
