@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "examples" / "mmc_rework.toml"
 STAGES = ("s1", "s2", "s3", "s4", "s5")
 TIME_SCALE = 10.0
-DAYS_PER_YEAR = 365.2425
 CALENDARS = ("24/7", "office", "office-workday")
 
 
 def working_share(years: float) -> float:
     """Share of calendar days that are working days on the CN calendar from the scenario's start."""
+    from sim.core.units import DAYS_PER_YEAR
     from sim.scenario.calendar import working_day_mask
 
     n = int(years * DAYS_PER_YEAR) + 1
@@ -50,6 +50,8 @@ def working_share(years: float) -> float:
 
 def overrides(n_customers: int, calendar: str = "24/7") -> dict:
     """``sim.load`` overrides that make one replication bring about ``n_customers`` after the warm-up."""
+    from sim.core.units import DAYS_PER_YEAR
+
     if calendar not in CALENDARS:
         raise ValueError(f"calendar must be one of {CALENDARS}")
     rate = LAMBDA * TIME_SCALE  # arrivals per calendar day
@@ -84,7 +86,7 @@ def run(n_customers: int, seed: int, calendar: str = "24/7") -> dict:
     """One replication through the public API ``sim.run`` (compile, simulate, reduce, summarise), timed.
 
     ``mean_sojourn`` is in the scenario's days (24/7 only: on a working calendar it is not the Jackson
-    quantity); ``approval_days_mean`` is the engine's own figure.
+    quantity); ``approval_days_mean`` is the engine's own KPI.
     """
     import sim
 
@@ -95,15 +97,15 @@ def run(n_customers: int, seed: int, calendar: str = "24/7") -> dict:
         warnings.simplefilter("ignore")
         res = sim.run(sc, n=1, seed=seed, keep_rows=False)
     wall = time.perf_counter() - t
-    fig = res.summary["key_figures"]["approval_days"]
+    kpi = res.summary["kpis"]["approval_days"]
     counts = res.summary["projects"]
     return {
         "wall_s": wall,
         "load_s": t - t_load,
         "customers": counts["projects"],
         "completed": counts["reached_construction_permit"],
-        "mean_sojourn": fig["mean"] * TIME_SCALE if calendar == "24/7" else None,
-        "approval_days_mean": fig["mean"],
+        "mean_sojourn": kpi["mean"] * TIME_SCALE if calendar == "24/7" else None,
+        "approval_days_mean": kpi["mean"],
         "calendar": calendar,
     }
 

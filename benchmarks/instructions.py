@@ -11,7 +11,7 @@ of run.py remain the goals' measure and this is a tie-breaker and a diagnostic.
     python benchmarks/instructions.py     # about 3 minutes (callgrind slows Python ~50x; Ciw takes half)
     python benchmarks/instructions.py --models engine --calendars 24/7,office,office-workday --out /tmp/ir
 
-Writes instructions.json (machine, command, versions, every raw Ir figure) to --out (default benchmarks/)
+Writes instructions.json (machine, command, versions, every raw Ir count) to --out (default benchmarks/)
 and prints a markdown table. Its last column divides by the customers that actually arrived (each model's
 ``customers``) instead of n: Poisson arrival counts differ from n by a few per cent at these sizes.
 """

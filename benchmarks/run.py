@@ -119,7 +119,7 @@ def worker(kind: str, args: dict) -> dict:
             "replications": args["n"],
             "jobs": args["jobs"],
             "summary_sha256": _summary_hash(res.summary),
-            "approval_workdays_mean": res.summary["key_figures"]["approval_workdays"]["mean"],
+            "approval_workdays_mean": res.summary["kpis"]["approval_workdays"]["mean"],
             "children_maxrss_kb": _maxrss_kb(resource.RUSAGE_CHILDREN),
         }
     elif kind == "scale":
@@ -138,7 +138,7 @@ def worker(kind: str, args: dict) -> dict:
             "projects": counts["projects"],
             "reached_production": counts["reached_production"],
             "per_project_ms": 1000 * wall / max(1, counts["projects"]),
-            "approval_workdays_p50": res.summary["key_figures"]["approval_workdays"]["p50"],
+            "approval_workdays_p50": res.summary["kpis"]["approval_workdays"]["p50"],
         }
     elif kind == "profile":
         import cProfile

@@ -14,6 +14,8 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from sim.core.errors import CalendarWarning, Problem, ScenarioError
 from sim.present.progress import Progress
@@ -26,97 +28,91 @@ from sim.scenario.levers import describe_levers
 from sim.scenario.loading import load
 from sim.scenario.targets import check_targets
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.analysis.attribution import Attribution
+    from sim.analysis.compare import Comparison
+    from sim.analysis.sweep import SweepResult, TornadoResult
+    from sim.present.style import Rows
+    from sim.scenario.scenario import Scenario
+
 
 def _positive_int(text: str) -> int:
     try:
-        v = int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _seed(text: str) -> int:
     try:
-        v = int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``approval-sim``."""
-    p = argparse.ArgumentParser(prog="approval-sim", description="Simulate project-approval workflows.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(prog="approval-sim", description="Simulate project-approval workflows.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    r = sub.add_parser("run", help="run a scenario and summarise its key figures")
-    r.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    r.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
-    r.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
-    r.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
-    _add_execution(r)
-    r.add_argument("--events", action="store_true", help="also write the event log events.csv")
-    r.add_argument(
+    run_cmd = sub.add_parser("run", help="run a scenario and summarise its KPIs")
+    run_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    run_cmd.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
+    run_cmd.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
+    run_cmd.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
+    _add_execution(run_cmd)
+    run_cmd.add_argument("--events", action="store_true", help="also write the event log events.csv")
+    run_cmd.add_argument(
         "--replication",
         type=_seed,
         default=None,
         metavar="K",
         help="run only replication K (with --seed), e.g. to rerun one that failed",
     )
-    r.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)",
+    _add_overrides(run_cmd, "override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)")
+    run_cmd.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    run_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_levers(run_cmd)
+
+    validate_cmd = sub.add_parser("validate", help="check scenario files without running them")
+    validate_cmd.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
+    _add_overrides(validate_cmd, "check with this override applied (repeatable)")
+    _add_levers(validate_cmd)
+
+    levers_cmd = sub.add_parser("levers", help="list a scenario's reform levers and what each changes, stage by stage")
+    levers_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
+
+    check_cmd = sub.add_parser(
+        "check", help="run a scenario and check its calibration targets (exit 1 if any is missed)"
     )
-    r.add_argument("--force", action="store_true", help="replace a non-empty output folder")
-    r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    _add_levers(r)
+    check_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    check_cmd.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
+    check_cmd.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
+    _add_execution(check_cmd)
+    _add_overrides(check_cmd, "override a scenario value by dotted path (repeatable)")
+    _add_levers(check_cmd)
 
-    v = sub.add_parser("validate", help="check scenario files without running them")
-    v.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
-    v.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="check with this override applied (repeatable)",
+    compare_cmd = sub.add_parser(
+        "compare", help="run scenarios with common random numbers; paired differences, figures, report"
     )
-    _add_levers(v)
-
-    lv = sub.add_parser("levers", help="list a scenario's reform levers and what each changes, stage by stage")
-    lv.add_argument("scenario", type=Path, help="scenario file (TOML)")
-
-    c = sub.add_parser("check", help="run a scenario and check its calibration targets (exit 1 if any is missed)")
-    c.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    c.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
-    c.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
-    _add_execution(c)
-    c.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value by dotted path (repeatable)",
+    compare_cmd.add_argument(
+        "scenarios", type=Path, nargs="+", help="two or more scenario files; the first is the reference"
     )
-    _add_levers(c)
-
-    cp = sub.add_parser("compare", help="run scenarios with common random numbers; paired differences, figures, report")
-    cp.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files; the first is the reference")
-    _add_run_options(cp, out_help="output folder for compare.json, figures (PNG, SVG, CSV) and report.html")
-    cp.add_argument(
+    _add_run_options(compare_cmd, out_help="output folder for compare.json, figures (PNG, SVG, CSV) and report.html")
+    compare_cmd.add_argument(
         "--attribute",
         action="store_true",
         help="also attribute the last scenario's levers (Shapley) and add the waterfall",
     )
-    cp.add_argument(
+    compare_cmd.add_argument(
         "--attribution-n",
         type=_positive_int,
         default=None,
@@ -124,36 +120,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="replications per lever subset for --attribute (default: min(n, 20))",
     )
 
-    at = sub.add_parser("attribute", help="how much each lever contributes (Shapley values over lever subsets)")
-    at.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    _add_run_options(at, out_help="output folder for attribution.json and the waterfall figures")
-    at.add_argument(
+    attribute_cmd = sub.add_parser(
+        "attribute", help="how much each lever contributes (Shapley values over lever subsets)"
+    )
+    attribute_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _add_run_options(attribute_cmd, out_help="output folder for attribution.json and the waterfall figures")
+    attribute_cmd.add_argument(
         "--levers",
         default=None,
         metavar="LIST",
         help="levers to attribute (default: the scenario's own scenario.levers)",
     )
-    at.add_argument(
+    attribute_cmd.add_argument(
         "--max-orders",
         type=_positive_int,
         default=200,
         help="sampled lever orders when there are too many levers for all subsets (default 200)",
     )
 
-    rp = sub.add_parser("report", help="write one self-contained HTML report comparing scenarios")
-    rp.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
-    rp.add_argument("-o", "--out", type=Path, required=True, help="the HTML file to write")
-    rp.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
-    rp.add_argument("--seed", type=_seed, default=None, help="root seed (default: the first scenario's seed)")
-    _add_execution(rp)
-    rp.add_argument("--attribute", action="store_true", help="include the Shapley attribution of the last scenario")
-    rp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    report_cmd = sub.add_parser("report", help="write one self-contained HTML report comparing scenarios")
+    report_cmd.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
+    report_cmd.add_argument("-o", "--out", type=Path, required=True, help="the HTML file to write")
+    report_cmd.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
+    report_cmd.add_argument("--seed", type=_seed, default=None, help="root seed (default: the first scenario's seed)")
+    _add_execution(report_cmd)
+    report_cmd.add_argument(
+        "--attribute", action="store_true", help="include the Shapley attribution of the last scenario"
+    )
+    report_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
-    sw = sub.add_parser("sweep", help="run a grid of parameter values with common random numbers")
-    sw.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    sw.add_argument(
-        "--set",
-        dest="grid",
+    sweep_cmd = sub.add_parser("sweep", help="run a grid of parameter values with common random numbers")
+    sweep_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    sweep_cmd.add_argument(
+        "--vary",
         action="append",
         default=[],
         metavar="PATH=V1,V2,...",
@@ -161,12 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a parameter and its values, e.g. agencies.planning.staff=1,2,3,4 or levers=none,all "
         "(repeatable: the grid is the product)",
     )
-    sw.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
-    _add_run_options(sw, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
+    _add_overrides(sweep_cmd, "override a scenario value by dotted path at every grid point (repeatable)")
+    sweep_cmd.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
+    _add_run_options(sweep_cmd, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
 
-    tn = sub.add_parser("tornado", help="one-at-a-time sensitivity of a figure to parameters (low and high values)")
-    tn.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    tn.add_argument(
+    tornado_cmd = sub.add_parser(
+        "tornado", help="one-at-a-time sensitivity of a KPI to parameters (low and high values)"
+    )
+    tornado_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    tornado_cmd.add_argument(
         "--vary",
         action="append",
         default=[],
@@ -174,86 +176,106 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="a parameter with its low and high value, e.g. agents.staff=2,8 (repeatable)",
     )
-    tn.add_argument("--kpi", default="approval_workdays", help="figure to measure (default approval_workdays)")
-    _add_levers(tn)
-    _add_run_options(tn, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
-    return p
+    _add_overrides(tornado_cmd, "override a scenario value by dotted path in every run (repeatable)")
+    tornado_cmd.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
+    _add_levers(tornado_cmd)
+    _add_run_options(tornado_cmd, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
+    return parser
 
 
-def _grid(items: list[str], file: str, pairs: bool = False) -> dict:
+def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = False) -> dict[str, list[Any]]:
+    """The ``--vary`` parameters: path -> its values (with ``pairs``, exactly two: low and high).
+
+    A path may not also be fixed by ``--set``: which of the two would hold is not obvious.
+    """
     from sim.analysis.sweep import parse_values
+    from sim.scenario.overrides import parse_overrides
 
-    grid = {}
+    fixed = parse_overrides(overrides, file)
+    varied: dict[str, list[Any]] = {}
     for item in items:
-        key, sep, values = item.partition("=")
-        vals = parse_values(values) if sep else []
-        if not sep or not key.strip() or not vals or (pairs and len(vals) != 2):
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        values = parse_values(text) if sep else []
+        if not sep or not key or not values or (pairs and len(values) != 2):
             want = "PATH=LOW,HIGH" if pairs else "PATH=V1,V2,..."
-            raise ScenarioError([Problem(file, f"--{'vary' if pairs else 'set'} {item}", f"must be {want}")])
-        grid[key.strip()] = tuple(vals) if pairs else vals
-    return grid
+            raise ScenarioError([Problem(file, f"--vary {item}", f"must be {want}")])
+        if key in fixed:
+            raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is also fixed by --set: give it once")])
+        varied[key] = values
+    return varied
 
 
-def _cmd_sweep(a: argparse.Namespace) -> int:
+def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import sweep
+    from sim.present import plots
 
-    from . import plots
-
-    sc = load(a.scenario)
-    grid = _grid(a.grid, str(a.scenario))
-    with Progress("grid points", not a.quiet) as tick:
-        res = sweep(sc, grid, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick)
-    out = _write_study(a, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
-    if not a.quiet:
-        print(format_points(res.rows, res.parameters, res.figure))
+    grid = _varied(args.vary, args.overrides, str(args.scenario))
+    sc = load(args.scenario, args.overrides)
+    with Progress("grid points", not args.quiet) as tick:
+        res = sweep(
+            sc, grid, n=args.replications, seed=args.seed, kpi=args.kpi, jobs=args.jobs, executor=args.ex, progress=tick
+        )
+    out = _write_study(args, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
+    if not args.quiet:
+        print(format_points(res.rows, res.parameters, res.kpi))
         print(f"\nwrote {out}/")
     return 0
 
 
-def _write_study(a: argparse.Namespace, name: str, res, fig, rows) -> Path:
+def _write_study(
+    args: argparse.Namespace, name: str, res: SweepResult | TornadoResult, fig: Figure, rows: Rows
+) -> Path:
     """Write NAME.json and the figure (PNG, SVG, CSV) into the output folder, atomically."""
-    from . import plots
+    from sim.present import plots
 
-    with OutputDir(a.out, force=a.force) as outdir:
+    with OutputDir(args.out, force=args.force) as outdir:
         outdir.write_json(f"{name}.json", res.to_dict())
         plots.save(fig, rows, outdir.tmp, name)
         return outdir.commit()
 
 
-def _cmd_tornado(a: argparse.Namespace) -> int:
+def _cmd_tornado(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import tornado
+    from sim.present import plots
 
-    from . import plots
-
-    sc = load(a.scenario, levers=a.levers)
-    ranges = _grid(a.vary, str(a.scenario), pairs=True)
-    with Progress("parameters", not a.quiet) as tick:
+    varied = _varied(args.vary, args.overrides, str(args.scenario), pairs=True)
+    ranges = {path: (low, high) for path, (low, high) in varied.items()}
+    sc = load(args.scenario, args.overrides, args.levers)
+    with Progress("parameters", not args.quiet) as tick:
         res = tornado(
-            sc, ranges, n=a.replications, seed=a.seed, figure=a.kpi, jobs=a.jobs, executor=a.ex, progress=tick
+            sc,
+            ranges,
+            n=args.replications,
+            seed=args.seed,
+            kpi=args.kpi,
+            jobs=args.jobs,
+            executor=args.ex,
+            progress=tick,
         )
-    out = _write_study(a, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
-    if not a.quiet:
-        print(f"{res.figure} at base: {res.base:.4g}")
+    out = _write_study(args, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
+    if not args.quiet:
+        print(f"{res.kpi} at base: {res.base:.4g}")
         print(
             format_points(
-                res.rows, ["parameter", "low_value", "high_value"], res.figure, stats=("low_mean", "high_mean", "swing")
+                res.rows, ["parameter", "low_value", "high_value"], res.kpi, stats=("low_mean", "high_mean", "swing")
             )
         )
         print(f"\nwrote {out}/")
     return 0
 
 
-def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
-    p.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
-    p.add_argument("--seed", type=_seed, default=None, help="root seed (default: the (first) scenario's seed)")
-    _add_execution(p)
-    p.add_argument("-o", "--out", type=Path, required=True, help=out_help)
-    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)")
+def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    parser.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
+    parser.add_argument("--seed", type=_seed, default=None, help="root seed (default: the (first) scenario's seed)")
+    _add_execution(parser)
+    parser.add_argument("-o", "--out", type=Path, required=True, help=out_help)
+    parser.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)")
 
 
-def _add_execution(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _add_execution(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "-j",
         "--jobs",
         type=_positive_int,
@@ -261,13 +283,13 @@ def _add_execution(p: argparse.ArgumentParser) -> None:
         help="worker processes (same results for any; default 1); with --executor dask, "
         "replications in progress at once (default: the cluster's threads)",
     )
-    p.add_argument(
+    parser.add_argument(
         "--executor",
         choices=KINDS,
         default="local",
         help="where replications run: local processes (default) or a Dask cluster (same results)",
     )
-    p.add_argument(
+    parser.add_argument(
         "--scheduler",
         default=None,
         metavar="ADDRESS",
@@ -275,8 +297,12 @@ def _add_execution(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_levers(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _add_overrides(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
+def _add_levers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--levers",
         default=None,
         metavar="LIST",
@@ -285,52 +311,52 @@ def _add_levers(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _cmd_run(a: argparse.Namespace) -> int:
-    sc = load(a.scenario, a.overrides, a.levers)
-    with Progress("replications", not a.quiet) as tick:
+def _cmd_run(args: argparse.Namespace) -> int:
+    sc = load(args.scenario, args.overrides, args.levers)
+    with Progress("replications", not args.quiet) as tick:
         res = run(
             sc,
-            n=a.replications,
-            seed=a.seed,
-            jobs=a.jobs,
-            executor=a.ex,
-            out=a.out,
-            events=a.events,
-            force=a.force,
+            n=args.replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            executor=args.ex,
+            out=args.out,
+            events=args.events,
+            force=args.force,
             keep_rows=False,
             progress=tick,
-            only=a.replication,
+            only=args.replication,
         )
     for w in res.summary.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
-    if not a.quiet:
+    if not args.quiet:
         print(format_summary(res.summary))
         if res.out is not None:
             print(f"\nwrote {res.out}/")
     return 0
 
 
-def _cmd_validate(a: argparse.Namespace) -> int:
+def _cmd_validate(args: argparse.Namespace) -> int:
     status = 0
-    for path in a.scenarios:
+    for path in args.scenarios:
         try:
-            sc = load(path, a.overrides, a.levers)
+            scenario = load(path, args.overrides, args.levers)
         except ScenarioError as e:
             for problem in e.problems:
                 print(f"error: {problem}", file=sys.stderr)
             status = 2
         else:
-            on = f", levers on: {', '.join(sc.levers)}" if sc.levers else ""
-            print(f"ok: {path} ({sc.name}: {len(sc.stages)} stages, {len(sc.agencies)} agencies{on})")
+            on = f", levers on: {', '.join(scenario.levers)}" if scenario.levers else ""
+            print(f"ok: {path} ({scenario.name}: {len(scenario.stages)} stages, {len(scenario.agencies)} agencies{on})")
     return status
 
 
-def _cmd_levers(a: argparse.Namespace) -> int:
-    sc = load(a.scenario, levers="none")
-    described = describe_levers(sc.raw, str(a.scenario))
+def _cmd_levers(args: argparse.Namespace) -> int:
+    scenario = load(args.scenario, levers="none")
+    described = describe_levers(scenario.raw, str(args.scenario))
     if not described:
-        print(f"{a.scenario} declares no levers")
-    default_on = set(load(a.scenario).levers)
+        print(f"{args.scenario} declares no levers")
+    default_on = set(load(args.scenario).levers)
     for lever_id, name, lines in described:
         print(f"{lever_id}: {name}{'  [on by default]' if lever_id in default_on else ''}")
         for line in lines:
@@ -338,55 +364,56 @@ def _cmd_levers(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_check(a: argparse.Namespace) -> int:
-    sc = load(a.scenario, a.overrides, a.levers)
+def _cmd_check(args: argparse.Namespace) -> int:
+    sc = load(args.scenario, args.overrides, args.levers)
     if not any(t.applies(sc.levers) for t in sc.targets):
-        print(f"{a.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}")
+        print(f"{args.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}")
         return 0
     with Progress("replications") as tick:
-        res = run(sc, n=a.replications, seed=a.seed, jobs=a.jobs, executor=a.ex, keep_rows=False, progress=tick)
+        res = run(
+            sc, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, keep_rows=False, progress=tick
+        )
     results = check_targets(sc.targets, res.summary)
     print(format_targets(results, res.summary))
     return 0 if all(t.met for t in results) else 1
 
 
-def _comparison(a: argparse.Namespace):
+def _comparison(args: argparse.Namespace) -> Comparison:
     from sim.analysis.compare import compare
 
-    scenarios = [load(p) for p in a.scenarios]
-    with Progress("replications", not a.quiet) as tick:
-        return compare(scenarios, n=a.replications, seed=a.seed, jobs=a.jobs, executor=a.ex, progress=tick)
+    scenarios = [load(p) for p in args.scenarios]
+    with Progress("replications", not args.quiet) as tick:
+        return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
 
 
-def _attribution(a: argparse.Namespace, sc, n: int, levers=None):
+def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[str, ...] | None = None) -> Attribution:
     from sim.analysis.attribution import attribute
 
-    with Progress("lever subsets", not a.quiet) as tick:
+    with Progress("lever subsets", not args.quiet) as tick:
         return attribute(
             sc,
             n=n,
-            seed=a.seed,
-            jobs=a.jobs,
-            executor=a.ex,
+            seed=args.seed,
+            jobs=args.jobs,
+            executor=args.ex,
             levers=levers,
             progress=tick,
-            max_orders=getattr(a, "max_orders", 200),
+            max_orders=getattr(args, "max_orders", 200),
         )
 
 
-def _cmd_compare(a: argparse.Namespace) -> int:
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.present import plots
     from sim.present.report import write_report
 
-    from . import plots
-
-    if len(a.scenarios) < 2:
+    if len(args.scenarios) < 2:
         raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
-    outdir = OutputDir(a.out, force=a.force)
+    outdir = OutputDir(args.out, force=args.force)
     with outdir:
-        cmp = _comparison(a)
+        cmp = _comparison(args)
         att = None
-        if a.attribute and cmp.scenarios[-1].levers:
-            att = _attribution(a, cmp.scenarios[-1], a.attribution_n or min(a.replications, 20))
+        if args.attribute and cmp.scenarios[-1].levers:
+            att = _attribution(args, cmp.scenarios[-1], args.attribution_n or min(args.replications, 20))
         figures = plots.all_figures(cmp, att)
         for name, (fig, rows) in figures.items():
             plots.save(fig, rows, outdir.tmp, name)
@@ -395,43 +422,42 @@ def _cmd_compare(a: argparse.Namespace) -> int:
             outdir.write_json("attribution.json", att.to_dict())
         write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
         out = outdir.commit()
-    if not a.quiet:
+    if not args.quiet:
         print(format_comparison(cmp))
         print(f"\nwrote {out}/ (compare.json, report.html, figures as PNG, SVG and CSV)")
     return 0
 
 
-def _cmd_attribute(a: argparse.Namespace) -> int:
-    from . import plots
+def _cmd_attribute(args: argparse.Namespace) -> int:
+    from sim.present import plots
 
-    sc = load(a.scenario)
-    levers = None if a.levers is None else sc.with_levers(a.levers).levers
-    outdir = OutputDir(a.out, force=a.force)
+    sc = load(args.scenario)
+    levers = None if args.levers is None else sc.with_levers(args.levers).levers
+    outdir = OutputDir(args.out, force=args.force)
     with outdir:
-        att = _attribution(a, sc, a.replications, levers)
+        att = _attribution(args, sc, args.replications, levers)
         outdir.write_json("attribution.json", att.to_dict())
-        for f in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
-            plots.save(plots.waterfall(att, f), plots.waterfall_data(att, f), outdir.tmp, f"waterfall_{f}")
+        for kpi in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
+            plots.save(plots.waterfall(att, kpi), plots.waterfall_data(att, kpi), outdir.tmp, f"waterfall_{kpi}")
         out = outdir.commit()
-    if not a.quiet:
+    if not args.quiet:
         print(format_attribution(att))
         print(f"\nwrote {out}/")
     return 0
 
 
-def _cmd_report(a: argparse.Namespace) -> int:
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.present import plots
     from sim.present.report import write_report
 
-    from . import plots
-
-    cmp = _comparison(a)
+    cmp = _comparison(args)
     att = (
-        _attribution(a, cmp.scenarios[-1], min(a.replications, 20))
-        if a.attribute and cmp.scenarios[-1].levers
+        _attribution(args, cmp.scenarios[-1], min(args.replications, 20))
+        if args.attribute and cmp.scenarios[-1].levers
         else None
     )
-    path = write_report(a.out, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
-    if not a.quiet:
+    path = write_report(args.out, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
+    if not args.quiet:
         print(f"wrote {path}")
     return 0
 
@@ -440,7 +466,7 @@ class Terminated(BaseException):
     """SIGTERM, turned into an exception so that outputs are cleaned up on the way out."""
 
 
-def _on_sigterm(signum, frame) -> None:
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 

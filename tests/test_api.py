@@ -19,6 +19,6 @@ def test_all_is_sorted_and_has_the_documented_entry_points():
 def test_load_and_run_from_python(tmp_path):
     sc = sim.load("scenarios/pre_reform.toml", {"arrivals.stream.rate": 6})
     res = sim.run(sc, n=2, seed=5)
-    fig = res.summary["key_figures"]["approval_workdays"]
-    assert fig["unit"] == "workday"
-    assert fig["n"] + fig["censored"] == res.summary["projects"]["projects"]
+    kpi = res.summary["kpis"]["approval_workdays"]
+    assert kpi["unit"] == "workday"
+    assert kpi["n"] + kpi["censored"] == res.summary["projects"]["projects"]

@@ -1,4 +1,4 @@
-"""``python -m sim check``: calibration targets met or missed, bad target figures, targets chosen by
+"""``python -m sim check``: calibration targets met or missed, bad target KPIs, targets chosen by
 the active levers, and the shipped scenarios' own targets.
 
 Every test runs the CLI in a subprocess and looks only at the exit status and the printed text.
@@ -43,11 +43,9 @@ def check_toml(**targets) -> str:
     )
 
 
-MET = {
-    "two_days": {"figure": "approval_workdays", "stat": "mean", "value": 2, "tolerance": 0.01, "source": "exact trace"}
-}
+MET = {"two_days": {"kpi": "approval_workdays", "stat": "mean", "value": 2, "tolerance": 0.01, "source": "exact trace"}}
 
-MISSED = {"one_day": {"figure": "approval_workdays", "stat": "p50", "max": 1, "source": "wishful thinking"}}
+MISSED = {"one_day": {"kpi": "approval_workdays", "stat": "p50", "max": 1, "source": "wishful thinking"}}
 
 
 def test_met_target_exits_0(write_scenario):
@@ -70,32 +68,32 @@ def test_a_missed_target_exits_1(write_scenario):
     assert "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("figure", ["approval_wd", "stages.nope", "classes.std.approval", "agencies.bureau.busy"])
-def test_a_bad_target_figure_is_bad_input_exit_2(write_scenario, figure):
-    text = check_toml(**MET, bad={"figure": figure, "max": 1, "source": "typo"})
+@pytest.mark.parametrize("kpi", ["approval_wd", "stages.nope", "classes.std.approval", "agencies.bureau.busy"])
+def test_a_bad_target_kpi_is_bad_input_exit_2(write_scenario, kpi):
+    text = check_toml(**MET, bad={"kpi": kpi, "max": 1, "source": "typo"})
     res = run_cli("check", write_scenario(text), "-n", 3)
     assert res.returncode == 2, res.stdout + res.stderr
-    assert "targets.bad.figure" in res.stderr
-    assert repr(figure) in res.stderr
+    assert "targets.bad.kpi" in res.stderr
+    assert repr(kpi) in res.stderr
     assert "Traceback" not in res.stderr
     assert res.stdout == ""
 
 
-def test_figures_of_every_kind_can_be_targets(write_scenario):
+def test_kpis_of_every_kind_can_be_targets(write_scenario):
     text = check_toml(
         # submission to issue of the permit: one working day
-        stage={"figure": "stages.permit", "value": 1, "tolerance": 0.001, "source": "trace"},
+        stage={"kpi": "stages.permit", "value": 1, "tolerance": 0.001, "source": "trace"},
         # submitted Tue 09:00, issued Tue 17:00
-        same_day={"figure": "same_day.permit", "min": 1, "source": "trace"},
+        same_day={"kpi": "same_day.permit", "min": 1, "source": "trace"},
         by_class={
-            "figure": "classes.std.approval_workdays",
+            "kpi": "classes.std.approval_workdays",
             "stat": "p90",
             "value": 2,
             "tolerance": 0.001,
             "source": "trace",
         },
         busy={
-            "figure": "agencies.bureau.utilisation",
+            "kpi": "agencies.bureau.utilisation",
             "min": 0.001,
             "max": 0.1,
             "source": "two working days in a year",
@@ -108,24 +106,24 @@ def test_figures_of_every_kind_can_be_targets(write_scenario):
 
 
 TARGETS_BY_LEVERS = {
-    "any_run": {"figure": "approval_workdays", "min": 1, "source": "any lever set"},
+    "any_run": {"kpi": "approval_workdays", "min": 1, "source": "any lever set"},
     "no_reform": {
         "levers": "none",
-        "figure": "approval_workdays",
+        "kpi": "approval_workdays",
         "value": 2,
         "tolerance": 0.01,
         "source": "without levers",
     },
     "fast_only": {
         "levers": ["fast"],
-        "figure": "approval_workdays",
+        "kpi": "approval_workdays",
         "value": 1.5,
         "tolerance": 0.01,
         "source": "with the fast filing",
     },
     "everything": {
         "levers": "all",
-        "figure": "approval_workdays",
+        "kpi": "approval_workdays",
         "value": 1.5,
         "tolerance": 0.01,
         "source": "with every lever",
@@ -164,7 +162,7 @@ def test_a_target_of_another_lever_set_is_not_checked_and_none_apply(write_scena
 
 
 def test_bad_target_levers_and_unknown_active_levers_are_bad_input(write_scenario):
-    text = check_toml(t={"levers": ["fats"], "figure": "approval_workdays", "max": 5, "source": "typo"})
+    text = check_toml(t={"levers": ["fats"], "kpi": "approval_workdays", "max": 5, "source": "typo"})
     res = run_cli("check", write_scenario(text), "-n", 2)
     assert res.returncode == 2 and "targets.t.levers" in res.stderr and "'fats'" in res.stderr
     res = run_cli("check", write_scenario(check_toml(**MET)), "-n", 2, "--levers", "fats")
@@ -182,7 +180,7 @@ def test_a_share_of_exactly_the_bound_is_met_whatever_the_order_of_the_replicati
         acc = Accumulator("share", quantiles=False)
         for rep in range(20):
             acc.add(np.array([0.0 if rep in zeros else 1.0]))
-        summary = {"meta": {"levers": []}, "key_figures": {}, "same_day": {"permit": acc.to_dict()}}
+        summary = {"meta": {"levers": []}, "kpis": {}, "same_day": {"permit": acc.to_dict()}}
         (result,) = check_targets((target,), summary)
         assert result.value == pytest.approx(0.9, abs=1e-12)
         assert result.met, (zeros, result.value)

@@ -89,13 +89,13 @@ def test_run_writes_summary_with_schema(runs):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["meta"]["replications"] == N and summary["meta"]["seed"] == 11
     assert summary["meta"]["scenario"] == "valid-small"
-    assert summary["key_figures"], "no key figures"
-    for name, s in summary["key_figures"].items():
-        _check_stats(s, f"key_figures.{name}")
+    assert summary["kpis"], "no KPIs"
+    for name, s in summary["kpis"].items():
+        _check_stats(s, f"kpis.{name}")
     for name in ("approval_workdays", "approval_days", "to_production_months"):
-        assert summary["key_figures"][name]["n"] > 0, name
-    assert summary["key_figures"]["approval_workdays"]["unit"] == "workday"
-    assert summary["key_figures"]["approval_days"]["unit"] == "day"
+        assert summary["kpis"][name]["n"] > 0, name
+    assert summary["kpis"]["approval_workdays"]["unit"] == "workday"
+    assert summary["kpis"]["approval_days"]["unit"] == "day"
     assert set(summary["stages"]) == set(STAGES)
     for name, s in summary["stages"].items():
         _check_stats(s, f"stages.{name}")
@@ -154,7 +154,7 @@ def test_same_seed_same_output_other_seed_differs(runs):
     plain, again, other = (files(runs[k][0]) for k in ("plain", "plain_again", "other_seed"))
     assert plain == again
     assert plain["projects.csv"] != other["projects.csv"]
-    assert json.loads(plain["summary.json"])["key_figures"] != json.loads(other["summary.json"])["key_figures"]
+    assert json.loads(plain["summary.json"])["kpis"] != json.loads(other["summary.json"])["kpis"]
     # the CSVs do not depend on --events
     ev = files(runs["events"][0])
     assert ev["projects.csv"] == plain["projects.csv"] and ev["stages.csv"] == plain["stages.csv"]

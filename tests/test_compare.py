@@ -11,7 +11,7 @@ import pytest
 import sim
 from sim.analysis.attribution import _shapley, attribute
 from sim.analysis.compare import compare
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS
 
 from helpers.shared_scenarios import SMALL_WITH_LEVERS
 
@@ -24,7 +24,7 @@ def small(write_scenario) -> Path:
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(small):
     sc = sim.load(small)
     cmp = compare([sc, sc], n=6, seed=2)
-    for k in KEY_FIGURES:
+    for k in KPIS:
         d = cmp.differences[1][k].to_dict()
         if d["n"]:
             assert d["mean"] == 0.0 and d["ci95"] == [0.0, 0.0], k
@@ -58,11 +58,11 @@ def test_shapley_values_sum_to_the_total_difference(small):
     att = attribute(sc, n=4, seed=1)
     d = att.to_dict()
     assert d["subsets_run"] == 8 and att.exact
-    for f, fd in d["figures"].items():
-        if fd["all"]["mean"] is None or fd["none"]["mean"] is None:
+    for kpi, attributed in d["kpis"].items():
+        if attributed["all"]["mean"] is None or attributed["none"]["mean"] is None:
             continue
-        total = sum(v["mean"] for v in fd["shapley"].values())
-        assert total == pytest.approx(fd["all"]["mean"] - fd["none"]["mean"], abs=1e-9), f
+        total = sum(v["mean"] for v in attributed["shapley"].values())
+        assert total == pytest.approx(attributed["all"]["mean"] - attributed["none"]["mean"], abs=1e-9), kpi
 
 
 def test_shapley_of_additive_levers_is_their_own_effect():
@@ -94,6 +94,6 @@ def test_sampled_orders_also_sum_exactly(small, monkeypatch):
     monkeypatch.setattr(A, "EXACT_MAX_LEVERS", 2)
     att = attribute(sim.load(small, levers="all"), n=3, seed=1, max_orders=4)
     assert not att.exact and att.orders == 4
-    fd = att.to_dict()["figures"]["approval_workdays"]
-    total = sum(v["mean"] for v in fd["shapley"].values())
-    assert total == pytest.approx(fd["all"]["mean"] - fd["none"]["mean"], abs=1e-9)
+    attributed = att.to_dict()["kpis"]["approval_workdays"]
+    total = sum(v["mean"] for v in attributed["shapley"].values())
+    assert total == pytest.approx(attributed["all"]["mean"] - attributed["none"]["mean"], abs=1e-9)

@@ -125,7 +125,7 @@ def test_cli_run_on_dask_writes_the_same_files_as_a_local_run(cluster, tmp_path)
 
 
 def test_cli_sweep_on_dask_writes_the_same_sweep_json(cluster, tmp_path):
-    args = ("sweep", SMALL, "--set", "agencies.bureau.staff=1,3", "-n", 3, "--seed", SEED, "-q")
+    args = ("sweep", SMALL, "--vary", "agencies.bureau.staff=1,3", "-n", 3, "--seed", SEED, "-q")
     assert run_cli(*args, "-o", tmp_path / "local").returncode == 0
     res = run_cli(*args, "-o", tmp_path / "dask", "--executor", "dask", "--scheduler", cluster.scheduler_address)
     assert res.returncode == 0, res.stderr

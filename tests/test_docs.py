@@ -11,24 +11,18 @@
 - Every relative link points to an existing file, and an ``#anchor`` to a heading of it.
 - The README stays an entry point (at most :data:`README_MAX_CHARS` characters) with exactly two set-up
   commands, the test one being the command ``.ci/run`` runs; nothing refers to files outside the repository.
-
-Names the documentation already uses but the code does not yet (the KPI rename) are listed in
-:data:`PENDING_RENAMES`, the one place to reconcile them: while the code still has the old name, the examples
-run with it; once the code has the new one, :func:`test_pending_renames_are_still_pending` says which entry
-to delete.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import io
 import json
 import re
 import shlex
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,71 +38,6 @@ SKIP = re.compile(r"#\s*doc-test:\s*skip\s*\((?P<reason>[^)]+)\)\s*$")
 LANGUAGES = {"python", "bash", "console", "text", "toml", "json"}
 SHELL = {"bash", "console"}
 FORBIDDEN = ("../shared", "shared/", "seed document")
-
-
-# --------------------------------------------------------------------------------------------------------
-# Names in transit: the documentation uses the new names, the code may still have the old ones.
-
-
-@dataclass(frozen=True)
-class Rename:
-    """A name the documentation uses (``doc``) where the code still has ``code``."""
-
-    doc: str
-    code: str
-    pattern: str  # a regex matching the documented name in a Python example ("" for command-line names)
-    replacement: str  # what the match becomes while the code has the old name
-    done: Callable[[], bool]  # the code already uses the documented name
-
-
-def _summary_keys() -> set[str]:
-    import sim
-
-    return set(sim.run(sim.load(ROOT / "tests" / "data" / "valid_small.toml"), n=1, seed=1).summary())
-
-
-def _sweep_options() -> set[str]:
-    return set(subcommand_options()["sweep"])
-
-
-PENDING_RENAMES: tuple[Rename, ...] = (
-    Rename(
-        "KPIS",
-        "KEY_FIGURES",
-        r"\bKPIS\b",
-        "KEY_FIGURES",
-        lambda: hasattr(importlib.import_module("sim.core.kpi"), "KPIS"),
-    ),
-    Rename(
-        '["kpis"] of summary.json and compare.json',
-        '["key_figures"]',
-        r"""\[\s*(["'])kpis\1\s*\]""",
-        r"[\1key_figures\1]",
-        lambda: "kpis" in _summary_keys(),
-    ),
-    Rename("sweep --vary", "sweep --set", "", "", lambda: "--vary" in _sweep_options()),
-)
-#: (command, documented option) -> the option the command line has today
-CLI_RENAMES = {("sweep", "--vary"): "--set"}
-
-
-@cache
-def pending() -> tuple[Rename, ...]:
-    return tuple(r for r in PENDING_RENAMES if not r.done())
-
-
-def in_todays_names(code: str) -> str:
-    for r in pending():
-        if r.pattern:
-            code = re.sub(r.pattern, r.replacement, code)
-    return code
-
-
-def cli_option(command: str, option: str) -> str:
-    new = CLI_RENAMES.get((command, option))
-    if new is not None and any(r.doc == f"{command} {option}" for r in pending()):
-        return new
-    return option
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -189,7 +118,7 @@ def run_python_blocks(found: list[Block]) -> int:
         if b.lang != "python":
             continue
         # pad with blank lines so that a traceback points at the page's own line numbers
-        source = "\n" * (b.line - 1) + in_todays_names(b.text)
+        source = "\n" * (b.line - 1) + b.text
         code = compile(source, str(b.page), "exec")
         if SKIP.match(b.text.splitlines()[0] if b.text.strip() else ""):
             continue
@@ -278,7 +207,7 @@ def check_command(args: list[str], where: str, synopsis: bool = False) -> None:
     for tok in args[1:]:
         m = OPTION.match(tok)
         if m and not re.match(r"^\[*-\d", tok):
-            option = cli_option(name, m.group(1))
+            option = m.group(1)
             assert option in options, f"{where}: approval-sim {name} has no option {m.group(1)}"
     synopsis = (
         synopsis or name == "COMMAND" or any(t.startswith("[") or t.endswith("]") or t == "..." for t in args[1:])
@@ -288,7 +217,7 @@ def check_command(args: list[str], where: str, synopsis: bool = False) -> None:
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
-            parser().parse_args([cli_option(name, t) if t.startswith("-") else t for t in args])
+            parser().parse_args(args)
         except SystemExit as e:
             raise AssertionError(f"{where}: approval-sim {' '.join(args)} does not parse: {err.getvalue()}") from e
 
@@ -382,12 +311,6 @@ def test_readme_is_an_entry_point_with_two_set_up_commands() -> None:
     assert tests == "pip install -e '.[test,dask]' && pytest"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert tests in ci, ".ci/run no longer runs the README's test command verbatim"
-
-
-def test_pending_renames_are_still_pending() -> None:
-    """Once the code has a documented name, delete its entry from PENDING_RENAMES (and CLI_RENAMES)."""
-    done = [f"{r.doc} (was {r.code})" for r in PENDING_RENAMES if r.done()]
-    assert not done, f"the code now uses these names; remove them from PENDING_RENAMES in {__file__}: {done}"
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -106,8 +106,8 @@ def test_agencies_that_never_open_are_reported_not_waited_for(tmp_path):
     warnings = res.summary["warnings"]
     assert any("agency 'bureau' has no working time" in w for w in warnings)
     assert any("had not reached production" in w for w in warnings)
-    fig = res.summary["key_figures"]["approval_workdays"]
-    assert fig["n"] == 0 and fig["censored"] == res.summary["projects"]["projects"] > 0
+    kpi = res.summary["kpis"]["approval_workdays"]
+    assert kpi["n"] == 0 and kpi["censored"] == res.summary["projects"]["projects"] > 0
 
 
 @pytest.mark.parametrize("n, workers", [(1, 2), (7, 2), (100, 2), (1000, 2), (1000, 4)])

@@ -20,12 +20,12 @@ def test_feedback_network_matches_jackson_theory():
     truth = jackson_sojourn(servers, lam, means)
     assert truth == pytest.approx(14.8725, abs=1e-4)
     res = sim.run(sim.load(REWORK), n=16, seed=7, jobs=2, keep_rows=False)
-    fig = res.summary["key_figures"]["approval_days"]
+    kpi = res.summary["kpis"]["approval_days"]
     # 99 % interval from the 95 % one (t quantiles 2.947 / 2.131 for 15 degrees of freedom)
-    half = (fig["ci95"][1] - fig["ci95"][0]) / 2 * 2.947 / 2.131
-    assert abs(fig["mean"] - truth) <= half, (fig["mean"], truth, half)
+    half = (kpi["ci95"][1] - kpi["ci95"][0]) / 2 * 2.947 / 2.131
+    assert abs(kpi["mean"] - truth) <= half, (kpi["mean"], truth, half)
     # and the same test would reject a network without the feedback loop (fewer visits: 3.7 days shorter)
-    assert abs(fig["mean"] - (truth - 0.25 * (2.599 + 1.8667 + 3.0402 + 2.1961))) > half
+    assert abs(kpi["mean"] - (truth - 0.25 * (2.599 + 1.8667 + 3.0402 + 2.1961))) > half
     for a in ("a1", "a2", "a3", "a4", "a5"):  # every desk runs at 0.7 with the feedback traffic included
         assert res.summary["agencies"][a]["utilisation"]["mean"] == pytest.approx(0.7, abs=0.03)
 

@@ -25,7 +25,7 @@ import tomllib
 
 import pytest
 
-from sim.engine.records import DAYS_PER_MONTH
+from sim.core.units import DAYS_PER_MONTH
 from sim.runs.reducer import project_columns, stage_columns
 from sim.runs.runner import run
 from sim.scenario.loading import load
@@ -324,8 +324,8 @@ def test_strict_rework_capped_after_max_rounds(write_scenario):
     counts = result.summary["projects"]
     assert counts == {"projects": 1, "reached_construction_permit": 0, "reached_production": 0, "capped": 1}
     for k in ("approval_days", "to_production_months", "submissions"):
-        assert result.summary["key_figures"][k]["n"] == 0
-        assert result.summary["key_figures"][k]["censored"] == 1
+        assert result.summary["kpis"][k]["n"] == 0
+        assert result.summary["kpis"][k]["censored"] == 1
     prow = rows_by_project(result, cs)["p"]
     assert prow["capped"] == 1 and prow["submissions"] == 3
     assert prow["construction_permit"] == prow["construction_start"] == prow["production"] == ""
@@ -509,7 +509,7 @@ def post_permit_toml(end_date: str = "2024-12-31", acceptance_workdays: float = 
     )
 
 
-def test_submissions_key_figure_counts_only_submissions_up_to_the_permit(write_scenario):
+def test_submissions_kpi_counts_only_submissions_up_to_the_permit(write_scenario):
     """docs/outputs.md: submissions = "applicant submissions (trips) up to the construction permit"; a
     submission to a stage after the permit (here an acceptance inspection) is not one of them."""
     sc = load(write_scenario(post_permit_toml()))

@@ -7,7 +7,7 @@ defects, limits and lags, then a construction stage with an optional winter
 shutdown.  The properties:
 
 * bookkeeping: every counted project is either reached or censored in every
-  key figure; capped projects are censored; stage and limit figures count
+  KPI; capped projects are censored; stage and limit KPIs count
   every stage visit;
 * records: no negative time in any category, started <= submitted <= issued;
 * reproducibility: same seed -> identical summary and rows; ``jobs=2`` ->
@@ -30,7 +30,7 @@ from sim.engine.compiled import compile_scenario
 from sim.engine.records import SPLIT
 from sim.engine.replication import simulate
 from sim.runs.runner import run
-from sim.runs.summary import KEY_FIGURES
+from sim.runs.summary import KPIS
 from sim.scenario.scenario import build_scenario
 
 START = dt.date(2024, 1, 1)
@@ -178,8 +178,8 @@ def test_every_counted_project_is_reached_or_censored(text, seed):
     counted = [p for res in reps for p in res.projects if p.signed >= cs.warmup]
     counted_idx = [{p.idx for p in res.projects if p.signed >= cs.warmup} for res in reps]
     assert counts["projects"] == len(counted)
-    kf = summary["key_figures"]
-    for k in KEY_FIGURES:
+    kf = summary["kpis"]
+    for k in KPIS:
         if k != "within_limit_share":
             assert kf[k]["n"] + kf[k]["censored"] == counts["projects"], k
     permit = counts["reached_construction_permit"]
@@ -192,7 +192,7 @@ def test_every_counted_project_is_reached_or_censored(text, seed):
     assert counts["capped"] == sum(p.capped for p in counted)
     assert counts["capped"] <= kf["approval_days"]["censored"]
     assert sum(1 for p in counted if p.capped and not nan(p.milestones["construction_permit"])) == 0
-    # stage figures count every visit (finished or not) of a counted project
+    # stage KPIs count every visit (finished or not) of a counted project
     visits = {s: 0 for s in ("A", "B", "C", "W")}
     limited = {s.id for s in sc.stages if s.limit is not None}
     limit_visits = 0

@@ -270,10 +270,10 @@ def test_tandem_sojourn_matches_jackson(tandem):
     per_rep = [statistics.fmean(p["approval_days"] for p in keep if p["rep"] == r) for r in range(REPS)]
     mean, half = ci99(per_rep)
     assert_matches("tandem sojourn", mean, half, jackson_sojourn)
-    # The summary's key figure: all projects signed after the warm-up; the ~0.7 % still
+    # The summary's KPI: all projects signed after the warm-up; the ~0.7 % still
     # in the network at the horizon are censored, which biases it down a little.
-    mean, half = summary_ci99(tandem.summary["key_figures"]["approval_days"])
-    assert_matches("approval_days key figure", mean, half, jackson_sojourn)
+    mean, half = summary_ci99(tandem.summary["kpis"]["approval_days"])
+    assert_matches("approval_days KPI", mean, half, jackson_sojourn)
 
 
 @pytest.mark.parametrize("stage", TANDEM)

@@ -44,7 +44,7 @@ def test_every_figure_is_written_as_png_svg_and_csv(compared):
 def test_compare_json_holds_both_scenarios_and_the_paired_difference(compared):
     d = json.loads((compared / "compare.json").read_text(encoding="utf-8"))
     assert [s["levers"] == [] for s in d["scenarios"]] == [True, False]
-    diff = d["differences"][0]["key_figures"]["approval_workdays"]
+    diff = d["differences"][0]["kpis"]["approval_workdays"]
     lo, hi = diff["ci95"]
     assert lo <= diff["mean"] <= hi < 0  # the reform is faster, and the interval says so
 
@@ -56,7 +56,7 @@ def test_report_is_self_contained_html(compared):
     assert "html" in parser.tags and parser.tags.count("img") >= 5
     assert parser.refs and all(r.startswith("data:image/png;base64,") for r in parser.refs)
     assert "http://" not in text and "https://" not in text
-    for section in ("Key figures", "Calibration targets", "Assumptions", "Scenarios"):
+    for section in ("Key performance indicators (KPIs)", "Calibration targets", "Assumptions", "Scenarios"):
         assert section in text
     assert "ASSUMPTION" in text and "approval_workdays" in text
 

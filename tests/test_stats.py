@@ -87,7 +87,7 @@ def test_order_of_replications_is_the_only_thing_that_matters():
 
 def test_summary_from_worker_batches_equals_adding_each_array():
     """Summary.add takes each array's sums from the worker (ReducedReplication.batches); the result must be
-    the one Accumulator.add gives on the arrays themselves, figure by figure, including censored values."""
+    the one Accumulator.add gives on the arrays themselves, KPI by KPI, including censored values."""
     import warnings
 
     import sim

@@ -42,7 +42,7 @@ def test_sweep_points_share_random_numbers_and_follow_the_grid():
     # each point is exactly a plain run of the overridden scenario with the same seed
     for r in res.rows:
         direct = sim.run(base.with_overrides({"agencies.bureau.staff": r["agencies.bureau.staff"]}), n=4, seed=2)
-        assert r["mean"] == direct.summary["key_figures"]["approval_workdays"]["mean"]
+        assert r["mean"] == direct.summary["kpis"]["approval_workdays"]["mean"]
     # more staff cannot make files wait longer for the same draws
     assert res.rows[1]["mean"] <= res.rows[0]["mean"]
 
@@ -54,12 +54,12 @@ def test_tornado_rows_are_sorted_by_swing_and_hold_both_ends():
     assert swings == sorted(swings, reverse=True)
     for r in res.rows:
         assert {"low_mean", "high_mean", "low_value", "high_value"} <= set(r)
-    assert res.base == sim.run(base, n=3, seed=1).summary["key_figures"]["approval_workdays"]["mean"]
+    assert res.base == sim.run(base, n=3, seed=1).summary["kpis"]["approval_workdays"]["mean"]
 
 
-def test_an_unknown_figure_is_a_scenario_error():
-    with pytest.raises(sim.ScenarioError, match="unknown figure"):
-        sim.sweep(sim.load(SMALL), {"agencies.bureau.staff": [1]}, figure="approval_wrkdays")
+def test_an_unknown_kpi_is_a_scenario_error():
+    with pytest.raises(sim.ScenarioError, match="unknown KPI"):
+        sim.sweep(sim.load(SMALL), {"agencies.bureau.staff": [1]}, kpi="approval_wrkdays")
 
 
 def test_parse_values():
@@ -88,15 +88,45 @@ def test_result_tables_as_numpy_and_dataframe():
 
 def test_sweep_and_tornado_from_the_command_line(tmp_path):
     out = tmp_path / "sw"
-    r = run_cli("sweep", SMALL, "--set", "agencies.bureau.staff=1,2", "--set", "levers=none", "-n", 2, "-q", "-o", out)
+    r = run_cli(
+        "sweep", SMALL, "--vary", "agencies.bureau.staff=1,2", "--vary", "levers=none",
+        "--set", "stages.filing.defect.p=0.5", "-n", 2, "-q", "-o", out,
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     d = json.loads((out / "sweep.json").read_text())
     assert len(d["points"]) == 2 and d["parameters"] == ["agencies.bureau.staff", "levers"]
     for ext in ("png", "svg", "csv"):
         assert (out / f"sweep.{ext}").stat().st_size > 100
+    # --set is a fixed override at every grid point: each point is a plain run of the scenario so overridden
+    for point in d["points"]:
+        staff = point["agencies.bureau.staff"]
+        direct = sim.load(SMALL, {"stages.filing.defect.p": 0.5, "agencies.bureau.staff": staff}, levers="none")
+        assert point["mean"] == sim.run(direct, n=2).summary["kpis"]["approval_workdays"]["mean"]
     out2 = tmp_path / "tn"
-    r = run_cli("tornado", SMALL, "--vary", "agencies.bureau.staff=1,3", "-n", 2, "-q", "-o", out2)
+    r = run_cli(
+        "tornado", SMALL, "--vary", "agencies.bureau.staff=1,3", "--set", "stages.filing.defect.p=0.5",
+        "-n", 2, "-q", "-o", out2,
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert json.loads((out2 / "tornado.json").read_text())["parameters"][0]["parameter"] == "agencies.bureau.staff"
+    tn = json.loads((out2 / "tornado.json").read_text())
+    assert tn["parameters"][0]["parameter"] == "agencies.bureau.staff"
+    fixed = sim.load(SMALL, {"stages.filing.defect.p": 0.5})
+    assert tn["base"] == sim.run(fixed, n=2).summary["kpis"]["approval_workdays"]["mean"]
     bad = run_cli("tornado", SMALL, "--vary", "agencies.bureau.staff=1", "-o", tmp_path / "x")
     assert bad.returncode == 2 and "PATH=LOW,HIGH" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("command", ["sweep", "tornado"])
+def test_a_path_both_varied_and_fixed_is_bad_input(tmp_path, command):
+    r = run_cli(
+        command, SMALL, "--vary", "agencies.bureau.staff=1,3", "--set", "agencies.bureau.staff=2", "-o", tmp_path / "x"
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--vary agencies.bureau.staff=1,3: agencies.bureau.staff is also fixed by --set" in r.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_sweep_no_longer_takes_its_grid_from_set(tmp_path):
+    """--set is an override everywhere; a grid given with it is refused by argparse (--vary is required)."""
+    r = run_cli("sweep", SMALL, "--set", "agencies.bureau.staff=1,2", "-o", tmp_path)
+    assert r.returncode == 2 and "--vary" in r.stderr

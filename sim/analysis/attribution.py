@@ -1,6 +1,6 @@
 """Which lever bought how much: Shapley values over subsets of a scenario's levers.
 
-The value of a lever subset S is the mean of a key figure over the projects of
+The value of a lever subset S is the mean of a KPI over the projects of
 a replication, with exactly the levers in S on.  All subsets run with the
 same seed (common random numbers), so a lever's marginal contribution is
 measured replication by replication.  The Shapley value of lever i is its
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.compare import replication_means
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS
 from sim.engine.compiled import compile_scenario
 from sim.runs.pool import pool_for
 from sim.runs.runner import replications
@@ -42,7 +42,7 @@ ATTRIBUTED = (
 
 @dataclass
 class Attribution:
-    """Shapley values of levers for several key figures."""
+    """Shapley values of levers for several KPIs."""
 
     scenario: Scenario
     levers: tuple[str, ...]
@@ -51,18 +51,18 @@ class Attribution:
     exact: bool
     orders: int  # orders averaged (k! when exact)
     subsets_run: int
-    base: dict[str, Accumulator]  # figure with no lever
-    full: dict[str, Accumulator]  # figure with every lever
-    shapley: dict[str, dict[str, Accumulator]]  # figure -> lever -> per-replication Shapley value
-    alone: dict[str, dict[str, Accumulator]]  # figure -> lever -> effect of the lever on its own
+    base: dict[str, Accumulator]  # KPI with no lever
+    full: dict[str, Accumulator]  # KPI with every lever
+    shapley: dict[str, dict[str, Accumulator]]  # KPI -> lever -> per-replication Shapley value
+    alone: dict[str, dict[str, Accumulator]]  # KPI -> lever -> effect of the lever on its own
 
     def to_dict(self) -> dict[str, Any]:
         """The content of attribution.json."""
         names = dict(self.scenario.lever_names)
 
-        def entry(acc: Accumulator) -> dict:
-            d = acc.to_dict()
-            return {"mean": d["mean"], "ci95": d["ci95"]}
+        def entry(acc: Accumulator) -> dict[str, Any]:
+            stats = acc.to_dict()
+            return {"mean": stats["mean"], "ci95": stats["ci95"]}
 
         return {
             "scenario": self.scenario.name,
@@ -72,16 +72,16 @@ class Attribution:
             "method": "exact Shapley over all subsets" if self.exact else f"Shapley over {self.orders} sampled orders",
             "subsets_run": self.subsets_run,
             "levers": [{"id": i, "name": names.get(i, i)} for i in self.levers],
-            "figures": {
-                f: {
-                    "unit": KEY_FIGURES[f][0],
-                    "none": entry(self.base[f]),
-                    "all": entry(self.full[f]),
-                    "shapley": {i: entry(self.shapley[f][i]) for i in self.levers},
-                    "alone": {i: entry(self.alone[f][i]) for i in self.levers},
-                    "interaction": {i: _sub(self.shapley[f][i], self.alone[f][i]) for i in self.levers},
+            "kpis": {
+                kpi: {
+                    "unit": KPIS[kpi][0],
+                    "none": entry(self.base[kpi]),
+                    "all": entry(self.full[kpi]),
+                    "shapley": {i: entry(self.shapley[kpi][i]) for i in self.levers},
+                    "alone": {i: entry(self.alone[kpi][i]) for i in self.levers},
+                    "interaction": {i: _sub(self.shapley[kpi][i], self.alone[kpi][i]) for i in self.levers},
                 }
-                for f in self.base
+                for kpi in self.base
             },
         }
 
@@ -96,16 +96,16 @@ def subset_values(
     subset: tuple[str, ...],
     n: int,
     seed: int,
-    figures: tuple[str, ...],
+    kpis: tuple[str, ...],
     jobs: int,
     executor: Executor | None,
 ) -> np.ndarray:
-    """Per-replication means of ``figures`` with exactly ``subset`` on: array (n, len(figures))."""
+    """Per-replication means of ``kpis`` with exactly ``subset`` on: array (n, len(kpis))."""
     cs = compile_scenario(sc.with_levers(list(subset)))
-    out = np.empty((n, len(figures)))
-    for r, red in enumerate(replications(cs, n, seed, jobs=jobs, executor=executor)):
-        m = replication_means(red)
-        out[r] = [m[f] for f in figures]
+    out = np.empty((n, len(kpis)))
+    for rep, reduced in enumerate(replications(cs, n, seed, jobs=jobs, executor=executor)):
+        means = replication_means(reduced)
+        out[rep] = [means[k] for k in kpis]
     return out
 
 
@@ -115,7 +115,7 @@ def attribute(
     seed: int | None = None,
     *,
     levers: tuple[str, ...] | None = None,
-    figures: tuple[str, ...] = ATTRIBUTED,
+    kpis: tuple[str, ...] = ATTRIBUTED,
     jobs: int = 1,
     executor: Executor | None = None,
     max_orders: int = 200,
@@ -152,19 +152,19 @@ def attribute(
     values: dict[tuple[int, ...], np.ndarray] = {}
     with pool_for(jobs, executor) as ex:
         for i, subset in enumerate(subsets, 1):
-            values[subset] = subset_values(sc, tuple(levers[j] for j in subset), n, seed, figures, jobs, ex)
+            values[subset] = subset_values(sc, tuple(levers[j] for j in subset), n, seed, kpis, jobs, ex)
             if progress is not None:
                 progress(i, len(subsets))
     phi = _shapley(values, k, orders)
     none, full = values[()], values[tuple(range(k))]
 
-    def acc(col: np.ndarray, f: str) -> Accumulator:
-        a = Accumulator(KEY_FIGURES[f][0])
+    def acc(col: np.ndarray, kpi: str) -> Accumulator:
+        a = Accumulator(KPIS[kpi][0])
         for x in col:
             a.add(np.array([x]))
         return a
 
-    fig_idx = {f: j for j, f in enumerate(figures)}
+    kpi_column = {kpi: j for j, kpi in enumerate(kpis)}
     return Attribution(
         sc,
         levers,
@@ -173,17 +173,22 @@ def attribute(
         exact,
         len(orders) if orders is not None else math.factorial(k),
         len(subsets),
-        base={f: acc(none[:, j], f) for f, j in fig_idx.items()},
-        full={f: acc(full[:, j], f) for f, j in fig_idx.items()},
-        shapley={f: {levers[i]: acc(phi[i][:, j], f) for i in range(k)} for f, j in fig_idx.items()},
-        alone={f: {levers[i]: acc(values[(i,)][:, j] - none[:, j], f) for i in range(k)} for f, j in fig_idx.items()}
+        base={kpi: acc(none[:, j], kpi) for kpi, j in kpi_column.items()},
+        full={kpi: acc(full[:, j], kpi) for kpi, j in kpi_column.items()},
+        shapley={kpi: {levers[i]: acc(phi[i][:, j], kpi) for i in range(k)} for kpi, j in kpi_column.items()},
+        alone={
+            kpi: {levers[i]: acc(values[(i,)][:, j] - none[:, j], kpi) for i in range(k)}
+            for kpi, j in kpi_column.items()
+        }
         if all((i,) in values for i in range(k))
-        else {f: {levers[i]: Accumulator(KEY_FIGURES[f][0]) for i in range(k)} for f in figures},
+        else {kpi: {levers[i]: Accumulator(KPIS[kpi][0]) for i in range(k)} for kpi in kpis},
     )
 
 
-def _shapley(values: dict[tuple[int, ...], np.ndarray], k: int, orders: list | None) -> list[np.ndarray]:
-    """Per-replication Shapley values of each lever (list over levers of arrays (n, figures))."""
+def _shapley(
+    values: dict[tuple[int, ...], np.ndarray], k: int, orders: list[tuple[int, ...]] | None
+) -> list[np.ndarray]:
+    """Per-replication Shapley values of each lever (list over levers of arrays (n, KPIs))."""
     shape = values[()].shape
     phi = [np.zeros(shape) for _ in range(k)]
     if orders is None:  # exact by the subset formula: weight |S|!(k-|S|-1)!/k!

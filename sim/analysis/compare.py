@@ -2,7 +2,7 @@
 
 Every scenario runs replications 0..n-1 with the same root seed, so
 replication ``r`` of each sees the same arrivals and, stage by stage, the same
-random numbers.  The difference of each key figure is taken replication by
+random numbers.  The difference of each KPI is taken replication by
 replication (mean over that replication's projects, scenario minus the first
 one) and summarised with its own 95 % confidence interval: much tighter than
 comparing two independent intervals, and exactly zero for a scenario compared
@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.kpi import KEY_FIGURES
-from sim.engine.compiled import compile_scenario
+from sim.core.kpi import KPIS
+from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import simulate
 from sim.runs.pool import pool_for
+from sim.runs.reducer import ReducedReplication
 from sim.runs.runner import replications
 from sim.runs.stats import Accumulator
 from sim.runs.summary import Summary
@@ -55,9 +56,11 @@ class Comparison:
 
     @property
     def names(self) -> list[str]:
+        """The scenarios' names, the reference first."""
         return [s.name for s in self.scenarios]
 
-    def summary_dicts(self) -> list[dict]:
+    def summary_dicts(self) -> list[dict[str, Any]]:
+        """Each scenario's summary.json content."""
         return [s.to_dict(self.seed) for s in self.summaries]
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,26 +75,26 @@ class Comparison:
                     "file": sc.source,
                     "levers": list(sc.levers),
                     "description": sc.description,
-                    "summary": d,
+                    "summary": summary,
                     "targets": [
                         {
-                            "id": t.target.id,
-                            "figure": t.target.figure,
-                            "bound": t.target.describe(),
-                            "value": t.value,
-                            "met": t.met,
-                            "source": t.target.source,
+                            "id": checked.target.id,
+                            "kpi": checked.target.kpi,
+                            "bound": checked.target.describe(),
+                            "value": checked.value,
+                            "met": checked.met,
+                            "source": checked.target.source,
                         }
-                        for t in check_targets(sc.targets, d)
+                        for checked in check_targets(sc.targets, summary)
                     ],
                 }
-                for sc, d in zip(self.scenarios, dicts)
+                for sc, summary in zip(self.scenarios, dicts)
             ],
             "differences": [
                 {
                     "scenario": sc.name,
                     "versus": self.scenarios[0].name,
-                    "key_figures": {k: _diff_entry(acc) for k, acc in diff.items()},
+                    "kpis": {k: _diff_entry(acc) for k, acc in diff.items()},
                 }
                 for sc, diff in zip(self.scenarios[1:], self.differences[1:])
             ],
@@ -103,12 +106,12 @@ def _diff_entry(acc: Accumulator) -> dict[str, Any]:
     return {"unit": d["unit"], "mean": d["mean"], "ci95": d["ci95"], "n": d["n"]}
 
 
-def replication_means(red) -> dict[str, float]:
-    """Mean of each key figure over one replication's projects (NaN if none reached it)."""
+def replication_means(reduced: ReducedReplication) -> dict[str, float]:
+    """Mean of each KPI over one replication's projects (NaN if none reached it)."""
     out = {}
-    for k, v in red.kpis.items():
-        ok = v[~np.isnan(v)]
-        out[k] = float(ok.mean()) if len(ok) else math.nan
+    for kpi, values in reduced.kpis.items():
+        reached = values[~np.isnan(values)]
+        out[kpi] = float(reached.mean()) if len(reached) else math.nan
     return out
 
 
@@ -138,16 +141,16 @@ def compare(
     seed = scenarios[0].seed if seed is None else seed
     compiled = [compile_scenario(sc) for sc in scenarios]
     summaries = [Summary(cs) for cs in compiled]
-    diffs = [{k: Accumulator(KEY_FIGURES[k][0]) for k in KEY_FIGURES} for _ in scenarios]
+    diffs = [{kpi: Accumulator(unit) for kpi, (unit, _) in KPIS.items()} for _ in scenarios]
     with pool_for(jobs, executor) as ex:
         streams = [replications(cs, n, seed, jobs=jobs, executor=ex) for cs in compiled]
         done = 0
-        for reds in zip(*streams):
-            means = [replication_means(red) for red in reds]
-            for i, (summary, red) in enumerate(zip(summaries, reds)):
-                summary.add(red)
-                for k, acc in diffs[i].items():
-                    acc.add(np.array([means[i][k] - means[0][k]]))
+        for per_scenario in zip(*streams):  # replication r of every scenario
+            means = [replication_means(reduced) for reduced in per_scenario]
+            for i, (summary, reduced) in enumerate(zip(summaries, per_scenario)):
+                summary.add(reduced)
+                for kpi, acc in diffs[i].items():
+                    acc.add(np.array([means[i][kpi] - means[0][kpi]]))
                 done += 1
                 if progress is not None:
                     progress(done, n * len(scenarios))
@@ -157,20 +160,28 @@ def compare(
     return cmp
 
 
-def typical_projects(compiled: list, summaries: list[Summary], seed: int) -> list[TypicalProject]:
+def typical_projects(compiled: list[CompiledScenario], summaries: list[Summary], seed: int) -> list[TypicalProject]:
     """The same project traced in every scenario: in replication 0, the one whose time to production
     in the first scenario is closest to that scenario's median (ties: the earliest signed)."""
     results = [simulate(cs, 0, seed, events=True) for cs in compiled]
     p50 = summaries[0].kpis["to_production_months"].to_dict()["p50"]
-    first = [p for p in results[0].projects if not math.isnan(p.kpi["to_production_months"])]
+    first = [project for project in results[0].projects if not math.isnan(project.kpi["to_production_months"])]
     if not first or p50 is None:
         first, p50 = results[0].projects, 0.0
-    pick = min(first, key=lambda p: (abs((p.kpi["to_production_months"] or 0.0) - p50), p.signed))
-    out = []
+    pick = min(first, key=lambda project: (abs((project.kpi["to_production_months"] or 0.0) - p50), project.signed))
+    out: list[TypicalProject] = []
     for cs, res in zip(compiled, results):
-        rec = next((p for p in res.projects if p.id == pick.id), None)
-        if rec is None:
+        traced = next((project for project in res.projects if project.id == pick.id), None)
+        if traced is None:
             continue
-        events = [(st, step, resource, t0, t1) for idx, st, step, resource, t0, t1 in res.events if idx == rec.idx]
-        out.append(TypicalProject(cs.scenario.name, rec.id, rec.signed, events, dict(rec.milestones), dict(rec.issued)))
+        if res.events is None:  # simulate(events=True) records them
+            raise ValueError(f"replication 0 of {cs.scenario.name!r} recorded no events")
+        events = [
+            (stage, step, resource, t0, t1) for idx, stage, step, resource, t0, t1 in res.events if idx == traced.idx
+        ]
+        out.append(
+            TypicalProject(
+                cs.scenario.name, traced.id, traced.signed, events, dict(traced.milestones), dict(traced.issued)
+            )
+        )
     return out

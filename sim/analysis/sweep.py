@@ -15,11 +15,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS
 from sim.runs.pool import pool_for
 from sim.runs.runner import run
 from sim.scenario.scenario import Scenario
-from sim.scenario.targets import STATS, figure_entry
+from sim.scenario.targets import STATS, kpi_entry
 
 
 def _scenario_at(base: Scenario, point: Mapping[str, Any]) -> Scenario:
@@ -28,9 +28,12 @@ def _scenario_at(base: Scenario, point: Mapping[str, Any]) -> Scenario:
     return sc.with_levers(point["levers"]) if "levers" in point else sc
 
 
-def _measure(sc: Scenario, n: int, seed: int, figure: str, jobs: int, executor: Executor | None) -> dict:
+def _measure(sc: Scenario, n: int, seed: int, kpi: str, jobs: int, executor: Executor | None) -> dict[str, Any]:
+    """Run ``sc`` and return the statistics of ``kpi`` as a sweep point or tornado end keeps them."""
     summary = run(sc, n=n, seed=seed, jobs=jobs, executor=executor, keep_rows=False).summary
-    entry = figure_entry(summary, figure)
+    entry = kpi_entry(summary, kpi)
+    if entry is None:  # check_kpi accepted the name, so the summary must have it
+        raise ValueError(f"the summary of {sc.name!r} has no {kpi!r}")
     return {
         "unit": entry["unit"],
         "mean": entry["mean"],
@@ -42,19 +45,19 @@ def _measure(sc: Scenario, n: int, seed: int, figure: str, jobs: int, executor: 
     }
 
 
-def check_figure(sc: Scenario, figure: str) -> None:
-    """Raise ScenarioError if ``figure`` is not a figure of ``sc`` (as targets name them)."""
+def check_kpi(sc: Scenario, kpi: str) -> None:
+    """Raise ScenarioError if ``kpi`` is not a KPI of ``sc`` (as targets name them)."""
     from sim.core.errors import Problem, ScenarioError, did_you_mean
-    from sim.core.kpi import figure_names
+    from sim.core.kpi import kpi_names
 
-    names = figure_names(sc.stage_by_id, sc.class_by_id, sc.agency_by_id)
-    if figure not in names:
+    names = kpi_names(sc.stage_by_id, sc.class_by_id, sc.agency_by_id)
+    if kpi not in names:
         raise ScenarioError(
             [
                 Problem(
                     sc.source,
                     "--kpi",
-                    f"unknown figure {figure!r}{did_you_mean(figure, names)}; e.g. {', '.join(KEY_FIGURES)}",
+                    f"unknown KPI {kpi!r}{did_you_mean(kpi, names)}; e.g. {', '.join(KPIS)}",
                 )
             ]
         )
@@ -62,19 +65,20 @@ def check_figure(sc: Scenario, figure: str) -> None:
 
 @dataclass
 class SweepResult:
-    """One row per grid point: the parameter values and the figure's statistics."""
+    """One row per grid point: the parameter values and the KPI's statistics."""
 
     scenario: str
-    figure: str
+    kpi: str
     parameters: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
     n: int = 0
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The content of sweep.json."""
         return {
             "scenario": self.scenario,
-            "figure": self.figure,
+            "kpi": self.kpi,
             "parameters": self.parameters,
             "replications": self.n,
             "seed": self.seed,
@@ -88,24 +92,24 @@ def sweep(
     n: int = 50,
     seed: int | None = None,
     *,
-    figure: str = "approval_workdays",
+    kpi: str = "approval_workdays",
     jobs: int = 1,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SweepResult:
-    """Run ``scenario`` at every point of ``grid`` and measure ``figure`` (a key figure or target figure name).
+    """Run ``scenario`` at every point of ``grid`` and measure ``kpi`` (a KPI name as a target gives it).
 
     Example: ``sweep(sc, {"agencies.planning.staff": [1, 2, 4], "levers": ["none", "all"]}, n=100)``.
     """
     seed = scenario.seed if seed is None else seed
-    check_figure(scenario, figure)
+    check_kpi(scenario, kpi)
     names = list(grid)
     points = [dict(zip(names, values)) for values in itertools.product(*(list(grid[k]) for k in names))]
     scenarios = [_scenario_at(scenario, p) for p in points]  # validates every point before running any
-    result = SweepResult(scenario.name, figure, names, n=n, seed=seed)
+    result = SweepResult(scenario.name, kpi, names, n=n, seed=seed)
     with pool_for(jobs, executor) as ex:
         for i, (point, sc) in enumerate(zip(points, scenarios), 1):
-            result.rows.append({**{k: _show(v) for k, v in point.items()}, **_measure(sc, n, seed, figure, jobs, ex)})
+            result.rows.append({**{k: _show(v) for k, v in point.items()}, **_measure(sc, n, seed, kpi, jobs, ex)})
             if progress is not None:
                 progress(i, len(points))
     return result
@@ -113,10 +117,10 @@ def sweep(
 
 @dataclass
 class TornadoResult:
-    """Base value and, per parameter, the figure at its low and high value (others at base)."""
+    """Base value and, per parameter, the KPI at its low and high value (others at base)."""
 
     scenario: str
-    figure: str
+    kpi: str
     unit: str
     base: float | None
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -124,9 +128,10 @@ class TornadoResult:
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The content of tornado.json."""
         return {
             "scenario": self.scenario,
-            "figure": self.figure,
+            "kpi": self.kpi,
             "unit": self.unit,
             "base": self.base,
             "replications": self.n,
@@ -141,30 +146,30 @@ def tornado(
     n: int = 50,
     seed: int | None = None,
     *,
-    figure: str = "approval_workdays",
+    kpi: str = "approval_workdays",
     jobs: int = 1,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TornadoResult:
-    """One-at-a-time sensitivity: ``figure`` with each parameter at its low and at its high value.
+    """One-at-a-time sensitivity: ``kpi`` with each parameter at its low and at its high value.
 
     ``ranges`` maps dotted override paths to (low, high), e.g. the assumptions no source gives:
     ``{"agents.staff": (2, 8), "stages.eia.tolerant.fail_p": (0.0, 0.2)}``.  Rows are sorted by swing.
     """
     seed = scenario.seed if seed is None else seed
-    check_figure(scenario, figure)
+    check_kpi(scenario, kpi)
     variants = [
         (path, which, _scenario_at(scenario, {path: value}))
         for path, (lo, hi) in ranges.items()
         for which, value in (("low", lo), ("high", hi))
     ]
     with pool_for(jobs, executor) as ex:
-        base = _measure(scenario, n, seed, figure, jobs, ex)
+        base = _measure(scenario, n, seed, kpi, jobs, ex)
         values: dict[str, dict[str, Any]] = {
             p: {"parameter": p, "low_value": _show(lo), "high_value": _show(hi)} for p, (lo, hi) in ranges.items()
         }
         for i, (path, which, sc) in enumerate(variants, 1):
-            m = _measure(sc, n, seed, figure, jobs, ex)
+            m = _measure(sc, n, seed, kpi, jobs, ex)
             values[path][f"{which}_mean"] = m["mean"]
             values[path][f"{which}_ci_lo"], values[path][f"{which}_ci_hi"] = m["ci_lo"], m["ci_hi"]
             if progress is not None:
@@ -174,16 +179,16 @@ def tornado(
         lo, hi = r.get("low_mean"), r.get("high_mean")
         r["swing"] = abs(hi - lo) if lo is not None and hi is not None else math.nan
     rows.sort(key=lambda r: -r["swing"] if not math.isnan(r["swing"]) else 0.0)
-    return TornadoResult(scenario.name, figure, base["unit"], base["mean"], rows, n, seed)
+    return TornadoResult(scenario.name, kpi, base["unit"], base["mean"], rows, n, seed)
 
 
-def _show(v: Any) -> Any:
+def _show(v: object) -> int | float | str:
     """A value as it goes into a table: numbers and strings as they are, anything else as text."""
     return v if isinstance(v, (int, float, str)) else str(v)
 
 
 def parse_values(text: str) -> list[Any]:
-    """``--set path=v1,v2,...`` values: a TOML array body (numbers, booleans, quoted strings, tables)
+    """``--vary path=v1,v2,...`` values: a TOML array body (numbers, booleans, quoted strings, tables)
     or, failing that, comma-separated words (e.g. ``none,all``)."""
     import tomllib
 
@@ -193,6 +198,6 @@ def parse_values(text: str) -> list[Any]:
         return [w.strip() for w in text.split(",") if w.strip()]
 
 
-def figure_unit(figure: str) -> str:
-    """The unit of a key figure name (for labels); '' if not a plain key figure."""
-    return KEY_FIGURES.get(figure, ("", ""))[0]
+def kpi_unit(kpi: str) -> str:
+    """The unit of a KPI (for labels); '' if not one of :data:`sim.core.kpi.KPIS`."""
+    return KPIS.get(kpi, ("", ""))[0]

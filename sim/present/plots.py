@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -20,17 +19,20 @@ from matplotlib.patches import Patch
 
 from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
-from sim.core.kpi import KEY_FIGURES, UNIT_LABEL
+from sim.core.kpi import KPIS
+from sim.core.units import DAYS_PER_MONTH, UNIT_LABEL
 from sim.engine.monitor import BIN_DAYS
 from sim.present.style import (
     CATEGORIES,
     CATEGORY_COLOUR,
     CATEGORY_LABEL,
-    FIGURE_SHORT,
-    FIGURE_TEXT,
-    MILESTONES,
+    KPI_SHORT,
+    KPI_TEXT,
+    MILESTONE_LABEL,
     PHASE_COLOURS,
     STEP_CATEGORY,
+    TIMELINE_MILESTONES,
+    Rows,
     acc_stats,
     arrays,
     capital,
@@ -57,6 +59,7 @@ from sim.present.style import (
 )
 from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, tornado_figure
 from sim.runs.output import atomic_write
+from sim.runs.reducer import SERIES_MILESTONES
 
 __all__ = [
     "agency_load",
@@ -79,25 +82,23 @@ __all__ = [
     "tornado_figure",
 ]
 
-Rows = list[dict[str, Any]]
-
 
 # -- 1. timeline -------------------------------------------------------------------------------------------
 def timeline_data(cmp: Comparison) -> Rows:
     """Steps of the typical project in each scenario (one row each) and its milestones."""
     rows: Rows = []
-    for i, tp in zip(typical_index(cmp), cmp.typical):
+    for i, typical in zip(typical_index(cmp), cmp.typical):
         sc = cmp.scenarios[i]
-        base = {"scenario": sc.name, "scenario_index": i, "project": tp.project}
-        for stage, step, resource, t0, t1 in tp.events:
-            st = sc.stage_by_id[stage]
+        base = {"scenario": sc.name, "scenario_index": i, "project": typical.project}
+        for stage, step, resource, t0, t1 in typical.events:
+            spec = sc.stage_by_id[stage]
             rows.append(
                 {
                     **base,
                     "kind": "step",
                     "stage": stage,
-                    "stage_name": st.name,
-                    "phase": st.phase,
+                    "stage_name": spec.name,
+                    "phase": spec.phase,
                     "step": step,
                     "category": STEP_CATEGORY.get(step, step),
                     "resource": resource,
@@ -109,8 +110,8 @@ def timeline_data(cmp: Comparison) -> Rows:
                     "duration_days": num(t1 - t0),
                 }
             )
-        for m, _ in MILESTONES:
-            t = tp.milestones.get(m, math.nan)
+        for m in TIMELINE_MILESTONES:
+            t = typical.milestones.get(m, math.nan)
             rows.append(
                 {
                     **base,
@@ -140,8 +141,11 @@ def timeline(cmp: Comparison) -> Figure:
     rows = timeline_data(cmp)
     names = scenario_labels(cmp)
     idx = typical_index(cmp)
-    steps = [[r for r in rows if r["scenario_index"] == i and r["kind"] == "step"] for i in idx]
-    layout = [gantt_rows(cmp.scenarios[i], {r["stage"] for r in st}) for i, st in zip(idx, steps)]
+    steps_by_scenario = [[row for row in rows if row["scenario_index"] == i and row["kind"] == "step"] for i in idx]
+    layout = [
+        gantt_rows(cmp.scenarios[i], {row["stage"] for row in scenario_steps})
+        for i, scenario_steps in zip(idx, steps_by_scenario)
+    ]
     fig = Figure(figsize=(13, 2.2 + 0.24 * sum(len(y) + 3 for y in layout)), layout="constrained")
     if not layout:
         ax = fig.add_subplot()
@@ -151,12 +155,12 @@ def timeline(cmp: Comparison) -> Figure:
         len(layout), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": [len(y) + 3 for y in layout]}
     )[:, 0]
     lo, hi = math.inf, -math.inf
-    for ax, i, ylines, tp, st in zip(axes, idx, layout, cmp.typical, steps):
+    for ax, i, ylines, typical, scenario_steps in zip(axes, idx, layout, cmp.typical, steps_by_scenario):
         sc = cmp.scenarios[i]
-        x0, x1 = draw_gantt(ax, sc, st, ylines)
-        lo, hi = min(lo, x0, date_num(sc.start_date, tp.signed)), max(hi, x1)
-        draw_milestones(ax, sc, tp, i)
-        months = (tp.milestones.get("production", math.nan) - tp.signed) / (365.2425 / 12)
+        x0, x1 = draw_gantt(ax, sc, scenario_steps, ylines)
+        lo, hi = min(lo, x0, date_num(sc.start_date, typical.signed)), max(hi, x1)
+        draw_milestones(ax, sc, typical, i)
+        months = (typical.milestones.get("production", math.nan) - typical.signed) / DAYS_PER_MONTH
         ax.set_title(
             f"{names[i]}: signing to production {months:.1f} months"
             if months == months
@@ -179,7 +183,7 @@ def timeline(cmp: Comparison) -> Figure:
         fontsize=11,
     )
     fig.legend(
-        handles=gantt_legend({r["category"] for r in rows if r["kind"] == "step"}),
+        handles=gantt_legend({row["category"] for row in rows if row["kind"] == "step"}),
         loc="outside lower center",
         ncol=5,
         fontsize=8,
@@ -198,7 +202,7 @@ def distributions_data(cmp: Comparison) -> Rows:
             accs = [(key, summ.kpis[key])] + [
                 (f"classes.{c}.{key}", summ.classes[c][key]) for c in dict.fromkeys(c for _, c in targets if c)
             ]
-            for fig_key, acc in accs:
+            for kpi_key, acc in accs:
                 x, y = acc.q.ecdf()
                 scale = acc.n / (acc.n + acc.censored) if acc.n else 0.0
                 rows += [
@@ -206,8 +210,8 @@ def distributions_data(cmp: Comparison) -> Rows:
                         "kind": "ecdf",
                         "scenario": sc.name,
                         "scenario_index": i,
-                        "figure": fig_key,
-                        "unit": KEY_FIGURES[key][0],
+                        "kpi": kpi_key,
+                        "unit": KPIS[key][0],
                         "value": num(v),
                         "share": num(s * scale),
                         "stat": "",
@@ -223,8 +227,8 @@ def distributions_data(cmp: Comparison) -> Rows:
                     "kind": "target",
                     "scenario": sc.name,
                     "scenario_index": i,
-                    "figure": t.figure,
-                    "unit": KEY_FIGURES[key][0],
+                    "kpi": t.kpi,
+                    "unit": KPIS[key][0],
                     "value": "",
                     "share": "",
                     "stat": t.stat,
@@ -253,15 +257,15 @@ def distributions(cmp: Comparison) -> Figure:
     censored = False
     for ax, (key, title, unit) in zip(axes, panels):
         for i in range(len(cmp.scenarios)):
-            mine = [r for r in rows if r["scenario_index"] == i and r["kind"] == "ecdf"]
-            for fig_key in dict.fromkeys(r["figure"] for r in mine if r["figure"].endswith(key)):
-                pts = [r for r in mine if r["figure"] == fig_key]
+            mine = [row for row in rows if row["scenario_index"] == i and row["kind"] == "ecdf"]
+            for kpi_key in dict.fromkeys(row["kpi"] for row in mine if row["kpi"].endswith(key)):
+                pts = [row for row in mine if row["kpi"] == kpi_key]
                 if not pts:
                     continue
-                x = np.array([r["value"] for r in pts])
-                y = np.array([r["share"] for r in pts])
+                x = np.array([row["value"] for row in pts])
+                y = np.array([row["share"] for row in pts])
                 censored |= bool(y[-1] < 0.999)
-                cls = fig_key.split(".")[1] if fig_key.startswith("classes.") else None
+                cls = kpi_key.split(".")[1] if kpi_key.startswith("classes.") else None
                 ax.step(
                     np.r_[x[0], x],
                     np.r_[0.0, y],
@@ -269,13 +273,13 @@ def distributions(cmp: Comparison) -> Figure:
                     color=scenario_colour(i),
                     linewidth=1.3 if cls else 2,
                     linestyle=":" if cls else "-",
-                    gid=f"ecdf:{i}:{fig_key}",
+                    gid=f"ecdf:{i}:{kpi_key}",
                     label=f"{names[i]}" + (f": {cls} projects only" if cls else ""),
                 )
-            for r in rows:
-                if r["scenario_index"] != i or r["kind"] != "target" or not r["figure"].endswith(key):
+            for row in rows:
+                if row["scenario_index"] != i or row["kind"] != "target" or not row["kpi"].endswith(key):
                     continue
-                draw_target(ax, r, names[i], scenario_colour(i))
+                draw_target(ax, row, names[i], scenario_colour(i))
         ax.set_title(title, loc="left")
         ax.set_xlabel(unit)
         ax.set_ylabel("share of projects reaching it (cumulative)")
@@ -335,7 +339,7 @@ def time_split(cmp: Comparison) -> Figure:
     grid = fig.add_gridspec(2, 2, width_ratios=(3, 1))
     ax_cat, ax_build, ax_ph = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
     y = np.arange(n)
-    phases = list(dict.fromkeys(r["key"] for r in rows if r["panel"] == "phase" and r["mean"]))
+    phases = list(dict.fromkeys(row["key"] for row in rows if row["panel"] == "phase" and row["mean"]))
     colours = {ph: PHASE_COLOURS[j % len(PHASE_COLOURS)] for j, ph in enumerate(phases)}
     for ax, panel, keys in (
         (ax_cat, "category", [k for k, _, _ in CATEGORIES if k != "build"]),
@@ -347,9 +351,9 @@ def time_split(cmp: Comparison) -> Figure:
                 [
                     next(
                         (
-                            r["mean"] or 0.0
-                            for r in rows
-                            if r["scenario_index"] == i and r["panel"] == panel and r["key"] == k
+                            row["mean"] or 0.0
+                            for row in rows
+                            if row["scenario_index"] == i and row["panel"] == panel and row["key"] == k
                         ),
                         0.0,
                     )
@@ -373,7 +377,10 @@ def time_split(cmp: Comparison) -> Figure:
             ax.text(left[i], i, f" {left[i]:.0f}", va="center", fontsize=8)
         ax.set_xlim(0, max(left.max(), 1) * 1.12)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5)
-    build = [next(r["mean"] or 0.0 for r in rows if r["scenario_index"] == i and r["key"] == "build") for i in range(n)]
+    build = [
+        next(row["mean"] or 0.0 for row in rows if row["scenario_index"] == i and row["key"] == "build")
+        for i in range(n)
+    ]
     ax_build.barh(y, build, color=[scenario_colour(i) for i in range(n)], alpha=0.85)
     for i, v in enumerate(build):
         ax_build.text(v, i, f" {v:.0f}", va="center", fontsize=8)
@@ -394,16 +401,16 @@ def time_split(cmp: Comparison) -> Figure:
 
 
 # -- 4. waterfall ------------------------------------------------------------------------------------------
-def waterfall_data(att: Attribution, figure: str = "approval_workdays") -> Rows:
+def waterfall_data(att: Attribution, kpi: str = "approval_workdays") -> Rows:
     """From no lever through each lever's Shapley value (largest first) to all levers, with 95 % CIs."""
-    if figure not in att.base:
-        raise ValueError(f"{figure!r} was not attributed; available: {', '.join(att.base)}")
+    if kpi not in att.base:
+        raise ValueError(f"{kpi!r} was not attributed; available: {', '.join(att.base)}")
     names = dict(att.scenario.lever_names)
-    unit = KEY_FIGURES[figure][0]
-    base, full = acc_stats(att.base[figure]), acc_stats(att.full[figure])
-    shap = {lv: acc_stats(att.shapley[figure][lv]) for lv in att.levers}
+    unit = KPIS[kpi][0]
+    base, full = acc_stats(att.base[kpi]), acc_stats(att.full[kpi])
+    shap = {lv: acc_stats(att.shapley[kpi][lv]) for lv in att.levers}
     order = sorted(att.levers, key=lambda lv: -abs(np.nan_to_num(shap[lv][0])))
-    common = {"figure": figure, "unit": unit}
+    common = {"kpi": kpi, "unit": unit}
     rows: Rows = [
         {
             **common,
@@ -423,7 +430,7 @@ def waterfall_data(att: Attribution, figure: str = "approval_workdays") -> Rows:
     running = base[0]
     for j, lv in enumerate(order, 1):
         m, lo, hi = shap[lv]
-        alone = att.alone[figure][lv].to_dict()["mean"]
+        alone = att.alone[kpi][lv].to_dict()["mean"]
         rows.append(
             {
                 **common,
@@ -461,30 +468,30 @@ def waterfall_data(att: Attribution, figure: str = "approval_workdays") -> Rows:
 
 
 @styled
-def waterfall(att: Attribution, figure: str = "approval_workdays") -> Figure:
+def waterfall(att: Attribution, kpi: str = "approval_workdays") -> Figure:
     """Which lever bought how much: a waterfall from the value with no lever through each lever's Shapley
     value to the value with every lever, 95 % confidence intervals as error bars."""
-    rows = waterfall_data(att, figure)
-    units = UNIT_LABEL.get(KEY_FIGURES[figure][0], KEY_FIGURES[figure][0])
+    rows = waterfall_data(att, kpi)
+    units = UNIT_LABEL.get(KPIS[kpi][0], KPIS[kpi][0])
     k = len(rows) - 2
     fig = Figure(figsize=(max(8.0, 1.35 * (k + 2) + 3), 6.2), layout="constrained")
     ax = fig.add_subplot()
     ticks = []
-    for j, r in enumerate(rows):
-        total = r["kind"] != "lever"
-        start, end = (0.0, r["end"]) if total else (r["start"], r["end"])
+    for j, row in enumerate(rows):
+        total = row["kind"] != "lever"
+        start, end = (0.0, row["end"]) if total else (row["start"], row["end"])
         colour = "#7f7f7f" if total else ("#1a9850" if end <= start else "#d73027")
-        ax.bar(j, end - start, bottom=start, color=colour, width=0.62, gid=f"waterfall:{r['kind']}")
-        if r["ci_lo"] != "" and r["ci_hi"] != "" and r["value"] != "":
+        ax.bar(j, end - start, bottom=start, color=colour, width=0.62, gid=f"waterfall:{row['kind']}")
+        if row["ci_lo"] != "" and row["ci_hi"] != "" and row["value"] != "":
             ax.errorbar(
                 j,
                 end,
-                yerr=[[r["value"] - r["ci_lo"]], [r["ci_hi"] - r["value"]]],
+                yerr=[[row["value"] - row["ci_lo"]], [row["ci_hi"] - row["value"]]],
                 color="black",
                 capsize=4,
                 linewidth=1,
             )
-        value = r["value"] if r["value"] != "" else math.nan
+        value = row["value"] if row["value"] != "" else math.nan
         ax.annotate(
             f"{value:.1f}" if total else signed(value),
             (j - 0.31, max(start, end)),
@@ -497,11 +504,11 @@ def waterfall(att: Attribution, figure: str = "approval_workdays") -> Figure:
         )
         if j < len(rows) - 1:
             ax.plot([j + 0.31, j + 0.69], [end, end], color="#999999", linewidth=0.8, linestyle=":")
-        name = label(r["name"], fallback=r["lever"] or r["name"])
-        alone = f"\nalone {signed(r['alone'])}" if r["kind"] == "lever" and r["alone"] != "" else ""
-        ticks.append(textwrap.fill(name, 16) + alone)
+        name = label(row["name"], fallback=row["lever"] or row["name"])
+        alone_text = f"\nalone {signed(row['alone'])}" if row["kind"] == "lever" and row["alone"] != "" else ""
+        ticks.append(textwrap.fill(name, 16) + alone_text)
     ax.set_xticks(range(len(rows)), ticks, fontsize=8)
-    steps = [r["value"] for r in rows if r["kind"] == "lever" and r["value"] != ""]
+    steps = [row["value"] for row in rows if row["kind"] == "lever" and row["value"] != ""]
     ax.legend(
         handles=[
             Patch(color=c, label=t)
@@ -514,12 +521,12 @@ def waterfall(att: Attribution, figure: str = "approval_workdays") -> Figure:
         ],
         loc="upper right",
     )
-    ax.set_ylabel(f"{capital(FIGURE_SHORT.get(figure, figure))}, mean per project ({units})")
+    ax.set_ylabel(f"{capital(KPI_SHORT.get(kpi, kpi))}, mean per project ({units})")
     ax.set_xlabel("reform levers, largest effect first")
     ax.axhline(0, color="black", linewidth=0.6)
     ax.grid(axis="y", alpha=0.3)
-    levers = [r for r in rows if r["kind"] == "lever"]
-    alone = [r["alone"] for r in levers if r["alone"] != ""]
+    levers = [row for row in rows if row["kind"] == "lever"]
+    alone = [row["alone"] for row in levers if row["alone"] != ""]
     total = rows[-1]["value"] - rows[0]["value"] if rows[-1]["value"] != "" and rows[0]["value"] != "" else math.nan
     inter = (
         f" Each lever switched on alone ('alone' under its name) would add up to {signed(sum(alone))}; "
@@ -533,7 +540,7 @@ def waterfall(att: Attribution, figure: str = "approval_workdays") -> Figure:
         f"({method}, {att.n} replications, seed {att.seed}); the bars add up from no lever to all levers "
         f"({signed(total)} {units}). Error bars: 95 % confidence intervals." + inter
     )
-    fig.suptitle(f"Which lever bought how much: {FIGURE_TEXT.get(figure, figure)}", fontsize=12)
+    fig.suptitle(f"Which lever bought how much: {KPI_TEXT.get(kpi, kpi)}", fontsize=12)
     ax.set_title(textwrap.fill(sub, int(fig.get_figwidth() * 15)), fontsize=8, fontweight="normal", loc="left")
     return fig
 
@@ -579,15 +586,19 @@ def agency_load(cmp: Comparison) -> Figure:
     95 % band across replications."""
     rows = agency_load_data(cmp)
     names = scenario_labels(cmp)
-    agencies = list(dict.fromkeys(r["agency"] for r in rows))
+    agencies = list(dict.fromkeys(row["agency"] for row in rows))
     fig = Figure(figsize=(13, 1.2 + 1.75 * max(1, len(agencies))), layout="constrained")
     axes = fig.subplots(max(1, len(agencies)), 2, sharex=True, squeeze=False)
-    agency_name = {a.id: a.name for sc in cmp.scenarios for a in sc.agencies}
-    for row, a in zip(axes, agencies):
+    agency_name = {agency.id: agency.name for sc in cmp.scenarios for agency in sc.agencies}
+    for panels, agency in zip(axes, agencies):
         for col, measure in enumerate(("utilisation", "queue")):
-            ax = row[col]
+            ax = panels[col]
             for i in range(len(cmp.scenarios)):
-                pts = [r for r in rows if r["agency"] == a and r["measure"] == measure and r["scenario_index"] == i]
+                pts = [
+                    row
+                    for row in rows
+                    if row["agency"] == agency and row["measure"] == measure and row["scenario_index"] == i
+                ]
                 if not pts:
                     continue
                 sc = cmp.scenarios[i]
@@ -600,10 +611,12 @@ def agency_load(cmp: Comparison) -> Figure:
             if measure == "utilisation":
                 ax.set_ylim(0, 1.05)
                 ax.set_ylabel("utilisation (share)")
-                ax.set_title(f"{label(agency_name.get(a, a), fallback=a)} ({a})", loc="left", fontsize=9)
+                ax.set_title(
+                    f"{label(agency_name.get(agency, agency), fallback=agency)} ({agency})", loc="left", fontsize=9
+                )
             else:
                 ax.set_ylabel("queue (files)")
-    busy = [r["day"] for r in rows if r["mean"] not in ("", 0.0)]
+    busy = [row["day"] for row in rows if row["mean"] not in ("", 0.0)]
     if busy:
         sc0 = cmp.scenarios[0]
         axes[-1][0].set_xlim(
@@ -628,7 +641,7 @@ def zone_view_data(cmp: Comparison) -> Rows:
     95 % band across replications."""
     rows: Rows = []
     for i, (sc, summ) in enumerate(zip(cmp.scenarios, cmp.summaries)):
-        for m in ("construction_start", "production"):
+        for m in SERIES_MILESTONES:
             acc = summ.series.get(f"milestones.{m}")
             if acc is None or acc.n is None:
                 continue
@@ -658,9 +671,9 @@ def zone_view(cmp: Comparison) -> Figure:
     names = scenario_labels(cmp)
     fig = Figure(figsize=(11, 7.5), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True, sharey=True)
-    for ax, (m, text) in zip(axes, (MILESTONES[1], MILESTONES[2])):
+    for ax, m in zip(axes, SERIES_MILESTONES):
         for i, (sc, summ) in enumerate(zip(cmp.scenarios, cmp.summaries)):
-            pts = [r for r in rows if r["scenario_index"] == i and r["milestone"] == m]
+            pts = [row for row in rows if row["scenario_index"] == i and row["milestone"] == m]
             if not pts:
                 continue
             days, mean, lo, hi = arrays(pts, ("day", "mean", "lo", "hi"))
@@ -671,7 +684,7 @@ def zone_view(cmp: Comparison) -> Figure:
                 ax.axhline(
                     summ.counts.get("projects", 0) / summ.reps, color=scenario_colour(i), linewidth=0.8, linestyle=":"
                 )
-        ax.set_title(f"Projects that reached {text}", loc="left")
+        ax.set_title(f"Projects that reached {MILESTONE_LABEL[m]}", loc="left")
         ax.set_ylabel("projects (cumulative count)")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
@@ -715,7 +728,7 @@ def all_figures(cmp: Comparison, att: Attribution | None = None) -> dict[str, tu
         )
     }
     if att is not None:
-        for name, f in (("waterfall", "approval_workdays"), ("waterfall_production", "to_production_months")):
-            if f in att.base:
-                out[name] = (waterfall(att, f), waterfall_data(att, f))
+        for name, kpi in (("waterfall", "approval_workdays"), ("waterfall_production", "to_production_months")):
+            if kpi in att.base:
+                out[name] = (waterfall(att, kpi), waterfall_data(att, kpi))
     return out

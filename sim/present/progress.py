@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class Progress:
@@ -12,22 +17,26 @@ class Progress:
     def __init__(self, desc: str, enabled: bool = True):
         self.desc = desc
         self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
+        self.bar: tqdm | None = None
 
     def __enter__(self) -> Callable[[int, int], None]:
         return self.update
 
     def update(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` (the bar is created on the first call; nothing when disabled)."""
         if not self.enabled:
             return
-        if self.bar is None:
+        bar = self.bar
+        if bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.desc, file=sys.stderr, delay=1.0, leave=False, unit="rep")
-        self.bar.total = total
-        self.bar.n = done
-        self.bar.refresh()
+            bar = self.bar = tqdm(total=total, desc=self.desc, file=sys.stderr, delay=1.0, leave=False, unit="rep")
+        bar.total = total
+        bar.n = done
+        bar.refresh()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.bar is not None:
             self.bar.close()

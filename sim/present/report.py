@@ -1,4 +1,4 @@
-"""A self-contained HTML report of a comparison: descriptions, key figures, figures, targets, assumptions.
+"""A self-contained HTML report of a comparison: descriptions, KPIs, figures, targets, assumptions.
 
 Figures are embedded as base64 PNG, styles are inline, and nothing refers to
 an external address, so the file can be mailed and opened offline.
@@ -11,12 +11,22 @@ import datetime as dt
 import html
 import io
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.core.kpi import KEY_FIGURES, UNIT_LABEL
-from sim.present.terminal import format_value
+from sim.core.kpi import KPIS
+from sim.core.units import UNIT_LABEL, format_value
 from sim.runs.output import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.analysis.attribution import Attribution
+    from sim.analysis.compare import Comparison
+
+#: the figures of a report by name, each with its plotted data (:func:`sim.present.plots.all_figures`)
+Figures = Mapping[str, tuple["Figure", list[dict[str, Any]]]]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;max-width:1100px;margin:2em auto;
@@ -30,21 +40,21 @@ figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}figcaption
 """
 
 
-def _e(x: Any) -> str:
+def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _fmt(x: Any, unit: str) -> str:
+def _fmt(x: float | None, unit: str) -> str:
     return format_value(x, unit, missing="–")
 
 
-def _png(fig) -> str:
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def assumptions(files: list[str]) -> list[tuple[str, int, str]]:
+def assumptions(files: Iterable[str]) -> list[tuple[str, int, str]]:
     """Lines marked ASSUMPTION in the scenario files and the files they extend: (file, line, text)."""
     seen, out = set(), []
     queue = [Path(f) for f in files]
@@ -62,7 +72,7 @@ def assumptions(files: list[str]) -> list[tuple[str, int, str]]:
     return out
 
 
-def key_figure_table(cmp) -> str:
+def kpi_table(cmp: Comparison) -> str:
     """HTML table: each scenario's mean [95% CI] and median, and the paired difference to the first."""
     dicts = cmp.summary_dicts()
     head = "".join(f"<th>{_e(n)}<br><span class=small>mean [95% CI] · p50</span></th>" for n in cmp.names)
@@ -70,25 +80,25 @@ def key_figure_table(cmp) -> str:
         f"<th>{_e(n)} − {_e(cmp.names[0])}<br><span class=small>paired mean [95% CI]</span></th>" for n in cmp.names[1:]
     )
     rows = []
-    for k, (unit, what) in KEY_FIGURES.items():
+    for k, (unit, what) in KPIS.items():
         cells = []
         for d in dicts:
-            f = d["key_figures"][k]
-            lo, hi = f["ci95"]
-            p50 = "" if f["p50"] is None else f" · {_fmt(f['p50'], unit)}"
-            cells.append(f"<td>{_fmt(f['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]{p50}</td>")
+            stats = d["kpis"][k]
+            lo, hi = stats["ci95"]
+            p50 = "" if stats["p50"] is None else f" · {_fmt(stats['p50'], unit)}"
+            cells.append(f"<td>{_fmt(stats['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]{p50}</td>")
         for diff in cmp.differences[1:]:
-            f = diff[k].to_dict()
-            lo, hi = f["ci95"]
-            cells.append(f"<td>{_fmt(f['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]</td>")
+            stats = diff[k].to_dict()
+            lo, hi = stats["ci95"]
+            cells.append(f"<td>{_fmt(stats['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]</td>")
         rows.append(
             f"<tr><td class=l><b>{_e(k)}</b><br><span class=small>{_e(what)}, "
             f"{_e(UNIT_LABEL.get(unit, unit))}</span></td>{''.join(cells)}</tr>"
         )
-    return f"<table><tr><th class=l>key figure</th>{head}{diff_head}</tr>{''.join(rows)}</table>"
+    return f"<table><tr><th class=l>KPI</th>{head}{diff_head}</tr>{''.join(rows)}</table>"
 
 
-def targets_table(cmp) -> str:
+def targets_table(cmp: Comparison) -> str:
     """HTML table of every scenario's applicable calibration targets and their status."""
     from sim.scenario.targets import check_targets
 
@@ -98,20 +108,27 @@ def targets_table(cmp) -> str:
             status = "<span class=met>met</span>" if r.met else "<span class=missed>MISSED</span>"
             value = "–" if r.value is None else f"{r.value:.4g}"
             rows.append(
-                f"<tr><td class=l>{_e(sc.name)}</td><td class=l>{_e(r.target.figure)}</td>"
+                f"<tr><td class=l>{_e(sc.name)}</td><td class=l>{_e(r.target.kpi)}</td>"
                 f"<td class=l>{_e(r.target.describe())}</td><td>{value}</td><td>{status}</td>"
                 f"<td class=l>{_e(r.target.source)}</td></tr>"
             )
     if not rows:
         return "<p>No calibration targets apply to these scenarios.</p>"
     return (
-        "<table><tr><th class=l>scenario</th><th class=l>figure</th><th class=l>target</th><th>measured</th>"
+        "<table><tr><th class=l>scenario</th><th class=l>KPI</th><th class=l>target</th><th>measured</th>"
         f"<th>status</th><th class=l>source</th></tr>{''.join(rows)}</table>"
     )
 
 
-def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str = "") -> str:
-    """The whole report as one HTML string."""
+def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = None, command: str = "") -> str:
+    """The whole report as one HTML string.
+
+    Args:
+        cmp: the comparison to report.
+        figures: the figures to embed, by name (as PNG).
+        attribution: the Shapley attribution of the last scenario's levers, if any.
+        command: the command line that made the report, shown in it.
+    """
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>approval-sim report</title>"
         f"<style>{_CSS}</style></head><body>",
@@ -131,8 +148,8 @@ def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str =
             f"{sc.start_date} to {sc.end_date}</p>"
         )
     parts += [
-        "<h2>Key figures</h2>",
-        key_figure_table(cmp),
+        "<h2>Key performance indicators (KPIs)</h2>",
+        kpi_table(cmp),
         "<p class=small>Means are over projects of all replications; the confidence interval treats "
         "replications as independent clusters. Differences are paired replication by replication.</p>",
         "<h2>Figures</h2>",
@@ -152,14 +169,16 @@ def render(cmp, figures: dict[str, Any], attribution: Any = None, command: str =
         "<p>Parameters that no source gives, as marked in the scenario files; candidates for sensitivity "
         "sweeps.</p><table><tr><th class=l>file:line</th><th class=l>line</th></tr>",
     ]
-    for f, i, text in assumptions([sc.source for sc in cmp.scenarios]):
-        parts.append(f"<tr><td class=l>{_e(Path(f).name)}:{i}</td><td class=l><code>{_e(text)}</code></td></tr>")
+    for file, line_no, text in assumptions([sc.source for sc in cmp.scenarios]):
+        parts.append(
+            f"<tr><td class=l>{_e(Path(file).name)}:{line_no}</td><td class=l><code>{_e(text)}</code></td></tr>"
+        )
     parts.append("</table></body></html>")
     return "\n".join(parts)
 
 
-def attribution_table(att) -> str:
-    """HTML table of Shapley values per lever for the attributed key figures."""
+def attribution_table(att: Attribution) -> str:
+    """HTML table of Shapley values per lever for the attributed KPIs."""
     d = att.to_dict()
     out = [
         f"<p class=small>{_e(d['method'])}, {d['subsets_run']} lever subsets, {d['replications']} "
@@ -167,27 +186,32 @@ def attribution_table(att) -> str:
         "'alone' is a lever's effect when it is the only one on; their difference is its interaction "
         "with the others.</p>"
     ]
-    for f in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
-        if f not in d["figures"]:
+    for kpi in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
+        if kpi not in d["kpis"]:
             continue
-        fd = d["figures"][f]
-        unit = fd["unit"]
-        rows = "".join(
-            f"<tr><td class=l>{_e(lv['name'])}</td><td>{_fmt(fd['shapley'][lv['id']]['mean'], unit)} "
-            f"[{_fmt(fd['shapley'][lv['id']]['ci95'][0], unit)}, {_fmt(fd['shapley'][lv['id']]['ci95'][1], unit)}]</td>"
-            f"<td>{_fmt(fd['alone'][lv['id']]['mean'], unit)}</td>"
-            f"<td>{_fmt(fd['interaction'][lv['id']], unit)}</td></tr>"
-            for lv in d["levers"]
-        )
+        attributed = d["kpis"][kpi]
+        unit = attributed["unit"]
+        rows = []
+        for lever in d["levers"]:
+            shapley = attributed["shapley"][lever["id"]]
+            lo, hi = shapley["ci95"]
+            rows.append(
+                f"<tr><td class=l>{_e(lever['name'])}</td>"
+                f"<td>{_fmt(shapley['mean'], unit)} [{_fmt(lo, unit)}, {_fmt(hi, unit)}]</td>"
+                f"<td>{_fmt(attributed['alone'][lever['id']]['mean'], unit)}</td>"
+                f"<td>{_fmt(attributed['interaction'][lever['id']], unit)}</td></tr>"
+            )
         out.append(
-            f"<h3>{_e(f)} ({_e(UNIT_LABEL.get(unit, unit))}): {_fmt(fd['none']['mean'], unit)} with no "
-            f"lever → {_fmt(fd['all']['mean'], unit)} with all</h3><table><tr><th class=l>lever</th>"
-            f"<th>Shapley value [95% CI]</th><th>alone</th><th>interaction</th></tr>{rows}</table>"
+            f"<h3>{_e(kpi)} ({_e(UNIT_LABEL.get(unit, unit))}): {_fmt(attributed['none']['mean'], unit)} with no "
+            f"lever → {_fmt(attributed['all']['mean'], unit)} with all</h3><table><tr><th class=l>lever</th>"
+            f"<th>Shapley value [95% CI]</th><th>alone</th><th>interaction</th></tr>{''.join(rows)}</table>"
         )
     return "".join(out)
 
 
-def write_report(path: str | Path, cmp, figures: dict[str, Any], attribution: Any = None, command: str = "") -> Path:
-    """Write the report atomically (a temporary file moved into place)."""
+def write_report(
+    path: str | Path, cmp: Comparison, figures: Figures, attribution: Attribution | None = None, command: str = ""
+) -> Path:
+    """Write the report (:func:`render`) to ``path`` atomically (a temporary file moved into place)."""
     text = render(cmp, figures, attribution, command)
     return atomic_write(Path(path), lambda f: f.write(text), binary=False)

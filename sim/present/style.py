@@ -13,14 +13,26 @@ import functools
 import math
 import re
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib import font_manager
+
+from sim.core.kpi import MILESTONES
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
+
+    from sim.analysis.compare import Comparison, TypicalProject
+    from sim.runs.stats import Accumulator
+    from sim.scenario.scenario import Scenario, Stage
+    from sim.scenario.targets import Target
 
 #: sample text a CJK font must render
 CJK_SAMPLE = "蓝图管控容缺受理区域评估代办服务"
@@ -95,9 +107,13 @@ STEP_CATEGORY = {
 #: who holds the file during a step: hatching for the applicant's side and the agent service
 HOLDER_HATCH = {"applicant": "////", "agent service": "...."}
 PHASE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-#: key-figure units (sim.core.kpi.KEY_FIGURES) as axis-label text
 
-F = TypeVar("F", bound=Callable[..., Any])
+#: one row of a figure's data (a CSV row: numbers, strings, "" for missing)
+Row = dict[str, Any]
+Rows = list[Row]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @functools.lru_cache(maxsize=1)
@@ -182,10 +198,11 @@ def shorten(text: str, width: int = 52) -> str:
 
 
 def scenario_colour(i: int) -> str:
+    """The colour of the ``i``-th scenario of a comparison."""
     return SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
 
 
-def rc() -> dict[str, Any]:
+def rc() -> dict[RcKeyType, Any]:
     """Matplotlib settings for the figures (font families are explicit, so texts keep them after the context)."""
     cjk = cjk_font()
     return {
@@ -201,20 +218,24 @@ def rc() -> dict[str, Any]:
     }
 
 
-def styled(fn: F) -> F:
+def styled(fn: Callable[P, R]) -> Callable[P, R]:
     """Build the figure under :func:`rc`."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with matplotlib.rc_context(rc()):
             return fn(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def date_num(start: dt.date, t: Any) -> Any:
+@overload
+def date_num(start: dt.date, t: float) -> float: ...
+@overload
+def date_num(start: dt.date, t: np.ndarray) -> np.ndarray: ...
+def date_num(start: dt.date, t: float | np.ndarray) -> float | np.ndarray:
     """Matplotlib date number(s) of clock time ``t`` (calendar days since ``start`` 00:00)."""
-    return mdates.date2num(dt.datetime.combine(start, dt.time())) + t
+    return float(mdates.date2num(dt.datetime.combine(start, dt.time()))) + t
 
 
 def stamp(start: dt.date, t: float) -> str:
@@ -224,24 +245,24 @@ def stamp(start: dt.date, t: float) -> str:
     return (dt.datetime.combine(start, dt.time()) + dt.timedelta(days=float(t))).strftime("%Y-%m-%d %H:%M")
 
 
-def date_axis(ax: Any) -> None:
+def date_axis(ax: Axes) -> None:
     """Concise date ticks on the x axis."""
     loc = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
 
 
-def num(x: Any, digits: int = 6) -> Any:
+def num(x: float | str | None, digits: int = 6) -> str | int | float:
     """A CSV cell: floats rounded (identical text for identical runs), NaN/None empty."""
     if x is None:
         return ""
     if isinstance(x, (bool, int, str)):
         return x
-    x = float(x)
-    return "" if x != x else round(x, digits)
+    value = float(x)
+    return "" if value != value else round(value, digits)
 
 
-def iter_phases(stages: Any) -> Iterator[str]:
+def iter_phases(stages: Iterable[Stage]) -> Iterator[str]:
     """Phase names in stage order, each once."""
     seen: set[str] = set()
     for st in stages:
@@ -251,25 +272,26 @@ def iter_phases(stages: Any) -> Iterator[str]:
             yield ph
 
 
-def arrays(pts: list[dict], keys: tuple[str, ...]) -> list[Any]:
+def arrays(pts: Sequence[Mapping[str, Any]], keys: tuple[str, ...]) -> list[np.ndarray]:
     """Columns of data rows as float arrays (empty cells are NaN)."""
-    return [np.array([math.nan if r[k] == "" else r[k] for r in pts], dtype=float) for k in keys]
+    return [np.array([math.nan if row[k] == "" else row[k] for row in pts], dtype=float) for k in keys]
 
 
-def write_csv(f: Any, rows: list[dict]) -> None:
+def write_csv(f: IO[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows as CSV (the header is every key, in order of first appearance)."""
-    w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), restval="", lineterminator="\n")
+    w = csv.DictWriter(
+        f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval="", lineterminator="\n"
+    )
     w.writeheader()
     w.writerows(rows)
 
 
 # -- figure helpers ----------------------------------------------------------------------------------------
-MILESTONES = (
-    ("construction_permit", "construction permit"),
-    ("construction_start", "construction start"),
-    ("production", "production"),
-)
-FIGURE_SHORT = {
+#: how each milestone of :data:`sim.core.kpi.MILESTONES` is named on the figures
+MILESTONE_LABEL = {m: m.replace("_", " ") for m in MILESTONES}
+#: the milestones a typical project's timeline marks (completion is not drawn)
+TIMELINE_MILESTONES = tuple(m for m in MILESTONES if m != "completion")
+KPI_SHORT = {
     "approval_workdays": "approval time",
     "approval_days": "approval time",
     "to_production_months": "signing to production",
@@ -277,7 +299,7 @@ FIGURE_SHORT = {
     "cost_pre_construction_cny": "cost to the permit",
     "cost_delay_cny": "cost of delay",
 }
-FIGURE_TEXT = {
+KPI_TEXT = {
     "approval_workdays": "approval time (first application to construction permit)",
     "approval_days": "approval time (first application to construction permit)",
     "to_production_months": "signing to production start",
@@ -287,7 +309,7 @@ FIGURE_TEXT = {
 }
 
 
-def scenario_labels(cmp: Any) -> list[str]:
+def scenario_labels(cmp: Comparison) -> list[str]:
     """Readable scenario names, in comparison order."""
     return [label(sc.name, fallback=Path(sc.source).stem) for sc in cmp.scenarios]
 
@@ -303,7 +325,7 @@ def holder(resource: str) -> str:
     }.get(resource, "agency")
 
 
-def typical_index(cmp: Any) -> list[int]:
+def typical_index(cmp: Comparison) -> list[int]:
     """The scenario index of each typical project (the list skips scenarios that lack the project)."""
     out, j = [], 0
     for tp in cmp.typical:
@@ -314,11 +336,12 @@ def typical_index(cmp: Any) -> list[int]:
     return out
 
 
-def draw_milestones(ax: Any, sc: Any, tp: Any, i: int) -> None:
+def draw_milestones(ax: Axes, sc: Scenario, typical: TypicalProject, i: int) -> None:
     """Vertical lines for the milestones; coinciding ones share a line and a label."""
     marks: list[tuple[float, list[str]]] = []
-    for m, text in MILESTONES:
-        t = tp.milestones.get(m, math.nan)
+    for m in TIMELINE_MILESTONES:
+        text = MILESTONE_LABEL[m]
+        t = typical.milestones.get(m, math.nan)
         if t != t:
             continue
         if marks and abs(marks[-1][0] - t) < 1.0:
@@ -339,37 +362,35 @@ def draw_milestones(ax: Any, sc: Any, tp: Any, i: int) -> None:
         )
 
 
-def targets_for(sc: Any, key: str) -> list[tuple[Any, str | None]]:
-    """Targets of ``sc``'s lever set on figure ``key`` or on a class's ``key`` (then the class id)."""
+def targets_for(sc: Scenario, key: str) -> list[tuple[Target, str | None]]:
+    """Targets of ``sc``'s lever set on KPI ``key`` or on a class's ``key`` (then the class id)."""
     out = []
     for t in sc.targets:
-        parts = t.figure.split(".")
-        if t.applies(sc.levers) and (
-            t.figure == key or (len(parts) == 3 and parts[0] == "classes" and parts[2] == key)
-        ):
+        parts = t.kpi.split(".")
+        if t.applies(sc.levers) and (t.kpi == key or (len(parts) == 3 and parts[0] == "classes" and parts[2] == key)):
             out.append((t, parts[1] if len(parts) == 3 else None))
     return out
 
 
-def draw_target(ax: Any, r: dict, name: str, colour: str) -> None:
+def draw_target(ax: Axes, row: Mapping[str, Any], name: str, colour: str) -> None:
     """A calibration target: a shaded range, or a dashed line for a one-sided bound."""
-    cls = r["figure"].split(".")[1] if r["figure"].startswith("classes.") else None
-    lo, hi = r["lo"], r["hi"]
+    cls = row["kpi"].split(".")[1] if row["kpi"].startswith("classes.") else None
+    lo, hi = row["lo"], row["hi"]
     who = f"{name}, {cls} projects" if cls else name
-    src = shorten(label(r["source"], fallback="source in the scenario file"), 64)
+    src = shorten(label(row["source"], fallback="source in the scenario file"), 64)
     if lo != "" and hi != "":
-        text = textwrap.fill(f"target {r['stat']} {lo:g}–{hi:g} ({who}): {src}", 80)
+        text = textwrap.fill(f"target {row['stat']} {lo:g}–{hi:g} ({who}): {src}", 80)
         ax.axvspan(lo, hi, color=colour, alpha=0.12, label=text, hatch="\\\\" if cls else None)
     else:
         bound = lo if lo != "" else hi
-        text = textwrap.fill(f"target {r['stat']} {'≥' if lo != '' else '≤'} {bound:g} ({who}): {src}", 80)
+        text = textwrap.fill(f"target {row['stat']} {'≥' if lo != '' else '≤'} {bound:g} ({who}): {src}", 80)
         ax.axvline(bound, color=colour, linestyle="--", linewidth=1.2, label=text)
-    level = {"p10": 0.1, "p50": 0.5, "p90": 0.9}.get(r["stat"])
+    level = {"p10": 0.1, "p50": 0.5, "p90": 0.9}.get(row["stat"])
     if level is not None:
         ax.axhline(level, color="#999999", linewidth=0.6, linestyle=":")
 
 
-def gantt_rows(sc: Any, visited: set[str]) -> list[tuple[str, str | None]]:
+def gantt_rows(sc: Scenario, visited: set[str]) -> list[tuple[str, str | None]]:
     """Timeline rows (label, stage id) of the visited stages grouped by phase; a phase header has id None."""
     out: list[tuple[str, str | None]] = []
     for ph in iter_phases(sc.stages):
@@ -379,26 +400,28 @@ def gantt_rows(sc: Any, visited: set[str]) -> list[tuple[str, str | None]]:
     return out
 
 
-def draw_gantt(ax: Any, sc: Any, steps: list[dict], ylines: list[tuple[str, str | None]]) -> tuple[float, float]:
+def draw_gantt(
+    ax: Axes, sc: Scenario, steps: Sequence[Mapping[str, Any]], ylines: list[tuple[str, str | None]]
+) -> tuple[float, float]:
     """One scenario's timeline panel: a bar segment per step, the deciding agency at each row's end, phase
     headers in bold on a grey band.  Returns the date range drawn."""
     ypos = {s: k for k, (_, s) in enumerate(ylines) if s is not None}
     ends: dict[str, float] = {}
     lo, hi = math.inf, -math.inf
-    for r in steps:
-        x0, x1 = date_num(sc.start_date, r["start_day"]), date_num(sc.start_date, r["end_day"])
+    for step in steps:
+        x0, x1 = date_num(sc.start_date, step["start_day"]), date_num(sc.start_date, step["end_day"])
         lo, hi = min(lo, x0), max(hi, x1)
-        ends[r["stage"]] = max(ends.get(r["stage"], -math.inf), x1)
+        ends[step["stage"]] = max(ends.get(step["stage"], -math.inf), x1)
         ax.barh(
-            ypos[r["stage"]],
+            ypos[step["stage"]],
             x1 - x0,
             left=x0,
             height=0.62,
-            color=CATEGORY_COLOUR.get(r["category"], "k"),
-            hatch=HOLDER_HATCH.get(r["holder"]),
+            color=CATEGORY_COLOUR.get(step["category"], "k"),
+            hatch=HOLDER_HATCH.get(step["holder"]),
             edgecolor="#444444",
             linewidth=0,
-            gid=f"step:{r['stage']}",
+            gid=f"step:{step['stage']}",
         )
     for s, x in ends.items():
         st = sc.stage_by_id[s]
@@ -421,12 +444,12 @@ def draw_gantt(ax: Any, sc: Any, steps: list[dict], ylines: list[tuple[str, str 
     return lo, hi
 
 
-def gantt_legend(used: set[str]) -> list[Any]:
+def gantt_legend(used: set[str]) -> list[Artist]:
     """Legend entries of the timeline: the categories used, the holders' hatching and the milestone line."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    out: list[Any] = [Patch(color=c, label=capital(lab)) for k, lab, c in CATEGORIES if k in used]
+    out: list[Artist] = [Patch(color=c, label=capital(lab)) for k, lab, c in CATEGORIES if k in used]
     out += [
         Patch(facecolor="white", edgecolor="#444444", hatch=h, label=f"file held by the {who}")
         for who, h in HOLDER_HATCH.items()
@@ -434,8 +457,12 @@ def gantt_legend(used: set[str]) -> list[Any]:
     return out + [Line2D([], [], color="#333333", linestyle="--", label="milestone")]
 
 
-def acc_stats(acc: Any) -> tuple[float, float, float]:
+def acc_stats(acc: Accumulator) -> tuple[float, float, float]:
     """(mean, CI low, CI high) of a :class:`sim.runs.stats.Accumulator`, NaN where missing."""
-    d = acc.to_dict()
-    lo, hi = d["ci95"]
-    return tuple(math.nan if v is None else v for v in (d["mean"], lo, hi))  # type: ignore[return-value]
+    stats = acc.to_dict()
+    mean, (lo, hi) = stats["mean"], stats["ci95"]
+    return (
+        math.nan if mean is None else mean,
+        math.nan if lo is None else lo,
+        math.nan if hi is None else hi,
+    )

@@ -2,48 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.core.kpi import UNIT_LABEL
-from sim.present.style import label, styled
+from sim.core.units import UNIT_LABEL
+from sim.present.style import Rows, label, styled
+
+if TYPE_CHECKING:
+    from sim.analysis.sweep import SweepResult, TornadoResult
 
 
-def sweep_data(res) -> list[dict[str, Any]]:
+def sweep_data(res: SweepResult) -> Rows:
     """The plotted points of a sweep (one row per grid point)."""
-    return [dict(r) for r in res.rows]
+    return [dict(row) for row in res.rows]
 
 
-def tornado_data(res) -> list[dict[str, Any]]:
+def tornado_data(res: TornadoResult) -> Rows:
     """The plotted bars of a tornado (one row per parameter, with the base value)."""
-    return [{**r, "base": res.base} for r in res.rows]
+    return [{**row, "base": res.base} for row in res.rows]
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 @styled
-def sweep_figure(res) -> Figure:
-    """The swept figure against the first parameter, one line (with its 95 % band) per value of the others."""
+def sweep_figure(res: SweepResult) -> Figure:
+    """The swept KPI against the first parameter, one line (with its 95 % band) per value of the others."""
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.add_subplot()
     x_name, others = res.parameters[0], res.parameters[1:]
     unit = UNIT_LABEL.get(res.rows[0]["unit"], res.rows[0]["unit"]) if res.rows else ""
-    groups: dict[tuple, list[dict]] = {}
-    for r in res.rows:
-        groups.setdefault(tuple(r[o] for o in others), []).append(r)
-    xs_all = [r[x_name] for r in res.rows]
+    groups: dict[tuple[Any, ...], Rows] = {}
+    for row in res.rows:
+        groups.setdefault(tuple(row[o] for o in others), []).append(row)
+    xs_all = [row[x_name] for row in res.rows]
     numeric = all(_is_number(v) for v in xs_all)
     categories = list(dict.fromkeys(xs_all))
     for key, rows in groups.items():
-        x = np.array([r[x_name] if numeric else categories.index(r[x_name]) for r in rows], dtype=float)
-        y = np.array([np.nan if r["mean"] is None else r["mean"] for r in rows], dtype=float)
-        lo = np.array([np.nan if r["ci_lo"] is None else r["ci_lo"] for r in rows], dtype=float)
-        hi = np.array([np.nan if r["ci_hi"] is None else r["ci_hi"] for r in rows], dtype=float)
-        name = ", ".join(f"{o} = {v}" for o, v in zip(others, key)) or res.figure
+        x = np.array([row[x_name] if numeric else categories.index(row[x_name]) for row in rows], dtype=float)
+        y = np.array([np.nan if row["mean"] is None else row["mean"] for row in rows], dtype=float)
+        lo = np.array([np.nan if row["ci_lo"] is None else row["ci_lo"] for row in rows], dtype=float)
+        hi = np.array([np.nan if row["ci_hi"] is None else row["ci_hi"] for row in rows], dtype=float)
+        name = ", ".join(f"{o} = {v}" for o, v in zip(others, key)) or res.kpi
         (line,) = ax.plot(x, y, marker="o", label=label(name))
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     if not numeric:
@@ -51,8 +54,8 @@ def sweep_figure(res) -> Figure:
     elif len(categories) <= 12:
         ax.set_xticks(sorted(categories))
     ax.set_xlabel(label(x_name))
-    ax.set_ylabel(f"{res.figure}, mean ({unit})")
-    ax.set_title(f"{label(res.scenario).strip()}: {res.figure} by {x_name}", fontsize=11)
+    ax.set_ylabel(f"{res.kpi}, mean ({unit})")
+    ax.set_title(f"{label(res.scenario).strip()}: {res.kpi} by {x_name}", fontsize=11)
     ax.text(
         0,
         -0.16,
@@ -68,22 +71,22 @@ def sweep_figure(res) -> Figure:
 
 
 @styled
-def tornado_figure(res) -> Figure:
-    """Horizontal bars: the figure at each parameter's low and high value, around the base value."""
-    rows = [r for r in res.rows if r.get("low_mean") is not None and r.get("high_mean") is not None]
+def tornado_figure(res: TornadoResult) -> Figure:
+    """Horizontal bars: the KPI at each parameter's low and high value, around the base value."""
+    rows = [row for row in res.rows if row.get("low_mean") is not None and row.get("high_mean") is not None]
     fig = Figure(figsize=(8, 1.2 + 0.55 * max(1, len(rows))), layout="constrained")
     ax = fig.add_subplot()
     unit = UNIT_LABEL.get(res.unit, res.unit)
     base = res.base if res.base is not None else 0.0
-    for i, r in enumerate(reversed(rows)):
+    for i, row in enumerate(reversed(rows)):
         for which, colour in (("low", "#4C78A8"), ("high", "#E45756")):
-            v = r[f"{which}_mean"]
+            v = row[f"{which}_mean"]
             ax.barh(i, v - base, left=base, color=colour, alpha=0.85, label=f"{which} value" if i == 0 else None)
-            ax.text(v, i, f" {r[f'{which}_value']} ", va="center", ha="left" if v >= base else "right", fontsize=8)
+            ax.text(v, i, f" {row[f'{which}_value']} ", va="center", ha="left" if v >= base else "right", fontsize=8)
     ax.axvline(base, color="black", linewidth=1)
-    ax.set_yticks(range(len(rows)), [label(r["parameter"]) for r in reversed(rows)])
-    ax.set_xlabel(f"{res.figure}, mean ({unit}); base = {base:.4g}")
-    ax.set_title(f"{label(res.scenario).strip()}: sensitivity of {res.figure} (one parameter at a time)", fontsize=11)
+    ax.set_yticks(range(len(rows)), [label(row["parameter"]) for row in reversed(rows)])
+    ax.set_xlabel(f"{res.kpi}, mean ({unit}); base = {base:.4g}")
+    ax.set_title(f"{label(res.scenario).strip()}: sensitivity of {res.kpi} (one parameter at a time)", fontsize=11)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return fig

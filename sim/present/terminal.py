@@ -1,154 +1,176 @@
-"""Plain-text tables of a summary, for the terminal."""
+"""Plain-text tables for the terminal: what the command line prints after a run, a check, a comparison, an
+attribution, a sweep or a tornado.
+
+Each ``format_*`` function returns the text of aligned columns (no colours, no terminal control codes), so
+that it reads the same in a terminal, a log file or a notebook cell.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sim.core.kpi import UNIT_LABEL
+from sim.core.kpi import KPIS
+from sim.core.units import UNIT_LABEL, format_value
 
+if TYPE_CHECKING:
+    from sim.analysis.attribution import Attribution
+    from sim.analysis.compare import Comparison
+    from sim.scenario.targets import TargetResult
 
-def format_value(x: Any, unit: str, missing: str = "-") -> str:
-    """A statistic for tables: CNY in 万 (10,000 yuan), shares with 3 decimals, others with 2 or 1."""
-    if x is None:
-        return missing
-    if unit == "cny":
-        return f"{x / 1e4:,.1f}万"
-    if unit == "share":
-        return f"{x:.3f}"
-    return f"{x:,.1f}" if abs(x) >= 100 else f"{x:.2f}"
-
-
-_f = format_value
+#: the columns of a row of statistics (the first names what the row is about)
+STATS_HEADER = ["KPI", "unit", "mean", "95% CI of mean", "p10", "p50", "p90", "n", "censored"]
 
 
-def _row(name: str, s: dict) -> list[str]:
-    u = s["unit"]
-    lo, hi = s["ci95"]
-    ci = f"[{_f(lo, u)}, {_f(hi, u)}]" if lo is not None else "-"
+def _stats_row(name: str, stats: Mapping[str, Any]) -> list[str]:
+    """One row of :data:`STATS_HEADER` from a statistics entry of summary.json."""
+    unit = stats["unit"]
+    lo, hi = stats["ci95"]
+    ci = f"[{format_value(lo, unit)}, {format_value(hi, unit)}]" if lo is not None else "-"
     return [
         name,
-        UNIT_LABEL.get(u, u),
-        _f(s["mean"], u),
+        UNIT_LABEL.get(unit, unit),
+        format_value(stats["mean"], unit),
         ci,
-        _f(s["p10"], u),
-        _f(s["p50"], u),
-        _f(s["p90"], u),
-        str(s["n"]),
-        str(s["censored"]),
+        format_value(stats["p10"], unit),
+        format_value(stats["p50"], unit),
+        format_value(stats["p90"], unit),
+        str(stats["n"]),
+        str(stats["censored"]),
     ]
 
 
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+def _aligned(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as aligned columns, the first row a header underlined with dashes; the first two columns are
+    left-aligned (names), the others right-aligned (numbers)."""
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
     lines = []
-    for j, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    for j, row in enumerate(rows):
+        lines.append(
+            "  ".join(cell.ljust(w) if col < 2 else cell.rjust(w) for col, (cell, w) in enumerate(zip(row, widths)))
+        )
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-HEADER = ["key figure", "unit", "mean", "95% CI of mean", "p10", "p50", "p90", "n", "censored"]
-
-
-def format_summary(summary: dict) -> str:
-    """Key figures, stages and agencies of a summary as aligned text tables."""
-    m = summary["meta"]
-    out = [f"{m['scenario']}: {m['replications']} replications, seed {m['seed']}, {m['start_date']} to {m['end_date']}"]
-    out.append(_table([HEADER] + [_row(k, s) for k, s in summary["key_figures"].items()]))
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """The KPIs, stage times and agency load of a run summary (summary.json) as aligned text tables."""
+    meta = summary["meta"]
+    out = [
+        f"{meta['scenario']}: {meta['replications']} replications, seed {meta['seed']}, "
+        f"{meta['start_date']} to {meta['end_date']}"
+    ]
+    out.append(_aligned([STATS_HEADER] + [_stats_row(k, stats) for k, stats in summary["kpis"].items()]))
     out.append("")
     out.append(
-        _table(
-            [["stage (submission to issue)", *HEADER[1:]]]
-            + [_row(k, s) for k, s in summary["stages"].items() if s["n"]]
+        _aligned(
+            [["stage (submission to issue)", *STATS_HEADER[1:]]]
+            + [_stats_row(k, stats) for k, stats in summary["stages"].items() if stats["n"]]
         )
     )
     out.append("")
-    rows = [["agency", *HEADER[1:]]]
-    for k, a in summary["agencies"].items():
-        rows.append(_row(f"{k} utilisation", a["utilisation"]))
-        rows.append(_row(f"{k} queue", a["mean_queue"]))
-    out.append(_table(rows))
-    c = summary["projects"]
+    rows = [["agency", *STATS_HEADER[1:]]]
+    for agency, load in summary["agencies"].items():
+        rows.append(_stats_row(f"{agency} utilisation", load["utilisation"]))
+        rows.append(_stats_row(f"{agency} queue", load["mean_queue"]))
+    out.append(_aligned(rows))
+    counts = summary["projects"]
     out.append(
-        f"\nprojects: {c.get('projects', 0)} in all replications, {c.get('reached_construction_permit', 0)} "
-        f"reached the construction permit, {c.get('reached_production', 0)} production, "
-        f"{c.get('capped', 0)} stopped at the rework cap; the rest are censored at the horizon"
+        f"\nprojects: {counts.get('projects', 0)} in all replications, "
+        f"{counts.get('reached_construction_permit', 0)} reached the construction permit, "
+        f"{counts.get('reached_production', 0)} production, "
+        f"{counts.get('capped', 0)} stopped at the rework cap; the rest are censored at the horizon"
     )
     return "\n".join(out)
 
 
-def format_targets(results: list, summary: dict) -> str:
+def format_targets(results: Iterable[TargetResult], summary: Mapping[str, Any]) -> str:
     """One line per calibration target: met or missed, the measured value (with CI for means), the source."""
-    m = summary["meta"]
+    results = list(results)
+    meta = summary["meta"]
     lines = [
-        f"{m['scenario']}: {m['replications']} replications, seed {m['seed']}"
-        + (f", levers: {', '.join(m['levers'])}" if m.get("levers") else "")
+        f"{meta['scenario']}: {meta['replications']} replications, seed {meta['seed']}"
+        + (f", levers: {', '.join(meta['levers'])}" if meta.get("levers") else "")
     ]
-    for r in results:
-        t = r.target
-        value = "no value" if r.value is None else f"{r.value:.4g}"
-        ci = f" (95% CI {r.ci95[0]:.4g} to {r.ci95[1]:.4g})" if r.ci95 and r.ci95[0] is not None else ""
+    for result in results:
+        target = result.target
+        value = "no value" if result.value is None else f"{result.value:.4g}"
+        ci = ""
+        if result.ci95 is not None and result.ci95[0] is not None and result.ci95[1] is not None:
+            ci = f" (95% CI {result.ci95[0]:.4g} to {result.ci95[1]:.4g})"
         lines.append(
-            f"{'met   ' if r.met else 'MISSED'} {t.id}: {t.figure} {t.describe()}; measured {value}{ci}"
-            f"\n         source: {t.source}"
+            f"{'met   ' if result.met else 'MISSED'} {target.id}: {target.kpi} {target.describe()}; "
+            f"measured {value}{ci}\n         source: {target.source}"
         )
-    met = sum(r.met for r in results)
+    met = sum(result.met for result in results)
     lines.append(f"{met} of {len(results)} targets met")
     return "\n".join(lines)
 
 
-def format_comparison(cmp) -> str:
-    """Key figures side by side, with the paired difference to the first scenario and its 95 % CI."""
-    from sim.core.kpi import KEY_FIGURES
-
+def format_comparison(cmp: Comparison) -> str:
+    """The KPIs of compared scenarios side by side, with the paired difference to the first and its 95 % CI."""
     dicts = cmp.summary_dicts()
-    head = ["key figure", "unit"] + [f"{i + 1}: mean (p50)" for i in range(len(dicts))]
+    head = ["KPI", "unit"] + [f"{i + 1}: mean (p50)" for i in range(len(dicts))]
     head += [f"{i + 2} - 1 [95% CI]" for i in range(len(dicts) - 1)]
     rows = [head]
-    for k, (unit, _) in KEY_FIGURES.items():
-        row = [k, UNIT_LABEL.get(unit, unit)]
+    for kpi, (unit, _) in KPIS.items():
+        row = [kpi, UNIT_LABEL.get(unit, unit)]
         for d in dicts:
-            f = d["key_figures"][k]
-            row.append(f"{_f(f['mean'], unit)} ({_f(f['p50'], unit)})" if f["p50"] is not None else _f(f["mean"], unit))
+            stats = d["kpis"][kpi]
+            mean = format_value(stats["mean"], unit)
+            row.append(f"{mean} ({format_value(stats['p50'], unit)})" if stats["p50"] is not None else mean)
         for diff in cmp.differences[1:]:
-            f = diff[k].to_dict()
-            row.append(f"{_f(f['mean'], unit)} [{_f(f['ci95'][0], unit)}, {_f(f['ci95'][1], unit)}]")
+            stats = diff[kpi].to_dict()
+            lo, hi = stats["ci95"]
+            row.append(f"{format_value(stats['mean'], unit)} [{format_value(lo, unit)}, {format_value(hi, unit)}]")
         rows.append(row)
-    names = "\n".join(f"{i + 1}: {n}" for i, n in enumerate(cmp.names))
-    return f"{names}\n{cmp.n} replications each, seed {cmp.seed}, common random numbers\n\n{_table(rows)}"
+    names = "\n".join(f"{i + 1}: {name}" for i, name in enumerate(cmp.names))
+    return f"{names}\n{cmp.n} replications each, seed {cmp.seed}, common random numbers\n\n{_aligned(rows)}"
 
 
-def format_attribution(att) -> str:
-    """One table per attributed figure: each lever's Shapley value [95% CI], its effect alone, interaction."""
+def format_attribution(att: Attribution) -> str:
+    """One table per attributed KPI: each lever's Shapley value [95% CI], its effect alone, interaction."""
     d = att.to_dict()
     out = [f"{d['scenario']}: {d['method']}, {d['subsets_run']} subsets x {d['replications']} replications"]
-    for f, fd in d["figures"].items():
-        unit = fd["unit"]
+    for kpi, attributed in d["kpis"].items():
+        unit = attributed["unit"]
         rows = [["lever", "Shapley [95% CI]", "alone", "interaction"]]
-        for lv in d["levers"]:
-            sh = fd["shapley"][lv["id"]]
+        for lever in d["levers"]:
+            shapley = attributed["shapley"][lever["id"]]
+            lo, hi = shapley["ci95"]
             rows.append(
                 [
-                    f"{lv['id']} {lv['name']}",
-                    f"{_f(sh['mean'], unit)} [{_f(sh['ci95'][0], unit)}, {_f(sh['ci95'][1], unit)}]",
-                    _f(fd["alone"][lv["id"]]["mean"], unit),
-                    _f(fd["interaction"][lv["id"]], unit),
+                    f"{lever['id']} {lever['name']}",
+                    f"{format_value(shapley['mean'], unit)} [{format_value(lo, unit)}, {format_value(hi, unit)}]",
+                    format_value(attributed["alone"][lever["id"]]["mean"], unit),
+                    format_value(attributed["interaction"][lever["id"]], unit),
                 ]
             )
         out.append(
-            f"\n{f} ({UNIT_LABEL.get(unit, unit)}): none {_f(fd['none']['mean'], unit)} -> "
-            f"all {_f(fd['all']['mean'], unit)}"
+            f"\n{kpi} ({UNIT_LABEL.get(unit, unit)}): none {format_value(attributed['none']['mean'], unit)} -> "
+            f"all {format_value(attributed['all']['mean'], unit)}"
         )
-        out.append(_table(rows))
+        out.append(_aligned(rows))
     return "\n".join(out)
 
 
 def format_points(
-    rows: list[dict], keys: list[str], figure: str, stats: tuple[str, ...] = ("mean", "ci_lo", "ci_hi", "p50")
+    rows: Iterable[Mapping[str, Any]],
+    keys: Sequence[str],
+    kpi: str,
+    stats: Sequence[str] = ("mean", "ci_lo", "ci_hi", "p50"),
 ) -> str:
-    """A table of sweep points or tornado parameters: the parameter columns, then the statistics."""
+    """A table of sweep points or tornado parameters: the parameter columns, then the statistics.
+
+    Args:
+        rows: one mapping per point (:attr:`sim.analysis.sweep.SweepResult.rows` or a tornado's).
+        keys: the parameter columns, in order.
+        kpi: the KPI measured, printed as the table's title.
+        stats: the statistic columns.
+    """
     table = [[*keys, *stats]]
-    for r in rows:
-        table.append([str(r.get(k, "")) for k in keys] + ["-" if r.get(s) is None else f"{r[s]:.4g}" for s in stats])
-    return f"{figure}:\n{_table(table)}"
+    for row in rows:
+        cells = [str(row.get(k, "")) for k in keys]
+        table.append(cells + ["-" if row.get(s) is None else f"{row[s]:.4g}" for s in stats])
+    return f"{kpi}:\n{_aligned(table)}"

@@ -21,7 +21,10 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 KINDS = ("local", "dask")
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before giving up
@@ -77,7 +80,7 @@ def executor_threads(executor: Executor | None) -> int:
         return 0
 
 
-def _connect(address: str, timeout: float) -> Any:
+def _connect(address: str, timeout: float) -> Client:
     try:
         from distributed import Client
         from distributed.comm.addressing import parse_address, parse_host_port, unparse_host_port
@@ -140,7 +143,7 @@ def _identity(address: str, timeout: float) -> str:
     return "an unexpected answer"
 
 
-def _check_workers(client: Any, address: str) -> None:
+def _check_workers(client: Client, address: str) -> None:
     """Every worker must run the same approval-sim as this process, or results could differ."""
     try:
         theirs = client.run(code_fingerprint)

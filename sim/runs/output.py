@@ -10,7 +10,11 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _csv import Writer as CsvWriter
 
 
 class OutputError(Exception):
@@ -46,7 +50,7 @@ class OutputDir:
         """Path of ``name`` inside the temporary folder."""
         return self.tmp / name
 
-    def csv_writer(self, name: str, header: Iterable[str]):
+    def csv_writer(self, name: str, header: Iterable[str]) -> CsvWriter:
         """An open csv.writer on ``name`` with ``header`` written; closed at commit."""
         f = open(self.path(name), "w", newline="", encoding="utf-8")
         self._files.append(f)
@@ -54,7 +58,8 @@ class OutputDir:
         w.writerow(list(header))
         return w
 
-    def write_json(self, name: str, data: Any) -> None:
+    def write_json(self, name: str, data: object) -> None:
+        """Write ``data`` as indented UTF-8 JSON to ``name`` inside the temporary folder."""
         with open(self.path(name), "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, ensure_ascii=False)
             f.write("\n")
@@ -85,7 +90,9 @@ class OutputDir:
     def __enter__(self) -> OutputDir:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is not None:
             self.abort()
 
@@ -97,12 +104,12 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = True) -> Path:
+def atomic_write(path: Path, write: Callable[[IO[Any]], object], binary: bool = True) -> Path:
     """Write ``path`` through ``write(file)`` into a temporary file in the same folder, then ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             write(f)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; outputs are meant to be shared
         os.replace(tmp, path)

@@ -27,7 +27,7 @@ class ReplicationFailed(RuntimeError):
             f"rerun it alone with: --seed {seed} --replication {rep}"
         )
 
-    def __reduce__(self):  # crosses process boundaries intact
+    def __reduce__(self) -> tuple[type[ReplicationFailed], tuple[int, int, str]]:  # crosses processes intact
         return ReplicationFailed, (self.rep, self.seed, self.detail)
 
 

@@ -1,8 +1,8 @@
-"""From finished projects to key-figure arrays and table rows, inside the worker.
+"""From finished projects to KPI arrays and table rows, inside the worker.
 
 A :class:`Reducer` receives each project of a replication as soon as it is
 finished (every stage decided, capped, or cut off by the horizon) and folds
-it into flat arrays: key figures, per-stage figures, time split by phase,
+it into flat arrays: KPIs, per-stage times, time split by phase,
 milestone times and, when asked, CSV rows.  The project's records can then
 be dropped, so a replication's memory holds only the projects under way.
 :func:`reduce_replication` does the same for a :class:`~sim.engine.records.ReplicationResult`
@@ -14,14 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS, MILESTONES
 from sim.engine.compiled import CompiledScenario
+from sim.engine.context import EventRow
 from sim.engine.monitor import BIN_DAYS, n_bins
 from sim.engine.records import (
     PROJECT_KPIS,
@@ -35,21 +36,23 @@ from sim.engine.records import (
     project_record,
 )
 from sim.runs.stats import batch
-from sim.scenario.calendar import worktime_function
+from sim.runs.tables import Row
+from sim.scenario.calendar import WorkCalendar, worktime_function
 
-#: key figures also reported per project class
-PER_CLASS = tuple(k for k in KEY_FIGURES if k != "within_limit_share")
-#: key figures written per project in projects.csv (submissions has its own column)
-PROJECT_CSV_KPIS = tuple(k for k in KEY_FIGURES if k not in ("within_limit_share", "submissions"))
-assert set(PROJECT_KPIS) == set(KEY_FIGURES) - {"within_limit_share"}, "records.PROJECT_KPIS is out of date"
-MILESTONE_COLUMNS = (
-    "signed",
-    "first_submission",
-    "construction_permit",
-    "construction_start",
-    "completion",
-    "production",
-)
+#: one event of the event log as the engine records it: (project idx, stage, step, resource, start, end)
+Event = EventRow
+#: an agency's weekly (utilisation, queue) arrays
+AgencySeries = tuple[np.ndarray, np.ndarray]
+
+#: KPIs also reported per project class
+PER_CLASS = tuple(k for k in KPIS if k != "within_limit_share")
+#: KPIs written per project in projects.csv (submissions has its own column)
+PROJECTS_CSV_KPIS = tuple(k for k in KPIS if k not in ("within_limit_share", "submissions"))
+assert set(PROJECT_KPIS) == set(KPIS) - {"within_limit_share"}, "records.PROJECT_KPIS is out of date"
+#: the time columns of projects.csv: signing, first submission, then every milestone
+MILESTONE_COLUMNS = ("signed", "first_submission", *MILESTONES)
+#: milestones counted week by week (the weekly series ``milestones.<id>``)
+SERIES_MILESTONES = ("construction_start", "production")
 
 
 @dataclass
@@ -65,50 +68,81 @@ class ReducedReplication:
     classes: dict[str, dict[str, np.ndarray]]
     series: dict[str, np.ndarray] = field(default_factory=dict)
     phase_split: dict[tuple[str, str], float] = field(default_factory=dict)
-    project_rows: list[list] | None = None
-    stage_rows: list[list] | None = None
-    event_rows: list[list] | None = None
+    #: the rows of projects.csv and stages.csv, when asked for (else empty)
+    project_rows: list[Row] = field(default_factory=list)
+    stage_rows: list[Row] = field(default_factory=list)
+    #: the rows of events.csv, when asked for (else None)
+    event_rows: list[Row] | None = None
     #: one row per array of :meth:`arrays`: :func:`sim.runs.stats.batch` of it, computed where the replication ran
     #: (one matrix pickles much faster than a tuple per array)
-    batches: np.ndarray | None = None
+    batches: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.batches = np.array([batch(v) for v in self.arrays()], dtype=float).reshape(-1, 4)
 
     def arrays(self) -> Iterator[np.ndarray]:
-        """The per-project arrays the parent accumulates, in the order of :func:`per_figure`."""
-        return per_figure(self)
+        """The per-project arrays the parent accumulates, in the order of :func:`per_kpi`."""
+        return per_kpi(self)
 
 
-def per_figure(x) -> Iterator[Any]:
-    """``x``'s entries per figure in one fixed order: key figures, stages, same-day shares, then each class's
-    key figures.  ``x`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
-    (accumulators): both keep their figures in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
-    for k in KEY_FIGURES:
-        yield x.kpis[k]
-    yield from x.stages.values()
-    yield from x.same_day.values()
-    for d in x.classes.values():
-        yield from d.values()
+T_co = TypeVar("T_co", covariant=True)
 
 
-def _stamp(origin: dt.datetime, t: float) -> str:
+class KpiHolder(Protocol[T_co]):
+    """What :func:`per_kpi` reads: something per KPI, per stage, per agency stage and per class's KPI."""
+
+    @property
+    def kpis(self) -> Mapping[str, T_co]:
+        """One entry per KPI of :data:`sim.core.kpi.KPIS`."""
+
+    @property
+    def stages(self) -> Mapping[str, T_co]:
+        """One entry per stage."""
+
+    @property
+    def same_day(self) -> Mapping[str, T_co]:
+        """One entry per stage an agency reviews."""
+
+    @property
+    def classes(self) -> Mapping[str, Mapping[str, T_co]]:
+        """Per project class, one entry per KPI of :data:`PER_CLASS`."""
+
+
+def per_kpi(holder: KpiHolder[T_co]) -> Iterator[T_co]:
+    """``holder``'s entries per KPI in one fixed order: the KPIs, stage times, same-day shares, then each
+    class's KPIs.  ``holder`` is a :class:`ReducedReplication` (arrays) or a :class:`sim.runs.summary.Summary`
+    (accumulators): both keep their KPIs in ``kpis``, ``stages``, ``same_day`` and ``classes``."""
+    for k in KPIS:
+        yield holder.kpis[k]
+    yield from holder.stages.values()
+    yield from holder.same_day.values()
+    for per_class in holder.classes.values():
+        yield from per_class.values()
+
+
+def _stamp(origin: dt.datetime, t: float | None) -> str:
+    """A clock time as a CSV cell "YYYY-MM-DD HH:MM" ("" if not reached)."""
     if t is None or math.isnan(t) or math.isinf(t):
         return ""
     return (origin + dt.timedelta(days=t)).strftime("%Y-%m-%d %H:%M")
 
 
-def _num(x: float) -> Any:
+def _num(x: float | None) -> float | str:
+    """A number as a CSV cell: rounded to 6 decimals, "" if missing."""
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
 
 
 _STAGE_TIMES = ("started", "submitted", "issued", "verified")
 
 
-def _stage_cell(origin: dt.datetime, r, f: str) -> Any:
-    v = getattr(r, f)
-    if f in _STAGE_TIMES:
+def _stage_cell(origin: dt.datetime, visit: StageRecord, column: str) -> str | int | float:
+    """One cell of stages.csv: ``column`` of a stage visit."""
+    v = getattr(visit, column)
+    if column in _STAGE_TIMES:
         return _stamp(origin, v)
-    if f in ("stage", "submissions"):
+    if column in ("stage", "submissions"):
         return v
-    return int(v) if f == "capped" else _num(v)
+    return int(v) if column == "capped" else _num(v)
 
 
 def project_columns(cs: CompiledScenario) -> list[str]:
@@ -123,7 +157,7 @@ def project_columns(cs: CompiledScenario) -> list[str]:
         "submissions",
         "capped",
         *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
-        *PROJECT_CSV_KPIS,
+        *PROJECTS_CSV_KPIS,
         *permits,
     ]
 
@@ -143,29 +177,28 @@ class Reducer:
         sc = cs.scenario
         self.cs, self.rep, self.rows = cs, rep, rows
         self.worktime = worktime_function(cs.zone)
-        self.figures = array("d")  # each project's PROJECT_KPIS, one after the other
+        self.kpi_values = array("d")  # each project's KPIs in the order of PROJECT_KPIS, one after the other
         self.classes: list[str] = []
         self.capped = 0
         self.within = array("d")
         self.per_stage = {s.id: array("d") for s in sc.stages}
         self.same_day = {s.id: array("d") for s in sc.stages if s.agency is not None}
         self.split = {s.id: [0.0] * len(SPLIT) for s in sc.stages}  # stage -> totals in the order of SPLIT
-        # per stage: (has a limit, is reviewed by an agency, its appends, its split totals)
-        self._roles = {
+        # per stage: (has a limit, its appends (the same-day one only if an agency reviews it), its split totals)
+        self._roles: dict[str, tuple[bool, Callable[[float], None], Callable[[float], None] | None, list[float]]] = {
             s.id: (
                 s.limit is not None,
-                s.agency is not None,
                 self.per_stage[s.id].append,
                 self.same_day[s.id].append if s.agency is not None else None,
                 self.split[s.id],
             )
             for s in sc.stages
         }
-        self.milestones = {m: array("d") for m in ("construction_start", "production")}
+        self.milestones = {m: array("d") for m in SERIES_MILESTONES}
         self._starts = self.milestones["construction_start"].append
         self._productions = self.milestones["production"].append
-        self.project_rows: list[tuple[int, list]] = []
-        self.stage_rows: list[tuple[int, list[list]]] = []
+        self.project_rows: list[tuple[int, Row]] = []
+        self.stage_rows: list[tuple[int, list[Row]]] = []
         self.ids: dict[int, str] = {}
         if rows:
             self.origin = dt.datetime.combine(sc.start_date, dt.time())
@@ -178,28 +211,37 @@ class Reducer:
             return
         if project.signed < self.cs.warmup:
             return
-        _first, ms, figures, _issued = project_kpis(self.cs, project, False, self.worktime)
-        self._fold(project.cls, project.capped, ms[1], ms[3], figures, project.visits.values())
+        _first, milestone_times, kpi_values, _issued = project_kpis(self.cs, project, False, self.worktime)
+        self._fold(
+            project.cls, project.capped, milestone_times[1], milestone_times[3], kpi_values, project.visits.values()
+        )
 
-    def add_record(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
+    def add_record(self, project: ProjectRecord, stages: Iterable[StageRecord]) -> None:
         """Fold in one finished project's record and stage records."""
         if self.rows:
-            self._rows(p, stages)
-        if p.signed < self.cs.warmup:  # in the rows, not in the figures
+            self._rows(project, stages)
+        if project.signed < self.cs.warmup:  # in the rows, not in the KPIs
             return
         self._fold(
-            p.cls,
-            p.capped,
-            p.milestones["construction_start"],
-            p.milestones["production"],
-            [p.kpi[k] for k in PROJECT_KPIS],
+            project.cls,
+            project.capped,
+            project.milestones["construction_start"],
+            project.milestones["production"],
+            [project.kpi[k] for k in PROJECT_KPIS],
             stages,
         )
 
     def _fold(
-        self, cls: str, capped: bool, start: float, production: float, figures, stages: Iterable[StageRecord]
+        self,
+        cls: str,
+        capped: bool,
+        start: float,
+        production: float,
+        kpi_values: Iterable[float],
+        stages: Iterable[StageRecord],
     ) -> None:
-        self.figures.extend(figures)
+        """Add one counted project: its KPIs, class, milestones and every stage visit's times."""
+        self.kpi_values.extend(kpi_values)
         self.classes.append(cls)
         self.capped += capped
         if start == start:
@@ -208,64 +250,70 @@ class Reducer:
             self._productions(production)
         within = self.within.append
         roles = self._roles
-        for r in stages:
-            limited, reviewed, per_stage, same_day, acc = roles[r.stage]
+        for visit in stages:
+            limited, per_stage, same_day, totals = roles[visit.stage]
             if limited:
-                within(r.within)
-            if reviewed:  # submitted and issued clock times: working days between them at the end
-                per_stage(r.submitted)
-                per_stage(r.issued)
-                same_day(r.same_day)
+                within(visit.within)
+            if same_day is not None:  # reviewed: submitted and issued clock times, working days between at the end
+                per_stage(visit.submitted)
+                per_stage(visit.issued)
+                same_day(visit.same_day)
             else:
-                per_stage(r.issued - r.started)
-            acc[0] += r.prepare  # the order of SPLIT
-            acc[1] += r.queue
-            acc[2] += r.review
-            acc[3] += r.sitting
-            acc[4] += r.rework
-            acc[5] += r.supplement
-            acc[6] += r.lag
-            acc[7] += r.build
+                per_stage(visit.issued - visit.started)
+            totals[0] += visit.prepare  # the order of SPLIT
+            totals[1] += visit.queue
+            totals[2] += visit.review
+            totals[3] += visit.sitting
+            totals[4] += visit.rework
+            totals[5] += visit.supplement
+            totals[6] += visit.lag
+            totals[7] += visit.build
 
-    def _stage_figures(self, stage: str, values: array) -> np.ndarray:
-        """A stage's figure per visit: working days submitted -> issued (agency stages), else calendar days."""
+    def _stage_times(self, stage: str, values: array[float]) -> np.ndarray:
+        """A stage's time per visit: working days submitted -> issued (agency stages), else calendar days."""
         v = np.frombuffer(values, dtype=float).copy()
         if stage in self.same_day:  # pairs (submitted, issued)
             return _workdays_between(self.cs.zone, v[0::2], v[1::2])
         return v
 
-    def _rows(self, p: ProjectRecord, stages: Iterable[StageRecord]) -> None:
-        o = self.origin
-        self.ids[p.idx] = p.id
+    def _rows(self, project: ProjectRecord, stages: Iterable[StageRecord]) -> None:
+        origin = self.origin
+        self.ids[project.idx] = project.id
         self.project_rows.append(
             (
-                p.idx,
+                project.idx,
                 [
                     self.rep,
-                    p.id,
-                    p.cls,
-                    _num(p.investment_cny),
-                    _stamp(o, p.signed),
-                    _stamp(o, p.first_submission),
-                    *(_stamp(o, p.milestones[m]) for m in MILESTONE_COLUMNS[2:]),
-                    p.submissions,
-                    int(p.capped),
-                    *(_num(p.split[c]) for c in SPLIT),
-                    *(_num(p.kpi[k]) for k in PROJECT_CSV_KPIS),
-                    *(_stamp(o, p.issued.get(s, math.nan)) for s in self.permit_ids),
+                    project.id,
+                    project.cls,
+                    _num(project.investment_cny),
+                    _stamp(origin, project.signed),
+                    _stamp(origin, project.first_submission),
+                    *(_stamp(origin, project.milestones[m]) for m in MILESTONES),
+                    project.submissions,
+                    int(project.capped),
+                    *(_num(project.split[c]) for c in SPLIT),
+                    *(_num(project.kpi[k]) for k in PROJECTS_CSV_KPIS),
+                    *(_stamp(origin, project.issued.get(s, math.nan)) for s in self.permit_ids),
                 ],
             )
         )
         self.stage_rows.append(
-            (p.idx, [[self.rep, p.id, *(_stage_cell(o, r, f) for f in STAGE_FIELDS)] for r in stages])
+            (
+                project.idx,
+                [[self.rep, project.id, *(_stage_cell(origin, visit, f) for f in STAGE_FIELDS)] for visit in stages],
+            )
         )
 
     def finish(
-        self, agencies: dict[str, tuple[float, float]], series: dict[str, tuple[Any, Any]] | None, events: list | None
+        self,
+        agencies: dict[str, tuple[float, float]],
+        series: Mapping[str, AgencySeries] | None,
+        events: list[Event] | None,
     ) -> ReducedReplication:
         """The reduced replication (rows in project order)."""
         sc = self.cs.scenario
-        by_project = np.frombuffer(self.figures, dtype=float).reshape(-1, len(PROJECT_KPIS))
+        by_project = np.frombuffer(self.kpi_values, dtype=float).reshape(-1, len(PROJECT_KPIS))
         kpis = {k: by_project[:, i].copy() for i, k in enumerate(PROJECT_KPIS)}
         kpis["within_limit_share"] = np.frombuffer(self.within, dtype=float).copy()
         classes = np.array(self.classes, dtype=object)
@@ -285,7 +333,7 @@ class Reducer:
         out = ReducedReplication(
             self.rep,
             kpis,
-            {k: self._stage_figures(k, v) for k, v in self.per_stage.items()},
+            {k: self._stage_times(k, v) for k, v in self.per_stage.items()},
             agencies,
             counts,
             {k: np.frombuffer(v, dtype=float).copy() for k, v in self.same_day.items()},
@@ -293,22 +341,28 @@ class Reducer:
             _series(self.cs, series, self.milestones),
             phase_split,
         )
-        out.batches = np.array([batch(v) for v in out.arrays()], dtype=float).reshape(-1, 4)
         if self.rows:
             self.project_rows.sort(key=lambda x: x[0])
             self.stage_rows.sort(key=lambda x: x[0])
             out.project_rows = [row for _, row in self.project_rows]
             out.stage_rows = [row for _, rows in self.stage_rows for row in rows]
             if events is not None:
-                o, ids = self.origin, self.ids
+                origin, ids = self.origin, self.ids
                 out.event_rows = [
-                    [f"{self.rep}:{ids[idx]}", f"{stage}:{step}", resource, _stamp(o, t0), _stamp(o, t1), "complete"]
+                    [
+                        f"{self.rep}:{ids[idx]}",
+                        f"{stage}:{step}",
+                        resource,
+                        _stamp(origin, t0),
+                        _stamp(origin, t1),
+                        "complete",
+                    ]
                     for idx, stage, step, resource, t0, t1 in events
                 ]
         return out
 
 
-def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+def _workdays_between(cal: WorkCalendar, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
     """Working days between clock times, element by element (NaN where either is NaN)."""
     out = np.full(len(t0), np.nan)
     ok = ~(np.isnan(t0) | np.isnan(t1))
@@ -317,18 +371,18 @@ def _workdays_between(cal, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
 
 
 def reduce_replication(cs: CompiledScenario, res: ReplicationResult, rows: bool) -> ReducedReplication:
-    """Key-figure arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
+    """KPI arrays (NaN = not reached by the horizon) and, if ``rows``, CSV rows, of a whole replication."""
     by_project: dict[int, list[StageRecord]] = {}
-    for idx, _pid, r in res.stages:
-        by_project.setdefault(idx, []).append(r)
-    red = Reducer(cs, res.rep, rows)
-    for p in res.projects:
-        red.add_record(p, by_project.get(p.idx, ()))
-    return red.finish(res.agencies, res.series, res.events)
+    for idx, _pid, visit in res.stages:
+        by_project.setdefault(idx, []).append(visit)
+    reducer = Reducer(cs, res.rep, rows)
+    for project in res.projects:
+        reducer.add_record(project, by_project.get(project.idx, ()))
+    return reducer.finish(res.agencies, res.series, res.events)
 
 
 def _series(
-    cs: CompiledScenario, agencies: dict[str, tuple[Any, Any]] | None, milestones: dict[str, Any]
+    cs: CompiledScenario, agencies: Mapping[str, AgencySeries] | None, milestones: Mapping[str, array[float]]
 ) -> dict[str, np.ndarray]:
     """Weekly series: agency utilisation and queue, cumulative projects at construction start and production."""
     out: dict[str, np.ndarray] = {}

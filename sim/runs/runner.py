@@ -15,11 +15,12 @@ import pickle
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import Replication, gc_paused
@@ -28,8 +29,11 @@ from sim.runs.output import OutputDir
 from sim.runs.pool import ReplicationFailed, guarded, local_pool, stop
 from sim.runs.reducer import EVENT_COLUMNS, ReducedReplication, Reducer, project_columns, stage_columns
 from sim.runs.summary import Summary
-from sim.runs.tables import SummaryDict, Table
+from sim.runs.tables import Row, SummaryDict, Table
 from sim.scenario.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -46,8 +50,8 @@ class RunResult:
     scenario: Scenario
     summary: SummaryDict
     out: Path | None = None
-    project_rows: list[list] = field(default_factory=list)
-    stage_rows: list[list] = field(default_factory=list)
+    project_rows: list[Row] = field(default_factory=list)
+    stage_rows: list[Row] = field(default_factory=list)
     project_header: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +64,7 @@ class RunResult:
         """One row per stage visit (the columns of stages.csv)."""
         return Table(stage_columns(), self.stage_rows)
 
-    def to_dataframe(self, table: str = "projects"):
+    def to_dataframe(self, table: str = "projects") -> pd.DataFrame:
         """``projects`` or ``stages`` as a pandas DataFrame (needs pandas)."""
         return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
 
@@ -74,8 +78,8 @@ def reduced_replication(
         return replication.run()
 
 
-def _one(cs: CompiledScenario, r: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
-    return guarded(r, seed, lambda: reduced_replication(cs, r, seed, rows, events))
+def _one(cs: CompiledScenario, rep: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
+    return guarded(rep, seed, lambda: reduced_replication(cs, rep, seed, rows, events))
 
 
 class _Packed:
@@ -135,8 +139,8 @@ def replications(
     # how many chunks to keep in flight: for another executor, at least its threads (a Dask cluster's)
     workers = jobs if executor is None else max(jobs, executor_threads(executor), 2)
     if executor is None and (jobs <= 1 or len(reps) == 1):
-        for r in reps:
-            yield _one(cs, r, seed, rows, events)
+        for rep in reps:
+            yield _one(cs, rep, seed, rows, events)
         return
     # small chunks (with CSV rows, four chunks per worker are held in memory)
     chunks = _chunks(reps, workers)
@@ -144,7 +148,8 @@ def replications(
     ex = executor or local_pool(jobs)
     packed = _Packed(cs)
     todo = iter(chunks)
-    pending: deque = deque()  # (first replication of the chunk, future): names the chunk if it is lost
+    # (first replication of the chunk, future): names the chunk if it is lost
+    pending: deque[tuple[int, Future[list[ReducedReplication]]]] = deque()
     interrupted = False
     try:
         # a bounded window of chunks in flight: results are consumed in order and never pile up
@@ -163,8 +168,8 @@ def replications(
                     raise
                 # another executor lost the chunk (e.g. Dask's KilledWorker, or cancelled: the scheduler went away)
                 raise ReplicationFailed(first, seed, f"the executor lost it: {type(e).__name__}: {e}") from None
-            if (chunk := next(todo, None)) is not None:
-                pending.append((chunk[0], ex.submit(_run_chunk, packed, chunk, seed, rows, events)))
+            if (more := next(todo, None)) is not None:
+                pending.append((more[0], ex.submit(_run_chunk, packed, more, seed, rows, events)))
             yield from batch
     except BaseException:
         interrupted = True
@@ -225,18 +230,18 @@ def run(
                 outdir.csv_writer("stages.csv", stage_columns()),
                 outdir.csv_writer("events.csv", EVENT_COLUMNS) if events else None,
             )
-        for i, red in enumerate(
+        for i, reduced in enumerate(
             replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows, executor=executor, only=only), 1
         ):
-            summary.add(red)
+            summary.add(reduced)
             if writers is not None:
-                writers[0].writerows(red.project_rows)
-                writers[1].writerows(red.stage_rows)
-                if writers[2] is not None:
-                    writers[2].writerows(red.event_rows)
+                writers[0].writerows(reduced.project_rows)
+                writers[1].writerows(reduced.stage_rows)
+                if writers[2] is not None and reduced.event_rows is not None:
+                    writers[2].writerows(reduced.event_rows)
             if keep_rows:
-                result.project_rows.extend(red.project_rows)
-                result.stage_rows.extend(red.stage_rows)
+                result.project_rows.extend(reduced.project_rows)
+                result.stage_rows.extend(reduced.stage_rows)
             if progress is not None:
                 progress(i, n)
         result.summary = SummaryDict(summary.to_dict(seed))

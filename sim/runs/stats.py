@@ -1,4 +1,4 @@
-"""Streaming statistics of key figures over replications.
+"""Streaming statistics of KPIs over replications.
 
 An :class:`Accumulator` takes one replication's values at a time and keeps a
 fixed amount of memory: exact moments (Chan's parallel update), the sums the
@@ -104,6 +104,7 @@ class QuantileStore:
         return None if self._buf is None else [self._buf[: self.count]]
 
     def add(self, v: np.ndarray) -> None:
+        """Add values (exactly kept until :data:`EXACT_LIMIT` values, then bucketed into the sketch)."""
         if self._buf is None:  # sketch: bucket in batches (bucketing costs ~15 us a call, whatever its size)
             self.count += len(v)
             self._pending.append(v)
@@ -142,6 +143,7 @@ class QuantileStore:
 
     @property
     def exact(self) -> bool:
+        """Whether every value is still kept (quantiles exact) rather than the sketch."""
         return self._buf is not None
 
     def ecdf(self) -> tuple[np.ndarray, np.ndarray]:
@@ -157,6 +159,8 @@ class QuantileStore:
         return x, np.cumsum(counts) / self.count
 
     def quantiles(self, qs: tuple[float, ...]) -> list[float]:
+        """The quantiles ``qs`` (0-1) of the values: exact, or within the sketch's relative accuracy; NaN if
+        there are none."""
         if self.count == 0:
             return [math.nan] * len(qs)
         if self.values is not None:
@@ -191,7 +195,7 @@ def batch(values: np.ndarray, censored: int | None = None) -> tuple[float, int, 
 
 
 class Accumulator:
-    """Running statistics of one key figure over replications."""
+    """Running statistics of one KPI over replications."""
 
     def __init__(self, unit: str, quantiles: bool = True):
         self.unit = unit

@@ -1,7 +1,7 @@
 """From reduced replications to the summary.
 
 :class:`~sim.runs.reducer.Reducer` runs in the worker: it turns a replication's
-finished projects into key-figure arrays and, when asked, CSV rows.  :class:`Summary`
+finished projects into KPI arrays and, when asked, CSV rows.  :class:`Summary`
 runs in the parent: it folds the reduced replications, in replication order,
 into streaming accumulators and renders ``summary.json``.
 """
@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.kpi import KEY_FIGURES
+from sim.core.kpi import KPIS
+from sim.core.units import REPORTED_UNITS
 from sim.engine.compiled import CompiledScenario
-from sim.runs.reducer import PER_CLASS, ReducedReplication, per_figure
+from sim.runs.reducer import PER_CLASS, ReducedReplication, per_kpi
 from sim.runs.stats import Accumulator, t975
 
 
@@ -32,6 +33,7 @@ class SeriesAccumulator:
         self._band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def add(self, v: np.ndarray) -> None:
+        """Add one replication's values (the same shape every time)."""
         ok = ~np.isnan(v)
         x = np.where(ok, v, 0.0)
         self._band = None
@@ -45,15 +47,18 @@ class SeriesAccumulator:
     def band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mean, low, high) per element; the band is the 95 % CI of the mean across replications."""
         if self._band is None:
+            n, s, s2 = self.n, self.s, self.s2
+            if n is None or s is None or s2 is None:
+                raise ValueError("no replication was added yet")
             with np.errstate(invalid="ignore", divide="ignore"):
-                mean = self.s / self.n
-                var = (self.s2 - self.n * mean * mean) / (self.n - 1)
-                df = self.n.astype(int) - 1
+                mean = s / n
+                var = (s2 - n * mean * mean) / (n - 1)
+                df = n.astype(int) - 1
                 t = np.array([t975(k) if k >= 1 else np.nan for k in range(int(df.max(initial=0)) + 1)])[
                     np.maximum(df, 0)
                 ]
                 t[df < 1] = np.nan
-                half = t * np.sqrt(np.maximum(var, 0.0) / self.n)
+                half = t * np.sqrt(np.maximum(var, 0.0) / n)
             self._band = (mean, mean - half, mean + half)
         return self._band
 
@@ -92,43 +97,45 @@ class Summary:
 
     def __post_init__(self) -> None:
         # a share of 0/1 outcomes has a mean but no meaningful quantiles
-        self.kpis = {k: Accumulator(u, quantiles=u != "share") for k, (u, _) in KEY_FIGURES.items()}
+        self.kpis = {kpi: Accumulator(unit, quantiles=unit != "share") for kpi, (unit, _) in KPIS.items()}
         sc = self.cs.scenario
-        self.stages = {s.id: Accumulator("workday" if s.agency is not None else "day") for s in sc.stages}
-        self.agencies = {a: (Accumulator("share"), Accumulator("files")) for a in self.cs.agencies}
-        self.same_day = {s.id: Accumulator("share", quantiles=False) for s in sc.stages if s.agency is not None}
-        self.classes = {c.id: {k: Accumulator(KEY_FIGURES[k][0]) for k in PER_CLASS} for c in sc.classes}
+        self.stages = {stage.id: Accumulator("workday" if stage.agency is not None else "day") for stage in sc.stages}
+        self.agencies = {agency: (Accumulator("share"), Accumulator("files")) for agency in self.cs.agencies}
+        self.same_day = {
+            stage.id: Accumulator("share", quantiles=False) for stage in sc.stages if stage.agency is not None
+        }
+        self.classes = {cls.id: {kpi: Accumulator(KPIS[kpi][0]) for kpi in PER_CLASS} for cls in sc.classes}
 
-    def add(self, red: ReducedReplication) -> None:
+    def add(self, reduced: ReducedReplication) -> None:
         """Fold in the next replication (in replication order)."""
         self.reps += 1
-        # the array work was done in the worker: one row of red.batches per array, in the same order
-        for acc, values, (sb, nb, m2b, censored) in zip(per_figure(self), red.arrays(), red.batches.tolist()):
+        # the array work was done in the worker: one row of reduced.batches per array, in the same order
+        for acc, values, (sb, nb, m2b, censored) in zip(per_kpi(self), reduced.arrays(), reduced.batches.tolist()):
             acc.add_batch(values, sb, int(nb), m2b, int(censored))
-        for k, (u, q) in self.agencies.items():
-            util, queue = red.agencies[k]
-            u.add(np.array([util]))
-            q.add(np.array([queue]))
-        for k, v in red.counts.items():
-            self.counts[k] = self.counts.get(k, 0) + v
-        if red.series:  # every series has one value per weekly bin: one matrix, one update
+        for agency, (utilisation, mean_queue) in self.agencies.items():
+            busy, waiting = reduced.agencies[agency]
+            utilisation.add(np.array([busy]))
+            mean_queue.add(np.array([waiting]))
+        for name, count in reduced.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + count
+        if reduced.series:  # every series has one value per weekly bin: one matrix, one update
             if not self.series:
                 self._series = SeriesAccumulator()
-                self.series = {k: SeriesRow(self._series, i) for i, k in enumerate(red.series)}
-            self._series.add(np.stack([red.series[k] for k in self.series]))
-        for k, v in red.phase_split.items():
-            self.phase_totals[k] = self.phase_totals.get(k, 0.0) + v
+                self.series = {name: SeriesRow(self._series, i) for i, name in enumerate(reduced.series)}
+            self._series.add(np.stack([reduced.series[name] for name in self.series]))
+        for key, days in reduced.phase_split.items():
+            self.phase_totals[key] = self.phase_totals.get(key, 0.0) + days
 
     def warnings(self) -> list[str]:
-        """What a reader of the figures must know: projects capped or censored, agencies without working time."""
+        """What a reader of the KPIs must know: projects capped or censored, agencies without working time."""
         out = []
-        c, n = self.counts, self.counts.get("projects", 0)
-        if c.get("capped"):
+        counts, n = self.counts, self.counts.get("projects", 0)
+        if counts.get("capped"):
             out.append(
-                f"{c['capped']} of {n} projects stopped at a stage's rework cap (defect.max_rounds) and are "
-                "censored in every figure after it"
+                f"{counts['capped']} of {n} projects stopped at a stage's rework cap (defect.max_rounds) and are "
+                "censored in every KPI after it"
             )
-        missing = n - c.get("reached_production", 0) - c.get("capped", 0)
+        missing = n - counts.get("reached_production", 0) - counts.get("capped", 0)
         if n and missing:
             out.append(
                 f"{missing} of {n} projects had not reached production by the end date "
@@ -136,9 +143,9 @@ class Summary:
             )
         if n == 0:
             out.append("no project was counted: check the arrivals, the horizon and warmup_days")
-        for k, ca in self.cs.agencies.items():
-            if ca.calendar.workdays_between(0.0, self.cs.horizon) <= 0:
-                out.append(f"agency {k!r} has no working time in the horizon: its files never move")
+        for agency, compiled in self.cs.agencies.items():
+            if compiled.calendar.workdays_between(0.0, self.cs.horizon) <= 0:
+                out.append(f"agency {agency!r} has no working time in the horizon: its files never move")
         return out
 
     def phase_split(self) -> dict[tuple[str, str], float]:
@@ -161,22 +168,16 @@ class Summary:
                 "levers": list(sc.levers),
                 "reform_date": sc.reform_date.isoformat() if sc.reform_date else None,
                 "one_off_cny": sc.one_off_cny,
-                "units": {
-                    "workday": "working days on the zone calendar",
-                    "day": "calendar days",
-                    "month": "calendar months (365.2425/12 days)",
-                    "share": "fraction 0-1",
-                    "files": "applications waiting (time-weighted mean)",
-                    "cny": "Chinese yuan",
-                },
+                "units": dict(REPORTED_UNITS),
             },
-            "key_figures": {k: {**a.to_dict(), "what": KEY_FIGURES[k][1]} for k, a in self.kpis.items()},
-            "stages": {k: a.to_dict() for k, a in self.stages.items()},
+            "kpis": {kpi: {**acc.to_dict(), "what": KPIS[kpi][1]} for kpi, acc in self.kpis.items()},
+            "stages": {stage: acc.to_dict() for stage, acc in self.stages.items()},
             "agencies": {
-                k: {"utilisation": u.to_dict(), "mean_queue": q.to_dict()} for k, (u, q) in self.agencies.items()
+                agency: {"utilisation": utilisation.to_dict(), "mean_queue": mean_queue.to_dict()}
+                for agency, (utilisation, mean_queue) in self.agencies.items()
             },
             "warnings": self.warnings(),
-            "same_day": {k: a.to_dict() for k, a in self.same_day.items()},
-            "classes": {c: {k: a.to_dict() for k, a in accs.items()} for c, accs in self.classes.items()},
+            "same_day": {stage: acc.to_dict() for stage, acc in self.same_day.items()},
+            "classes": {cls: {kpi: acc.to_dict() for kpi, acc in accs.items()} for cls, accs in self.classes.items()},
             "projects": self.counts,
         }

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-class SummaryDict(dict):
+
+#: one row of an output table: numbers and strings, "" for a missing value
+Row = list[Any]
+
+
+class SummaryDict(dict[str, Any]):
     """The content of summary.json.  Calling it returns itself: ``res.summary()`` and ``res.summary[...]`` agree."""
 
     def __call__(self) -> SummaryDict:
@@ -21,7 +28,7 @@ class Table:
     """Rows of one output table (projects.csv, stages.csv) with their column names."""
 
     columns: list[str]
-    rows: list[list] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -42,7 +49,7 @@ class Table:
         """Every column as a numpy array, by name."""
         return {c: self.column(c) for c in self.columns}
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         """The table as a pandas DataFrame (pandas is optional: ``pip install pandas``)."""
         try:
             import pandas as pd

@@ -251,20 +251,24 @@ class ContinuousCalendar(WorkCalendar):
         super().__init__(origin, np.ones(n_days, dtype=bool), 0.0, 24.0)
 
     def worktime(self, t: float) -> float:
+        """As :meth:`WorkCalendar.worktime`: here the clock time itself, clipped to the calendar's days."""
         if t <= 0.0:
             return 0.0
         return t if t < self.n_days else (math.nan if t != t else float(self.n_days))
 
     def worktime_many(self, t: np.ndarray) -> np.ndarray:
+        """As :meth:`WorkCalendar.worktime_many`: the clock times, clipped to the calendar's days."""
         return np.clip(np.asarray(t, dtype=float), 0.0, float(self.n_days))
 
     def workdays_between(self, t0: float, t1: float) -> float:
+        """As :meth:`WorkCalendar.workdays_between`: the clock time between them inside the calendar."""
         n = self.n_days
         if 0.0 <= t0 < n and 0.0 <= t1 < n:
             return t1 - t0
         return self.worktime(t1) - self.worktime(t0)
 
     def at_worktime(self, w: float) -> float:
+        """As :meth:`WorkCalendar.at_worktime`: the working time itself (inf past the last day)."""
         if w <= 0.0:
             return 0.0
         k = round(w)
@@ -273,6 +277,7 @@ class ContinuousCalendar(WorkCalendar):
         return w if w <= self.n_days else math.inf
 
     def add(self, t: float, work: float, w: float | None = None) -> float:
+        """As :meth:`WorkCalendar.add`: ``t + work`` inside the calendar's days."""
         if work <= 0.0:
             return t
         end = t + work
@@ -281,6 +286,7 @@ class ContinuousCalendar(WorkCalendar):
         return super().add(t, work, w)  # the edges: before the origin, at or past the last day
 
     def next_open(self, t: float) -> float:
+        """As :meth:`WorkCalendar.next_open`: always open, so ``t`` itself (inf past the last day)."""
         if t < 0.0:
             return 0.0
         return t if t < self.n_days else math.inf

@@ -10,13 +10,17 @@ value (the engine draws uniforms, see :mod:`sim.engine.draws`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.core.units import CALENDAR_DAYS, TIME_UNITS
+
+if TYPE_CHECKING:
+    from sim.scenario.calendar import WorkCalendar
 
 # z such that P(Z <= z) = 0.9 for a standard normal
 Z90 = 1.2815515655446004
@@ -44,7 +48,7 @@ class Dist:
     """
 
     kind: str
-    params: tuple
+    params: tuple[Any, ...]  # floats; for "empirical" one item, the sorted samples as a tuple of floats
     unit: str
 
     def quantile(self, u: float) -> float:
@@ -106,11 +110,13 @@ def _lognormal_mu_sigma(median: float, p90: float) -> tuple[float, float]:
     return math.log(median), (math.log(p90) - math.log(median)) / Z90
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tuple[Dist | None, list[tuple[str, str]]]:
+def parse_dist(
+    raw: Any, path: str, units: Mapping[str, str] | None = None
+) -> tuple[Dist | None, list[tuple[str, str]]]:
     """Validate a distribution table.
 
     Args:
@@ -145,6 +151,7 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
         shown = "missing" if unit is None else repr(unit)
         hint = did_you_mean(str(unit), units) if isinstance(unit, str) else ""
         problems.append((f"{path}.unit", f"{shown} is not a unit{hint}; allowed: {', '.join(units)}"))
+        unit = ""
     names = KINDS[kind]
     for key in raw:
         if key not in ("dist", "unit", *names):
@@ -155,7 +162,8 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
                     f"allowed: dist, unit, {', '.join(names)}",
                 )
             )
-    values = []
+    numbers: list[float] = []  # the parameters of every kind but "empirical"
+    samples: tuple[float, ...] = ()  # those of "empirical"
     for name in names:
         v = raw.get(name)
         if v is None:
@@ -164,17 +172,18 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
             if not isinstance(v, list) or not v or not all(_is_number(x) and x >= 0 for x in v):
                 problems.append((f"{path}.samples", "must be a non-empty list of numbers >= 0"))
             else:  # sorted: a larger uniform always gives a larger value (inversion, common random numbers)
-                v = tuple(sorted(float(x) for x in v))
+                samples = tuple(sorted(float(x) for x in v))
         elif not _is_number(v):
             problems.append((f"{path}.{name}", f"must be a number, got {type(v).__name__} {v!r}"))
         elif v < 0:
             problems.append((f"{path}.{name}", f"must be >= 0, got {v}"))
         else:
-            v = float(v)
-        values.append(v)
+            numbers.append(float(v))
     if problems:
         return None, problems
-    p = values
+    if kind == "empirical":
+        return Dist(kind, (samples,), unit), []
+    p = numbers
     if kind == "uniform" and not p[0] < p[1]:
         problems.append((path, f"uniform needs low < high, got low = {p[0]:g}, high = {p[1]:g}"))
     elif kind == "triangular" and not (p[0] <= p[1] <= p[2] and p[0] < p[2]):
@@ -194,10 +203,15 @@ def parse_dist(raw: Any, path: str, units: dict[str, str] | None = None) -> tupl
     return Dist(kind, tuple(p), unit), []
 
 
-def finish_time(t: float, dist: Dist, value: float, calendar, w: float | None = None) -> float:
+def finish_time(t: float, dist: Dist, value: float, calendar: WorkCalendar, w: float | None = None) -> float:
     """Clock time at which ``value`` (in ``dist.unit``) started at ``t`` ends on ``calendar``.
 
-    ``w``: the calendar's working time at ``t``, if the caller has it already (saves a lookup).
+    Args:
+        t: the start, a clock time.
+        dist: the distribution ``value`` was drawn from (its unit says how to count it).
+        value: the amount of work or waiting, in ``dist.unit``.
+        calendar: the working-time calendar of whoever does it (working days and hours count on it).
+        w: the calendar's working time at ``t``, if the caller has it already (saves a lookup).
     """
     unit = dist.unit
     if unit == "day":

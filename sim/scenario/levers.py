@@ -26,6 +26,7 @@ from typing import Any
 
 from sim.core.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.distributions import KINDS
+from sim.scenario.schema import RawTable
 
 LEVER_KEYS = ("name", "description", "source", "skip", "after", "scale", "set", "one_off_cny")
 
@@ -88,8 +89,9 @@ def lever_changes(name: str, raw: Mapping[str, Any], file: str) -> list[Change]:
     return changes
 
 
-def _walk(root: dict, path: str) -> tuple[dict | None, str, str | None]:
-    """(parent table, last key, error) for a dotted path into ``root``."""
+def _walk(root: RawTable, path: str) -> tuple[RawTable | None, str, str]:
+    """(parent table, last key, "") for a dotted path into ``root``; (None, last key, why) if there is no such
+    parent table."""
     keys = path.split(".")
     node: Any = root
     for i, k in enumerate(keys[:-1]):
@@ -102,10 +104,11 @@ def _walk(root: dict, path: str) -> tuple[dict | None, str, str | None]:
                 f"{'.'.join(keys[: i + 1])!r} is not a table of the scenario{did_you_mean(k, choices)}",
             )
         node = nxt
-    return node, keys[-1], None
+    return node, keys[-1], ""
 
 
-def _scale_value(v: Any, factor: float) -> Any:
+def _scale_value(v: object, factor: float) -> float | dict[str, Any] | None:
+    """``v`` (a number or a distribution table) times ``factor``; None if it is neither."""
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
@@ -121,7 +124,7 @@ def _scale_value(v: Any, factor: float) -> Any:
     return None
 
 
-def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where: str = "levers") -> dict:
+def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where: str = "levers") -> RawTable:
     """A copy of the raw scenario table with the levers ``names`` applied.
 
     Raises:
@@ -161,7 +164,7 @@ def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where:
             continue
         setters[c.path] = c
         parent, key, err = _walk(out, c.path)
-        if err:
+        if parent is None:
             problems.append(Problem(file, f"levers.{c.lever}", f"cannot set {c.path}: {err}"))
         elif (
             c.path.startswith("stages.")
@@ -177,7 +180,7 @@ def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where:
         if c.op != "scale":
             continue
         parent, key, err = _walk(out, c.path)
-        if err or key not in parent:
+        if parent is None or key not in parent:
             problems.append(Problem(file, f"levers.{c.lever}", f"cannot scale {c.path}: {err or 'no such value'}"))
             continue
         scaled = _scale_value(parent[key], c.value)
@@ -219,7 +222,7 @@ def describe_levers(raw: Mapping[str, Any], file: str) -> list[tuple[str, str, l
     return out
 
 
-def _short(v: Any) -> str:
+def _short(v: object) -> str:
     """A compact, TOML-like rendering of a lever value for listings."""
     if isinstance(v, dict):
         if v.get("dist") in KINDS:

@@ -15,10 +15,11 @@ from typing import Any
 
 from sim.core.errors import Problem, ScenarioError
 from sim.scenario.overrides import parse_overrides
-from sim.scenario.scenario import Scenario, build_scenario
+from sim.scenario.scenario import LeverChoice, Scenario, build_scenario
+from sim.scenario.schema import RawTable
 
 
-def read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> RawTable:
     """Parse one TOML file; syntax errors become a :class:`ScenarioError` with line and column."""
     try:
         with open(path, "rb") as f:
@@ -33,7 +34,7 @@ def read_toml(path: Path) -> dict:
         raise ScenarioError([Problem(str(path), "", f"TOML syntax error: {e}")]) from None
 
 
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict:
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> RawTable:
     """``over`` merged onto ``base``: tables merge recursively, other values replace."""
     out = dict(base)
     for k, v in over.items():
@@ -44,7 +45,7 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict:
     return out
 
 
-def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
+def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> RawTable:
     """The file's table merged over everything it ``extends``, transitively."""
     path = Path(path)
     resolved = path.resolve()
@@ -75,7 +76,7 @@ def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     return deep_merge(read_with_extends(parent_path, (*_chain, resolved)), raw)
 
 
-def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), levers: Any = None) -> Scenario:
+def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), levers: LeverChoice = None) -> Scenario:
     """Load, merge, override and validate a scenario file.
 
     Args:

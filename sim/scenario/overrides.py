@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sim.core.errors import Problem, ScenarioError, did_you_mean
+from sim.scenario.schema import RawTable
 
 
 def parse_value(text: str) -> Any:
@@ -37,8 +38,8 @@ def parse_overrides(overrides: Mapping[str, Any] | Iterable[str], file: str) -> 
 
 
 def apply_overrides(
-    raw: dict, overrides: Mapping[str, Any] | Iterable[str], file: str, skip_missing: bool = False
-) -> dict:
+    raw: RawTable, overrides: Mapping[str, Any] | Iterable[str], file: str, skip_missing: bool = False
+) -> RawTable:
     """A copy of ``raw`` with dotted-path overrides set.
 
     ``overrides`` is a mapping of path to value, or ``"path=value"`` strings as

@@ -11,17 +11,18 @@ each key is documented in ``docs/scenario-format.md``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from sim.core.errors import did_you_mean
-from sim.core.kpi import figure_names
+from sim.core.errors import Problem, ScenarioError, did_you_mean
+from sim.core.kpi import kpi_names
+from sim.scenario.conditions import Condition
 from sim.scenario.graph import find_cycle
-from sim.scenario.levers import apply_levers
+from sim.scenario.levers import apply_levers, lever_changes
 from sim.scenario.overrides import apply_overrides, parse_overrides
-from sim.scenario.schema import Reader
+from sim.scenario.schema import RawTable, Reader
 from sim.scenario.sections import (
     parse_agency,
     parse_arrivals,
@@ -51,13 +52,17 @@ from sim.scenario.stage_options import (
     AgentPool,
     parse_agents,
 )
-from sim.scenario.targets import parse_targets
+from sim.scenario.targets import Target, parse_targets
+
+#: which levers to switch on: "all", "none", comma-separated ids or a list of ids; None: the file's own
+LeverChoice = str | list[str] | tuple[str, ...] | None
 
 __all__ = [
     "Agency",
     "CalendarSpec",
     "Costs",
     "Defect",
+    "LeverChoice",
     "Limit",
     "Milestone",
     "NamedProject",
@@ -98,11 +103,11 @@ class Scenario:
     one_off_cny: float = 0.0
     reform_date: dt.date | None = None
     base: Scenario | None = field(default=None, compare=False, repr=False)
-    targets: tuple = ()
+    targets: tuple[Target, ...] = ()
     overrides: tuple[tuple[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def with_levers(self, names: Any) -> Scenario:
+    def with_levers(self, names: LeverChoice) -> Scenario:
         """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids)."""
         return build_scenario(dict(self.raw), self.source, levers=names, overrides=dict(self.overrides))
 
@@ -126,18 +131,22 @@ class Scenario:
 
     @cached_property
     def agency_by_id(self) -> dict[str, Agency]:
+        """The agencies by id."""
         return {a.id: a for a in self.agencies}
 
     @cached_property
     def stage_by_id(self) -> dict[str, Stage]:
+        """The stages by id."""
         return {s.id: s for s in self.stages}
 
     @cached_property
     def class_by_id(self) -> dict[str, ProjectClass]:
+        """The project classes by id."""
         return {c.id: c for c in self.classes}
 
     @cached_property
     def milestone(self) -> dict[str, Milestone]:
+        """Where each milestone is reached, by milestone name."""
         return dict(self.milestones)
 
 
@@ -158,28 +167,26 @@ TOP_KEYS = (
 )
 
 
-def resolve_levers(raw: dict, levers: Any, file: str) -> tuple[str, ...]:
+def resolve_levers(raw: RawTable, levers: LeverChoice, file: str) -> tuple[str, ...]:
     """The active lever ids: ``levers`` ("all", "none", a comma list or an iterable) or the file's own."""
     declared = list((raw.get("levers") or {}) if isinstance(raw.get("levers"), dict) else {})
     if levers is None:
-        sc = raw.get("scenario") if isinstance(raw.get("scenario"), dict) else {}
-        levers = sc.get("levers", [])
+        scenario_table = raw.get("scenario")
+        levers = scenario_table.get("levers", []) if isinstance(scenario_table, dict) else []
         if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
-            from sim.core.errors import Problem, ScenarioError
-
             raise ScenarioError([Problem(file, "scenario.levers", "must be a list of lever ids")])
     if isinstance(levers, str):
         levers = {"all": declared, "none": []}.get(levers.strip(), [x.strip() for x in levers.split(",") if x.strip()])
     if not isinstance(levers, (list, tuple)) or not all(isinstance(x, str) for x in levers):
-        from sim.core.errors import Problem, ScenarioError
-
         raise ScenarioError(
             [Problem(file, "scenario.levers", f'must be a list of lever ids, "all" or "none", got {levers!r}')]
         )
     return tuple(dict.fromkeys(levers))
 
 
-def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[str, Any] | None = None) -> Scenario:
+def build_scenario(
+    raw: RawTable, file: str, levers: LeverChoice = None, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
     """Validate the merged raw table of a scenario file and build the :class:`Scenario`.
 
     Args:
@@ -202,7 +209,7 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     r = Reader(file)
     top = r.table(patched, "", TOP_KEYS, required=("scenario", "stages", "milestones"))
     lever_tables = r.id_table(top.get("levers"), "levers")
-    sc = r.table(
+    scenario_table = r.table(
         top.get("scenario"),
         "scenario",
         (
@@ -218,8 +225,8 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
         ),
         required=("name",),
     )  # start_date: reported by r.date below
-    start = r.date(sc, "start_date", "scenario") or dt.date(2000, 1, 1)
-    end = parse_horizon_end(r, sc, start)
+    start = r.date(scenario_table, "start_date", "scenario") or dt.date(2000, 1, 1)
+    end = parse_horizon_end(r, scenario_table, start)
     calendar = parse_calendar(r, top.get("calendar"))
     shutdowns = parse_shutdowns(r, top.get("shutdowns"))
     agencies = tuple(parse_agency(r, k, v) for k, v in r.id_table(top.get("agencies"), "agencies").items())
@@ -227,18 +234,19 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     projects, stream = parse_arrivals(r, top.get("arrivals"), start, end)
     stages = tuple(parse_stage(r, k, v) for k, v in r.id_table(top.get("stages"), "stages").items())
     milestones = parse_milestones(r, top.get("milestones"))
-    cs = r.table(top.get("costs"), "costs", ("applicant_day_cny", "capital_rate"))
+    costs_table = r.table(top.get("costs"), "costs", ("applicant_day_cny", "capital_rate"))
     costs = Costs(
-        r.number(cs, "applicant_day_cny", "costs", 0.0, lo=0), r.number(cs, "capital_rate", "costs", 0.0, lo=0, hi=1)
+        r.number(costs_table, "applicant_day_cny", "costs", 0.0, lo=0),
+        r.number(costs_table, "capital_rate", "costs", 0.0, lo=0, hi=1),
     )
     scenario = Scenario(
-        name=r.string(sc, "name", "scenario", ""),
-        description=r.string(sc, "description", "scenario", ""),
+        name=r.string(scenario_table, "name", "scenario", ""),
+        description=r.string(scenario_table, "description", "scenario", ""),
         source=file,
         start_date=start,
         end_date=end,
-        seed=r.number(sc, "seed", "scenario", 0, lo=0, integer=True),
-        warmup_days=r.number(sc, "warmup_days", "scenario", 0.0, lo=0),
+        seed=r.number(scenario_table, "seed", "scenario", 0, lo=0, integer=True),
+        warmup_days=r.number(scenario_table, "warmup_days", "scenario", 0.0, lo=0),
         calendar=calendar,
         shutdowns=shutdowns,
         agencies=agencies,
@@ -252,7 +260,7 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
         levers=active,
         lever_names=tuple((k, v.get("name", k) if isinstance(v, dict) else k) for k, v in lever_tables.items()),
         one_off_cny=sum(r.number(lever_tables.get(k, {}), "one_off_cny", f"levers.{k}", 0.0, lo=0) for k in active),
-        reform_date=parse_reform_date(r, sc, start, end, active),
+        reform_date=parse_reform_date(r, scenario_table, start, end, active),
         targets=parse_targets(r, top.get("targets"), tuple(lever_tables)),
         overrides=tuple(overrides.items()),
         raw=raw,
@@ -266,13 +274,10 @@ def build_scenario(raw: dict, file: str, levers: Any = None, overrides: Mapping[
     return scenario
 
 
-def _check_declared_levers(raw: dict, file: str) -> None:
+def _check_declared_levers(raw: RawTable, file: str) -> None:
     """Check the shape of every declared lever, on or off (a misspelt key of a lever that is off is an error)."""
-    from sim.core.errors import ScenarioError
-    from sim.scenario.levers import lever_changes
-
     declared = raw.get("levers")
-    problems = []
+    problems: list[Problem] = []
     for name, table in declared.items() if isinstance(declared, dict) else ():
         try:
             lever_changes(name, table, file)
@@ -301,12 +306,12 @@ def check_references(sc: Scenario, r: Reader) -> None:
     shutdowns = {w.id for w in sc.shutdowns}
     attrs = known_attributes(sc)
 
-    def ref(path: str, name: str, pool, what: str) -> None:
+    def ref(path: str, name: str, pool: Collection[str], what: str) -> None:
         if name and name not in pool:
             allowed = ", ".join(sorted(pool)) or "none defined"
             r.error(path, f"unknown {what} {name!r}{did_you_mean(name, pool)}; defined: {allowed}")
 
-    def cond(path: str, c) -> None:
+    def cond(path: str, c: Condition | None) -> None:
         if c is not None:
             for name in c.attributes:
                 ref(f"{path}.{name}", name, attrs, "project attribute")
@@ -323,8 +328,8 @@ def check_references(sc: Scenario, r: Reader) -> None:
             ref(f"{path}.after[{i}]", dep, stages, "stage")
             if dep == s.id:
                 r.error(f"{path}.after[{i}]", "a stage cannot come after itself")
-        for i, w in enumerate(s.shutdowns):
-            ref(f"{path}.shutdowns[{i}]", w, shutdowns, "shutdown window")
+        for i, window in enumerate(s.shutdowns):
+            ref(f"{path}.shutdowns[{i}]", window, shutdowns, "shutdown window")
         cond(f"{path}.when", s.when)
         if s.feedback is not None and s.feedback.to:
             ref(f"{path}.feedback.to", s.feedback.to, stages, "stage")
@@ -360,10 +365,10 @@ def check_references(sc: Scenario, r: Reader) -> None:
                 ref(f"stages.{s.id}.{key}.attribute", opt.attribute, attrs, "project attribute")
     if sc.agents is not None:
         cond("agents.when", sc.agents.when)
-    figures = figure_names(stages, classes, agencies)
+    kpis = kpi_names(stages, classes, agencies)
     for t in sc.targets:
-        if t.figure:
-            ref(f"targets.{t.id}.figure", t.figure, figures, "figure")
+        if t.kpi:
+            ref(f"targets.{t.id}.kpi", t.kpi, kpis, "KPI")
 
     cycle = find_cycle({s.id: [d for d in s.after if d in stages] for s in sc.stages})
     if cycle:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sim.core.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.distributions import Dist, parse_dist
 
+#: a table as TOML gives it: string keys, any TOML value (tables are dicts again)
+RawTable = dict[str, Any]
+#: the default of an argument that was not given (distinct from None, which a key may legitimately default to)
 MISSING: Any = object()
 
 
-def _typename(v: Any) -> str:
+def _typename(v: object) -> str:
     return {
         bool: "a boolean",
         int: "an integer",
@@ -49,7 +52,7 @@ class Reader:
             raise ScenarioError(self.problems)
 
     # -- tables ---------------------------------------------------------------
-    def table(self, raw: Any, path: str, allowed: Iterable[str], required: Iterable[str] = ()) -> dict:
+    def table(self, raw: Any, path: str, allowed: Iterable[str], required: Iterable[str] = ()) -> RawTable:
         """Check that ``raw`` is a table with only ``allowed`` keys and every ``required`` one."""
         allowed = list(allowed)
         if raw is MISSING or raw is None:
@@ -65,7 +68,7 @@ class Reader:
                 self.error(_join(path, key), "missing (required)")
         return raw
 
-    def id_table(self, raw: Any, path: str) -> dict:
+    def id_table(self, raw: Any, path: str) -> dict[str, RawTable]:
         """A table of named entries (``[agencies.<id>]``): check it and its ids."""
         if raw is MISSING or raw is None:
             return {}
@@ -82,7 +85,7 @@ class Reader:
     # -- scalars --------------------------------------------------------------
     def number(
         self,
-        raw: dict,
+        raw: RawTable,
         key: str,
         path: str,
         default: Any = MISSING,
@@ -116,7 +119,7 @@ class Reader:
         return v
 
     def string(
-        self, raw: dict, key: str, path: str, default: Any = MISSING, choices: Iterable[str] | None = None
+        self, raw: RawTable, key: str, path: str, default: Any = MISSING, choices: Iterable[str] | None = None
     ) -> Any:
         """A string, optionally one of ``choices``."""
         p = _join(path, key)
@@ -136,7 +139,7 @@ class Reader:
                 return default if default is not MISSING else ""
         return v
 
-    def boolean(self, raw: dict, key: str, path: str, default: bool) -> bool:
+    def boolean(self, raw: RawTable, key: str, path: str, default: bool) -> bool:
         """A boolean."""
         v = raw.get(key, default)
         if not isinstance(v, bool):
@@ -144,8 +147,9 @@ class Reader:
             return default
         return v
 
-    def date(self, raw: dict, key: str, path: str, default: Any = MISSING) -> Any:
-        """A date: a TOML date (2024-03-01) or a 'YYYY-MM-DD' string."""
+    def date(self, raw: RawTable, key: str, path: str, default: dt.date | None = MISSING) -> dt.date | None:
+        """A date: a TOML date (2024-03-01) or a 'YYYY-MM-DD' string; None if it is missing (and required:
+        a problem is recorded) or malformed, ``default`` if it is missing and optional."""
         p = _join(path, key)
         v = raw.get(key, MISSING)
         if v is MISSING:
@@ -164,7 +168,7 @@ class Reader:
         self.error(p, f"must be a date such as 2024-03-01, got {_typename(v)} {v!r}")
         return None
 
-    def str_list(self, raw: dict, key: str, path: str, default: Any = ()) -> tuple[str, ...]:
+    def str_list(self, raw: RawTable, key: str, path: str, default: Iterable[str] = ()) -> tuple[str, ...]:
         """A list of strings (a single string is taken as a one-item list)."""
         v = raw.get(key, MISSING)
         if v is MISSING:
@@ -176,7 +180,7 @@ class Reader:
             return tuple(default)
         return tuple(v)
 
-    def dist(self, raw: dict, key: str, path: str, units: dict[str, str] | None = None) -> Dist | None:
+    def dist(self, raw: RawTable, key: str, path: str, units: Mapping[str, str] | None = None) -> Dist | None:
         """An optional distribution table (see :mod:`sim.scenario.distributions`)."""
         if key not in raw:
             return None

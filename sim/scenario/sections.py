@@ -10,10 +10,11 @@ import math
 from typing import Any
 
 from sim.core.kpi import MILESTONES
+from sim.core.units import CALENDAR_DAYS, DAYS_PER_YEAR, VALUE_UNITS
 from sim.scenario.calendar import parse_hhmm
 from sim.scenario.conditions import parse_condition
 from sim.scenario.distributions import Dist
-from sim.scenario.schema import Reader
+from sim.scenario.schema import RawTable, Reader
 from sim.scenario.spec import (
     Agency,
     CalendarSpec,
@@ -32,17 +33,21 @@ from sim.scenario.stage_options import parse_commitment, parse_feedback, parse_p
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LIMIT_EXCLUDABLE = ("sitting", "lag")
 MAX_STREAM_PROJECTS = 1_000_000  # expected projects per replication above which a stream is refused
-VALUE_UNITS = {"cny": "Chinese yuan"}
 
 
-def parse_horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
-    if ("end_date" in sc) == ("horizon_years" in sc):
+def parse_horizon_end(r: Reader, scenario_table: RawTable, start: dt.date) -> dt.date:
+    """The last simulated day, from ``scenario.end_date`` or ``scenario.horizon_years`` (exactly one is given).
+
+    Whole years end the day before the anniversary of ``start``; fractional ones are counted in mean
+    Gregorian years.  On a problem ``start`` is returned (the problem is recorded in ``r``).
+    """
+    if ("end_date" in scenario_table) == ("horizon_years" in scenario_table):
         r.error("scenario.end_date", "give exactly one of end_date (a date) or horizon_years (a number of years)")
         return start
-    if "end_date" in sc:
-        end = r.date(sc, "end_date", "scenario") or start
+    if "end_date" in scenario_table:
+        end = r.date(scenario_table, "end_date", "scenario") or start
     else:
-        years = r.number(sc, "horizon_years", "scenario", lo=0, lo_open=True, hi=100)
+        years = r.number(scenario_table, "horizon_years", "scenario", lo=0, lo_open=True, hi=100)
         if start.year + math.ceil(years) > dt.MAXYEAR:
             r.error(
                 "scenario.horizon_years", f"{years:g} years from {start} end after 9999-12-31, the last date supported"
@@ -54,7 +59,7 @@ def parse_horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
             )
             end = anniversary - dt.timedelta(days=1)
         else:
-            end = start + dt.timedelta(days=round(years * 365.2425) - 1)
+            end = start + dt.timedelta(days=round(years * DAYS_PER_YEAR) - 1)
     if end < start:
         r.error("scenario.end_date", f"must not be before start_date {start}, got {end}")
         return start
@@ -64,14 +69,19 @@ def parse_horizon_end(r: Reader, sc: dict, start: dt.date) -> dt.date:
     return end
 
 
-def parse_reform_date(r: Reader, sc: dict, start: dt.date, end: dt.date, active: tuple) -> dt.date | None:
-    d = r.date(sc, "reform_date", "scenario", None)
-    if d is not None and not start <= d <= end:
-        r.error("scenario.reform_date", f"{d} is outside the horizon {start} to {end}")
-    return d if active else None
+def parse_reform_date(
+    r: Reader, scenario_table: RawTable, start: dt.date, end: dt.date, active: tuple[str, ...]
+) -> dt.date | None:
+    """The cut-over date ``scenario.reform_date`` (inside the horizon), or None: also when no lever is
+    ``active``, as there is then nothing to cut over to."""
+    reform_date = r.date(scenario_table, "reform_date", "scenario", None)
+    if reform_date is not None and not start <= reform_date <= end:
+        r.error("scenario.reform_date", f"{reform_date} is outside the horizon {start} to {end}")
+    return reform_date if active else None
 
 
 def parse_calendar(r: Reader, raw: Any) -> CalendarSpec:
+    """The zone's working-time calendar (``[calendar]``): country holidays, weekend, office hours or 24/7."""
     c = r.table(raw, "calendar", ("country", "weekend", "hours", "always_open", "extra_holidays", "extra_workdays"))
     country = r.string(c, "country", "calendar", "CN")
     if country.lower() == "none":
@@ -108,7 +118,7 @@ def parse_calendar(r: Reader, raw: Any) -> CalendarSpec:
     return CalendarSpec(country, tuple(weekend), hours, False, extra[0], extra[1])
 
 
-def _hours(r: Reader, raw: dict, path: str) -> tuple[float, float] | None:
+def _hours(r: Reader, raw: RawTable, path: str) -> tuple[float, float] | None:
     v = raw.get("hours")
     if v is None:
         return None
@@ -124,7 +134,7 @@ def _hours(r: Reader, raw: dict, path: str) -> tuple[float, float] | None:
         return None
 
 
-def _month_day(r: Reader, raw: dict, key: str, path: str) -> tuple[int, int]:
+def _month_day(r: Reader, raw: RawTable, key: str, path: str) -> tuple[int, int]:
     v = raw.get(key)
     try:
         m, d = (int(x) for x in str(v).split("-"))
@@ -136,6 +146,7 @@ def _month_day(r: Reader, raw: dict, key: str, path: str) -> tuple[int, int]:
 
 
 def parse_shutdowns(r: Reader, raw: Any) -> tuple[Shutdown, ...]:
+    """The seasonal shutdown windows of construction work (``[shutdowns.<id>]``), each "MM-DD" to "MM-DD"."""
     out = []
     for key, v in r.id_table(raw, "shutdowns").items():
         path = f"shutdowns.{key}"
@@ -145,7 +156,8 @@ def parse_shutdowns(r: Reader, raw: Any) -> tuple[Shutdown, ...]:
     return tuple(out)
 
 
-def parse_agency(r: Reader, key: str, raw: dict) -> Agency:
+def parse_agency(r: Reader, key: str, raw: RawTable) -> Agency:
+    """One agency (``[agencies.<key>]``): its staff, office hours, sittings and priority rule."""
     path = f"agencies.{key}"
     t = r.table(raw, path, ("name", "staff", "hours", "sittings", "priority"))
     sittings = None
@@ -185,7 +197,8 @@ def _attributes(r: Reader, raw: Any, path: str) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
-def parse_project_class(r: Reader, key: str, raw: dict) -> ProjectClass:
+def parse_project_class(r: Reader, key: str, raw: RawTable) -> ProjectClass:
+    """One project class (``[classes.<key>]``): its investment distribution, attributes and construction scale."""
     path = f"classes.{key}"
     t = r.table(raw, path, ("investment_cny", "attributes", "construction_scale"), required=("investment_cny",))
     inv = r.dist(t, "investment_cny", path, VALUE_UNITS) or Dist("fixed", (0.0,), "cny")
@@ -198,6 +211,8 @@ def parse_project_class(r: Reader, key: str, raw: dict) -> ProjectClass:
 
 
 def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[tuple[NamedProject, ...], Stream | None]:
+    """The projects (``[arrivals]``): the named ones (``[[arrivals.projects]]``) and the Poisson stream
+    (``[arrivals.stream]``, rate per year, month, week or day; ``stream = false`` removes an inherited one)."""
     a = r.table(raw, "arrivals", ("projects", "stream"))
     projects = []
     plist = a.get("projects", [])
@@ -228,7 +243,7 @@ def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[t
         path = "arrivals.stream"
         s = r.table(a["stream"], path, ("rate", "per", "from", "until", "classes"), required=("rate", "classes"))
         per = r.string(s, "per", path, "year", choices=("year", "month", "week", "day"))
-        days = {"year": 365.2425, "month": 365.2425 / 12, "week": 7.0, "day": 1.0}.get(per, 365.2425)
+        days = {"year": DAYS_PER_YEAR, **CALENDAR_DAYS}[per]
         rate = r.number(s, "rate", path, 0.0, lo=0, lo_open=True) / days
         s0 = r.date(s, "from", path, start)
         s1 = r.date(s, "until", path, end)
@@ -256,7 +271,8 @@ def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[t
     return tuple(projects), stream
 
 
-def parse_stage(r: Reader, key: str, raw: dict) -> Stage:
+def parse_stage(r: Reader, key: str, raw: RawTable) -> Stage:
+    """One stage (``[stages.<key>]``) with its options, and the checks that tie them to an agency."""
     path = f"stages.{key}"
     t = r.table(
         raw,
@@ -347,6 +363,7 @@ def parse_stage(r: Reader, key: str, raw: dict) -> Stage:
 
 
 def parse_milestones(r: Reader, raw: Any) -> tuple[tuple[str, Milestone], ...]:
+    """The stage at which each milestone of :data:`sim.core.kpi.MILESTONES` is reached (``[milestones]``)."""
     m = r.table(raw, "milestones", MILESTONES, required=MILESTONES)
     out = []
     for key in MILESTONES:

@@ -83,6 +83,7 @@ class AgentPool:
 
 
 def parse_tolerant(r: Reader, raw: object, path: str) -> Tolerant:
+    """A stage's tolerant acceptance (``tolerant``)."""
     t = r.table(raw, path, ("deadline_workdays", "fail_p"), required=("deadline_workdays",))
     return Tolerant(
         r.number(t, "deadline_workdays", path, 5.0, lo=0, lo_open=True), r.number(t, "fail_p", path, 0.0, lo=0, hi=1)
@@ -90,6 +91,7 @@ def parse_tolerant(r: Reader, raw: object, path: str) -> Tolerant:
 
 
 def parse_regional(r: Reader, raw: object, path: str) -> Regional:
+    """A stage's regional assessment (``regional``)."""
     t = r.table(raw, path, ("mode", "attribute", "prepare", "effort", "lag"), required=("mode",))
     mode = r.string(t, "mode", path, "skip", choices=("skip", "light"))
     reg = Regional(
@@ -105,12 +107,14 @@ def parse_regional(r: Reader, raw: object, path: str) -> Regional:
 
 
 def parse_prereview(r: Reader, raw: object, path: str) -> PreReview:
+    """A stage's pre-consultation (``prereview``)."""
     t = r.table(raw, path, ("attribute", "signoff"), required=("signoff",))
     signoff = r.dist(t, "signoff", path) or Dist("fixed", (0.0,), "workhour")
     return PreReview(r.string(t, "attribute", path, "pre_consulted"), signoff)
 
 
 def parse_commitment(r: Reader, raw: object, path: str) -> Commitment:
+    """A stage's credit commitment (``commitment``)."""
     t = r.table(raw, path, ("attribute", "verify", "penalty_p", "penalty"))
     c = Commitment(
         r.string(t, "attribute", path, "credit_commitment"),
@@ -128,6 +132,7 @@ def parse_commitment(r: Reader, raw: object, path: str) -> Commitment:
 
 
 def parse_feedback(r: Reader, raw: object, path: str) -> Feedback:
+    """A stage's feedback to an earlier stage (``feedback``)."""
     t = r.table(raw, path, ("p", "to"), required=("p", "to"))
     fb = Feedback(r.number(t, "p", path, 0.0, lo=0, hi=1), r.string(t, "to", path, ""))
     if fb.p >= 1:
@@ -136,6 +141,7 @@ def parse_feedback(r: Reader, raw: object, path: str) -> Feedback:
 
 
 def parse_agents(r: Reader, raw: object) -> AgentPool | None:
+    """The agent service (``[agents]``), or None if the scenario has none."""
     if raw is None:
         return None
     path = "agents"

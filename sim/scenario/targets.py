@@ -3,8 +3,8 @@
 A scenario declares them under ``[targets.<id>]``::
 
     [targets.pre_reform_time]
-    figure = "approval_workdays"          # a key figure, "stages.<id>", "same_day.<id>",
-                                          # "classes.<class>.<key figure>" or "agencies.<id>.utilisation"
+    kpi = "approval_workdays"             # a KPI, "stages.<id>", "same_day.<id>",
+                                          # "classes.<class>.<KPI>" or "agencies.<id>.utilisation"
     stat = "p50"                          # mean, sd, p10, p50 or p90
     value = 137                           # with tolerance; or min and/or max
     tolerance = 20
@@ -22,6 +22,7 @@ statistic is the mean.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +33,10 @@ STATS = ("mean", "sd", "p10", "p50", "p90")
 
 @dataclass(frozen=True)
 class Target:
-    """One calibration fact: a statistic of a figure within [lo, hi], with its source."""
+    """One calibration fact: a statistic of a KPI within [lo, hi], with its source."""
 
     id: str
-    figure: str
+    kpi: str
     stat: str
     lo: float | None
     hi: float | None
@@ -54,15 +55,15 @@ class Target:
 
 
 def parse_targets(r: Reader, raw: Any, declared: tuple[str, ...] = ()) -> tuple[Target, ...]:
-    """Validate ``[targets.<id>]`` tables (figure names are checked against the scenario later)."""
+    """Validate ``[targets.<id>]`` tables (KPI names are checked against the scenario later)."""
     out = []
     for key, v in r.id_table(raw, "targets").items():
         path = f"targets.{key}"
         t = r.table(
             v,
             path,
-            ("figure", "stat", "value", "tolerance", "min", "max", "source", "levers", "enabled"),
-            required=("figure", "source"),
+            ("kpi", "stat", "value", "tolerance", "min", "max", "source", "levers", "enabled"),
+            required=("kpi", "source"),
         )
         if not r.boolean(t, "enabled", path, True):  # a scenario that extends another may drop its targets
             continue
@@ -93,15 +94,15 @@ def parse_targets(r: Reader, raw: Any, declared: tuple[str, ...] = ()) -> tuple[
             r.error(path, "give value (with tolerance), min or max")
         elif lo is not None and hi is not None and lo > hi:
             r.error(path, f"min ({lo:g}) is above max ({hi:g})")
-        out.append(Target(key, r.string(t, "figure", path, ""), stat, lo, hi, r.string(t, "source", path, ""), levers))
+        out.append(Target(key, r.string(t, "kpi", path, ""), stat, lo, hi, r.string(t, "source", path, ""), levers))
     return tuple(out)
 
 
-def figure_entry(summary: dict, figure: str) -> dict | None:
-    """The statistics dict of ``figure`` in a run summary, or None if there is no such figure."""
-    parts = figure.split(".")
+def kpi_entry(summary: Mapping[str, Any], kpi: str) -> dict[str, Any] | None:
+    """The statistics dict of ``kpi`` in a run summary, or None if there is no such KPI."""
+    parts = kpi.split(".")
     if len(parts) == 1:
-        return summary["key_figures"].get(figure)
+        return summary["kpis"].get(kpi)
     head = parts[0]
     if head in ("stages", "same_day") and len(parts) == 2:
         return summary.get(head, {}).get(parts[1])
@@ -122,14 +123,14 @@ class TargetResult:
     met: bool
 
 
-def check_targets(targets: tuple[Target, ...], summary: dict) -> list[TargetResult]:
-    """Check the targets that apply to the run's levers; a figure with no value counts as missed."""
+def check_targets(targets: Iterable[Target], summary: Mapping[str, Any]) -> list[TargetResult]:
+    """Check the targets that apply to the run's levers; a KPI with no value counts as missed."""
     out = []
     active = tuple(summary["meta"].get("levers", ()))
     for t in targets:
         if not t.applies(active):
             continue
-        entry = figure_entry(summary, t.figure)
+        entry = kpi_entry(summary, t.kpi)
         value = None if entry is None else entry.get(t.stat)
         met = value is not None and (t.lo is None or value >= t.lo) and (t.hi is None or value <= t.hi)
         ci = tuple(entry["ci95"]) if entry is not None and t.stat == "mean" else None
