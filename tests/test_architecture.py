@@ -112,3 +112,10 @@ def test_the_checker_sees_hidden_imports() -> None:
         "sim.present.plots",
         "sim.runs.runner",
     ]
+
+
+def test_the_workers_code_fingerprint_covers_every_layer() -> None:
+    """Dask workers must run the same code: the fingerprint hashes every module of the package, not one layer's."""
+    from sim.runs.executors import source_files
+
+    assert {p.resolve() for p in source_files()} == {p.resolve() for p in MODULES.values()}

@@ -172,6 +172,12 @@ def _check_workers(client: Client, address: str) -> None:
         )
 
 
+def source_files() -> list[Path]:
+    """Every source file of the ``sim`` package, every layer's, in a stable order."""
+    package = Path(__file__).resolve().parents[1]
+    return sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix())
+
+
 def code_fingerprint() -> tuple[str, str, str, str]:
     """What a replication's results depend on besides its inputs: a hash of the package's source files and
     the Python, NumPy and SimPy versions."""
@@ -179,8 +185,9 @@ def code_fingerprint() -> tuple[str, str, str, str]:
     import simpy
 
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in source_files():
+        h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     python = ".".join(platform.python_version_tuple()[:2])
     return h.hexdigest()[:16], python, numpy.__version__, getattr(simpy, "__version__", "")
