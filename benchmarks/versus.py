@@ -1,8 +1,9 @@
 """Time user commands on this work tree against another commit, side by side in one run.
 
-``python benchmarks/versus.py --before REV [--turns 5] [--n 200]``
+``python benchmarks/versus.py --before REV [--after REV] [--turns 5] [--n 200]``
 
-Checks out ``REV`` into a temporary ``git worktree`` and runs each command once per turn on both trees,
+Checks out ``--before`` (and ``--after``, if given; else the work tree as it is) into temporary
+``git worktree`` folders and runs each command once per turn on both trees,
 alternating which goes first, each in a fresh ``python -m sim`` process whose ``sim`` package is that tree's
 (``PYTHONPATH``).  The ratio of a command is the median over turns of (after / before) within a turn, so
 load that drifts during the run cancels out.  Prints a Markdown table; ``--json FILE`` also writes it.
@@ -62,6 +63,7 @@ def timed(tree: Path, args: list[str], scratch: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", required=True, help="the commit to compare with (e.g. HEAD~3, a hash)")
+    ap.add_argument("--after", help="the commit to compare (default: this work tree as it is)")
     ap.add_argument("--turns", type=int, default=5, help="turns; each runs every command on both trees")
     ap.add_argument("--n", type=int, default=200, help="replications of each command")
     ap.add_argument("--json", type=Path, help="also write the table as JSON here")
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         cmds = commands(a.n)
         for turn in range(a.turns):
             for name, args in cmds.items():
-                order = [("before", before), ("after", ROOT)]
+                order = [("before", before), ("after", after)]
                 if turn % 2:
                     order.reverse()
                 for side, tree in order:
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, capture_output=True)
+        for tree, _rev in trees.values():
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
     head = f"before {before_rev}, after {after_rev}{' (sim/ modified)' if dirty else ''}, {a.turns} turns"
     print(f"{head}\n\n| command | before (s) | after (s) | after / before (median within turns) |")
