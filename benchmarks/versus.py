@@ -72,14 +72,21 @@ def main(argv: list[str] | None = None) -> int:
         ["git", "rev-parse", "--short", a.before], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout.strip()
     after_rev = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True
+        ["git", "rev-parse", "--short", a.after or "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "sim"], cwd=ROOT, capture_output=True).stdout)
-    scratch = Path(tempfile.mkdtemp(prefix="versus-"))
-    before = scratch / "before"
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(before), before_rev], cwd=ROOT, check=True, capture_output=True
+    dirty = not a.after and bool(
+        subprocess.run(["git", "status", "--porcelain", "--", "sim"], cwd=ROOT, capture_output=True).stdout
     )
+    scratch = Path(tempfile.mkdtemp(prefix="versus-"))
+    trees = {"before": (scratch / "before", before_rev)}
+    if a.after:
+        trees["after"] = (scratch / "after", after_rev)
+    for tree, rev in trees.values():
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True
+        )
+    before = trees["before"][0]
+    after = trees["after"][0] if a.after else ROOT
     rows = []
     try:
         times: dict[str, dict[str, list[float]]] = {}
