@@ -58,6 +58,15 @@ def _seed(text: str) -> int:
     return value
 
 
+def _event_formats(text: str) -> tuple[str, ...]:
+    from sim.runs.event_output import parse_formats
+
+    try:
+        return parse_formats(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``approval-sim``."""
     parser = argparse.ArgumentParser(prog="approval-sim", description="Simulate project-approval workflows.")
@@ -70,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
     _add_execution(run_cmd)
     run_cmd.add_argument("--events", action="store_true", help="also write the event log events.csv")
+    run_cmd.add_argument(
+        "--events-format",
+        type=_event_formats,
+        default=None,
+        metavar="LIST",
+        help="event-log formats, comma-separated: csv (events.csv), xes (events.xes), ocel (events.ocel.json); "
+        "implies --events (default csv)",
+    )
     run_cmd.add_argument(
         "--replication",
         type=_seed,
@@ -321,7 +338,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             executor=args.ex,
             out=args.out,
-            events=args.events,
+            events=args.events or args.events_format is not None,
+            event_formats=args.events_format or ("csv",),
             force=args.force,
             keep_rows=False,
             progress=tick,
