@@ -218,10 +218,10 @@ def test_an_unknown_format_is_bad_input(tmp_path):
 
 def test_python_api_writes_the_formats_and_cleans_up_a_bad_zone(tmp_path):
     sc = sim.load(VALID)
-    res = sim.run(sc, n=1, seed=1, out=tmp_path / "ok", events=True, event_formats=["ocel"], event_zone="UTC")
+    res = sim.run(sc, n=1, seed=1, out=tmp_path / "ok", event_formats=["ocel"], event_zone="UTC")  # implies events
     assert res.out is not None and (res.out / "events.ocel.json").exists() and not (res.out / "events.csv").exists()
     doc = json.loads((res.out / "events.ocel.json").read_text(encoding="utf-8"))
     assert all(e["time"].endswith("+00:00") for e in doc["events"])
     with pytest.raises(ValueError, match="unknown time zone"):
-        sim.run(sc, n=1, seed=1, out=tmp_path / "bad", events=True, event_formats=["xes"], event_zone="Mars/Base")
+        sim.run(sc, n=1, seed=1, out=tmp_path / "bad", event_formats=["xes"], event_zone="Mars/Base")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok"], "a failed run left files behind"

@@ -198,7 +198,7 @@ def run(
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     only: int | None = None,
-    event_formats: Sequence[str] = ("csv",),
+    event_formats: Sequence[str] | None = None,
     event_zone: str | None = None,
 ) -> RunResult:
     """Run ``n`` replications of ``scenario`` and summarise them.
@@ -216,15 +216,15 @@ def run(
         executor: a ``concurrent.futures`` executor to run on instead of a local process pool.
         progress: called as ``progress(done, n)`` after each replication.
         only: run just this replication (to rerun one that failed, with the same seed).
-        event_formats: with ``events``, any of ``csv`` (events.csv), ``xes`` (events.xes), ``ocel``
-            (events.ocel.json).
+        event_formats: the event logs to write, any of ``csv`` (events.csv), ``xes`` (events.xes), ``ocel``
+            (events.ocel.json); given, it implies ``events`` (which alone means ``csv``).
         event_zone: the time zone the XES and OCEL logs state their times in (an IANA name); default that of
             the calendar's country, UTC without one.
     """
     if n < 1:
         raise ValueError("n must be at least 1")
-    if events:
-        event_formats = parse_formats(",".join(event_formats))
+    formats = parse_formats(",".join(event_formats or ["csv"]))
+    events = events or event_formats is not None
     seed = scenario.seed if seed is None else seed
     cs = compile_scenario(scenario)
     summary = Summary(cs)
@@ -240,7 +240,7 @@ def run(
                 outdir.csv_writer("stages.csv", stage_columns()),
             )
             if events:
-                event_log = EventOutput(outdir, cs, event_formats, event_zone)
+                event_log = EventOutput(outdir, cs, formats, event_zone)
         for i, reduced in enumerate(
             replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows, executor=executor, only=only), 1
         ):
