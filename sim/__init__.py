@@ -11,6 +11,7 @@ The public API::
     grid = sim.sweep(base, {"agencies.planning.staff": [1, 2, 4]}, n=100)
     sens = sim.tornado(base, {"agencies.land.staff": (1, 4)}, n=100)
     att = sim.attribute(sim.load("scenarios/reform.toml"), n=20)
+    log = sim.read_log("permits.xes.gz", zone="Europe/Amsterdam")   # a real event log (CSV or XES)
 
 ``sim.plots`` is imported on first use, so ``import sim`` does not load matplotlib.
 """
@@ -22,7 +23,9 @@ from typing import Any
 from sim.analysis.attribution import Attribution, attribute
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
-from sim.core.errors import CalendarWarning, Problem, ScenarioError
+from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
+from sim.eventlog.model import EventLog
+from sim.eventlog.reading import read_log
 from sim.runs.runner import RunResult, run
 from sim.runs.tables import Table
 from sim.scenario.loading import load
@@ -32,6 +35,8 @@ __all__ = [
     "Attribution",
     "CalendarWarning",
     "Comparison",
+    "EventLog",
+    "LogError",
     "Problem",
     "RunResult",
     "Scenario",
@@ -43,6 +48,7 @@ __all__ = [
     "compare",
     "load",
     "plots",
+    "read_log",
     "run",
     "sweep",
     "tornado",

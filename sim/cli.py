@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from sim.core.errors import CalendarWarning, Problem, ScenarioError
+from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
 from sim.present.progress import Progress
 from sim.present.terminal import format_attribution, format_comparison, format_points, format_summary, format_targets
 from sim.runs.executors import KINDS, ExecutorError, executor_threads, make_executor
@@ -58,6 +58,15 @@ def _seed(text: str) -> int:
     return value
 
 
+def _event_formats(text: str) -> tuple[str, ...]:
+    from sim.runs.event_output import parse_formats
+
+    try:
+        return parse_formats(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``approval-sim``."""
     parser = argparse.ArgumentParser(prog="approval-sim", description="Simulate project-approval workflows.")
@@ -70,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
     _add_execution(run_cmd)
     run_cmd.add_argument("--events", action="store_true", help="also write the event log events.csv")
+    run_cmd.add_argument(
+        "--events-format",
+        type=_event_formats,
+        default=None,
+        metavar="LIST",
+        help="event-log formats, comma-separated: csv (events.csv), xes (events.xes), ocel (events.ocel.json); "
+        "implies --events (default csv)",
+    )
     run_cmd.add_argument(
         "--replication",
         type=_seed,
@@ -163,6 +180,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(sweep_cmd, "override a scenario value by dotted path at every grid point (repeatable)")
     sweep_cmd.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
     _add_run_options(sweep_cmd, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
+
+    log_cmd = sub.add_parser(
+        "log", help="read an event log (CSV or XES) and print what to check before fitting a scenario to it"
+    )
+    log_cmd.add_argument("log", type=Path, help="the event log: CSV or XES, plain or gzipped (.gz)")
+    for role, what in (
+        ("case", "the case id"),
+        ("activity", "the activity"),
+        ("time", "the (completion) time"),
+        ("start", "the start time"),
+        ("resource", "the resource"),
+        ("group", "the group (agency, department)"),
+        ("lifecycle", "the lifecycle transition (start/complete)"),
+    ):
+        log_cmd.add_argument(
+            f"--{role}", metavar="COL", default=None, help=f"CSV column of {what} (default: guessed from its name)"
+        )
+    log_cmd.add_argument(
+        "--zone",
+        default=None,
+        metavar="TZ",
+        help="convert times to this time zone, e.g. Europe/Amsterdam (default: each timestamp's own offset)",
+    )
+    log_cmd.add_argument("-o", "--out", type=Path, default=None, help="output folder for log.json")
+    log_cmd.add_argument("--force", action="store_true", help="replace a non-empty output folder")
 
     tornado_cmd = sub.add_parser(
         "tornado", help="one-at-a-time sensitivity of a KPI to parameters (low and high values)"
@@ -322,6 +364,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             executor=args.ex,
             out=args.out,
             events=args.events,
+            event_formats=args.events_format,
             force=args.force,
             keep_rows=False,
             progress=tick,
@@ -333,6 +376,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(res.summary))
         if res.out is not None:
             print(f"\nwrote {res.out}/")
+    return 0
+
+
+def _cmd_log(args: argparse.Namespace) -> int:
+    from sim.eventlog.profile import profile
+    from sim.eventlog.reading import read_log
+    from sim.present.log_text import format_log_profile
+
+    columns = ("case", "activity", "time", "start", "resource", "group", "lifecycle")
+    log = read_log(args.log, zone=args.zone, **{c: getattr(args, c) for c in columns})
+    facts = profile(log)
+    print(format_log_profile(facts))
+    if args.out is not None:
+        with OutputDir(args.out, force=args.force) as outdir:
+            outdir.write_json("log.json", facts)
+            out = outdir.commit()
+        print(f"\nwrote {out}/log.json")
     return 0
 
 
@@ -504,13 +564,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": _cmd_report,
             "sweep": _cmd_sweep,
             "tornado": _cmd_tornado,
+            "log": _cmd_log,
         }
         if not hasattr(args, "executor"):  # validate, levers: nothing to run
             return commands[args.command](args)
         with make_executor(args.executor, args.scheduler) as args.ex:
             args.jobs = args.jobs or executor_threads(args.ex) or 1
             return commands[args.command](args)
-    except ScenarioError as e:
+    except (ScenarioError, LogError) as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2

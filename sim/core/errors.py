@@ -4,6 +4,7 @@ Every problem with a scenario (a file, an override, a reference) is raised as
 :class:`ScenarioError`, which carries one or more :class:`Problem` s, each
 naming the file, the key path inside it, what was wrong and what is allowed.
 The CLI turns it into a message and exit status 2, never a traceback.
+An event log that cannot be read raises :class:`LogError`, with the same kind of problems.
 """
 
 from __future__ import annotations
@@ -28,6 +29,18 @@ class Problem:
 
 class ScenarioError(ValueError):
     """A scenario that cannot be loaded or run; holds every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class LogError(ValueError):
+    """An event log that cannot be read; holds every problem found.
+
+    Each :class:`Problem` names the file, where in it (``line 12``, ``trace 3 (case A-17)``), what was wrong and
+    what is allowed.  The CLI turns it into messages and exit status 2, like :class:`ScenarioError`.
+    """
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems = tuple(problems)

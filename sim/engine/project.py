@@ -100,4 +100,5 @@ class Project:
             self.visits,
             self.skipped,
             self.graph.roles,
+            self.reformed,
         )

@@ -87,6 +87,7 @@ class FinishedProject:
         skipped: stage id -> clock time at which it skipped the stage.
         roles: stage id -> (reviewed by an agency, counts towards the costs before the permit, its fees) for
             the stage graph that applied to the project.
+        reformed: whether the reformed process applied to it (it signed on or after the reform date, if any).
     """
 
     idx: int
@@ -99,6 +100,7 @@ class FinishedProject:
     visits: Mapping[str, StageRecord]
     skipped: Mapping[str, float]
     roles: Mapping[str, tuple[bool, bool, float]]
+    reformed: bool = True
 
 
 @dataclass
@@ -117,6 +119,8 @@ class ProjectRecord:
     capped: bool
     split: dict[str, float]
     kpi: dict[str, float]
+    #: whether the reformed process applied (see :class:`FinishedProject`)
+    reformed: bool = True
 
 
 @dataclass
@@ -219,4 +223,5 @@ def project_record(cs: CompiledScenario, p: FinishedProject) -> ProjectRecord:
         p.capped,
         totals,
         dict(zip(PROJECT_KPIS, kpis)),
+        p.reformed,
     )

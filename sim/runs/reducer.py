@@ -43,6 +43,8 @@ from sim.scenario.calendar import WorkCalendar, worktime_function
 Event = EventRow
 #: an agency's weekly (utilisation, queue) arrays
 AgencySeries = tuple[np.ndarray, np.ndarray]
+#: what the event logs tell of a project: (id, class, investment in CNY, reformed, signing time)
+CaseInfo = tuple[str, str, float, bool, float]
 
 #: KPIs also reported per project class
 PER_CLASS = tuple(k for k in KPIS if k != "within_limit_share")
@@ -71,8 +73,11 @@ class ReducedReplication:
     #: the rows of projects.csv and stages.csv, when asked for (else empty)
     project_rows: list[Row] = field(default_factory=list)
     stage_rows: list[Row] = field(default_factory=list)
-    #: the rows of events.csv, when asked for (else None)
-    event_rows: list[Row] | None = None
+    #: the event log in the order the engine logged it, when asked for (else None); written by
+    #: :mod:`sim.runs.event_output`
+    events: list[Event] | None = None
+    #: project number -> (id, class, investment, reformed, signed) of each project with rows
+    cases: dict[int, CaseInfo] = field(default_factory=dict)
     #: one row per array of :meth:`arrays`: :func:`sim.runs.stats.batch` of it, computed where the replication ran
     #: (one matrix pickles much faster than a tuple per array)
     batches: np.ndarray = field(init=False, repr=False)
@@ -170,6 +175,17 @@ def stage_columns() -> list[str]:
 EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
 
 
+def event_rows(origin: dt.datetime, reduced: ReducedReplication) -> list[Row]:
+    """The rows of events.csv of a replication's event log (empty without one)."""
+    if reduced.events is None:
+        return []
+    rep, cases = reduced.rep, reduced.cases
+    return [
+        [f"{rep}:{cases[idx][0]}", f"{stage}:{step}", resource, _stamp(origin, t0), _stamp(origin, t1), "complete"]
+        for idx, stage, step, resource, t0, t1 in reduced.events
+    ]
+
+
 class Reducer:
     """Folds the finished projects of one replication into a :class:`ReducedReplication`."""
 
@@ -199,7 +215,7 @@ class Reducer:
         self._productions = self.milestones["production"].append
         self.project_rows: list[tuple[int, Row]] = []
         self.stage_rows: list[tuple[int, list[Row]]] = []
-        self.ids: dict[int, str] = {}
+        self.cases: dict[int, CaseInfo] = {}
         if rows:
             self.origin = dt.datetime.combine(sc.start_date, dt.time())
             self.permit_ids = [s.id for s in sc.stages if s.agency is not None]
@@ -278,7 +294,7 @@ class Reducer:
 
     def _rows(self, project: ProjectRecord, stages: Iterable[StageRecord]) -> None:
         origin = self.origin
-        self.ids[project.idx] = project.id
+        self.cases[project.idx] = (project.id, project.cls, project.investment_cny, project.reformed, project.signed)
         self.project_rows.append(
             (
                 project.idx,
@@ -347,18 +363,7 @@ class Reducer:
             out.project_rows = [row for _, row in self.project_rows]
             out.stage_rows = [row for _, rows in self.stage_rows for row in rows]
             if events is not None:
-                origin, ids = self.origin, self.ids
-                out.event_rows = [
-                    [
-                        f"{self.rep}:{ids[idx]}",
-                        f"{stage}:{step}",
-                        resource,
-                        _stamp(origin, t0),
-                        _stamp(origin, t1),
-                        "complete",
-                    ]
-                    for idx, stage, step, resource, t0, t1 in events
-                ]
+                out.events, out.cases = events, self.cases
         return out
 
 

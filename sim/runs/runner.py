@@ -14,7 +14,7 @@ import os
 import pickle
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import Replication, gc_paused
+from sim.runs.event_output import EventOutput, parse_formats
 from sim.runs.executors import executor_threads
 from sim.runs.output import OutputDir
 from sim.runs.pool import ReplicationFailed, guarded, local_pool, stop
-from sim.runs.reducer import EVENT_COLUMNS, ReducedReplication, Reducer, project_columns, stage_columns
+from sim.runs.reducer import ReducedReplication, Reducer, project_columns, stage_columns
 from sim.runs.summary import Summary
 from sim.runs.tables import Row, SummaryDict, Table
 from sim.scenario.scenario import Scenario
@@ -197,6 +198,8 @@ def run(
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     only: int | None = None,
+    event_formats: Sequence[str] | None = None,
+    event_zone: str | None = None,
 ) -> RunResult:
     """Run ``n`` replications of ``scenario`` and summarise them.
 
@@ -206,30 +209,38 @@ def run(
         seed: root seed; the scenario's own ``seed`` when None.
         jobs: worker processes (results are identical for any value).
         out: folder for summary.json, projects.csv, stages.csv (and events.csv); written atomically.
-        events: also write the event log (events.csv).
+        events: also write the event log, in ``event_formats`` (see :mod:`sim.runs.event_output`).
         force: replace a non-empty ``out`` folder.
         keep_rows: keep project and stage rows in memory (``RunResult.projects``, ``.stages``); the
             command line turns this off so that memory does not grow with ``n``.
         executor: a ``concurrent.futures`` executor to run on instead of a local process pool.
         progress: called as ``progress(done, n)`` after each replication.
         only: run just this replication (to rerun one that failed, with the same seed).
+        event_formats: the event logs to write, any of ``csv`` (events.csv), ``xes`` (events.xes), ``ocel``
+            (events.ocel.json); given, it implies ``events`` (which alone means ``csv``).
+        event_zone: the time zone the XES and OCEL logs state their times in (an IANA name); default that of
+            the calendar's country, UTC without one.
     """
     if n < 1:
         raise ValueError("n must be at least 1")
+    formats = parse_formats(",".join(event_formats or ["csv"]))
+    events = events or event_formats is not None
     seed = scenario.seed if seed is None else seed
     cs = compile_scenario(scenario)
     summary = Summary(cs)
     rows = out is not None or keep_rows
     result = RunResult(scenario, SummaryDict(), project_header=project_columns(cs))
     outdir = OutputDir(out, force=force) if out is not None else None
+    event_log = None
     try:
         writers = None
         if outdir is not None:
             writers = (
                 outdir.csv_writer("projects.csv", project_columns(cs)),
                 outdir.csv_writer("stages.csv", stage_columns()),
-                outdir.csv_writer("events.csv", EVENT_COLUMNS) if events else None,
             )
+            if events:
+                event_log = EventOutput(outdir, cs, formats, event_zone)
         for i, reduced in enumerate(
             replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows, executor=executor, only=only), 1
         ):
@@ -237,18 +248,22 @@ def run(
             if writers is not None:
                 writers[0].writerows(reduced.project_rows)
                 writers[1].writerows(reduced.stage_rows)
-                if writers[2] is not None and reduced.event_rows is not None:
-                    writers[2].writerows(reduced.event_rows)
+                if event_log is not None:
+                    event_log.add(reduced)
             if keep_rows:
                 result.project_rows.extend(reduced.project_rows)
                 result.stage_rows.extend(reduced.stage_rows)
             if progress is not None:
                 progress(i, n)
         result.summary = SummaryDict(summary.to_dict(seed))
+        if event_log is not None:
+            event_log.close()
         if outdir is not None:
             outdir.write_json("summary.json", result.summary)
             result.out = outdir.commit()
     except BaseException:
+        if event_log is not None:
+            event_log.abort()
         if outdir is not None:
             outdir.abort()
         raise
