@@ -10,7 +10,7 @@ import base64
 import datetime as dt
 import html
 import io
-import re
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from sim.analysis.attribution import Attribution
     from sim.analysis.compare import Comparison
+    from sim.scenario.scenario import Scenario
 
 #: the figures of a report by name, each with its plotted data (:func:`sim.present.plots.all_figures`)
 Figures = Mapping[str, tuple["Figure", list[dict[str, Any]]]]
@@ -54,21 +55,19 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def assumptions(files: Iterable[str]) -> list[tuple[str, int, str]]:
-    """Lines marked ASSUMPTION in the scenario files and the files they extend: (file, line, text)."""
+def assumptions(scenarios: Iterable[Scenario]) -> list[tuple[str, int, str]]:
+    """Lines marked ASSUMPTION in the scenario files and the files they extend: (file, line, text).
+
+    They are the lines the loader recorded as it read the files (``Scenario.assumptions``): only files it
+    loaded, by its rules for ``extends``; a file shared by several scenarios is listed once.
+    """
     seen, out = set(), []
-    queue = [Path(f) for f in files]
-    while queue:
-        path = queue.pop(0)
-        if path.resolve() in seen or not path.is_file():
-            continue
-        seen.add(path.resolve())
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            m = re.match(r'\s*extends\s*=\s*"([^"]+)"', line)
-            if m:
-                queue.append(path.parent / m.group(1))
-            if "ASSUMPTION" in line:
-                out.append((str(path), i, line.strip()))
+    for sc in scenarios:
+        for file, line_no, text in sc.assumptions:
+            key = (os.path.realpath(file), line_no)
+            if key not in seen:
+                seen.add(key)
+                out.append((file, line_no, text))
     return out
 
 
@@ -169,7 +168,7 @@ def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = 
         "<p>Parameters that no source gives, as marked in the scenario files; candidates for sensitivity "
         "sweeps.</p><table><tr><th class=l>file:line</th><th class=l>line</th></tr>",
     ]
-    for file, line_no, text in assumptions([sc.source for sc in cmp.scenarios]):
+    for file, line_no, text in assumptions(cmp.scenarios):
         parts.append(
             f"<tr><td class=l>{_e(Path(file).name)}:{line_no}</td><td class=l><code>{_e(text)}</code></td></tr>"
         )
