@@ -23,6 +23,7 @@ from sim.analysis.attribution import Attribution, attribute
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
 from sim.core.errors import CalendarWarning, Problem, ScenarioError
+from sim.runs.output import OutputError
 from sim.runs.runner import RunResult, run
 from sim.runs.tables import Table
 from sim.scenario.loading import load
@@ -32,6 +33,7 @@ __all__ = [
     "Attribution",
     "CalendarWarning",
     "Comparison",
+    "OutputError",
     "Problem",
     "RunResult",
     "Scenario",

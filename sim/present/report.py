@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.core.kpi import KPIS
 from sim.core.units import UNIT_LABEL, format_value
-from sim.runs.output import atomic_write
+from sim.runs.output import OutputFile, generator
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from sim.analysis.attribution import Attribution
     from sim.analysis.compare import Comparison
     from sim.scenario.scenario import Scenario
+
+#: how a report says that approval-sim wrote it (the start of its generator tag, in its first line), so that
+#: --force may replace it and nothing else
+GENERATOR_META = '<meta name="generator" content="approval-sim'
 
 #: the figures of a report by name, each with its plotted data (:func:`sim.present.plots.all_figures`)
 Figures = Mapping[str, tuple["Figure", list[dict[str, Any]]]]
@@ -129,7 +133,8 @@ def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = 
         command: the command line that made the report, shown in it.
     """
     parts = [
-        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>approval-sim report</title>"
+        f'<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name="generator" content="{_e(generator())}">'
+        "<title>approval-sim report</title>"
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Approval reform comparison: {' vs '.join(_e(n) for n in cmp.names)}</h1>",
         f"<p class=small>{cmp.n} replications per scenario, seed {cmp.seed}, common random numbers; "
@@ -208,9 +213,38 @@ def attribution_table(att: Attribution) -> str:
     return "".join(out)
 
 
+def report_target(path: str | Path, force: bool = False, inputs: Iterable[str | Path] = ()) -> OutputFile:
+    """Claim ``path`` for a report, before anything is computed (:class:`sim.runs.output.OutputFile`).
+
+    Raises:
+        OutputError: ``path`` exists and is not a report of approval-sim (or is one, without ``force``), is one
+            of ``inputs``, a folder or a link, or cannot be written.
+    """
+    return OutputFile(path, force=force, inputs=inputs, marker=GENERATOR_META.encode("ascii"))
+
+
+def scenario_files(cmp: Comparison) -> tuple[str, ...]:
+    """Every file the scenarios of ``cmp`` were loaded from (with what they extend): a report's inputs."""
+    return tuple(f for sc in cmp.scenarios for f in sc.files)
+
+
 def write_report(
-    path: str | Path, cmp: Comparison, figures: Figures, attribution: Attribution | None = None, command: str = ""
+    path: str | Path | OutputFile,
+    cmp: Comparison,
+    figures: Figures,
+    attribution: Attribution | None = None,
+    command: str = "",
+    force: bool = False,
 ) -> Path:
-    """Write the report (:func:`render`) to ``path`` atomically (a temporary file moved into place)."""
-    text = render(cmp, figures, attribution, command)
-    return atomic_write(Path(path), lambda f: f.write(text), binary=False)
+    """Write the report (:func:`render`) to ``path`` atomically (a partial file put in place when complete).
+
+    ``path`` is a new file, or with ``force`` an earlier report of approval-sim; never another file nor a
+    scenario file of ``cmp``.  Given an :class:`OutputFile` (:func:`report_target`), that claim is used.
+
+    Raises:
+        OutputError: as :func:`report_target`.
+    """
+    target = path if isinstance(path, OutputFile) else report_target(path, force, scenario_files(cmp))
+    with target:
+        target.write(render(cmp, figures, attribution, command))
+        return target.commit()
