@@ -26,6 +26,7 @@ from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
 from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
 from sim.eventlog.model import EventLog
 from sim.eventlog.reading import read_log
+from sim.runs.output import OutputError
 from sim.runs.runner import RunResult, run
 from sim.runs.tables import Table
 from sim.scenario.loading import load
@@ -37,6 +38,7 @@ __all__ = [
     "Comparison",
     "EventLog",
     "LogError",
+    "OutputError",
     "Problem",
     "RunResult",
     "Scenario",

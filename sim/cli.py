@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only replication K (with --seed), e.g. to rerun one that failed",
     )
     _add_overrides(run_cmd, "override a scenario value by dotted path, e.g. agencies.planning.staff=4 (repeatable)")
-    run_cmd.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    run_cmd.add_argument("--force", action="store_true", help="replace an earlier approval-sim output folder")
     run_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_levers(run_cmd)
 
@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cmd = sub.add_parser("report", help="write one self-contained HTML report comparing scenarios")
     report_cmd.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
     report_cmd.add_argument("-o", "--out", type=Path, required=True, help="the HTML file to write")
+    report_cmd.add_argument("--force", action="store_true", help="replace an earlier report of approval-sim")
     report_cmd.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     report_cmd.add_argument("--seed", type=_seed, default=None, help="root seed (default: the first scenario's seed)")
     _add_execution(report_cmd)
@@ -254,27 +255,37 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     grid = _varied(args.vary, args.overrides, str(args.scenario))
     sc = load(args.scenario, args.overrides)
-    with Progress("grid points", not args.quiet) as tick:
-        res = sweep(
-            sc, grid, n=args.replications, seed=args.seed, kpi=args.kpi, jobs=args.jobs, executor=args.ex, progress=tick
-        )
-    out = _write_study(args, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
+    with _output_dir(args, [sc]) as outdir:
+        with Progress("grid points", not args.quiet) as tick:
+            res = sweep(
+                sc,
+                grid,
+                n=args.replications,
+                seed=args.seed,
+                kpi=args.kpi,
+                jobs=args.jobs,
+                executor=args.ex,
+                progress=tick,
+            )
+        out = _write_study(outdir, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
     if not args.quiet:
         print(format_points(res.rows, res.parameters, res.kpi))
         print(f"\nwrote {out}/")
     return 0
 
 
-def _write_study(
-    args: argparse.Namespace, name: str, res: SweepResult | TornadoResult, fig: Figure, rows: Rows
-) -> Path:
+def _output_dir(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> OutputDir:
+    """The output folder ``-o``, claimed before anything runs; the scenarios' files may not be written over."""
+    return OutputDir(args.out, force=args.force, inputs=[f for sc in scenarios for f in sc.files])
+
+
+def _write_study(outdir: OutputDir, name: str, res: SweepResult | TornadoResult, fig: Figure, rows: Rows) -> Path:
     """Write NAME.json and the figure (PNG, SVG, CSV) into the output folder, atomically."""
     from sim.present import plots
 
-    with OutputDir(args.out, force=args.force) as outdir:
-        outdir.write_json(f"{name}.json", res.to_dict())
-        plots.save(fig, rows, outdir.tmp, name)
-        return outdir.commit()
+    outdir.write_json(f"{name}.json", res.to_dict())
+    plots.save(fig, rows, outdir.tmp, name)
+    return outdir.commit()
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
@@ -284,18 +295,19 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
     varied = _varied(args.vary, args.overrides, str(args.scenario), pairs=True)
     ranges = {path: (low, high) for path, (low, high) in varied.items()}
     sc = load(args.scenario, args.overrides, args.levers)
-    with Progress("parameters", not args.quiet) as tick:
-        res = tornado(
-            sc,
-            ranges,
-            n=args.replications,
-            seed=args.seed,
-            kpi=args.kpi,
-            jobs=args.jobs,
-            executor=args.ex,
-            progress=tick,
-        )
-    out = _write_study(args, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
+    with _output_dir(args, [sc]) as outdir:
+        with Progress("parameters", not args.quiet) as tick:
+            res = tornado(
+                sc,
+                ranges,
+                n=args.replications,
+                seed=args.seed,
+                kpi=args.kpi,
+                jobs=args.jobs,
+                executor=args.ex,
+                progress=tick,
+            )
+        out = _write_study(outdir, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
     if not args.quiet:
         print(f"{res.kpi} at base: {res.base:.4g}")
         print(
@@ -312,7 +324,7 @@ def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--seed", type=_seed, default=None, help="root seed (default: the (first) scenario's seed)")
     _add_execution(parser)
     parser.add_argument("-o", "--out", type=Path, required=True, help=out_help)
-    parser.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    parser.add_argument("--force", action="store_true", help="replace an earlier approval-sim output folder")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)")
 
 
@@ -438,10 +450,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(t.met for t in results) else 1
 
 
-def _comparison(args: argparse.Namespace) -> Comparison:
+def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparison:
     from sim.analysis.compare import compare
 
-    scenarios = [load(p) for p in args.scenarios]
     with Progress("replications", not args.quiet) as tick:
         return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
 
@@ -468,9 +479,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.scenarios) < 2:
         raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
-    outdir = OutputDir(args.out, force=args.force)
-    with outdir:
-        cmp = _comparison(args)
+    scenarios = [load(p) for p in args.scenarios]
+    with _output_dir(args, scenarios) as outdir:
+        cmp = _comparison(args, scenarios)
         att = None
         if args.attribute and cmp.scenarios[-1].levers:
             att = _attribution(args, cmp.scenarios[-1], args.attribution_n or min(args.replications, 20))
@@ -493,8 +504,7 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
 
     sc = load(args.scenario)
     levers = None if args.levers is None else sc.with_levers(args.levers).levers
-    outdir = OutputDir(args.out, force=args.force)
-    with outdir:
+    with _output_dir(args, [sc]) as outdir:
         att = _attribution(args, sc, args.replications, levers)
         outdir.write_json("attribution.json", att.to_dict())
         for kpi in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
@@ -508,15 +518,17 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from sim.present import plots
-    from sim.present.report import write_report
+    from sim.present.report import report_target, write_report
 
-    cmp = _comparison(args)
-    att = (
-        _attribution(args, cmp.scenarios[-1], min(args.replications, 20))
-        if args.attribute and cmp.scenarios[-1].levers
-        else None
-    )
-    path = write_report(args.out, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
+    scenarios = [load(p) for p in args.scenarios]
+    with report_target(args.out, args.force, [f for sc in scenarios for f in sc.files]) as target:
+        cmp = _comparison(args, scenarios)
+        att = (
+            _attribution(args, cmp.scenarios[-1], min(args.replications, 20))
+            if args.attribute and cmp.scenarios[-1].levers
+            else None
+        )
+        path = write_report(target, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
     if not args.quiet:
         print(f"wrote {path}")
     return 0

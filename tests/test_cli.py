@@ -139,12 +139,17 @@ def test_events_csv_only_with_events(runs):
     assert rows and all(len(r) == len(EVENT_COLUMNS) for r in rows)
     assert {r[5] for r in rows} == {"complete"}
     assert all(r[3] <= r[4] for r in rows), "an event ends before it starts"
-    assert sorted(p.name for p in runs["plain"][0].iterdir()) == ["projects.csv", "stages.csv", "summary.json"]
+    assert sorted(p.name for p in runs["plain"][0].iterdir()) == [
+        ".approval-sim",
+        "projects.csv",
+        "stages.csv",
+        "summary.json",
+    ]
 
 
 def test_jobs_do_not_change_results(runs):
     one, two = files(runs["events"][0]), files(runs["events_jobs2"][0])
-    assert one.keys() == two.keys() == {"events.csv", "projects.csv", "stages.csv", "summary.json"}
+    assert one.keys() == two.keys() == {".approval-sim", "events.csv", "projects.csv", "stages.csv", "summary.json"}
     for name in ("events.csv", "projects.csv", "stages.csv"):
         assert one[name] == two[name], f"{name} differs between --jobs 1 and --jobs 2"
     assert json.loads(one["summary.json"]) == json.loads(two["summary.json"])
@@ -172,12 +177,12 @@ def test_quiet_prints_nothing(tmp_path):
     assert res.stdout == ""
 
 
-def test_force_replaces_non_empty_folder(tmp_path):
+def test_force_replaces_an_earlier_output_folder(tmp_path):
+    """(A folder approval-sim did not write is never replaced: tests/test_outputs.py.)"""
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    run_ok(out, "-q", "--events")
     run_ok(out, "-q", "--force")
-    assert sorted(p.name for p in out.iterdir()) == ["projects.csv", "stages.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".approval-sim", "projects.csv", "stages.csv", "summary.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "temporary or old folders left behind"
 
 

@@ -10,20 +10,25 @@ import base64
 import datetime as dt
 import html
 import io
-import re
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.core.kpi import KPIS
 from sim.core.units import UNIT_LABEL, format_value
-from sim.runs.output import atomic_write
+from sim.runs.output import OutputFile, generator
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from sim.analysis.attribution import Attribution
     from sim.analysis.compare import Comparison
+    from sim.scenario.scenario import Scenario
+
+#: how a report says that approval-sim wrote it (the start of its generator tag, in its first line), so that
+#: --force may replace it and nothing else
+GENERATOR_META = '<meta name="generator" content="approval-sim'
 
 #: the figures of a report by name, each with its plotted data (:func:`sim.present.plots.all_figures`)
 Figures = Mapping[str, tuple["Figure", list[dict[str, Any]]]]
@@ -54,21 +59,19 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def assumptions(files: Iterable[str]) -> list[tuple[str, int, str]]:
-    """Lines marked ASSUMPTION in the scenario files and the files they extend: (file, line, text)."""
+def assumptions(scenarios: Iterable[Scenario]) -> list[tuple[str, int, str]]:
+    """Lines marked ASSUMPTION in the scenario files and the files they extend: (file, line, text).
+
+    They are the lines the loader recorded as it read the files (``Scenario.assumptions``): only files it
+    loaded, by its rules for ``extends``; a file shared by several scenarios is listed once.
+    """
     seen, out = set(), []
-    queue = [Path(f) for f in files]
-    while queue:
-        path = queue.pop(0)
-        if path.resolve() in seen or not path.is_file():
-            continue
-        seen.add(path.resolve())
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            m = re.match(r'\s*extends\s*=\s*"([^"]+)"', line)
-            if m:
-                queue.append(path.parent / m.group(1))
-            if "ASSUMPTION" in line:
-                out.append((str(path), i, line.strip()))
+    for sc in scenarios:
+        for file, line_no, text in sc.assumptions:
+            key = (os.path.realpath(file), line_no)
+            if key not in seen:
+                seen.add(key)
+                out.append((file, line_no, text))
     return out
 
 
@@ -130,7 +133,8 @@ def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = 
         command: the command line that made the report, shown in it.
     """
     parts = [
-        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>approval-sim report</title>"
+        f'<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name="generator" content="{_e(generator())}">'
+        "<title>approval-sim report</title>"
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Approval reform comparison: {' vs '.join(_e(n) for n in cmp.names)}</h1>",
         f"<p class=small>{cmp.n} replications per scenario, seed {cmp.seed}, common random numbers; "
@@ -169,7 +173,7 @@ def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = 
         "<p>Parameters that no source gives, as marked in the scenario files; candidates for sensitivity "
         "sweeps.</p><table><tr><th class=l>file:line</th><th class=l>line</th></tr>",
     ]
-    for file, line_no, text in assumptions([sc.source for sc in cmp.scenarios]):
+    for file, line_no, text in assumptions(cmp.scenarios):
         parts.append(
             f"<tr><td class=l>{_e(Path(file).name)}:{line_no}</td><td class=l><code>{_e(text)}</code></td></tr>"
         )
@@ -209,9 +213,38 @@ def attribution_table(att: Attribution) -> str:
     return "".join(out)
 
 
+def report_target(path: str | Path, force: bool = False, inputs: Iterable[str | Path] = ()) -> OutputFile:
+    """Claim ``path`` for a report, before anything is computed (:class:`sim.runs.output.OutputFile`).
+
+    Raises:
+        OutputError: ``path`` exists and is not a report of approval-sim (or is one, without ``force``), is one
+            of ``inputs``, a folder or a link, or cannot be written.
+    """
+    return OutputFile(path, force=force, inputs=inputs, marker=GENERATOR_META.encode("ascii"))
+
+
+def scenario_files(cmp: Comparison) -> tuple[str, ...]:
+    """Every file the scenarios of ``cmp`` were loaded from (with what they extend): a report's inputs."""
+    return tuple(f for sc in cmp.scenarios for f in sc.files)
+
+
 def write_report(
-    path: str | Path, cmp: Comparison, figures: Figures, attribution: Attribution | None = None, command: str = ""
+    path: str | Path | OutputFile,
+    cmp: Comparison,
+    figures: Figures,
+    attribution: Attribution | None = None,
+    command: str = "",
+    force: bool = False,
 ) -> Path:
-    """Write the report (:func:`render`) to ``path`` atomically (a temporary file moved into place)."""
-    text = render(cmp, figures, attribution, command)
-    return atomic_write(Path(path), lambda f: f.write(text), binary=False)
+    """Write the report (:func:`render`) to ``path`` atomically (a partial file put in place when complete).
+
+    ``path`` is a new file, or with ``force`` an earlier report of approval-sim; never another file nor a
+    scenario file of ``cmp``.  Given an :class:`OutputFile` (:func:`report_target`), that claim is used.
+
+    Raises:
+        OutputError: as :func:`report_target`.
+    """
+    target = path if isinstance(path, OutputFile) else report_target(path, force, scenario_files(cmp))
+    with target:
+        target.write(render(cmp, figures, attribution, command))
+        return target.commit()

@@ -208,9 +208,10 @@ def run(
         n: number of replications.
         seed: root seed; the scenario's own ``seed`` when None.
         jobs: worker processes (results are identical for any value).
-        out: folder for summary.json, projects.csv, stages.csv (and events.csv); written atomically.
+        out: folder for summary.json, projects.csv, stages.csv (and the event logs); written atomically, and only
+            if it is new or empty (:class:`sim.runs.output.OutputDir`; checked before anything runs).
         events: also write the event log, in ``event_formats`` (see :mod:`sim.runs.event_output`).
-        force: replace a non-empty ``out`` folder.
+        force: replace an earlier approval-sim output in ``out`` (never other files, nor the scenario's own).
         keep_rows: keep project and stage rows in memory (``RunResult.projects``, ``.stages``); the
             command line turns this off so that memory does not grow with ``n``.
         executor: a ``concurrent.futures`` executor to run on instead of a local process pool.
@@ -230,7 +231,7 @@ def run(
     summary = Summary(cs)
     rows = out is not None or keep_rows
     result = RunResult(scenario, SummaryDict(), project_header=project_columns(cs))
-    outdir = OutputDir(out, force=force) if out is not None else None
+    outdir = OutputDir(out, force=force, inputs=scenario.files) if out is not None else None
     event_log = None
     try:
         writers = None

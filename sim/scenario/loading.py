@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,21 @@ from sim.scenario.overrides import parse_overrides
 from sim.scenario.scenario import LeverChoice, Scenario, build_scenario
 from sim.scenario.schema import RawTable
 
+#: the word that marks a value no source gives (listed in the HTML report)
+ASSUMPTION = "ASSUMPTION"
+
 
 def read_toml(path: Path) -> RawTable:
     """Parse one TOML file; syntax errors become a :class:`ScenarioError` with line and column."""
+    return read_source(path)[0]
+
+
+def read_source(path: Path) -> tuple[RawTable, str]:
+    """One TOML file, parsed, and its text (read once); errors as :func:`read_toml`."""
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            text = f.read().decode("utf-8")
+        return tomllib.loads(text), text
     except FileNotFoundError:
         raise ScenarioError([Problem(str(path), "", "file not found")]) from None
     except IsADirectoryError:
@@ -45,14 +55,21 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> RawTable:
     return out
 
 
-def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> RawTable:
-    """The file's table merged over everything it ``extends``, transitively."""
+def read_with_extends(
+    path: Path, _chain: tuple[Path, ...] = (), sources: list[tuple[Path, str]] | None = None
+) -> RawTable:
+    """The file's table merged over everything it ``extends``, transitively.
+
+    ``sources``, if given, receives (path, text) of every file read: the file first, then what it extends.
+    """
     path = Path(path)
     resolved = path.resolve()
     if resolved in _chain:
         loop = " -> ".join(p.name for p in (*_chain, resolved))
         raise ScenarioError([Problem(str(path), "extends", f"extends loop: {loop}")])
-    raw = read_toml(path)
+    raw, text = read_source(path)
+    if sources is not None:
+        sources.append((path, text))
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -73,7 +90,7 @@ def read_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> RawTable:
         )
     if not parent_path.is_file():
         raise ScenarioError([Problem(str(path), "extends", f"{parent!r} not found (looked at {parent_path})")])
-    return deep_merge(read_with_extends(parent_path, (*_chain, resolved)), raw)
+    return deep_merge(read_with_extends(parent_path, (*_chain, resolved), sources), raw)
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), levers: LeverChoice = None) -> Scenario:
@@ -89,5 +106,16 @@ def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (), le
         ScenarioError: naming the file and key path of every problem.
     """
     path = Path(path)
-    raw = read_with_extends(path)
-    return build_scenario(raw, str(path), levers=levers, overrides=parse_overrides(overrides, str(path)))
+    sources: list[tuple[Path, str]] = []
+    raw = read_with_extends(path, sources=sources)
+    scenario = build_scenario(raw, str(path), levers=levers, overrides=parse_overrides(overrides, str(path)))
+    return replace(
+        scenario,
+        files=tuple(str(p) for p, _ in sources),
+        assumptions=tuple(
+            (str(p), i, line.strip())
+            for p, text in sources
+            for i, line in enumerate(text.split("\n"), 1)
+            if ASSUMPTION in line
+        ),
+    )

@@ -106,10 +106,16 @@ class Scenario:
     targets: tuple[Target, ...] = ()
     overrides: tuple[tuple[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: the files the loader read: the scenario file, then the files it extends (empty if not loaded from a file)
+    files: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: the lines of those files marked ASSUMPTION: (file, line number, stripped line)
+    assumptions: tuple[tuple[str, int, str], ...] = field(default=(), compare=False, repr=False)
 
     def with_levers(self, names: LeverChoice) -> Scenario:
         """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids)."""
-        return build_scenario(dict(self.raw), self.source, levers=names, overrides=dict(self.overrides))
+        return self._same_files(
+            build_scenario(dict(self.raw), self.source, levers=names, overrides=dict(self.overrides))
+        )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with dotted-path values replaced, validated like a file; levers stay as they are.
@@ -117,7 +123,10 @@ class Scenario:
         Example: ``sc.with_overrides({"agencies.planning.staff": 4, "stages.eia.defect.p": 0.1})``.
         """
         merged = {**dict(self.overrides), **parse_overrides(overrides, self.source)}
-        return build_scenario(dict(self.raw), self.source, levers=self.levers, overrides=merged)
+        return self._same_files(build_scenario(dict(self.raw), self.source, levers=self.levers, overrides=merged))
+
+    def _same_files(self, other: Scenario) -> Scenario:
+        return replace(other, files=self.files, assumptions=self.assumptions)
 
     @property
     def declared_levers(self) -> tuple[str, ...]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from helpers import REPO
 
 
-def run_cli(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m sim ARGS`` from the repository root; returns the exit status and the captured text.
+def run_cli(*args: object, timeout: float = 120, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m sim ARGS`` from the repository root (or ``cwd``); returns the exit status and the text.
 
     Arguments are turned into strings, so paths and numbers can be passed as they are.  Look at
     ``.returncode``, ``.stdout`` and ``.stderr`` of the result; a non-zero status is not an error here.
     """
     return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=REPO
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd
     )
