@@ -7,12 +7,18 @@ textual edit (see :func:`mutate`), written to ``tmp_path`` and loaded with
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
+import sim
 from sim.core.errors import Problem, ScenarioError
 from sim.scenario.loading import load
+
+from helpers.cli import run_cli
+from helpers.scenarios import days, project, scenario_toml, stage
 
 DATA = Path(__file__).parent / "data"
 VALID = DATA / "valid_small.toml"
@@ -482,3 +488,140 @@ def test_override_of_missing_table(overrides, key_path, fragment):
     assert problem.file == str(VALID)
     assert problem.path == key_path
     assert fragment in problem.message
+
+
+# -- files that are not scenario files -------------------------------------------
+# Only a regular file is read, at most 10 MB; anything else is refused by what it is, and every error of the
+# operating system names the path. A regression here would hang (a pipe) or eat memory (/dev/zero): those
+# run in a subprocess with a timeout.
+
+
+def test_named_pipe_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "scenario.toml"\n', encoding="utf-8")
+    proc = run_cli("validate", fifo, child, timeout=60)  # blocked forever in open() before
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"error: {fifo}: is a named pipe (FIFO), not a scenario file" in proc.stderr
+    assert f"error: {child}: extends: 'scenario.toml' ({fifo}) is a named pipe (FIFO)" in proc.stderr
+
+
+def test_device_is_refused_without_reading_it():
+    proc = run_cli("validate", "/dev/zero", timeout=60)  # read until MemoryError before
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "error: /dev/zero: is a character device, not a scenario file" in proc.stderr
+
+
+def test_folder_is_refused(tmp_path):
+    (problem,) = problems_of(tmp_path)
+    assert problem.file == str(tmp_path) and problem.message == "is a folder, not a scenario file"
+
+
+def test_symlink_loop_is_named(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    (problem,) = problems_of(a)
+    assert problem.file == str(a) and "symbolic link loop" in problem.message
+
+
+def test_nul_in_the_path_is_named(tmp_path):
+    (problem,) = problems_of(str(tmp_path / "a\0b.toml"))
+    assert problem.message == "the path holds a NUL character"
+    assert "\0" not in problem.file and "a\\0b.toml" in problem.file  # shown, not written raw to the terminal
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "a\\u0000b.toml"\n', encoding="utf-8")
+    (problem,) = problems_of(child)
+    assert problem.path == "extends" and "NUL" in problem.message
+
+
+def test_name_over_255_bytes_is_named(tmp_path):
+    path = tmp_path / ("x" * 300 + ".toml")
+    (problem,) = problems_of(path)
+    assert problem.file == str(path) and "file name is too long" in problem.message
+
+
+def test_unreadable_file_is_named(tmp_path, monkeypatch):
+    # the tests may run as root, who reads any file: the operating system's refusal is simulated
+    path = tmp_path / "secret.toml"
+    path.write_text(VALID_TEXT, encoding="utf-8")
+    real_open = os.open
+
+    def refuse(file, *args, **kwargs):
+        if Path(file) == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    (problem,) = problems_of(path)
+    assert problem.file == str(path) and "permission denied" in problem.message
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="Linux /proc only")
+def test_proc_self_mem_is_named():
+    (problem,) = problems_of("/proc/self/mem")  # a "regular" file whose read fails
+    assert problem.file == "/proc/self/mem" and problem.message.startswith("cannot be read")
+
+
+def test_file_over_10_mb_is_refused_without_reading_it_all(tmp_path):
+    path = tmp_path / "huge.toml"
+    with open(path, "wb") as f:
+        f.truncate(11 * 1024 * 1024)  # sparse: costs no disk
+    (problem,) = problems_of(path)
+    assert "larger than 10 MB" in problem.message
+
+
+def test_not_a_path_is_a_scenario_error():
+    (problem,) = problems_of(42)
+    assert "must be a str or a pathlib.Path" in problem.message
+
+
+# -- depth: nesting, extends chains, stage chains ----------------------------------
+
+
+def test_extends_chain_over_the_limit_is_refused_without_recursion_error(tmp_path):
+    (tmp_path / "f0.toml").write_text(VALID_TEXT, encoding="utf-8")
+    for i in range(1, 1200):  # a 1,200-deep chain ran out of stack before
+        (tmp_path / f"f{i}.toml").write_text(f'extends = "f{i - 1}.toml"\n', encoding="utf-8")
+    problems = problems_of(tmp_path / "f1199.toml")
+    assert [p.path for p in problems] == ["extends"]
+    assert "the extends chain is longer than 32 files" in problems[0].message
+
+
+def test_extends_chain_at_the_limit_loads(tmp_path):
+    (tmp_path / "f0.toml").write_text(VALID_TEXT, encoding="utf-8")
+    for i in range(1, 32):
+        (tmp_path / f"f{i}.toml").write_text(f'extends = "f{i - 1}.toml"\n', encoding="utf-8")
+    assert load(tmp_path / "f31.toml").name == "valid-small"
+    (tmp_path / "f32.toml").write_text('extends = "f31.toml"\n', encoding="utf-8")
+    assert "longer than 32 files" in problems_of(tmp_path / "f32.toml")[0].message
+
+
+def test_a_chain_of_1500_stages_loads_and_a_cycle_through_it_is_named(tmp_path):
+    n = 1500  # the cycle search and the stage order recursed once per stage before
+    stages = {f"s{i}": stage(after=f"s{i - 1}" if i else (), lag=days(0.01)) for i in range(n)}
+    text = scenario_toml(
+        "chain",
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-01-02")],
+        stages=stages,
+        milestones=f"s{n - 1}",
+    )
+    path = tmp_path / "chain.toml"
+    path.write_text(text, encoding="utf-8")
+    assert len(load(path).stages) == n
+    assert sim.run(load(path), n=1).summary()["projects"]["reached_production"] == 1
+    stages["s0"] = stage(after=f"s{n - 1}", lag=days(0.01))
+    path.write_text(
+        scenario_toml(
+            "chain",
+            agencies={"bureau": 1},
+            projects=[project("p", "std", "2024-01-02")],
+            stages=stages,
+            milestones=f"s{n - 1}",
+        ),
+        encoding="utf-8",
+    )
+    problem = find(problems_of(path), "stages.s0.after")
+    assert f"s0 -> s{n - 1} -> s{n - 2}" in problem.message
