@@ -625,3 +625,51 @@ def test_a_chain_of_1500_stages_loads_and_a_cycle_through_it_is_named(tmp_path):
     )
     problem = find(problems_of(path), "stages.s0.after")
     assert f"s0 -> s{n - 1} -> s{n - 2}" in problem.message
+
+
+# -- numbers, ids and names held to what the engine and the format mean ------------
+# (the scenario-file cases are in tests/data/bad/; tests/test_valid_scenarios_run.py checks that every
+# scenario within the bounds runs)
+
+
+@pytest.mark.parametrize("year", [1800, 1950])
+def test_years_before_the_holiday_data_warn(tmp_path, year):
+    text = mutate(VALID_TEXT, [("start_date = 2024-01-01", f"start_date = {year}-01-01")])
+    text = text.replace("until = 2024-12-31", f"until = {year}-12-31").replace("2024-03-01", f"{year}-03-01")
+    path = tmp_path / "old.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.warns(sim.CalendarWarning, match=f"only from 2001; for {year}-{year + 1} the calendar uses weekends"):
+        sim.run(load(path), n=1)
+
+
+@pytest.mark.parametrize("good", ["a", "审批", "permit-2", "stage_3", "Z9"])
+def test_ids_of_letters_digits_underscores_and_dashes_are_accepted(tmp_path, good):
+    path = write(tmp_path, [("[stages.commissioning]", f'[stages."{good}"]'), ('"commissioning"', f'"{good}"')])
+    assert good in load(path).stage_by_id
+
+
+@pytest.mark.parametrize("bad", ["1st", "-a", "=a", "@a", "a.b", "a b", "a١", "", "a\u200bb"])
+def test_ids_outside_the_rule_are_refused(tmp_path, bad):
+    for where, mutation in (
+        ("stages", [("[stages.commissioning]", f'[stages."{bad}"]'), ('"commissioning"', f'"{bad}"')]),
+        ("project", ('id = "flagship"', f'id = "{bad}"')),
+    ):
+        problems = problems_of(write(tmp_path, mutation))
+        assert any("an id must" in p.message for p in problems), (where, problems)
+
+
+def test_weekday_full_names_are_accepted(tmp_path):
+    path = write(tmp_path, (None, '[calendar]\nweekend = ["Saturday", "sun"]'))
+    assert load(path).calendar.weekend == (5, 6)
+
+
+@pytest.mark.parametrize("hours", [["9:00", "17:30"], ["09:00", "17"]])
+def test_plain_office_hours_are_accepted(tmp_path, hours):
+    path = write(tmp_path, (None, f'[calendar]\nhours = ["{hours[0]}", "{hours[1]}"]'))
+    assert load(path).calendar.hours[0] == 9.0
+
+
+@pytest.mark.parametrize("hours", [[" 9:00", "17:00"], ["٩:00", "17:00"], ["9:00", "+17:00"], ["9:0", "17:00"]])
+def test_office_hours_with_blanks_signs_or_other_digits_are_refused(tmp_path, hours):
+    path = write(tmp_path, (None, f'[calendar]\nhours = ["{hours[0]}", "{hours[1]}"]'))
+    assert "must be" in find(problems_of(path), "calendar.hours").message
