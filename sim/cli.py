@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 def _positive_int(text: str) -> int:
     try:
-        value = int(text)
+        value = _whole(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
@@ -48,9 +48,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _whole(text: str) -> int:
+    """A whole number written with the digits 0-9 only (``int`` also takes other scripts' digits, ``_`` and signs)."""
+    if not (text.isascii() and text.strip().lstrip("-").isdigit()):
+        raise ValueError(text)
+    return int(text)
+
+
 def _seed(text: str) -> int:
     try:
-        value = int(text)
+        value = _whole(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
     if value < 0:
@@ -202,6 +209,8 @@ def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = Fal
             raise ScenarioError([Problem(file, f"--vary {item}", f"must be {want}")])
         if key in fixed:
             raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is also fixed by --set: give it once")])
+        if key in varied:
+            raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is varied twice: give its values once")])
         varied[key] = values
     return varied
 
@@ -382,6 +391,9 @@ def _comparison(args: argparse.Namespace) -> Comparison:
     from sim.analysis.compare import compare
 
     scenarios = [load(p) for p in args.scenarios]
+    if getattr(args, "attribute", False) and not scenarios[-1].levers:
+        why = "has no levers on: --attribute splits the effect of the last scenario's levers"
+        raise ScenarioError([Problem(str(args.scenarios[-1]), "--attribute", why)])
     with Progress("replications", not args.quiet) as tick:
         return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 import sim
 from sim.core.errors import Problem, ScenarioError
 from sim.scenario.loading import load
+from sim.scenario.scenario import build_scenario
 
 from helpers.cli import run_cli
 from helpers.scenarios import days, project, scenario_toml, stage
@@ -598,6 +600,17 @@ def test_extends_chain_at_the_limit_loads(tmp_path):
     assert "longer than 32 files" in problems_of(tmp_path / "f32.toml")[0].message
 
 
+def test_deep_values_from_python_are_refused():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    loop: list = []
+    loop.append(loop)
+    for value in (deep, loop):
+        (problem,) = problems_of(VALID, {"stages.filing.after": value})
+        assert problem.path == "--set stages.filing.after" and "nested more than 32" in problem.message
+
+
 def test_a_chain_of_1500_stages_loads_and_a_cycle_through_it_is_named(tmp_path):
     n = 1500  # the cycle search and the stage order recursed once per stage before
     stages = {f"s{i}": stage(after=f"s{i - 1}" if i else (), lag=days(0.01)) for i in range(n)}
@@ -630,6 +643,12 @@ def test_a_chain_of_1500_stages_loads_and_a_cycle_through_it_is_named(tmp_path):
 # -- numbers, ids and names held to what the engine and the format mean ------------
 # (the scenario-file cases are in tests/data/bad/; tests/test_valid_scenarios_run.py checks that every
 # scenario within the bounds runs)
+
+
+def test_horizon_years_problem_is_reported_once_at_its_key(tmp_path):
+    path = write(tmp_path, ("horizon_years = 2", 'horizon_years = "two"'))
+    problems = problems_of(path)
+    assert [p.path for p in problems] == ["scenario.horizon_years"]  # no end_date or "outside the horizon" after it
 
 
 @pytest.mark.parametrize("year", [1800, 1950])
@@ -673,3 +692,134 @@ def test_plain_office_hours_are_accepted(tmp_path, hours):
 def test_office_hours_with_blanks_signs_or_other_digits_are_refused(tmp_path, hours):
     path = write(tmp_path, (None, f'[calendar]\nhours = ["{hours[0]}", "{hours[1]}"]'))
     assert "must be" in find(problems_of(path), "calendar.hours").message
+
+
+def test_lever_scaling_staff_by_a_whole_factor_keeps_an_integer(tmp_path):
+    path = write(tmp_path, (None, '[levers.hire]\nscale = {"agencies.bureau.staff" = 2}'))
+    assert load(path, levers="hire").agency_by_id["bureau"].staff == 4  # "must be an integer, got 4.0" before
+
+
+def test_problems_name_the_override_that_caused_them():
+    problem = find(problems_of(VALID, {"agencies.bureau.staff": 0}), "agencies.bureau.staff")
+    assert "(the override agencies.bureau.staff = 0)" in problem.message
+
+
+# -- the Python API: immutable scenarios, overrides in any documented form ---------
+
+
+def test_scenarios_are_deeply_immutable():
+    sc = load(VALID)
+    before = sim.run(sc, n=1, seed=3).summary()["kpis"]
+    attempts = [
+        lambda: sc.milestone.__setitem__("construction_permit", sc.milestone["completion"]),
+        lambda: sc.stage_by_id.pop("eia"),
+        lambda: sc.agency_by_id.update(bureau=sc.agency_by_id["panel"]),
+        lambda: sc.raw["agencies"]["bureau"].__setitem__("staff", 50),
+        lambda: sc.raw["stages"]["eia"]["after"].append("permit"),
+        lambda: sc.classes[0].attributes[0][1].__setitem__("p", 1.0),  # {p = share} of a class attribute
+    ]
+    for attempt in attempts:
+        with pytest.raises((TypeError, AttributeError)):
+            attempt()
+    assert sim.run(sc, n=1, seed=3).summary()["kpis"] == before
+    assert sc.with_overrides({}).raw == sc.raw  # raw still gives the file's table back
+
+
+def test_the_callers_table_is_copied():
+    raw = tomllib.loads(VALID_TEXT)
+    sc = build_scenario(raw, "x.toml")
+    raw["agencies"]["bureau"]["staff"] = 50
+    assert sc.raw["agencies"]["bureau"]["staff"] == 2 and sc.with_levers("none").agency_by_id["bureau"].staff == 2
+
+
+@pytest.mark.parametrize("overrides", [{1: 2}, {None: 2}, {("agencies", "bureau"): 2}])
+def test_override_keys_must_be_strings(overrides):
+    (problem,) = problems_of(VALID, overrides)
+    assert problem.path == "--set" and "a key path must be a string" in problem.message
+    with pytest.raises(ScenarioError):
+        load(VALID).with_overrides(overrides)
+
+
+def test_a_string_of_overrides_is_one_override():
+    assert load(VALID, "agencies.bureau.staff=4").agency_by_id["bureau"].staff == 4  # not one per character
+    assert load(VALID).with_overrides("agencies.bureau.staff=3").agency_by_id["bureau"].staff == 3
+
+
+@pytest.mark.parametrize("overrides", [5, [1], [b"agencies.bureau.staff=4"], {"agencies.bureau.staff": {1, 2}}])
+def test_overrides_of_another_form_are_refused(overrides):
+    (problem,) = problems_of(VALID, overrides)
+    assert problem.message
+
+
+def test_numpy_values_are_numbers():
+    np = pytest.importorskip("numpy")
+    sc = load(VALID).with_overrides(
+        {
+            "agencies.bureau.staff": np.int64(4),
+            "stages.filing.defect.p": np.float64(0.25),
+            "stages.eia.enabled": np.bool_(True),
+            "stages.permit.after": np.array(["filing"]),
+            "stages.permit.effort.samples": np.arange(1, 4),
+        }
+    )
+    assert sc.agency_by_id["bureau"].staff == 4 and sc.stage_by_id["filing"].defect.p == 0.25
+    assert sc.stage_by_id["permit"].after == ("filing",)
+    assert sc.stage_by_id["permit"].effort.params == ((1.0, 2.0, 3.0),)
+
+
+def test_a_key_path_given_twice_is_refused():
+    (problem,) = problems_of(VALID, ["agencies.bureau.staff=4", "agencies.bureau.staff=5"])
+    assert problem.path == "--set agencies.bureau.staff" and "given twice" in problem.message
+
+
+@pytest.mark.parametrize(
+    "key, fragment",
+    [
+        ("extends", "resolved when the file is read"),
+        ("levers", "cannot be changed"),
+        ("levers.faster", "cannot be changed"),
+        ("levers.faster.set", "the levers are applied from the file's own tables"),
+        ("levers.faster.scale.x", "the levers are applied from the file's own tables"),
+        ("agencies..staff", "is not a key path"),
+        ("", "is not a key path"),
+    ],
+)
+def test_overrides_that_could_have_no_effect_are_refused(key, fragment):
+    (problem,) = problems_of(VALID, {key: 1})
+    assert fragment in problem.message
+
+
+def test_override_of_scenario_levers_is_still_allowed():
+    assert load(VALID, {"scenario.levers": []}).levers == ()
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_set_extends_is_refused_by_the_cli():
+    proc = run_cli("validate", VALID, "--set", 'extends="other.toml"')
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--set extends: extends cannot be changed here" in proc.stderr
+
+
+@pytest.mark.parametrize("option", [["--seed", "١٢"], ["--seed", "1_2"], ["--seed", "+5"], ["-n", "٣"]])
+def test_numbers_on_the_command_line_are_ascii_digits(option):
+    proc = run_cli("run", VALID, "-q", "-n", "1", *option)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "must be" in proc.stderr and "whole number" in proc.stderr
+
+
+def test_a_swept_path_given_twice_is_refused(tmp_path):
+    proc = run_cli(
+        "sweep", VALID, "--vary", "agencies.bureau.staff=1,2", "--vary", "agencies.bureau.staff=3", "-n", "1",
+        "-q", "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert proc.returncode == 2 and "varied twice" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_attribute_without_levers_is_refused_before_running(tmp_path):
+    proc = run_cli("compare", VALID, VALID, "--attribute", "-n", "1", "-q", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"error: {VALID}: --attribute: has no levers on" in proc.stderr  # it silently left attribution out
+    assert not (tmp_path / "out").exists()
