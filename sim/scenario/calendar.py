@@ -10,9 +10,9 @@ calendar day is precomputed once, and :meth:`WorkCalendar.add` is a binary
 search in it, never a day-by-day loop.
 
 Chinese calendars come from the ``holidays`` package: weekends, public holidays
-and the weekend make-up working days (调休).  For years past the package's
-make-up data the calendar keeps weekends and the statutory holidays the package
-computes by rule, and warns once, naming the years.
+and the weekend make-up working days (调休).  For years outside the package's
+make-up data (before it, or past it) the calendar keeps weekends and the statutory
+holidays the package computes by rule, and warns once, naming the years.
 """
 
 from __future__ import annotations
