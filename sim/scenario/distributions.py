@@ -118,9 +118,12 @@ _U_MAX = 1.0 - 2.0**-53
 def _extent(d: Dist) -> tuple[float, str]:
     """The largest value of ``d`` that counts for its bound, and what it is: for a distribution without an upper
     end (exponential, lognormal) its 99.9th percentile, else its largest value."""
-    if d.kind in ("exponential", "lognormal"):
-        return d.quantile(0.999), "its 99.9th percentile"
-    return d.quantile(_U_MAX), "its largest value"
+    try:
+        if d.kind in ("exponential", "lognormal"):
+            return d.quantile(0.999), "its 99.9th percentile"
+        return d.quantile(_U_MAX), "its largest value"
+    except OverflowError:  # a lognormal near the largest float: math.exp overflows
+        return math.inf, "its 99.9th percentile"
 
 
 def parse_dist(
