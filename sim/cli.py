@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 def _positive_int(text: str) -> int:
     try:
-        value = int(text)
+        value = _whole(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
@@ -48,9 +48,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _whole(text: str) -> int:
+    """A whole number written with the digits 0-9 only (``int`` also takes other scripts' digits, ``_`` and signs)."""
+    if not (text.isascii() and text.strip().lstrip("-").isdigit()):
+        raise ValueError(text)
+    return int(text)
+
+
 def _seed(text: str) -> int:
     try:
-        value = int(text)
+        value = _whole(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
     if value < 0:
@@ -245,6 +252,8 @@ def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = Fal
             raise ScenarioError([Problem(file, f"--vary {item}", f"must be {want}")])
         if key in fixed:
             raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is also fixed by --set: give it once")])
+        if key in varied:
+            raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is varied twice: give its values once")])
         varied[key] = values
     return varied
 
@@ -450,6 +459,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(t.met for t in results) else 1
 
 
+def _loaded_for_comparison(args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios of ``compare``/``report``, loaded; ``--attribute`` needs levers on the last one."""
+    scenarios = [load(p) for p in args.scenarios]
+    if getattr(args, "attribute", False) and not scenarios[-1].levers:
+        why = "has no levers on: --attribute splits the effect of the last scenario's levers"
+        raise ScenarioError([Problem(str(args.scenarios[-1]), "--attribute", why)])
+    return scenarios
+
+
 def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparison:
     from sim.analysis.compare import compare
 
@@ -479,7 +497,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.scenarios) < 2:
         raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
-    scenarios = [load(p) for p in args.scenarios]
+    scenarios = _loaded_for_comparison(args)
     with _output_dir(args, scenarios) as outdir:
         cmp = _comparison(args, scenarios)
         att = None
@@ -520,7 +538,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from sim.present import plots
     from sim.present.report import report_target, write_report
 
-    scenarios = [load(p) for p in args.scenarios]
+    scenarios = _loaded_for_comparison(args)
     with report_target(args.out, args.force, [f for sc in scenarios for f in sc.files]) as target:
         cmp = _comparison(args, scenarios)
         att = (

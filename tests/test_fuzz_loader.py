@@ -11,9 +11,11 @@ Mutations of the parsed table:
 
 - delete a random key (or list item), at any depth;
 - replace a random value by a value of another type: an integer, a float, a negative number, a string, a
-  boolean, a list, a table, a date, a date-time, a huge number, ``nan`` or ``inf``;
+  boolean, a list, a table, a date, a date-time, a huge number (up to the integer 10**400, beyond any float),
+  nested lists or tables, ``nan`` or ``inf``;
 - rename a random key (a typo of it, or a random word);
-- replace a random value by an extreme value of its own type (0, -1, 2**63 - 1, 1e300, ``nan``, ``inf``,
+- replace a random value by an extreme value of its own type (0, -1, 2**63 - 1, 10**400, 1e300, the largest
+  float, ``nan``, ``inf``,
   0001-01-01, 9999-12-31, an empty string, list or table...);
 - duplicate an entry of an id table (``agencies``, ``classes``, ``stages``, ``levers``, ``targets``,
   ``shutdowns``) under a new id, or a named project (``[[arrivals.projects]]``, keeping its id).
@@ -31,6 +33,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import sys
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -107,7 +110,8 @@ _VALUES = {
     "table": st.dictionaries(_WORD, _SCALARS, max_size=3),
     "date": st.one_of(st.dates(), st.sampled_from([dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2024, 2, 29)])),
     "datetime": st.datetimes(),
-    "huge": st.sampled_from([10**18, 2**63 - 1, -(2**63), 10**30, 1e300, -1e300, 5e-324]),
+    "huge": st.sampled_from([10**18, 2**63 - 1, -(2**63), 10**30, 10**400, -(10**400), 1e300, -1e300, 5e-324]),
+    "deep": st.sampled_from([[[[[1]]]], {"a": {"b": {"c": {"d": 1}}}}]),
     "nan": st.just(math.nan),
     "inf": st.sampled_from([math.inf, -math.inf]),
 }
@@ -143,8 +147,8 @@ def _typo(data, word: str) -> str:
 
 #: extreme values of each type, for the "extreme" mutation (same type, edge of its range)
 _EXTREMES = {
-    "int": [0, -1, 2**63 - 1, 10**30],
-    "float": [0.0, -0.0, 5e-324, 1e300, -1e300, math.nan, math.inf],
+    "int": [0, -1, 2**63 - 1, 10**30, 10**400],
+    "float": [0.0, -0.0, 5e-324, 1e300, 1.5e308, sys.float_info.max, -1e300, math.nan, math.inf],
     "str": ["", " ", "x" * 10_000, "\u5c0f"],
     "date": [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2024, 2, 29)],
     "datetime": [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59)],

@@ -7,12 +7,20 @@ textual edit (see :func:`mutate`), written to ``tmp_path`` and loaded with
 
 from __future__ import annotations
 
+import errno
+import os
+import tomllib
 from pathlib import Path
 
 import pytest
 
+import sim
 from sim.core.errors import Problem, ScenarioError
 from sim.scenario.loading import load
+from sim.scenario.scenario import build_scenario
+
+from helpers.cli import run_cli
+from helpers.scenarios import days, project, scenario_toml, stage
 
 DATA = Path(__file__).parent / "data"
 VALID = DATA / "valid_small.toml"
@@ -482,3 +490,336 @@ def test_override_of_missing_table(overrides, key_path, fragment):
     assert problem.file == str(VALID)
     assert problem.path == key_path
     assert fragment in problem.message
+
+
+# -- files that are not scenario files -------------------------------------------
+# Only a regular file is read, at most 10 MB; anything else is refused by what it is, and every error of the
+# operating system names the path. A regression here would hang (a pipe) or eat memory (/dev/zero): those
+# run in a subprocess with a timeout.
+
+
+def test_named_pipe_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "scenario.toml"\n', encoding="utf-8")
+    proc = run_cli("validate", fifo, child, timeout=60)  # blocked forever in open() before
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"error: {fifo}: is a named pipe (FIFO), not a scenario file" in proc.stderr
+    assert f"error: {child}: extends: 'scenario.toml' ({fifo}) is a named pipe (FIFO)" in proc.stderr
+
+
+def test_device_is_refused_without_reading_it():
+    proc = run_cli("validate", "/dev/zero", timeout=60)  # read until MemoryError before
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "error: /dev/zero: is a character device, not a scenario file" in proc.stderr
+
+
+def test_folder_is_refused(tmp_path):
+    (problem,) = problems_of(tmp_path)
+    assert problem.file == str(tmp_path) and problem.message == "is a folder, not a scenario file"
+
+
+def test_symlink_loop_is_named(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    (problem,) = problems_of(a)
+    assert problem.file == str(a) and "symbolic link loop" in problem.message
+
+
+def test_nul_in_the_path_is_named(tmp_path):
+    (problem,) = problems_of(str(tmp_path / "a\0b.toml"))
+    assert problem.message == "the path holds a NUL character"
+    assert "\0" not in problem.file and "a\\0b.toml" in problem.file  # shown, not written raw to the terminal
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "a\\u0000b.toml"\n', encoding="utf-8")
+    (problem,) = problems_of(child)
+    assert problem.path == "extends" and "NUL" in problem.message
+
+
+def test_name_over_255_bytes_is_named(tmp_path):
+    path = tmp_path / ("x" * 300 + ".toml")
+    (problem,) = problems_of(path)
+    assert problem.file == str(path) and "file name is too long" in problem.message
+
+
+def test_unreadable_file_is_named(tmp_path, monkeypatch):
+    # the tests may run as root, who reads any file: the operating system's refusal is simulated
+    path = tmp_path / "secret.toml"
+    path.write_text(VALID_TEXT, encoding="utf-8")
+    real_open = os.open
+
+    def refuse(file, *args, **kwargs):
+        if Path(file) == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    (problem,) = problems_of(path)
+    assert problem.file == str(path) and "permission denied" in problem.message
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="Linux /proc only")
+def test_proc_self_mem_is_named():
+    (problem,) = problems_of("/proc/self/mem")  # a "regular" file whose read fails
+    assert problem.file == "/proc/self/mem" and problem.message.startswith("cannot be read")
+
+
+def test_file_over_10_mb_is_refused_without_reading_it_all(tmp_path):
+    path = tmp_path / "huge.toml"
+    with open(path, "wb") as f:
+        f.truncate(11 * 1024 * 1024)  # sparse: costs no disk
+    (problem,) = problems_of(path)
+    assert "larger than 10 MB" in problem.message
+
+
+def test_not_a_path_is_a_scenario_error():
+    (problem,) = problems_of(42)
+    assert "must be a str or a pathlib.Path" in problem.message
+
+
+# -- depth: nesting, extends chains, stage chains ----------------------------------
+
+
+def test_extends_chain_over_the_limit_is_refused_without_recursion_error(tmp_path):
+    (tmp_path / "f0.toml").write_text(VALID_TEXT, encoding="utf-8")
+    for i in range(1, 1200):  # a 1,200-deep chain ran out of stack before
+        (tmp_path / f"f{i}.toml").write_text(f'extends = "f{i - 1}.toml"\n', encoding="utf-8")
+    problems = problems_of(tmp_path / "f1199.toml")
+    assert [p.path for p in problems] == ["extends"]
+    assert "the extends chain is longer than 32 files" in problems[0].message
+
+
+def test_extends_chain_at_the_limit_loads(tmp_path):
+    (tmp_path / "f0.toml").write_text(VALID_TEXT, encoding="utf-8")
+    for i in range(1, 32):
+        (tmp_path / f"f{i}.toml").write_text(f'extends = "f{i - 1}.toml"\n', encoding="utf-8")
+    assert load(tmp_path / "f31.toml").name == "valid-small"
+    (tmp_path / "f32.toml").write_text('extends = "f31.toml"\n', encoding="utf-8")
+    assert "longer than 32 files" in problems_of(tmp_path / "f32.toml")[0].message
+
+
+def test_deep_values_from_python_are_refused():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    loop: list = []
+    loop.append(loop)
+    for value in (deep, loop):
+        (problem,) = problems_of(VALID, {"stages.filing.after": value})
+        assert problem.path == "--set stages.filing.after" and "nested more than 32" in problem.message
+
+
+def test_a_chain_of_1500_stages_loads_and_a_cycle_through_it_is_named(tmp_path):
+    n = 1500  # the cycle search and the stage order recursed once per stage before
+    stages = {f"s{i}": stage(after=f"s{i - 1}" if i else (), lag=days(0.01)) for i in range(n)}
+    text = scenario_toml(
+        "chain",
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-01-02")],
+        stages=stages,
+        milestones=f"s{n - 1}",
+    )
+    path = tmp_path / "chain.toml"
+    path.write_text(text, encoding="utf-8")
+    assert len(load(path).stages) == n
+    assert sim.run(load(path), n=1).summary()["projects"]["reached_production"] == 1
+    stages["s0"] = stage(after=f"s{n - 1}", lag=days(0.01))
+    path.write_text(
+        scenario_toml(
+            "chain",
+            agencies={"bureau": 1},
+            projects=[project("p", "std", "2024-01-02")],
+            stages=stages,
+            milestones=f"s{n - 1}",
+        ),
+        encoding="utf-8",
+    )
+    problem = find(problems_of(path), "stages.s0.after")
+    assert f"s0 -> s{n - 1} -> s{n - 2}" in problem.message
+
+
+# -- numbers, ids and names held to what the engine and the format mean ------------
+# (the scenario-file cases are in tests/data/bad/; tests/test_valid_scenarios_run.py checks that every
+# scenario within the bounds runs)
+
+
+def test_horizon_years_problem_is_reported_once_at_its_key(tmp_path):
+    path = write(tmp_path, ("horizon_years = 2", 'horizon_years = "two"'))
+    problems = problems_of(path)
+    assert [p.path for p in problems] == ["scenario.horizon_years"]  # no end_date or "outside the horizon" after it
+
+
+@pytest.mark.parametrize("year", [1800, 1950])
+def test_years_before_the_holiday_data_warn(tmp_path, year):
+    text = mutate(VALID_TEXT, [("start_date = 2024-01-01", f"start_date = {year}-01-01")])
+    text = text.replace("until = 2024-12-31", f"until = {year}-12-31").replace("2024-03-01", f"{year}-03-01")
+    path = tmp_path / "old.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.warns(sim.CalendarWarning, match=f"only from 2001; for {year}-{year + 1} the calendar uses weekends"):
+        sim.run(load(path), n=1)
+
+
+@pytest.mark.parametrize("good", ["a", "审批", "permit-2", "stage_3", "Z9"])
+def test_ids_of_letters_digits_underscores_and_dashes_are_accepted(tmp_path, good):
+    path = write(tmp_path, [("[stages.commissioning]", f'[stages."{good}"]'), ('"commissioning"', f'"{good}"')])
+    assert good in load(path).stage_by_id
+
+
+@pytest.mark.parametrize("bad", ["1st", "-a", "=a", "@a", "a.b", "a b", "a١", "", "a\u200bb"])
+def test_ids_outside_the_rule_are_refused(tmp_path, bad):
+    for where, mutation in (
+        ("stages", [("[stages.commissioning]", f'[stages."{bad}"]'), ('"commissioning"', f'"{bad}"')]),
+        ("project", ('id = "flagship"', f'id = "{bad}"')),
+    ):
+        problems = problems_of(write(tmp_path, mutation))
+        assert any("an id must" in p.message for p in problems), (where, problems)
+
+
+def test_weekday_full_names_are_accepted(tmp_path):
+    path = write(tmp_path, (None, '[calendar]\nweekend = ["Saturday", "sun"]'))
+    assert load(path).calendar.weekend == (5, 6)
+
+
+@pytest.mark.parametrize("hours", [["9:00", "17:30"], ["09:00", "17"]])
+def test_plain_office_hours_are_accepted(tmp_path, hours):
+    path = write(tmp_path, (None, f'[calendar]\nhours = ["{hours[0]}", "{hours[1]}"]'))
+    assert load(path).calendar.hours[0] == 9.0
+
+
+@pytest.mark.parametrize("hours", [[" 9:00", "17:00"], ["٩:00", "17:00"], ["9:00", "+17:00"], ["9:0", "17:00"]])
+def test_office_hours_with_blanks_signs_or_other_digits_are_refused(tmp_path, hours):
+    path = write(tmp_path, (None, f'[calendar]\nhours = ["{hours[0]}", "{hours[1]}"]'))
+    assert "must be" in find(problems_of(path), "calendar.hours").message
+
+
+def test_lever_scaling_staff_by_a_whole_factor_keeps_an_integer(tmp_path):
+    path = write(tmp_path, (None, '[levers.hire]\nscale = {"agencies.bureau.staff" = 2}'))
+    assert load(path, levers="hire").agency_by_id["bureau"].staff == 4  # "must be an integer, got 4.0" before
+
+
+def test_problems_name_the_override_that_caused_them():
+    problem = find(problems_of(VALID, {"agencies.bureau.staff": 0}), "agencies.bureau.staff")
+    assert "(the override agencies.bureau.staff = 0)" in problem.message
+
+
+# -- the Python API: immutable scenarios, overrides in any documented form ---------
+
+
+def test_scenarios_are_deeply_immutable():
+    sc = load(VALID)
+    before = sim.run(sc, n=1, seed=3).summary()["kpis"]
+    attempts = [
+        lambda: sc.milestone.__setitem__("construction_permit", sc.milestone["completion"]),
+        lambda: sc.stage_by_id.pop("eia"),
+        lambda: sc.agency_by_id.update(bureau=sc.agency_by_id["panel"]),
+        lambda: sc.raw["agencies"]["bureau"].__setitem__("staff", 50),
+        lambda: sc.raw["stages"]["eia"]["after"].append("permit"),
+        lambda: sc.classes[0].attributes[0][1].__setitem__("p", 1.0),  # {p = share} of a class attribute
+    ]
+    for attempt in attempts:
+        with pytest.raises((TypeError, AttributeError)):
+            attempt()
+    assert sim.run(sc, n=1, seed=3).summary()["kpis"] == before
+    assert sc.with_overrides({}).raw == sc.raw  # raw still gives the file's table back
+
+
+def test_the_callers_table_is_copied():
+    raw = tomllib.loads(VALID_TEXT)
+    sc = build_scenario(raw, "x.toml")
+    raw["agencies"]["bureau"]["staff"] = 50
+    assert sc.raw["agencies"]["bureau"]["staff"] == 2 and sc.with_levers("none").agency_by_id["bureau"].staff == 2
+
+
+@pytest.mark.parametrize("overrides", [{1: 2}, {None: 2}, {("agencies", "bureau"): 2}])
+def test_override_keys_must_be_strings(overrides):
+    (problem,) = problems_of(VALID, overrides)
+    assert problem.path == "--set" and "a key path must be a string" in problem.message
+    with pytest.raises(ScenarioError):
+        load(VALID).with_overrides(overrides)
+
+
+def test_a_string_of_overrides_is_one_override():
+    assert load(VALID, "agencies.bureau.staff=4").agency_by_id["bureau"].staff == 4  # not one per character
+    assert load(VALID).with_overrides("agencies.bureau.staff=3").agency_by_id["bureau"].staff == 3
+
+
+@pytest.mark.parametrize("overrides", [5, [1], [b"agencies.bureau.staff=4"], {"agencies.bureau.staff": {1, 2}}])
+def test_overrides_of_another_form_are_refused(overrides):
+    (problem,) = problems_of(VALID, overrides)
+    assert problem.message
+
+
+def test_numpy_values_are_numbers():
+    np = pytest.importorskip("numpy")
+    sc = load(VALID).with_overrides(
+        {
+            "agencies.bureau.staff": np.int64(4),
+            "stages.filing.defect.p": np.float64(0.25),
+            "stages.eia.enabled": np.bool_(True),
+            "stages.permit.after": np.array(["filing"]),
+            "stages.permit.effort.samples": np.arange(1, 4),
+        }
+    )
+    assert sc.agency_by_id["bureau"].staff == 4 and sc.stage_by_id["filing"].defect.p == 0.25
+    assert sc.stage_by_id["permit"].after == ("filing",)
+    assert sc.stage_by_id["permit"].effort.params == ((1.0, 2.0, 3.0),)
+
+
+def test_a_key_path_given_twice_is_refused():
+    (problem,) = problems_of(VALID, ["agencies.bureau.staff=4", "agencies.bureau.staff=5"])
+    assert problem.path == "--set agencies.bureau.staff" and "given twice" in problem.message
+
+
+@pytest.mark.parametrize(
+    "key, fragment",
+    [
+        ("extends", "resolved when the file is read"),
+        ("levers", "cannot be changed"),
+        ("levers.faster", "cannot be changed"),
+        ("levers.faster.set", "the levers are applied from the file's own tables"),
+        ("levers.faster.scale.x", "the levers are applied from the file's own tables"),
+        ("agencies..staff", "is not a key path"),
+        ("", "is not a key path"),
+    ],
+)
+def test_overrides_that_could_have_no_effect_are_refused(key, fragment):
+    (problem,) = problems_of(VALID, {key: 1})
+    assert fragment in problem.message
+
+
+def test_override_of_scenario_levers_is_still_allowed():
+    assert load(VALID, {"scenario.levers": []}).levers == ()
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_set_extends_is_refused_by_the_cli():
+    proc = run_cli("validate", VALID, "--set", 'extends="other.toml"')
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--set extends: extends cannot be changed here" in proc.stderr
+
+
+@pytest.mark.parametrize("option", [["--seed", "١٢"], ["--seed", "1_2"], ["--seed", "+5"], ["-n", "٣"]])
+def test_numbers_on_the_command_line_are_ascii_digits(option):
+    proc = run_cli("run", VALID, "-q", "-n", "1", *option)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "must be" in proc.stderr and "whole number" in proc.stderr
+
+
+def test_a_swept_path_given_twice_is_refused(tmp_path):
+    proc = run_cli(
+        "sweep", VALID, "--vary", "agencies.bureau.staff=1,2", "--vary", "agencies.bureau.staff=3", "-n", "1",
+        "-q", "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert proc.returncode == 2 and "varied twice" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_attribute_without_levers_is_refused_before_running(tmp_path):
+    proc = run_cli("compare", VALID, VALID, "--attribute", "-n", "1", "-q", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"error: {VALID}: --attribute: has no levers on" in proc.stderr  # it silently left attribution out
+    assert not (tmp_path / "out").exists()

@@ -10,9 +10,9 @@ calendar day is precomputed once, and :meth:`WorkCalendar.add` is a binary
 search in it, never a day-by-day loop.
 
 Chinese calendars come from the ``holidays`` package: weekends, public holidays
-and the weekend make-up working days (调休).  For years past the package's
-make-up data the calendar keeps weekends and the statutory holidays the package
-computes by rule, and warns once, naming the years.
+and the weekend make-up working days (调休).  For years outside the package's
+make-up data (before it, or past it) the calendar keeps weekends and the statutory
+holidays the package computes by rule, and warns once, naming the years.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 
@@ -149,22 +150,41 @@ class WorkCalendar:
         return dt.datetime.combine(self.origin, dt.time()) + dt.timedelta(days=t)
 
 
+_HHMM = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?")
+
+
 def parse_hhmm(text: str) -> float:
-    """'09:30' -> 9.5 hours; '24:00' is allowed as the end of the day."""
-    hh, _, mm = text.partition(":")
-    h, m = int(hh), int(mm or 0)
-    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+    """'09:30' -> 9.5 hours; '24:00' is allowed as the end of the day.
+
+    Only ``H:MM``, ``HH:MM`` or a whole hour ``H``/``HH``, with the digits 0-9: no sign, underscore, blank or
+    other script's digits, which Python's ``int`` would take.
+    """
+    m = _HHMM.fullmatch(text) if isinstance(text, str) else None
+    if m is None:
         raise ValueError(f"not a time of day: {text!r}")
-    return h + m / 60.0
+    h, mm = int(m.group(1)), int(m.group(2) or 0)
+    if not (0 <= h <= 24 and 0 <= mm < 60) or (h == 24 and mm):
+        raise ValueError(f"not a time of day: {text!r}")
+    return h + mm / 60.0
 
 
 @functools.cache
-def holiday_data_last_year(country: str) -> int:
-    """Last year for which ``holidays`` knows the make-up working days."""
+def _make_up_years(country: str) -> tuple[int, ...]:
+    """The years for which ``holidays`` knows the make-up working days of ``country`` (from 2001 on)."""
     import holidays
 
     cal = holidays.country_holidays(country, years=range(_HOLIDAY_DATA_FIRST, dt.date.today().year + 30))
-    return max((d.year for d in getattr(cal, "weekend_workdays", ())), default=_HOLIDAY_DATA_FIRST - 1)
+    return tuple(sorted({d.year for d in getattr(cal, "weekend_workdays", ())}))
+
+
+def holiday_data_last_year(country: str) -> int:
+    """Last year for which ``holidays`` knows the make-up working days."""
+    return max(_make_up_years(country), default=_HOLIDAY_DATA_FIRST - 1)
+
+
+def holiday_data_first_year(country: str) -> int:
+    """First year for which ``holidays`` knows the make-up working days."""
+    return min(_make_up_years(country), default=_HOLIDAY_DATA_FIRST)
 
 
 def working_day_mask(
@@ -196,7 +216,16 @@ def working_day_mask(
 
         years = range(origin.year, end.year + 1)
         cal = holidays.country_holidays(country, years=years)
-        last = holiday_data_last_year(country)
+        first, last = holiday_data_first_year(country), holiday_data_last_year(country)
+        before = [y for y in years if y < first]
+        if before:
+            warnings.warn(
+                f"holiday data for {country} has make-up working days only from {first}; "
+                f"for {before[0]}-{before[-1]} the calendar uses weekends and the statutory holidays "
+                "computed by the holidays package (none before the years it covers), without make-up days",
+                CalendarWarning,
+                stacklevel=2,
+            )
         beyond = [y for y in years if y > last]
         if beyond:
             warnings.warn(

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.scenario.limits import finite_number, show
 from sim.scenario.schema import Reader
 
 OPS = {
@@ -59,6 +60,11 @@ class Condition:
         return " and ".join(f"{n} {sym[o]} {v!r}" for n, o, v in self.clauses)
 
 
+def _plain(v: object) -> bool:
+    """A value a project attribute can equal: a boolean, a string or a finite number."""
+    return isinstance(v, (bool, str)) or finite_number(v)
+
+
 def parse_condition(r: Reader, raw: Any, path: str) -> Condition | None:
     """Validate a condition table; problems go to ``r`` with their key paths."""
     if not isinstance(raw, dict) or not raw:
@@ -78,16 +84,21 @@ def parse_condition(r: Reader, raw: Any, path: str) -> Condition | None:
                     )
                     continue
                 if op in ("in", "not_in"):
-                    if not isinstance(value, list):
-                        r.error(f"{path}.{name}.{op}", f"must be a list, got {value!r}")
+                    if not isinstance(value, list) or not all(_plain(x) for x in value):
+                        want = "a list of booleans, finite numbers or strings"
+                        r.error(f"{path}.{name}.{op}", f"must be {want}, got {show(value)}")
                         continue
                     value = tuple(value)
-                elif op in _ORDERED and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                    r.error(f"{path}.{name}.{op}", f"must be a number, got {value!r}")
+                elif op in _ORDERED and not finite_number(value):
+                    r.error(f"{path}.{name}.{op}", f"must be a finite number, got {show(value)}")
+                    continue
+                elif not _plain(value):
+                    r.error(f"{path}.{name}.{op}", f"must be a boolean, finite number or string, got {show(value)}")
                     continue
                 clauses.append((name, op, value))
-        elif isinstance(v, (bool, int, float, str)):
+        elif _plain(v):
             clauses.append((name, "eq", v))
         else:
-            r.error(f"{path}.{name}", f"must be a value or a table of comparisons, got {v!r}")
+            want = "a boolean, finite number, string or a table of comparisons"
+            r.error(f"{path}.{name}", f"must be {want}, got {show(v)}")
     return Condition(tuple(clauses))

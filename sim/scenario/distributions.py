@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.core.units import CALENDAR_DAYS, TIME_UNITS
+from sim.scenario.limits import MAX_DURATION, MAX_LOGNORMAL_RATIO, MAX_VALUE, finite_number, show
 
 if TYPE_CHECKING:
     from sim.scenario.calendar import WorkCalendar
@@ -110,8 +111,19 @@ def _lognormal_mu_sigma(median: float, p90: float) -> tuple[float, float]:
     return math.log(median), (math.log(p90) - math.log(median)) / Z90
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+#: the largest uniform :meth:`Dist.quantile` is given (numpy's ``random()`` is below 1 - 2**-53)
+_U_MAX = 1.0 - 2.0**-53
+
+
+def _extent(d: Dist) -> tuple[float, str]:
+    """The largest value of ``d`` that counts for its bound, and what it is: for a distribution without an upper
+    end (exponential, lognormal) its 99.9th percentile, else its largest value."""
+    try:
+        if d.kind in ("exponential", "lognormal"):
+            return d.quantile(0.999), "its 99.9th percentile"
+        return d.quantile(_U_MAX), "its largest value"
+    except OverflowError:  # a lognormal near the largest float: math.exp overflows
+        return math.inf, "its 99.9th percentile"
 
 
 def parse_dist(
@@ -138,17 +150,17 @@ def parse_dist(
                 path,
                 f"must be a distribution table such as "
                 f'{{dist = "triangular", low = 1, mode = 2, high = 4, unit = "{next(iter(units))}"}}, '
-                f"got {type(raw).__name__} {raw!r}",
+                f"got {type(raw).__name__} {show(raw)}",
             )
         ]
     kind = raw.get("dist")
     if not isinstance(kind, str) or kind not in KINDS:
         hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
-        shown = "missing" if kind is None else repr(kind)
+        shown = "missing" if kind is None else show(kind)
         return None, [(f"{path}.dist", f"{shown} is not a distribution{hint}; allowed: {', '.join(KINDS)}")]
     unit = raw.get("unit")
     if not isinstance(unit, str) or unit not in units:
-        shown = "missing" if unit is None else repr(unit)
+        shown = "missing" if unit is None else show(unit)
         hint = did_you_mean(str(unit), units) if isinstance(unit, str) else ""
         problems.append((f"{path}.unit", f"{shown} is not a unit{hint}; allowed: {', '.join(units)}"))
         unit = ""
@@ -169,12 +181,15 @@ def parse_dist(
         if v is None:
             problems.append((f"{path}.{name}", f"missing; a {kind} distribution needs {', '.join(names)}"))
         elif name == "samples":
-            if not isinstance(v, list) or not v or not all(_is_number(x) and x >= 0 for x in v):
-                problems.append((f"{path}.samples", "must be a non-empty list of numbers >= 0"))
+            if not isinstance(v, list) or not v or not all(finite_number(x) and x >= 0 for x in v):
+                problems.append((f"{path}.samples", "must be a non-empty list of numbers >= 0 (finite)"))
             else:  # sorted: a larger uniform always gives a larger value (inversion, common random numbers)
                 samples = tuple(sorted(float(x) for x in v))
-        elif not _is_number(v):
-            problems.append((f"{path}.{name}", f"must be a number, got {type(v).__name__} {v!r}"))
+        elif not finite_number(v):
+            huge = isinstance(v, int) and not isinstance(v, bool)
+            beyond = " within the range of a 64-bit float (about ±1.8e308)" if huge else ""
+            got = show(v) if huge else f"{type(v).__name__} {show(v)}"
+            problems.append((f"{path}.{name}", f"must be a number{beyond}, got {got}"))
         elif v < 0:
             problems.append((f"{path}.{name}", f"must be >= 0, got {v}"))
         else:
@@ -182,7 +197,7 @@ def parse_dist(
     if problems:
         return None, problems
     if kind == "empirical":
-        return Dist(kind, (samples,), unit), []
+        return _bounded(Dist(kind, (samples,), unit), path)
     p = numbers
     if kind == "uniform" and not p[0] < p[1]:
         problems.append((path, f"uniform needs low < high, got low = {p[0]:g}, high = {p[1]:g}"))
@@ -198,9 +213,30 @@ def parse_dist(
         problems.append((f"{path}.mean", f"must be > 0, got {p[0]:g}"))
     elif kind == "lognormal" and not 0 < p[0] < p[1]:
         problems.append((path, f"lognormal needs 0 < median < p90, got median = {p[0]:g}, p90 = {p[1]:g}"))
+    elif kind == "lognormal" and p[1] > MAX_LOGNORMAL_RATIO * p[0]:
+        problems.append(
+            (
+                path,
+                f"lognormal needs p90 <= {MAX_LOGNORMAL_RATIO:g} x median (a wider spread draws values beyond any "
+                f"number), got median = {p[0]:g}, p90 = {p[1]:g}",
+            )
+        )
     if problems:
         return None, problems
-    return Dist(kind, tuple(p), unit), []
+    return _bounded(Dist(kind, tuple(p), unit), path)
+
+
+def _bounded(d: Dist, path: str) -> tuple[Dist | None, list[tuple[str, str]]]:
+    """``d`` if its values stay within the bound of its unit (:data:`MAX_DURATION`, :data:`MAX_VALUE`), else
+    the problem."""
+    bound = MAX_DURATION.get(d.unit, MAX_VALUE.get(d.unit))
+    if bound is None:  # no unit (already reported)
+        return d, []
+    value, what = _extent(d)
+    if value <= bound:
+        return d, []
+    span = " (1000 years)" if d.unit in MAX_DURATION else ""
+    return None, [(path, f"{what} is {value:.4g} {d.unit}; at most {bound:.6g} {d.unit}{span} is allowed")]
 
 
 def finish_time(t: float, dist: Dist, value: float, calendar: WorkCalendar, w: float | None = None) -> float:

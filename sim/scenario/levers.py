@@ -26,9 +26,36 @@ from typing import Any
 
 from sim.core.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.distributions import KINDS
+from sim.scenario.frozen import thaw
+from sim.scenario.limits import MAX_CNY, finite_number, id_problem, show
 from sim.scenario.schema import RawTable
 
 LEVER_KEYS = ("name", "description", "source", "skip", "after", "scale", "set", "one_off_cny")
+#: the largest factor of a lever's ``scale`` (what it scales is then validated with its own bounds)
+MAX_LEVER_FACTOR = 1e6
+
+
+def path_problem(path: object) -> str | None:
+    """What is wrong with ``path`` as a dotted key path that a lever or an override may change, or None.
+
+    A path is non-empty keys joined by dots.  It may not reach ``extends`` (resolved when the file is
+    read), ``scenario.levers`` of a lever (the levers are chosen before any is applied) or what a lever
+    itself does (``levers.<id>.skip``, ``.after``, ``.set``, ``.scale``: the levers are applied before the
+    overrides, from the file's own tables): a change there would have no effect.
+    """
+    if not isinstance(path, str):
+        return f'a key path must be a string such as "agencies.planning.staff", got {show(path)}'
+    keys = path.split(".")
+    if not all(k.strip() for k in keys):
+        return f'{path!r} is not a key path: give keys joined by dots, such as "agencies.planning.staff"'
+    if keys[0] == "extends":
+        return "extends cannot be changed here: it is resolved when the file is read; edit the file instead"
+    if keys[0] == "levers" and (len(keys) < 3 or keys[2] in ("skip", "after", "set", "scale")):
+        return (
+            f"{path} cannot be changed: the levers are applied from the file's own tables before any override; "
+            "give the change itself as an override, or edit the lever in the file"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,8 +72,11 @@ def lever_changes(name: str, raw: Mapping[str, Any], file: str) -> list[Change]:
     """The elementary changes of lever ``name`` (its table ``raw``), validated for shape."""
     problems: list[Problem] = []
     base = f"levers.{name}"
-    if not isinstance(raw, dict):
+    if not isinstance(raw, Mapping):
         raise ScenarioError([Problem(file, base, "must be a table")])
+    for key in ("name", "description", "source"):
+        if key in raw and not isinstance(raw[key], str):
+            problems.append(Problem(file, f"{base}.{key}", f"must be a string, got {show(raw[key])}"))
     for key in raw:
         if key not in LEVER_KEYS:
             problems.append(
@@ -58,35 +88,53 @@ def lever_changes(name: str, raw: Mapping[str, Any], file: str) -> list[Change]:
             )
     changes: list[Change] = []
     skip = raw.get("skip", [])
-    if not isinstance(skip, list) or not all(isinstance(s, str) for s in skip):
-        problems.append(Problem(file, f"{base}.skip", "must be a list of stage ids"))
+    if not isinstance(skip, (list, tuple)) or not all(isinstance(s, str) and id_problem(s) is None for s in skip):
+        problems.append(Problem(file, f"{base}.skip", f"must be a list of stage ids, got {show(skip)}"))
         skip = []
     changes += [Change(name, "set", f"stages.{s}.enabled", False) for s in skip]
     for key, op in (("after", "after"), ("set", "set"), ("scale", "scale")):
         table = raw.get(key, {})
-        if not isinstance(table, dict):
+        if not isinstance(table, Mapping):
             problems.append(Problem(file, f"{base}.{key}", "must be a table of path = value"))
             continue
         for path, value in table.items():
             where = f'{base}.{key}."{path}"'
             if op == "after":
-                if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+                if (why := id_problem(path)) is not None:
+                    problems.append(Problem(file, where, f"must name a stage: {why}"))
+                    continue
+                if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) for s in value):
                     problems.append(Problem(file, where, "must be a list of stage ids"))
                     continue
-                changes.append(Change(name, "set", f"stages.{path}.after", value))
-            elif op == "scale":
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                    problems.append(Problem(file, where, f"a scale must be a number >= 0, got {value!r}"))
+                changes.append(Change(name, "set", f"stages.{path}.after", list(value)))
+                continue
+            if (why := path_problem(path)) is not None or (why := _lever_path_problem(path)) is not None:
+                problems.append(Problem(file, where, why))
+                continue
+            if op == "scale":
+                if not finite_number(value) or not 0 <= value <= MAX_LEVER_FACTOR:
+                    want = f"a number >= 0 and <= {MAX_LEVER_FACTOR:g}"
+                    problems.append(Problem(file, where, f"a scale must be {want}, got {show(value)}"))
                     continue
                 changes.append(Change(name, "scale", path, float(value)))
             else:
                 changes.append(Change(name, "set", path, value))
     cost = raw.get("one_off_cny", 0)
-    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
-        problems.append(Problem(file, f"{base}.one_off_cny", f"must be a number >= 0, got {cost!r}"))
+    if not finite_number(cost) or not 0 <= cost <= MAX_CNY:
+        want = f"a number >= 0 and <= {MAX_CNY:g}"
+        problems.append(Problem(file, f"{base}.one_off_cny", f"must be {want}, got {show(cost)}"))
     if problems:
         raise ScenarioError(problems)
     return changes
+
+
+def _lever_path_problem(path: str) -> str | None:
+    """What a lever may not change beyond :func:`path_problem`: the choice of levers, and the levers."""
+    if path == "scenario.levers" or path.startswith("levers.") or path == "levers":
+        return "a lever cannot change which levers are on, or another lever: they are chosen before any is applied"
+    if path == "scenario":
+        return "a lever cannot replace the whole [scenario] table: set its keys one by one"
+    return None
 
 
 def _walk(root: RawTable, path: str) -> tuple[RawTable | None, str, str]:
@@ -112,16 +160,29 @@ def _scale_value(v: object, factor: float) -> float | dict[str, Any] | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        return v * factor
+        return _times(v, factor)
     if isinstance(v, dict) and isinstance(v.get("dist"), str) and v["dist"] in KINDS:
         out = dict(v)
         for k in KINDS[v["dist"]]:
             if k == "samples" and isinstance(v.get(k), list):  # a malformed sample is left for validation to report
-                out[k] = [x * factor if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in v[k]]
-            elif isinstance(v.get(k), (int, float)):
-                out[k] = v[k] * factor
+                out[k] = [_times(x, factor) if _number(x) else x for x in v[k]]
+            elif _number(v.get(k)):
+                out[k] = _times(v[k], factor)
         return out
     return None
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _times(v: float, factor: float) -> float:
+    """``v * factor``; an integer stays an integer when the product is whole (staff 2 scaled by 2 is 4, not 4.0), a
+    number beyond a float is left as it is for validation to report."""
+    if not finite_number(v):
+        return v
+    out = v * factor
+    return int(out) if isinstance(v, int) and out.is_integer() else out
 
 
 def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where: str = "levers") -> RawTable:
@@ -199,6 +260,7 @@ def apply_levers(raw: Mapping[str, Any], names: Iterable[str], file: str, where:
 
 def describe_levers(raw: Mapping[str, Any], file: str) -> list[tuple[str, str, list[str]]]:
     """(lever id, its name, readable changes grouped by stage) for ``approval-sim levers``."""
+    raw = thaw(raw)
     out = []
     for name, table in (raw.get("levers") or {}).items():
         lines = []

@@ -11,7 +11,7 @@ each key is documented in ``docs/scenario-format.md``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -19,8 +19,10 @@ from typing import Any
 from sim.core.errors import Problem, ScenarioError, did_you_mean
 from sim.core.kpi import kpi_names
 from sim.scenario.conditions import Condition
+from sim.scenario.frozen import FrozenDict, freeze, thaw
 from sim.scenario.graph import find_cycle
-from sim.scenario.levers import apply_levers, lever_changes
+from sim.scenario.levers import Change, apply_levers, lever_changes
+from sim.scenario.limits import MAX_CNY, MAX_SPAN_DAYS, show
 from sim.scenario.overrides import apply_overrides, parse_overrides
 from sim.scenario.schema import RawTable, Reader
 from sim.scenario.sections import (
@@ -79,7 +81,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Scenario:
-    """A validated, immutable scenario.  Build one with :func:`sim.load`."""
+    """A validated, immutable scenario.  Build one with :func:`sim.load`.
+
+    Immutable all the way down: its parts are frozen dataclasses and tuples, ``raw`` (the merged table of the
+    file, levers not applied) and the values of ``overrides`` are read-only copies, and the look-up tables
+    (``stage_by_id``, ``milestone``...) are read-only dicts.
+    """
 
     name: str
     description: str
@@ -111,19 +118,26 @@ class Scenario:
     #: the lines of those files marked ASSUMPTION: (file, line number, stripped line)
     assumptions: tuple[tuple[str, int, str], ...] = field(default=(), compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # read-only copies: a change to the caller's table, or an attempt to change these, cannot alter results
+        object.__setattr__(self, "raw", freeze(self.raw))
+        object.__setattr__(self, "overrides", tuple((k, freeze(v)) for k, v in self.overrides))
+
     def with_levers(self, names: LeverChoice) -> Scenario:
         """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids)."""
         return self._same_files(
-            build_scenario(dict(self.raw), self.source, levers=names, overrides=dict(self.overrides))
+            build_scenario(thaw(self.raw), self.source, levers=names, overrides=thaw(dict(self.overrides)))
         )
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+    def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> Scenario:
         """A new scenario with dotted-path values replaced, validated like a file; levers stay as they are.
 
-        Example: ``sc.with_overrides({"agencies.planning.staff": 4, "stages.eia.defect.p": 0.1})``.
+        ``overrides`` is a mapping of key path to value, or ``"key.path=value"`` strings as ``--set`` takes
+        them (a single string is one override). Example:
+        ``sc.with_overrides({"agencies.planning.staff": 4, "stages.eia.defect.p": 0.1})``.
         """
-        merged = {**dict(self.overrides), **parse_overrides(overrides, self.source)}
-        return self._same_files(build_scenario(dict(self.raw), self.source, levers=self.levers, overrides=merged))
+        merged = {**thaw(dict(self.overrides)), **parse_overrides(overrides, self.source)}
+        return self._same_files(build_scenario(thaw(self.raw), self.source, levers=self.levers, overrides=merged))
 
     def _same_files(self, other: Scenario) -> Scenario:
         return replace(other, files=self.files, assumptions=self.assumptions)
@@ -139,24 +153,24 @@ class Scenario:
         return (self.end_date - self.start_date).days + 1
 
     @cached_property
-    def agency_by_id(self) -> dict[str, Agency]:
-        """The agencies by id."""
-        return {a.id: a for a in self.agencies}
+    def agency_by_id(self) -> Mapping[str, Agency]:
+        """The agencies by id (read-only)."""
+        return FrozenDict({a.id: a for a in self.agencies})
 
     @cached_property
-    def stage_by_id(self) -> dict[str, Stage]:
-        """The stages by id."""
-        return {s.id: s for s in self.stages}
+    def stage_by_id(self) -> Mapping[str, Stage]:
+        """The stages by id (read-only)."""
+        return FrozenDict({s.id: s for s in self.stages})
 
     @cached_property
-    def class_by_id(self) -> dict[str, ProjectClass]:
-        """The project classes by id."""
-        return {c.id: c for c in self.classes}
+    def class_by_id(self) -> Mapping[str, ProjectClass]:
+        """The project classes by id (read-only)."""
+        return FrozenDict({c.id: c for c in self.classes})
 
     @cached_property
-    def milestone(self) -> dict[str, Milestone]:
-        """Where each milestone is reached, by milestone name."""
-        return dict(self.milestones)
+    def milestone(self) -> Mapping[str, Milestone]:
+        """Where each milestone is reached, by milestone name (read-only)."""
+        return FrozenDict(dict(self.milestones))
 
 
 TOP_KEYS = (
@@ -207,11 +221,27 @@ def build_scenario(
     Raises:
         ScenarioError: with every problem found, each naming ``file`` and a key path.
     """
-    overrides = dict(overrides or {})
+    overrides = parse_overrides(overrides or {}, file)
     if levers is None and "scenario.levers" in overrides:
         levers = overrides["scenario.levers"]
     active = resolve_levers(raw, levers, file)
     _check_declared_levers(raw, file)
+    origins = _origins(raw, active, overrides)
+    try:
+        return _build(raw, file, levers, overrides, active, origins)
+    except ScenarioError as e:
+        raise ScenarioError(_annotate(e.problems, origins)) from None
+
+
+def _build(
+    raw: RawTable,
+    file: str,
+    levers: LeverChoice,
+    overrides: dict[str, Any],
+    active: tuple[str, ...],
+    origins: Mapping[str, str],
+) -> Scenario:
+    """:func:`build_scenario` once the levers are resolved."""
     patched = apply_overrides(
         apply_levers(raw, active, file, "scenario.levers" if levers is None else "levers"), overrides, file
     )
@@ -234,18 +264,20 @@ def build_scenario(
         ),
         required=("name",),
     )  # start_date: reported by r.date below
+    before = len(r.problems)
     start = r.date(scenario_table, "start_date", "scenario") or dt.date(2000, 1, 1)
     end = parse_horizon_end(r, scenario_table, start)
+    horizon_known = len(r.problems) == before  # else its stand-in is not checked against: no follow-on problems
     calendar = parse_calendar(r, top.get("calendar"))
     shutdowns = parse_shutdowns(r, top.get("shutdowns"))
     agencies = tuple(parse_agency(r, k, v) for k, v in r.id_table(top.get("agencies"), "agencies").items())
     classes = tuple(parse_project_class(r, k, v) for k, v in r.id_table(top.get("classes"), "classes").items())
-    projects, stream = parse_arrivals(r, top.get("arrivals"), start, end)
+    projects, stream = parse_arrivals(r, top.get("arrivals"), start, end, horizon_known)
     stages = tuple(parse_stage(r, k, v) for k, v in r.id_table(top.get("stages"), "stages").items())
     milestones = parse_milestones(r, top.get("milestones"))
     costs_table = r.table(top.get("costs"), "costs", ("applicant_day_cny", "capital_rate"))
     costs = Costs(
-        r.number(costs_table, "applicant_day_cny", "costs", 0.0, lo=0),
+        r.number(costs_table, "applicant_day_cny", "costs", 0.0, lo=0, hi=MAX_CNY),
         r.number(costs_table, "capital_rate", "costs", 0.0, lo=0, hi=1),
     )
     scenario = Scenario(
@@ -254,8 +286,8 @@ def build_scenario(
         source=file,
         start_date=start,
         end_date=end,
-        seed=r.number(scenario_table, "seed", "scenario", 0, lo=0, integer=True),
-        warmup_days=r.number(scenario_table, "warmup_days", "scenario", 0.0, lo=0),
+        seed=r.number(scenario_table, "seed", "scenario", 0, lo=0, hi=2**63 - 1, integer=True),
+        warmup_days=r.number(scenario_table, "warmup_days", "scenario", 0.0, lo=0, hi=MAX_SPAN_DAYS),
         calendar=calendar,
         shutdowns=shutdowns,
         agencies=agencies,
@@ -268,13 +300,15 @@ def build_scenario(
         agents=parse_agents(r, top.get("agents")),
         levers=active,
         lever_names=tuple((k, v.get("name", k) if isinstance(v, dict) else k) for k, v in lever_tables.items()),
-        one_off_cny=sum(r.number(lever_tables.get(k, {}), "one_off_cny", f"levers.{k}", 0.0, lo=0) for k in active),
-        reform_date=parse_reform_date(r, scenario_table, start, end, active),
+        one_off_cny=sum(
+            r.number(lever_tables.get(k, {}), "one_off_cny", f"levers.{k}", 0.0, lo=0, hi=MAX_CNY) for k in active
+        ),
+        reform_date=parse_reform_date(r, scenario_table, start, end, active, horizon_known),
         targets=parse_targets(r, top.get("targets"), tuple(lever_tables)),
         overrides=tuple(overrides.items()),
         raw=raw,
     )
-    check_references(scenario, r)
+    check_references(scenario, r, origins)
     r.raise_if_any()
     if scenario.reform_date is not None and active:
         # the process before the cut-over: no levers, and the overrides that apply to it
@@ -309,8 +343,48 @@ def known_attributes(sc: Scenario) -> set[str]:
     return names
 
 
-def check_references(sc: Scenario, r: Reader) -> None:
-    """Record a problem in ``r`` for every broken reference in ``sc``."""
+def _origins(raw: RawTable, active: tuple[str, ...], overrides: Mapping[str, Any]) -> dict[str, str]:
+    """Key path -> what put a value there: the active levers' changes and the overrides (for messages)."""
+    declared: dict[str, Any] = raw["levers"] if isinstance(raw.get("levers"), dict) else {}
+    out: dict[str, list[str]] = {}
+    for name in active:
+        if isinstance(declared.get(name), dict):
+            for c in lever_changes(name, declared[name], ""):
+                out.setdefault(c.path, []).append(_describe_change(c))
+    for path, value in overrides.items():
+        out.setdefault(path, []).append(f"the override {path} = {show(value, 40)}")
+    return {k: "; ".join(v) for k, v in out.items()}
+
+
+def _describe_change(c: Change) -> str:
+    if c.op == "scale":
+        return f"lever {c.lever!r} scales {c.path} by {c.value:g}"
+    if c.path.startswith("stages.") and c.path.endswith(".enabled") and c.value is False:
+        return f"lever {c.lever!r} skips stage {c.path[len('stages.') : -len('.enabled')]!r}"
+    return f"lever {c.lever!r} sets {c.path}"
+
+
+def _related(problem_path: str, changed: str) -> bool:
+    """Whether a problem at ``problem_path`` may come from a value set at ``changed`` (one holds the other)."""
+
+    def inside(a: str, b: str) -> bool:
+        return a == b or (a.startswith(b) and a[len(b)] in ".[")
+
+    return bool(problem_path) and (inside(problem_path, changed) or inside(changed, problem_path))
+
+
+def _annotate(problems: Iterable[Problem], origins: Mapping[str, str]) -> list[Problem]:
+    """``problems``, each naming the levers and overrides that changed its value, if any."""
+    out = []
+    for p in problems:
+        notes = [text for path, text in origins.items() if _related(p.path, path) and text not in p.message]
+        out.append(replace(p, message=f"{p.message} ({'; '.join(notes)})") if notes else p)
+    return out
+
+
+def check_references(sc: Scenario, r: Reader, origins: Mapping[str, str] | None = None) -> None:
+    """Record a problem in ``r`` for every broken reference in ``sc`` (``origins``: what changed which key path,
+    to name the levers that close a cycle of stages)."""
     agencies, stages, classes = sc.agency_by_id, sc.stage_by_id, sc.class_by_id
     shutdowns = {w.id for w in sc.shutdowns}
     attrs = known_attributes(sc)
@@ -381,4 +455,7 @@ def check_references(sc: Scenario, r: Reader) -> None:
 
     cycle = find_cycle({s.id: [d for d in s.after if d in stages] for s in sc.stages})
     if cycle:
-        r.error(f"stages.{cycle[0]}.after", f"the stages' after form a cycle: {' -> '.join(cycle)}")
+        changed = origins or {}
+        made = [changed[f"stages.{s}.after"] for s in cycle[:-1] if f"stages.{s}.after" in changed]
+        because = f"; {'; '.join(dict.fromkeys(made))}" if made else ""
+        r.error(f"stages.{cycle[0]}.after", f"the stages' after form a cycle: {' -> '.join(cycle)}{because}")

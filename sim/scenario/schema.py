@@ -9,12 +9,12 @@ a usable value so that reading goes on and *all* problems are reported at once.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sim.core.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.distributions import Dist, parse_dist
+from sim.scenario.limits import finite_number, id_problem, show
 
 #: a table as TOML gives it: string keys, any TOML value (tables are dicts again)
 RawTable = dict[str, Any]
@@ -58,7 +58,7 @@ class Reader:
         if raw is MISSING or raw is None:
             raw = {}
         if not isinstance(raw, dict):
-            self.error(path, f"must be a table, got {_typename(raw)} {raw!r}")
+            self.error(path, f"must be a table, got {_typename(raw)} {show(raw)}")
             return {}
         for key in raw:
             if key not in allowed:
@@ -76,10 +76,10 @@ class Reader:
             self.error(path, f"must be a table of named entries, got {_typename(raw)}")
             return {}
         for key, value in raw.items():
-            if not key.replace("_", "").replace("-", "").isalnum() or not key[0].isalpha():
-                self.error(_join(path, key), "an id must start with a letter and hold only letters, digits, '_' or '-'")
+            if (why := id_problem(key)) is not None:
+                self.error(_join(path, key), why)
             if not isinstance(value, dict):
-                self.error(_join(path, key), f"must be a table, got {_typename(value)} {value!r}")
+                self.error(_join(path, key), f"must be a table, got {_typename(value)} {show(value)}")
         return {k: v for k, v in raw.items() if isinstance(v, dict)}
 
     # -- scalars --------------------------------------------------------------
@@ -105,16 +105,18 @@ class Reader:
             return default
         kind = "an integer" if integer else "a number"
         ok_type = isinstance(v, int) if integer else isinstance(v, (int, float))
-        if isinstance(v, bool) or not ok_type or (isinstance(v, float) and not math.isfinite(v)):
-            self.error(p, f"must be {kind}, got {_typename(v)} {v!r}")
+        huge = ok_type and isinstance(v, int) and not isinstance(v, bool) and not finite_number(v)
+        if isinstance(v, bool) or not ok_type or (not finite_number(v) and not (huge and hi is not None)):
+            beyond = " within the range of a 64-bit float (about ±1.8e308)" if huge else ""
+            self.error(p, f"must be {kind}{beyond}, got {show(v) if huge else f'{_typename(v)} {show(v)}'}")
             return default if default is not MISSING else (lo or 0)
         bad_lo = lo is not None and (v <= lo if lo_open else v < lo)
-        bad_hi = hi is not None and v > hi
+        bad_hi = hi is not None and v > hi  # an integer beyond a float is compared exactly
         if bad_lo or bad_hi:
-            rng = f"{'>' if lo_open else '>='} {lo:g}" if lo is not None else ""
+            rng = f"{'>' if lo_open else '>='} {_bound(lo)}" if lo is not None else ""
             if hi is not None:
-                rng = f"{rng} and <= {hi:g}" if rng else f"<= {hi:g}"
-            self.error(p, f"must be {rng}, got {v!r}")
+                rng = f"{rng} and <= {_bound(hi)}" if rng else f"<= {_bound(hi)}"
+            self.error(p, f"must be {rng}, got {show(v)}")
             return default if default is not MISSING else (lo or 0)
         return v
 
@@ -130,12 +132,12 @@ class Reader:
                 return ""
             return default
         if not isinstance(v, str):
-            self.error(p, f"must be a string, got {_typename(v)} {v!r}")
+            self.error(p, f"must be a string, got {_typename(v)} {show(v)}")
             return default if default is not MISSING else ""
         if choices is not None:
             choices = list(choices)
             if v not in choices:
-                self.error(p, f"{v!r} is not allowed{did_you_mean(v, choices)}; allowed: {', '.join(choices)}")
+                self.error(p, f"{show(v)} is not allowed{did_you_mean(v, choices)}; allowed: {', '.join(choices)}")
                 return default if default is not MISSING else ""
         return v
 
@@ -143,7 +145,7 @@ class Reader:
         """A boolean."""
         v = raw.get(key, default)
         if not isinstance(v, bool):
-            self.error(_join(path, key), f"must be true or false, got {_typename(v)} {v!r}")
+            self.error(_join(path, key), f"must be true or false, got {_typename(v)} {show(v)}")
             return default
         return v
 
@@ -165,7 +167,7 @@ class Reader:
                 return dt.date.fromisoformat(v)
             except ValueError:
                 pass
-        self.error(p, f"must be a date such as 2024-03-01, got {_typename(v)} {v!r}")
+        self.error(p, f"must be a date such as 2024-03-01, got {_typename(v)} {show(v)}")
         return None
 
     def str_list(self, raw: RawTable, key: str, path: str, default: Iterable[str] = ()) -> tuple[str, ...]:
@@ -176,7 +178,7 @@ class Reader:
         if isinstance(v, str):
             v = [v]
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            self.error(_join(path, key), f"must be a list of strings, got {_typename(v)} {v!r}")
+            self.error(_join(path, key), f"must be a list of strings, got {_typename(v)} {show(v)}")
             return tuple(default)
         return tuple(v)
 
@@ -188,6 +190,11 @@ class Reader:
         for p, msg in problems:
             self.error(p, msg)
         return d
+
+
+def _bound(x: float) -> str:
+    """A bound as written in a message: an integer in full (2**63 - 1 is 9223372036854775807), a float short."""
+    return str(x) if isinstance(x, int) else f"{x:g}"
 
 
 def _join(path: str, key: str) -> str:

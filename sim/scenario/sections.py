@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 from sim.core.kpi import MILESTONES
@@ -14,6 +15,18 @@ from sim.core.units import CALENDAR_DAYS, DAYS_PER_YEAR, VALUE_UNITS
 from sim.scenario.calendar import parse_hhmm
 from sim.scenario.conditions import parse_condition
 from sim.scenario.distributions import Dist
+from sim.scenario.frozen import FrozenDict
+from sim.scenario.limits import (
+    MAX_CNY,
+    MAX_ROUNDS,
+    MAX_SCALE,
+    MAX_SPAN_DAYS,
+    MAX_STAFF,
+    MAX_WEIGHT,
+    MAX_WORKDAYS,
+    id_problem,
+    show,
+)
 from sim.scenario.schema import RawTable, Reader
 from sim.scenario.spec import (
     Agency,
@@ -31,6 +44,11 @@ from sim.scenario.spec import (
 from sim.scenario.stage_options import parse_commitment, parse_feedback, parse_prereview, parse_regional, parse_tolerant
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: weekday names a calendar's weekend may use: the abbreviations and the full English names
+WEEKDAY_NAMES = {
+    **{d: i for i, d in enumerate(WEEKDAYS)},
+    **{d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
+}
 LIMIT_EXCLUDABLE = ("sitting", "lag")
 MAX_STREAM_PROJECTS = 1_000_000  # expected projects per replication above which a stream is refused
 
@@ -45,9 +63,14 @@ def parse_horizon_end(r: Reader, scenario_table: RawTable, start: dt.date) -> dt
         r.error("scenario.end_date", "give exactly one of end_date (a date) or horizon_years (a number of years)")
         return start
     if "end_date" in scenario_table:
-        end = r.date(scenario_table, "end_date", "scenario") or start
+        end = r.date(scenario_table, "end_date", "scenario")
+        if end is None:  # reported
+            return start
     else:
+        before = len(r.problems)
         years = r.number(scenario_table, "horizon_years", "scenario", lo=0, lo_open=True, hi=100)
+        if len(r.problems) > before:  # reported at horizon_years: no end_date problem follows from it
+            return start
         if start.year + math.ceil(years) > dt.MAXYEAR:
             r.error(
                 "scenario.horizon_years", f"{years:g} years from {start} end after 9999-12-31, the last date supported"
@@ -63,19 +86,25 @@ def parse_horizon_end(r: Reader, scenario_table: RawTable, start: dt.date) -> dt
     if end < start:
         r.error("scenario.end_date", f"must not be before start_date {start}, got {end}")
         return start
-    if (end - start).days > 100 * 366:
+    if (end - start).days > MAX_SPAN_DAYS:
         r.error("scenario.end_date", "the horizon may be at most 100 years")
         return start
     return end
 
 
 def parse_reform_date(
-    r: Reader, scenario_table: RawTable, start: dt.date, end: dt.date, active: tuple[str, ...]
+    r: Reader,
+    scenario_table: RawTable,
+    start: dt.date,
+    end: dt.date,
+    active: tuple[str, ...],
+    check_horizon: bool = True,
 ) -> dt.date | None:
-    """The cut-over date ``scenario.reform_date`` (inside the horizon), or None: also when no lever is
-    ``active``, as there is then nothing to cut over to."""
+    """The cut-over date ``scenario.reform_date`` (inside the horizon, unless not ``check_horizon``: the horizon
+    itself is wrong, and reported), or None: also when no lever is ``active``, as there is then nothing to cut
+    over to."""
     reform_date = r.date(scenario_table, "reform_date", "scenario", None)
-    if reform_date is not None and not start <= reform_date <= end:
+    if check_horizon and reform_date is not None and not start <= reform_date <= end:
         r.error("scenario.reform_date", f"{reform_date} is outside the horizon {start} to {end}")
     return reform_date if active else None
 
@@ -86,22 +115,28 @@ def parse_calendar(r: Reader, raw: Any) -> CalendarSpec:
     country = r.string(c, "country", "calendar", "CN")
     if country.lower() == "none":
         country = None
-    elif country:
+    elif not country.strip():
+        r.error("calendar.country", 'is empty: give a country code such as "CN", or "none" for no public holidays')
+        country = None
+    else:
         import holidays
 
         if country not in holidays.list_supported_countries():
             r.error(
                 "calendar.country",
-                f"{country!r} is not a country code known to the holidays package, "
+                f"{show(country)} is not a country code known to the holidays package, "
                 'e.g. "CN"; "none" means no public holidays',
             )
             country = None
     weekend = []
     for name in r.str_list(c, "weekend", "calendar", ("sat", "sun")):
-        if name.lower()[:3] in WEEKDAYS:
-            weekend.append(WEEKDAYS.index(name.lower()[:3]))
+        if name.lower() in WEEKDAY_NAMES:
+            weekend.append(WEEKDAY_NAMES[name.lower()])
         else:
-            r.error("calendar.weekend", f"{name!r} is not a weekday; allowed: {', '.join(WEEKDAYS)}")
+            r.error(
+                "calendar.weekend",
+                f"{show(name)} is not a weekday; allowed: {', '.join(WEEKDAYS)} (or the full English names)",
+            )
     always_open = r.boolean(c, "always_open", "calendar", False)
     hours = _hours(r, c, "calendar") or ((0.0, 24.0) if always_open else (9.0, 17.0))
     if always_open and ("hours" in c or "weekend" in c):
@@ -130,18 +165,21 @@ def _hours(r: Reader, raw: RawTable, path: str) -> tuple[float, float] | None:
             raise ValueError
         return o, c
     except ValueError:
-        r.error(f"{path}.hours", f'must be ["HH:MM", "HH:MM"] with opening before closing, got {v!r}')
+        r.error(f"{path}.hours", f'must be ["HH:MM", "HH:MM"] with opening before closing, got {show(v)}')
         return None
 
 
 def _month_day(r: Reader, raw: RawTable, key: str, path: str) -> tuple[int, int]:
     v = raw.get(key)
+    m = re.fullmatch(r"([0-9]{1,2})-([0-9]{1,2})", v) if isinstance(v, str) else None
     try:
-        m, d = (int(x) for x in str(v).split("-"))
-        dt.date(2024, m, d)
-        return m, d
-    except (ValueError, TypeError):
-        r.error(f"{path}.{key}", f'must be a day of the year as "MM-DD", e.g. "11-15", got {v!r}')
+        if m is None:
+            raise ValueError
+        month, day = int(m.group(1)), int(m.group(2))
+        dt.date(2024, month, day)
+        return month, day
+    except ValueError:
+        r.error(f"{path}.{key}", f'must be a day of the year as "MM-DD", e.g. "11-15", got {show(v)}')
         return 1, 1
 
 
@@ -164,15 +202,15 @@ def parse_agency(r: Reader, key: str, raw: RawTable) -> Agency:
     if "sittings" in t:
         s = r.table(t["sittings"], f"{path}.sittings", ("every", "capacity", "offset"), required=("every", "capacity"))
         sittings = Sittings(
-            r.number(s, "every", f"{path}.sittings", 1, lo=1, integer=True),
-            r.number(s, "capacity", f"{path}.sittings", 1, lo=1, integer=True),
-            r.number(s, "offset", f"{path}.sittings", 0, lo=0, integer=True),
+            r.number(s, "every", f"{path}.sittings", 1, lo=1, hi=MAX_WORKDAYS, integer=True),
+            r.number(s, "capacity", f"{path}.sittings", 1, lo=1, hi=MAX_STAFF, integer=True),
+            r.number(s, "offset", f"{path}.sittings", 0, lo=0, hi=MAX_WORKDAYS, integer=True),
         )
     priority = parse_condition(r, t["priority"], f"{path}.priority") if "priority" in t else None
     return Agency(
         key,
         r.string(t, "name", path, key),
-        r.number(t, "staff", path, 1, lo=1, integer=True),
+        r.number(t, "staff", path, 1, lo=1, hi=MAX_STAFF, integer=True),
         _hours(r, t, path),
         sittings,
         priority,
@@ -189,9 +227,14 @@ def _attributes(r: Reader, raw: Any, path: str) -> tuple[tuple[str, Any], ...]:
     for k, v in raw.items():
         if isinstance(v, dict):
             b = r.table(v, f"{path}.{k}", ("p",), required=("p",))
-            v = {"p": r.number(b, "p", f"{path}.{k}", 0.0, lo=0, hi=1)}
-        elif not isinstance(v, (bool, int, float, str)):
-            r.error(f"{path}.{k}", f"must be a boolean, number, string or {{p = share}}, got {v!r}")
+            v = FrozenDict(p=r.number(b, "p", f"{path}.{k}", 0.0, lo=0, hi=1))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            before = len(r.problems)
+            r.number(raw, k, path)
+            if len(r.problems) > before:
+                continue
+        elif not isinstance(v, (bool, str)):
+            r.error(f"{path}.{k}", f"must be a boolean, number, string or {{p = share}}, got {show(v)}")
             continue
         out.append((k, v))
     return tuple(out)
@@ -206,13 +249,18 @@ def parse_project_class(r: Reader, key: str, raw: RawTable) -> ProjectClass:
         key,
         inv,
         _attributes(r, t.get("attributes"), f"{path}.attributes"),
-        r.number(t, "construction_scale", path, 1.0, lo=0, lo_open=True),
+        r.number(t, "construction_scale", path, 1.0, lo=0, lo_open=True, hi=MAX_SCALE),
     )
 
 
-def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[tuple[NamedProject, ...], Stream | None]:
+def parse_arrivals(
+    r: Reader, raw: Any, start: dt.date, end: dt.date, check_horizon: bool = True
+) -> tuple[tuple[NamedProject, ...], Stream | None]:
     """The projects (``[arrivals]``): the named ones (``[[arrivals.projects]]``) and the Poisson stream
-    (``[arrivals.stream]``, rate per year, month, week or day; ``stream = false`` removes an inherited one)."""
+    (``[arrivals.stream]``, rate per year, month, week or day; ``stream = false`` removes an inherited one).
+
+    Dates are checked to lie inside the horizon ``start`` to ``end`` unless not ``check_horizon`` (the horizon
+    itself is wrong, and reported: its stand-in would only give misleading problems)."""
     a = r.table(raw, "arrivals", ("projects", "stream"))
     projects = []
     plist = a.get("projects", [])
@@ -225,14 +273,17 @@ def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[t
             p, path, ("id", "class", "signed", "investment_cny", "attributes"), required=("id", "class", "signed")
         )
         signed = r.date(t, "signed", path)
-        if signed is not None and not start <= signed <= end:
+        if check_horizon and signed is not None and not start <= signed <= end:
             r.error(f"{path}.signed", f"{signed} is outside the horizon {start} to {end}")
+        pid = r.string(t, "id", path)
+        if "id" in t and isinstance(pid, str) and (why := id_problem(pid)) is not None:
+            r.error(f"{path}.id", why)
         projects.append(
             NamedProject(
-                r.string(t, "id", path),
+                pid,
                 r.string(t, "class", path),
                 signed or start,
-                r.number(t, "investment_cny", path, None, lo=0),
+                r.number(t, "investment_cny", path, None, lo=0, hi=MAX_CNY),
                 _attributes(r, t.get("attributes"), f"{path}.attributes"),
             )
         )
@@ -248,7 +299,7 @@ def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[t
         s0 = r.date(s, "from", path, start)
         s1 = r.date(s, "until", path, end)
         for k, d in (("from", s0), ("until", s1)):
-            if d is not None and not start <= d <= end:
+            if check_horizon and d is not None and not start <= d <= end:
                 r.error(f"{path}.{k}", f"{d} is outside the horizon {start} to {end}")
         if s0 and s1 and s1 < s0:
             r.error(f"{path}.until", f"must not be before from ({s0}), got {s1}")
@@ -265,7 +316,7 @@ def parse_arrivals(r: Reader, raw: Any, start: dt.date, end: dt.date) -> tuple[t
             r.error(f"{path}.classes", "must be a non-empty table of class = weight")
             cl = {}
         for k in cl:
-            w = r.number(cl, k, f"{path}.classes", 0.0, lo=0, lo_open=True)
+            w = r.number(cl, k, f"{path}.classes", 0.0, lo=0, lo_open=True, hi=MAX_WEIGHT)
             weights.append((k, float(w)))
         stream = Stream(rate, s0 or start, s1 or end, tuple(weights))
     return tuple(projects), stream
@@ -307,7 +358,7 @@ def parse_stage(r: Reader, key: str, raw: RawTable) -> Stage:
         for x in excludes:
             if x not in LIMIT_EXCLUDABLE:
                 r.error(f"{path}.limit.excludes", f"{x!r} cannot be excluded; allowed: {', '.join(LIMIT_EXCLUDABLE)}")
-        limit = Limit(r.number(lt, "workdays", f"{path}.limit", 1.0, lo=0, lo_open=True), excludes)
+        limit = Limit(r.number(lt, "workdays", f"{path}.limit", 1.0, lo=0, lo_open=True, hi=MAX_WORKDAYS), excludes)
     defect = None
     if "defect" in t:
         dp = f"{path}.defect"
@@ -316,7 +367,7 @@ def parse_stage(r: Reader, key: str, raw: RawTable) -> Stage:
         defect = Defect(
             r.number(d, "p", dp, 0.0, lo=0, hi=1),
             r.number(d, "decay", dp, 1.0, lo=0, hi=1),
-            r.number(d, "max_rounds", dp, 10, lo=1, integer=True),
+            r.number(d, "max_rounds", dp, 10, lo=1, hi=MAX_ROUNDS, integer=True),
             fix or Dist("fixed", (0.0,), "day"),
         )
     stage = Stage(
@@ -333,8 +384,8 @@ def parse_stage(r: Reader, key: str, raw: RawTable) -> Stage:
         shutdowns=r.str_list(t, "shutdowns", path),
         limit=limit,
         defect=defect,
-        fees_cny=r.number(t, "fees_cny", path, 0.0, lo=0),
-        consultancy_cny=r.number(t, "consultancy_cny", path, 0.0, lo=0),
+        fees_cny=r.number(t, "fees_cny", path, 0.0, lo=0, hi=MAX_CNY),
+        consultancy_cny=r.number(t, "consultancy_cny", path, 0.0, lo=0, hi=MAX_CNY),
         enabled=r.boolean(t, "enabled", path, True),
         tolerant=parse_tolerant(r, t["tolerant"], f"{path}.tolerant") if "tolerant" in t else None,
         regional=parse_regional(r, t["regional"], f"{path}.regional") if "regional" in t else None,

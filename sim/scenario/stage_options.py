@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sim.scenario.conditions import Condition, parse_condition
 from sim.scenario.distributions import Dist
+from sim.scenario.limits import MAX_FEEDBACK_P, MAX_SCALE, MAX_STAFF, MAX_WORKDAYS
 from sim.scenario.schema import Reader
 
 
@@ -86,7 +87,8 @@ def parse_tolerant(r: Reader, raw: object, path: str) -> Tolerant:
     """A stage's tolerant acceptance (``tolerant``)."""
     t = r.table(raw, path, ("deadline_workdays", "fail_p"), required=("deadline_workdays",))
     return Tolerant(
-        r.number(t, "deadline_workdays", path, 5.0, lo=0, lo_open=True), r.number(t, "fail_p", path, 0.0, lo=0, hi=1)
+        r.number(t, "deadline_workdays", path, 5.0, lo=0, lo_open=True, hi=MAX_WORKDAYS),
+        r.number(t, "fail_p", path, 0.0, lo=0, hi=1),
     )
 
 
@@ -134,9 +136,14 @@ def parse_commitment(r: Reader, raw: object, path: str) -> Commitment:
 def parse_feedback(r: Reader, raw: object, path: str) -> Feedback:
     """A stage's feedback to an earlier stage (``feedback``)."""
     t = r.table(raw, path, ("p", "to"), required=("p", "to"))
+    before = len(r.problems)
     fb = Feedback(r.number(t, "p", path, 0.0, lo=0, hi=1), r.string(t, "to", path, ""))
-    if fb.p >= 1:
-        r.error(f"{path}.p", "must be < 1: a file that always goes back never leaves")
+    if len(r.problems) == before and fb.p > MAX_FEEDBACK_P:
+        r.error(
+            f"{path}.p",
+            f"must be <= {MAX_FEEDBACK_P:g}, got {fb.p:g}: a file that goes back with probability p is reviewed "
+            "1 / (1 - p) times on average (1 means it never leaves)",
+        )
     return fb
 
 
@@ -149,9 +156,9 @@ def parse_agents(r: Reader, raw: object) -> AgentPool | None:
     when = parse_condition(r, t["when"], f"{path}.when") if "when" in t else Condition((("uses_agent", "eq", True),))
     return AgentPool(
         r.string(t, "name", path, "代办员 agents"),
-        r.number(t, "staff", path, 1, lo=1, integer=True),
+        r.number(t, "staff", path, 1, lo=1, hi=MAX_STAFF, integer=True),
         when or Condition(()),
-        r.number(t, "prepare_scale", path, 1.0, lo=0),
+        r.number(t, "prepare_scale", path, 1.0, lo=0, hi=MAX_SCALE),
         r.number(t, "defect_scale", path, 1.0, lo=0, hi=1),
         r.dist(t, "effort", path) or Dist("fixed", (0.5,), "workday"),
     )
