@@ -12,21 +12,45 @@ The public API::
     sens = sim.tornado(base, {"agencies.land.staff": (1, 4)}, n=100)
     att = sim.attribute(sim.load("scenarios/reform.toml"), n=20)
 
-``sim.plots`` is imported on first use, so ``import sim`` does not load matplotlib.
+Every public name is imported on first use: ``import sim`` loads nothing else (no NumPy, no SimPy, no
+matplotlib), so that the command line (``python -m sim``, whose package this is) can set up its signal
+handling before any heavy import, and ``sim.plots`` loads matplotlib only when a figure is wanted.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.analysis.attribution import Attribution, attribute
-from sim.analysis.compare import Comparison, compare
-from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
-from sim.core.errors import CalendarWarning, Problem, ScenarioError
-from sim.runs.runner import RunResult, run
-from sim.runs.tables import Table
-from sim.scenario.loading import load
-from sim.scenario.scenario import Scenario
+if TYPE_CHECKING:
+    from sim.analysis.attribution import Attribution, attribute
+    from sim.analysis.compare import Comparison, compare
+    from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
+    from sim.core.errors import CalendarWarning, Problem, ScenarioError
+    from sim.present import plots
+    from sim.runs.runner import RunResult, run
+    from sim.runs.tables import Table
+    from sim.scenario.loading import load
+    from sim.scenario.scenario import Scenario
+
+#: public name -> the module that defines it (imported on first use)
+_HOME = {
+    "Attribution": "sim.analysis.attribution",
+    "attribute": "sim.analysis.attribution",
+    "Comparison": "sim.analysis.compare",
+    "compare": "sim.analysis.compare",
+    "SweepResult": "sim.analysis.sweep",
+    "TornadoResult": "sim.analysis.sweep",
+    "sweep": "sim.analysis.sweep",
+    "tornado": "sim.analysis.sweep",
+    "CalendarWarning": "sim.core.errors",
+    "Problem": "sim.core.errors",
+    "ScenarioError": "sim.core.errors",
+    "RunResult": "sim.runs.runner",
+    "run": "sim.runs.runner",
+    "Table": "sim.runs.tables",
+    "load": "sim.scenario.loading",
+    "Scenario": "sim.scenario.scenario",
+}
 
 __all__ = [
     "Attribution",
@@ -51,8 +75,17 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    if name == "plots":  # lazily: matplotlib is heavy and only figures need it
-        import importlib
+    import importlib
 
-        return importlib.import_module("sim.present.plots")
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    if name == "plots":
+        value: Any = importlib.import_module("sim.present.plots")
+    elif name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+    else:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    globals()[name] = value  # the next look-up does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
