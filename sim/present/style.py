@@ -167,10 +167,13 @@ def _tidy(s: str) -> str:
     return _EDGE_SEP.sub("", s).strip()
 
 
-def _drawable_chars() -> frozenset[int]:
-    """The code points the figures' fonts can draw (empty if the base font could not be read)."""
+def _drawable_chars() -> tuple[frozenset[int], ...]:
+    """The code points the figures' fonts can draw, font by font (none if the base font could not be read)."""
+    base = _base_charmap()
+    if not base:
+        return ()
     cjk = cjk_font()
-    return _base_charmap() | (_family_charmap(cjk) if cjk else frozenset())
+    return (base, _family_charmap(cjk)) if cjk else (base,)
 
 
 @functools.lru_cache(maxsize=8)
@@ -185,12 +188,15 @@ def drawable(text: str) -> str:
     """``text`` in characters the figures' fonts have, line by line: the others left out (and what they
     leave behind tidied), or, if no letter or digit would be left, written as code points: "规划局" ->
     "\\u89c4\\u5212\\u5c40" without a Chinese font.  Control characters are never drawn."""
-    chars = _drawable_chars()
-    if not chars:
+    if text.isascii() and text.isprintable():  # most texts: numbers, dates, English
+        return text
+    fonts = _drawable_chars()
+    if not fonts:
         return text
 
     def ok(ch: str) -> bool:
-        return ord(ch) in chars and ord(ch) >= 32
+        code = ord(ch)
+        return code >= 32 and any(code in chars for chars in fonts)
 
     lines = []
     for line in text.split("\n"):
@@ -214,17 +220,25 @@ _MATH_DOLLAR = re.compile(r"(?<!\\)\$")
 def make_drawable(fig: Figure) -> Figure:
     """Every text of ``fig`` (titles, labels, tick labels, legends, annotations) made :func:`drawable`, and
     its dollar signs escaped (no text of ours is mathtext: a "$" in a name must not start it)."""
+    from matplotlib.axis import Axis
     from matplotlib.text import Text
     from matplotlib.ticker import FixedFormatter, FuncFormatter
 
     def fixed(text: str) -> str:
         return _MATH_DOLLAR.sub(r"\\$", drawable(text))
 
-    for artist in fig.findobj(Text):
+    def texts(artist: Artist) -> Iterator[Text]:
         if isinstance(artist, Text):
-            text = artist.get_text()
-            if fixed(text) != text:
-                artist.set_text(fixed(text))
+            yield artist
+        if isinstance(artist, Axis):  # not its ticks: their labels are made from the formatters when drawn
+            yield artist.label
+            return
+        for child in artist.get_children():
+            yield from texts(child)
+
+    for text in texts(fig):
+        if fixed(text.get_text()) != text.get_text():
+            text.set_text(fixed(text.get_text()))
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             for formatter in (axis.get_major_formatter(), axis.get_minor_formatter()):
