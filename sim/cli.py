@@ -46,8 +46,8 @@ SIGNAL_STATUS: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _received: list[int] = []
 #: whether the next signal is raised (only the first is; it is off once the command is done)
 _armed = [True]
-#: output folders and files this command has completed (for the message after an interruption)
-_written: list[Path] = []
+#: the command's output (folder or file) and what was there when it started (for the message after a signal)
+_output: dict[Path, tuple[int, int] | None] = {}
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -149,17 +149,21 @@ def _main_status() -> int:
 
 
 def _leave(status: int) -> NoReturn:
-    """Flush what was printed and exit at once (see :func:`entry_point`); a signal received at any point
-    decides the status."""
+    """Flush what was printed and exit at once (see :func:`entry_point`).  A signal received at any point
+    decides the status; one that came after the command had finished is reported as such."""
     _armed[0] = False
+    if _received and status != SIGNAL_STATUS[_received[0]]:
+        status = SIGNAL_STATUS[_received[0]]
+        try:
+            _tell(_stopped("interrupted" if status == 130 else "terminated"))
+        except BaseException:  # stderr closed or gone: the status says it
+            pass
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
                 stream.flush()
         except (OSError, ValueError):  # a closed pipe (| head), a closed stream
             pass
-    if _received:
-        status = SIGNAL_STATUS[_received[0]]
     os._exit(status)
 
 
@@ -185,16 +189,22 @@ def _show(value: object) -> str:
     return printable(value)
 
 
-def _wrote(path: Path) -> Path:
-    _written.append(path)
-    return path
+def _identity(path: Path) -> tuple[int, int] | None:
+    """What is at ``path`` (device and inode; None for nothing): outputs are moved into place whole, so a
+    new identity means a complete new output."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _stopped(what: str) -> str:
-    """The message after a signal: what was written before it came, if anything."""
-    if not _written:
+    """The message after a signal: whether this command's output had been written, complete, before it came."""
+    written = [p for p, before in _output.items() if _identity(p) not in (None, before)]
+    if not written:
         return f"{what}: no output was written"
-    return f"{what} after writing {', '.join(_show(p) for p in _written)} (complete); nothing else was written"
+    return f"{what} after writing {', '.join(_show(p) for p in written)} (complete); nothing else was written"
 
 
 def _positive_int(text: str) -> int:
@@ -419,7 +429,7 @@ def _write_study(
     with OutputDir(args.out, force=args.force) as outdir:
         outdir.write_json(f"{name}.json", res.to_dict())
         plots.save(fig, rows, outdir.tmp, name)
-        return _wrote(outdir.commit())
+        return outdir.commit()
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
@@ -528,8 +538,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=tick,
             only=args.replication,
         )
-    if res.out is not None:
-        _wrote(res.out)
     for w in res.summary.get("warnings", []):
         _tell(f"warning: {_show(w)}")
     if not args.quiet:
@@ -664,7 +672,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if att is not None:
             outdir.write_json("attribution.json", att.to_dict())
         write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
-        out = _wrote(outdir.commit())
+        out = outdir.commit()
     if not args.quiet:
         _say(format_comparison(cmp))
         _say(f"\nwrote {_show(out)}/ (compare.json, report.html, figures as PNG, SVG and CSV)")
@@ -685,7 +693,7 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
         outdir.write_json("attribution.json", att.to_dict())
         for kpi in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
             plots.save(plots.waterfall(att, kpi), plots.waterfall_data(att, kpi), outdir.tmp, f"waterfall_{kpi}")
-        out = _wrote(outdir.commit())
+        out = outdir.commit()
     if not args.quiet:
         _say(format_attribution(att))
         _say(f"\nwrote {_show(out)}/")
@@ -699,7 +707,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     scenarios = _scenarios(args)
     cmp = _comparison(args, scenarios)
     att = _attribution(args, cmp.scenarios[-1], min(args.replications, 20)) if args.attribute else None
-    path = _wrote(write_report(args.out, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:])))
+    path = write_report(args.out, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
     if not args.quiet:
         _say(f"wrote {_show(path)}")
     return 0
@@ -727,6 +735,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     from sim.runs.pool import ReplicationFailed
 
     args = build_parser().parse_args(argv)
+    if getattr(args, "out", None) is not None:
+        _output[args.out] = _identity(args.out)
     warnings.simplefilter("default", CalendarWarning)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {_show(msg)}\n"
     try:
