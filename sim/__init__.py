@@ -13,24 +13,52 @@ The public API::
     att = sim.attribute(sim.load("scenarios/reform.toml"), n=20)
     log = sim.read_log("permits.xes.gz", zone="Europe/Amsterdam")   # a real event log (CSV or XES)
 
-``sim.plots`` is imported on first use, so ``import sim`` does not load matplotlib.
+Every public name is imported on first use: ``import sim`` loads nothing else (no NumPy, no SimPy, no
+matplotlib), so that the command line (``python -m sim``, whose package this is) can set up its signal
+handling before any heavy import, and ``sim.plots`` loads matplotlib only when a figure is wanted.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.analysis.attribution import Attribution, attribute
-from sim.analysis.compare import Comparison, compare
-from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
-from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
-from sim.eventlog.model import EventLog
-from sim.eventlog.reading import read_log
-from sim.runs.output import OutputError
-from sim.runs.runner import RunResult, run
-from sim.runs.tables import Table
-from sim.scenario.loading import load
-from sim.scenario.scenario import Scenario
+if TYPE_CHECKING:
+    from sim.analysis.attribution import Attribution, attribute
+    from sim.analysis.compare import Comparison, compare
+    from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
+    from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
+    from sim.eventlog.model import EventLog
+    from sim.eventlog.reading import read_log
+    from sim.present import plots
+    from sim.runs.output import OutputError
+    from sim.runs.runner import RunResult, run
+    from sim.runs.tables import Table
+    from sim.scenario.loading import load
+    from sim.scenario.scenario import Scenario
+
+#: public name -> the module that defines it (imported on first use)
+_HOME = {
+    "Attribution": "sim.analysis.attribution",
+    "attribute": "sim.analysis.attribution",
+    "Comparison": "sim.analysis.compare",
+    "compare": "sim.analysis.compare",
+    "SweepResult": "sim.analysis.sweep",
+    "TornadoResult": "sim.analysis.sweep",
+    "sweep": "sim.analysis.sweep",
+    "tornado": "sim.analysis.sweep",
+    "CalendarWarning": "sim.core.errors",
+    "Problem": "sim.core.errors",
+    "ScenarioError": "sim.core.errors",
+    "LogError": "sim.core.errors",
+    "EventLog": "sim.eventlog.model",
+    "read_log": "sim.eventlog.reading",
+    "OutputError": "sim.runs.output",
+    "RunResult": "sim.runs.runner",
+    "run": "sim.runs.runner",
+    "Table": "sim.runs.tables",
+    "load": "sim.scenario.loading",
+    "Scenario": "sim.scenario.scenario",
+}
 
 __all__ = [
     "Attribution",
@@ -59,8 +87,17 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    if name == "plots":  # lazily: matplotlib is heavy and only figures need it
-        import importlib
+    import importlib
 
-        return importlib.import_module("sim.present.plots")
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    if name == "plots":
+        value: Any = importlib.import_module("sim.present.plots")
+    elif name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+    else:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    globals()[name] = value  # the next look-up does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

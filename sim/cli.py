@@ -1,44 +1,216 @@
 """The ``approval-sim`` command line.
 
 Exit status: 0 success, 1 a run failed, 2 bad input (scenario, option,
-output folder or an executor that cannot be set up), 130 interrupted.  Bad
-input never prints a traceback.
+output folder or an executor that cannot be set up), 130 interrupted (SIGINT,
+Ctrl-C), 143 terminated (SIGTERM).  Bad input never prints a traceback, and
+neither does a signal, whenever it comes.
+
+:func:`entry_point` installs the signal handlers before anything heavy is
+imported: this module imports only the standard library's lightest modules
+at load time, and every command imports what it needs when it runs.
+Everything printed goes through :func:`sim.present.terminal.printable`, so
+a control character in a user's file is shown escaped, never sent to the
+terminal.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
-import warnings
-from collections.abc import Sequence
-from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any
-
-from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
-from sim.present.progress import Progress
-from sim.present.terminal import format_attribution, format_comparison, format_points, format_summary, format_targets
-from sim.runs.executors import KINDS, ExecutorError, executor_threads, make_executor
-from sim.runs.output import OutputDir, OutputError
-from sim.runs.pool import ReplicationFailed
-from sim.runs.runner import run
-from sim.scenario.levers import describe_levers
-from sim.scenario.loading import load
-from sim.scenario.targets import check_targets
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from pathlib import Path
+    from types import FrameType
+
     from matplotlib.figure import Figure
 
     from sim.analysis.attribution import Attribution
     from sim.analysis.compare import Comparison
     from sim.analysis.sweep import SweepResult, TornadoResult
     from sim.present.style import Rows
+    from sim.runs.output import OutputDir
     from sim.scenario.scenario import Scenario
 
 
+# -- signals and leaving ---------------------------------------------------------------------------------
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so that outputs are cleaned up on the way out."""
+
+
+#: the exit status after each signal
+SIGNAL_STATUS: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+#: SIGINT and SIGTERM as received, in order
+_received: list[int] = []
+#: whether the next signal is raised (only the first is; it is off once the command is done)
+_armed = [True]
+#: the command's output (folder or file) and what was there when it started (for the message after a signal)
+_output: dict[Path, tuple[int, int] | None] = {}
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Record SIGINT or SIGTERM, and raise the first as KeyboardInterrupt or :class:`Terminated`.
+
+    Later signals are only recorded: the first one started the clean-up (workers stopped, temporary files
+    removed), and a second Ctrl-C must not break it off half-way.
+    """
+    _received.append(signum)
+    _raise_when_safe(frame)
+
+
+def _raise_when_safe(frame: FrameType | None) -> None:
+    """Raise the first signal's exception here, unless an import is under way: then a moment later.
+
+    An exception raised inside an import does not always come out as itself: NumPy, for one, turns
+    whatever stops the import of its C extension into an ImportError with a page of advice, and the
+    import system's own clean-up callbacks can only print it ("Exception ignored").  Imports take
+    tenths of a second; the signal waits for them (a timer looks again every 10 ms).
+    """
+    if not _armed[0] or not _received:
+        return
+    if _importing(frame) and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _retry)
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    _armed[0] = False
+    raise KeyboardInterrupt if _received[0] == signal.SIGINT else Terminated()
+
+
+def _retry(signum: int, frame: FrameType | None) -> None:
+    _raise_when_safe(frame)
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether ``frame`` (the main thread's, when a signal came) is inside an import."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _install_signal_handlers() -> None:
+    for sig in SIGNAL_STATUS:
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # ignored by whoever started us (nohup, &): stays so
+            signal.signal(sig, _on_signal)
+    sys.unraisablehook = _on_unraisable
+
+
+def _on_unraisable(unraisable: Any) -> None:
+    """The exception of a signal raised where Python cannot let it propagate (a finaliser, a weakref callback
+    of the import system) would be printed as "Exception ignored ... Traceback" and the signal lost: send the
+    signal again instead, to be raised at the next point where it can propagate."""
+    if issubclass(unraisable.exc_type, (KeyboardInterrupt, Terminated)) and _received:
+        _armed[0] = True
+        signal.raise_signal(_received[-1])
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def entry_point() -> NoReturn:
+    """The ``approval-sim`` command: :func:`main`, then exit with its status.
+
+    The signal handlers come first, before any heavy import, so that Ctrl-C at any moment exits with 130 and
+    SIGTERM with 143, without a traceback.  The process then leaves through ``os._exit`` once its output is
+    flushed, whatever the status: the outputs are complete (or removed) and the workers stopped by then, and
+    the interpreter's own exit would join the worker pool's threads (one may hold a lock after a signal, so
+    the join could wait forever) and run while a signal could still kill it with a traceback or a bare -2.
+    """
+    status = 1
+    try:
+        _install_signal_handlers()
+        status = _main_status()
+        _armed[0] = False  # from here on a signal is recorded, never raised
+    except KeyboardInterrupt:  # between main's own handlers and the line above
+        status = 130
+    except Terminated:
+        status = 143
+    _leave(status)
+
+
+def _main_status() -> int:
+    """:func:`main`'s status; ``sys.exit`` inside it (argparse: ``--help``, a bad option) and bugs too."""
+    try:
+        return main()
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        _tell(str(e.code))
+        return 1
+    except (KeyboardInterrupt, Terminated):
+        raise
+    except BaseException:  # a bug: show it as Python would, then leave like any other failure
+        import traceback
+
+        traceback.print_exc()
+        return 1
+
+
+def _leave(status: int) -> NoReturn:
+    """Flush what was printed and exit at once (see :func:`entry_point`).  A signal received at any point
+    decides the status; one that came after the command had finished is reported as such."""
+    _armed[0] = False
+    if _received and status != SIGNAL_STATUS[_received[0]]:
+        status = SIGNAL_STATUS[_received[0]]
+        try:
+            _tell(_stopped("interrupted" if status == 130 else "terminated"))
+        except BaseException:  # stderr closed or gone: the status says it
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe (| head), a closed stream
+            pass
+    os._exit(status)
+
+
+# -- printing --------------------------------------------------------------------------------------------
+def _say(text: str) -> None:
+    """Print ``text`` on stdout, control characters escaped (line breaks laid out by approval-sim are kept)."""
+    from sim.present.terminal import printable_lines
+
+    print(printable_lines(text))
+
+
+def _tell(text: str) -> None:
+    """Print ``text`` on stderr, like :func:`_say`."""
+    from sim.present.terminal import printable_lines
+
+    print(printable_lines(text), file=sys.stderr)
+
+
+def _show(value: object) -> str:
+    """A user's text (a path, a name) inside one of our messages: one line, control characters escaped."""
+    from sim.present.terminal import printable
+
+    return printable(value)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """What is at ``path`` (device and inode; None for nothing): outputs are moved into place whole, so a
+    new identity means a complete new output."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _stopped(what: str) -> str:
+    """The message after a signal: whether this command's output had been written, complete, before it came."""
+    written = [p for p, before in _output.items() if _identity(p) not in (None, before)]
+    if not written:
+        return f"{what}: no output was written"
+    return f"{what} after writing {', '.join(_show(p) for p in written)} (complete); nothing else was written"
+
+
 def _positive_int(text: str) -> int:
+    import argparse
+
     try:
         value = _whole(text)
     except ValueError:
@@ -56,6 +228,8 @@ def _whole(text: str) -> int:
 
 
 def _seed(text: str) -> int:
+    import argparse
+
     try:
         value = _whole(text)
     except ValueError:
@@ -66,6 +240,8 @@ def _seed(text: str) -> int:
 
 
 def _event_formats(text: str) -> tuple[str, ...]:
+    import argparse
+
     from sim.runs.event_output import parse_formats
 
     try:
@@ -76,7 +252,14 @@ def _event_formats(text: str) -> tuple[str, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``approval-sim``."""
-    parser = argparse.ArgumentParser(prog="approval-sim", description="Simulate project-approval workflows.")
+    import argparse
+    from pathlib import Path
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # it may quote the command line: escaped like the rest
+            super().error(_show(message))
+
+    parser = Parser(prog="approval-sim", description="Simulate project-approval workflows.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run_cmd = sub.add_parser("run", help="run a scenario and summarise its KPIs")
@@ -236,9 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = False) -> dict[str, list[Any]]:
     """The ``--vary`` parameters: path -> its values (with ``pairs``, exactly two: low and high).
 
-    A path may not also be fixed by ``--set``: which of the two would hold is not obvious.
+    A path may be varied once, and not also be fixed by ``--set``: which value would hold is not obvious.
     """
     from sim.analysis.sweep import parse_values
+    from sim.core.errors import Problem, ScenarioError
     from sim.scenario.overrides import parse_overrides
 
     fixed = parse_overrides(overrides, file)
@@ -253,19 +437,32 @@ def _varied(items: list[str], overrides: list[str], file: str, pairs: bool = Fal
         if key in fixed:
             raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is also fixed by --set: give it once")])
         if key in varied:
-            raise ScenarioError([Problem(file, f"--vary {item}", f"{key} is varied twice: give its values once")])
+            raise ScenarioError(
+                [Problem(file, f"--vary {item}", f"{key} is varied twice: give all its values in one --vary")]
+            )
         varied[key] = values
     return varied
+
+
+def _check_kpi(sc: Scenario, kpi: str) -> None:
+    """Refuse an unknown ``--kpi`` before anything runs, naming the option."""
+    from sim.analysis.sweep import check_kpi
+
+    check_kpi(sc, kpi, "--kpi")
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import sweep
     from sim.present import plots
+    from sim.present.progress import Progress
+    from sim.present.terminal import format_points
+    from sim.scenario.loading import load
 
     grid = _varied(args.vary, args.overrides, str(args.scenario))
     sc = load(args.scenario, args.overrides)
+    _check_kpi(sc, args.kpi)
     with _output_dir(args, [sc]) as outdir:
-        with Progress("grid points", not args.quiet) as tick:
+        with Progress(f"{sc.name}: grid points", not args.quiet) as tick:
             res = sweep(
                 sc,
                 grid,
@@ -278,13 +475,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             )
         out = _write_study(outdir, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
     if not args.quiet:
-        print(format_points(res.rows, res.parameters, res.kpi))
-        print(f"\nwrote {out}/")
+        _say(format_points(res.rows, res.parameters, res.kpi))
+        _say(f"\nwrote {_show(out)}/")
     return 0
 
 
 def _output_dir(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> OutputDir:
     """The output folder ``-o``, claimed before anything runs; the scenarios' files may not be written over."""
+    from sim.runs.output import OutputDir
+
     return OutputDir(args.out, force=args.force, inputs=[f for sc in scenarios for f in sc.files])
 
 
@@ -300,12 +499,16 @@ def _write_study(outdir: OutputDir, name: str, res: SweepResult | TornadoResult,
 def _cmd_tornado(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import tornado
     from sim.present import plots
+    from sim.present.progress import Progress
+    from sim.present.terminal import format_points
+    from sim.scenario.loading import load
 
     varied = _varied(args.vary, args.overrides, str(args.scenario), pairs=True)
     ranges = {path: (low, high) for path, (low, high) in varied.items()}
     sc = load(args.scenario, args.overrides, args.levers)
+    _check_kpi(sc, args.kpi)
     with _output_dir(args, [sc]) as outdir:
-        with Progress("parameters", not args.quiet) as tick:
+        with Progress(f"{sc.name}: parameters", not args.quiet) as tick:
             res = tornado(
                 sc,
                 ranges,
@@ -318,17 +521,20 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
             )
         out = _write_study(outdir, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
     if not args.quiet:
-        print(f"{res.kpi} at base: {res.base:.4g}")
-        print(
+        base = "no value (no project reached it)" if res.base is None else f"{res.base:.4g}"
+        _say(f"{_show(res.kpi)} at base: {base}")
+        _say(
             format_points(
                 res.rows, ["parameter", "low_value", "high_value"], res.kpi, stats=("low_mean", "high_mean", "swing")
             )
         )
-        print(f"\nwrote {out}/")
+        _say(f"\nwrote {_show(out)}/")
     return 0
 
 
 def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    from pathlib import Path
+
     parser.add_argument("-n", "--replications", type=_positive_int, default=100, help="replications (default 100)")
     parser.add_argument("--seed", type=_seed, default=None, help="root seed (default: the (first) scenario's seed)")
     _add_execution(parser)
@@ -338,6 +544,8 @@ def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
 
 
 def _add_execution(parser: argparse.ArgumentParser) -> None:
+    from sim.runs.executors import KINDS
+
     parser.add_argument(
         "-j",
         "--jobs",
@@ -375,8 +583,13 @@ def _add_levers(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.present.progress import Progress
+    from sim.present.terminal import format_summary
+    from sim.runs.runner import run
+    from sim.scenario.loading import load
+
     sc = load(args.scenario, args.overrides, args.levers)
-    with Progress("replications", not args.quiet) as tick:
+    with Progress(f"{sc.name}: replications", not args.quiet) as tick:
         res = run(
             sc,
             n=args.replications,
@@ -392,11 +605,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             only=args.replication,
         )
     for w in res.summary.get("warnings", []):
-        print(f"warning: {w}", file=sys.stderr)
+        _tell(f"warning: {_show(w)}")
     if not args.quiet:
-        print(format_summary(res.summary))
+        _say(format_summary(res.summary))
         if res.out is not None:
-            print(f"\nwrote {res.out}/")
+            _say(f"\nwrote {_show(res.out)}/")
     return 0
 
 
@@ -404,72 +617,100 @@ def _cmd_log(args: argparse.Namespace) -> int:
     from sim.eventlog.profile import profile
     from sim.eventlog.reading import read_log
     from sim.present.log_text import format_log_profile
+    from sim.runs.output import OutputDir
 
     columns = ("case", "activity", "time", "start", "resource", "group", "lifecycle")
     log = read_log(args.log, zone=args.zone, **{c: getattr(args, c) for c in columns})
     facts = profile(log)
-    print(format_log_profile(facts))
+    _say(format_log_profile(facts))
     if args.out is not None:
         with OutputDir(args.out, force=args.force) as outdir:
             outdir.write_json("log.json", facts)
             out = outdir.commit()
-        print(f"\nwrote {out}/log.json")
+        _say(f"\nwrote {_show(out)}/log.json")
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.core.errors import ScenarioError
+    from sim.scenario.loading import load
+
     status = 0
     for path in args.scenarios:
         try:
             scenario = load(path, args.overrides, args.levers)
         except ScenarioError as e:
             for problem in e.problems:
-                print(f"error: {problem}", file=sys.stderr)
+                _tell(f"error: {problem}")
             status = 2
         else:
             on = f", levers on: {', '.join(scenario.levers)}" if scenario.levers else ""
-            print(f"ok: {path} ({scenario.name}: {len(scenario.stages)} stages, {len(scenario.agencies)} agencies{on})")
+            counts = f"{len(scenario.stages)} stages, {len(scenario.agencies)} agencies{on}"
+            _say(_show(f"ok: {path} ({scenario.name}: {counts})"))
     return status
 
 
 def _cmd_levers(args: argparse.Namespace) -> int:
+    from sim.scenario.levers import describe_levers
+    from sim.scenario.loading import load
+
     scenario = load(args.scenario, levers="none")
     described = describe_levers(scenario.raw, str(args.scenario))
     if not described:
-        print(f"{args.scenario} declares no levers")
+        _say(f"{_show(args.scenario)} declares no levers")
     default_on = set(load(args.scenario).levers)
     for lever_id, name, lines in described:
-        print(f"{lever_id}: {name}{'  [on by default]' if lever_id in default_on else ''}")
+        _say(_show(f"{lever_id}: {name}") + ("  [on by default]" if lever_id in default_on else ""))
         for line in lines:
-            print(f"    {line}")
+            _say(f"    {_show(line)}")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from sim.present.progress import Progress
+    from sim.present.terminal import format_targets
+    from sim.runs.runner import run
+    from sim.scenario.loading import load
+    from sim.scenario.targets import check_targets
+
     sc = load(args.scenario, args.overrides, args.levers)
     if not any(t.applies(sc.levers) for t in sc.targets):
-        print(f"{args.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}")
+        _say(_show(f"{args.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}"))
         return 0
-    with Progress("replications") as tick:
+    with Progress(f"{sc.name}: replications") as tick:
         res = run(
             sc, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, keep_rows=False, progress=tick
         )
     results = check_targets(sc.targets, res.summary)
-    print(format_targets(results, res.summary))
+    _say(format_targets(results, res.summary))
     return 0 if all(t.met for t in results) else 1
 
 
-def _loaded_for_comparison(args: argparse.Namespace) -> list[Scenario]:
-    """The scenarios of ``compare``/``report``, loaded; ``--attribute`` needs levers on the last one."""
+def _scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios of ``compare`` and ``report``, loaded; with ``--attribute`` the last must have levers on,
+    which is checked here, before anything runs."""
+    from sim.core.errors import Problem, ScenarioError
+    from sim.scenario.loading import load
+
     scenarios = [load(p) for p in args.scenarios]
-    if getattr(args, "attribute", False) and not scenarios[-1].levers:
-        why = "has no levers on: --attribute splits the effect of the last scenario's levers"
-        raise ScenarioError([Problem(str(args.scenarios[-1]), "--attribute", why)])
+    if args.attribute and not scenarios[-1].levers:
+        last = scenarios[-1]
+        raise ScenarioError(
+            [
+                Problem(
+                    last.source,
+                    "scenario.levers",
+                    "--attribute attributes the levers of the last scenario, and it has none on: switch some on "
+                    "in scenario.levers, put a scenario with levers last, or leave out --attribute",
+                )
+            ]
+        )
     return scenarios
 
 
 def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparison:
     from sim.analysis.compare import compare
+    from sim.present.progress import Progress
 
     with Progress("replications", not args.quiet) as tick:
         return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
@@ -477,8 +718,9 @@ def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparis
 
 def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[str, ...] | None = None) -> Attribution:
     from sim.analysis.attribution import attribute
+    from sim.present.progress import Progress
 
-    with Progress("lever subsets", not args.quiet) as tick:
+    with Progress(f"{sc.name}: lever subsets", not args.quiet) as tick:
         return attribute(
             sc,
             n=n,
@@ -492,16 +734,18 @@ def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[s
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.core.errors import Problem, ScenarioError
     from sim.present import plots
     from sim.present.report import write_report
+    from sim.present.terminal import format_comparison
 
     if len(args.scenarios) < 2:
         raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
-    scenarios = _loaded_for_comparison(args)
+    scenarios = _scenarios(args)
     with _output_dir(args, scenarios) as outdir:
         cmp = _comparison(args, scenarios)
         att = None
-        if args.attribute and cmp.scenarios[-1].levers:
+        if args.attribute:
             att = _attribution(args, cmp.scenarios[-1], args.attribution_n or min(args.replications, 20))
         figures = plots.all_figures(cmp, att)
         for name, (fig, rows) in figures.items():
@@ -512,13 +756,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
         out = outdir.commit()
     if not args.quiet:
-        print(format_comparison(cmp))
-        print(f"\nwrote {out}/ (compare.json, report.html, figures as PNG, SVG and CSV)")
+        _say(format_comparison(cmp))
+        _say(f"\nwrote {_show(out)}/ (compare.json, report.html, figures as PNG, SVG and CSV)")
     return 0
 
 
 def _cmd_attribute(args: argparse.Namespace) -> int:
     from sim.present import plots
+    from sim.present.terminal import format_attribution
+    from sim.scenario.loading import load
 
     sc = load(args.scenario)
     levers = None if args.levers is None else sc.with_levers(args.levers).levers
@@ -529,8 +775,8 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
             plots.save(plots.waterfall(att, kpi), plots.waterfall_data(att, kpi), outdir.tmp, f"waterfall_{kpi}")
         out = outdir.commit()
     if not args.quiet:
-        print(format_attribution(att))
-        print(f"\nwrote {out}/")
+        _say(format_attribution(att))
+        _say(f"\nwrote {_show(out)}/")
     return 0
 
 
@@ -538,7 +784,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from sim.present import plots
     from sim.present.report import report_target, write_report
 
-    scenarios = _loaded_for_comparison(args)
+    scenarios = _scenarios(args)
     with report_target(args.out, args.force, [f for sc in scenarios for f in sc.files]) as target:
         cmp = _comparison(args, scenarios)
         att = (
@@ -548,41 +794,36 @@ def _cmd_report(args: argparse.Namespace) -> int:
         )
         path = write_report(target, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
     if not args.quiet:
-        print(f"wrote {path}")
+        _say(f"wrote {_show(path)}")
     return 0
-
-
-class Terminated(BaseException):
-    """SIGTERM, turned into an exception so that outputs are cleaned up on the way out."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Terminated()
-
-
-def entry_point() -> None:
-    """The ``approval-sim`` command: :func:`main`, then exit with its status.
-
-    After an interruption (130) or SIGTERM (143) the outputs are already cleaned up and the workers
-    stopped; the process then leaves at once (``os._exit``) instead of running the interpreter's exit
-    handlers, which join the worker pool's threads: the signal may have arrived while one of them held
-    a lock, and the join would then wait forever.
-    """
-    status = main()
-    if status in (130, 143):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
-    raise SystemExit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 a run failed or a target was missed, 2 bad input,
-    130 interrupted, 143 terminated)."""
+    130 interrupted, 143 terminated).  Signal handlers are :func:`entry_point`'s business."""
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:
+        _tell(_stopped("interrupted"))
+        return 130
+    except Terminated:
+        _tell(_stopped("terminated"))
+        return 143
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    import warnings
+
+    from sim.core.errors import CalendarWarning, LogError, ScenarioError
+    from sim.runs.executors import ExecutorError, executor_threads, make_executor
+    from sim.runs.output import OutputError
+    from sim.runs.pool import ReplicationFailed
+
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    if getattr(args, "out", None) is not None:
+        _output[args.out] = _identity(args.out)
     warnings.simplefilter("default", CalendarWarning)
-    warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {_show(msg)}\n"
     try:
         commands = {
             "run": _cmd_run,
@@ -603,20 +844,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands[args.command](args)
     except (ScenarioError, LogError) as e:
         for problem in e.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            _tell(f"error: {problem}")
         return 2
     except (OutputError, ExecutorError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        _tell(f"error: {_show(e)}")
         return 2
     except BrokenPipeError:  # output piped into head and the like
         sys.stderr.close()
         return 0
     except ReplicationFailed as e:
-        print(f"error: {e}", file=sys.stderr)
+        _tell(f"error: {e}")
         return 1
-    except KeyboardInterrupt:
-        print("interrupted: no output was written", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("terminated: no output was written", file=sys.stderr)
-        return 143

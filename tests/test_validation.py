@@ -821,5 +821,6 @@ def test_a_swept_path_given_twice_is_refused(tmp_path):
 def test_compare_attribute_without_levers_is_refused_before_running(tmp_path):
     proc = run_cli("compare", VALID, VALID, "--attribute", "-n", "1", "-q", "--out", tmp_path / "out")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert f"error: {VALID}: --attribute: has no levers on" in proc.stderr  # it silently left attribution out
+    # it silently left attribution out
+    assert f"error: {VALID}: scenario.levers: --attribute attributes the levers of the last scenario" in proc.stderr
     assert not (tmp_path / "out").exists()

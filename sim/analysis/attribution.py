@@ -21,13 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.compare import replication_means
+from sim.analysis.compare import replication_means, run_args, scenario_arg
+from sim.core.arguments import bad, names, whole
+from sim.core.errors import Problem, ScenarioError
 from sim.core.kpi import KPIS
 from sim.engine.compiled import compile_scenario
 from sim.runs.pool import pool_for
 from sim.runs.runner import replications
 from sim.runs.stats import Accumulator
-from sim.scenario.scenario import Scenario
+from sim.scenario.scenario import LeverChoice, Scenario
 
 EXACT_MAX_LEVERS = 8
 ATTRIBUTED = (
@@ -114,7 +116,7 @@ def attribute(
     n: int = 50,
     seed: int | None = None,
     *,
-    levers: tuple[str, ...] | None = None,
+    levers: LeverChoice = None,
     kpis: tuple[str, ...] = ATTRIBUTED,
     jobs: int = 1,
     executor: Executor | None = None,
@@ -125,12 +127,33 @@ def attribute(
 
     Exact over all 2^k subsets for k <= EXACT_MAX_LEVERS; otherwise ``max_orders`` random orders
     (drawn from a generator seeded by ``seed``) and only the subsets they need.
-    """
-    seed = sc.seed if seed is None else seed
-    levers = tuple(sc.levers if levers is None else levers)
-    if not levers:
-        from sim.core.errors import Problem, ScenarioError
 
+    Args:
+        sc: a loaded scenario.
+        n: replications per lever subset (>= 1).
+        seed: root seed (>= 0; default: the scenario's).
+        levers: the levers to attribute: lever ids (a list or tuple), or as ``Scenario.with_levers`` takes
+            them ("all", "a,b"); default: those on in ``sc``.  Each must be declared by the scenario.
+        kpis: the KPIs to attribute, names of :data:`sim.core.kpi.KPIS`, each once.
+        jobs, executor, progress: as for :func:`sim.run`.
+        max_orders: sampled orders (>= 1) when there are more than EXACT_MAX_LEVERS levers.
+
+    Raises:
+        ValueError: an argument outside what is allowed, named in the message.
+        ScenarioError: a lever the scenario does not declare, or no lever at all to attribute.
+    """
+    where = "sim.attribute"
+    sc = scenario_arg(where, "sc", sc)
+    n, given_seed, jobs = run_args(where, n, seed, jobs, executor, progress)
+    kpis = names(where, "kpis", kpis, KPIS, "KPI")
+    max_orders = whole(where, "max_orders", max_orders, 1, "sampled lever orders")
+    if levers is not None and not (
+        isinstance(levers, str) or (isinstance(levers, (list, tuple)) and all(isinstance(x, str) for x in levers))
+    ):
+        raise bad(where, "levers", 'None, lever ids (a list or tuple), "all" or "a,b"', levers)
+    seed = sc.seed if given_seed is None else given_seed
+    levers = sc.levers if levers is None else sc.with_levers(levers).levers  # unknown ids: ScenarioError
+    if not levers:
         raise ScenarioError(
             [
                 Problem(

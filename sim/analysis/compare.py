@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.arguments import bad, callable_or_none, executor_or_none, flag, seed_or_none, sequence, whole
 from sim.core.kpi import KPIS
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import simulate
@@ -106,6 +107,27 @@ def _diff_entry(acc: Accumulator) -> dict[str, Any]:
     return {"unit": d["unit"], "mean": d["mean"], "ci95": d["ci95"], "n": d["n"]}
 
 
+def scenario_arg(where: str, name: str, value: object) -> Scenario:
+    """``value`` if it is a loaded :class:`Scenario` (a path is not: load it first)."""
+    if not isinstance(value, Scenario):
+        raise bad(where, name, "a Scenario (from sim.load(path))", value)
+    return value
+
+
+def run_args(
+    where: str, n: object, seed: object, jobs: object, executor: object, progress: object
+) -> tuple[int, int | None, int]:
+    """The arguments every study shares, checked: (n, seed, jobs); ``executor`` and ``progress`` as given."""
+    checked = (
+        whole(where, "n", n, 1, "replications"),
+        seed_or_none(where, seed),
+        whole(where, "jobs", jobs, 1, "worker processes"),
+    )
+    executor_or_none(where, executor)
+    callable_or_none(where, "progress", progress, "a function called as progress(done, total)")
+    return checked
+
+
 def replication_means(reduced: ReducedReplication) -> dict[str, float]:
     """Mean of each KPI over one replication's projects (NaN if none reached it)."""
     out = {}
@@ -128,16 +150,23 @@ def compare(
     """Run ``scenarios`` with common random numbers and compute paired differences against the first.
 
     Args:
-        scenarios: two or more loaded scenarios (the first is the reference).
-        n: replications per scenario.
-        seed: root seed shared by all (default: the first scenario's seed).
-        jobs: worker processes; results do not depend on it.
+        scenarios: a list of loaded scenarios, the first the reference (with one alone, there is nothing to
+            take differences from, but its summary and figures are made all the same).
+        n: replications per scenario (>= 1).
+        seed: root seed shared by all (>= 0; default: the first scenario's seed).
+        jobs: worker processes (>= 1); results do not depend on it.
         executor: a ``concurrent.futures`` executor instead of a local process pool.
         progress: called as ``progress(done, total)`` after each replication of each scenario.
         typical: also trace the project of median time to production (for the timeline figure).
+
+    Raises:
+        ValueError: an argument outside what is allowed, named in the message.
     """
-    if len(scenarios) < 1:
-        raise ValueError("compare needs at least one scenario")
+    where = "sim.compare"
+    listed = sequence(where, "scenarios", scenarios, "Scenarios (the first is the reference)")
+    scenarios = [scenario_arg(where, f"scenarios[{i}]", sc) for i, sc in enumerate(listed)]
+    n, seed, jobs = run_args(where, n, seed, jobs, executor, progress)
+    flag(where, "typical", typical)
     seed = scenarios[0].seed if seed is None else seed
     compiled = [compile_scenario(sc) for sc in scenarios]
     summaries = [Summary(cs) for cs in compiled]

@@ -15,6 +15,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.analysis.compare import run_args, scenario_arg
+from sim.core.arguments import bad, sequence
 from sim.core.kpi import KPIS
 from sim.runs.pool import pool_for
 from sim.runs.runner import run
@@ -45,22 +47,40 @@ def _measure(sc: Scenario, n: int, seed: int, kpi: str, jobs: int, executor: Exe
     }
 
 
-def check_kpi(sc: Scenario, kpi: str) -> None:
-    """Raise ScenarioError if ``kpi`` is not a KPI of ``sc`` (as targets name them)."""
+def check_kpi(sc: Scenario, kpi: object, where: str = "kpi") -> str:
+    """``kpi`` if it is a KPI of ``sc`` (as targets name them); else ScenarioError, at key path ``where``."""
     from sim.core.errors import Problem, ScenarioError, did_you_mean
     from sim.core.kpi import kpi_names
 
     names = kpi_names(sc.stage_by_id, sc.class_by_id, sc.agency_by_id)
-    if kpi not in names:
+    if not isinstance(kpi, str) or kpi not in names:
+        close = did_you_mean(kpi, names) if isinstance(kpi, str) else ""
         raise ScenarioError(
-            [
-                Problem(
-                    sc.source,
-                    "--kpi",
-                    f"unknown KPI {kpi!r}{did_you_mean(kpi, names)}; e.g. {', '.join(KPIS)}",
-                )
-            ]
+            [Problem(sc.source, where, f"unknown KPI {kpi!r}{close}; e.g. {', '.join(KPIS)}, stages.<stage id>")]
         )
+    return kpi
+
+
+def _grid(where: str, name: str, grid: object, pairs: bool = False) -> dict[str, list[Any]]:
+    """A sweep's grid (path -> values) or a tornado's ranges (path -> (low, high)), checked: a non-empty
+    mapping of dotted paths (or "levers"), each to a non-empty list of distinct values, or to exactly two."""
+    want = "(low, high)" if pairs else "[value, ...]"
+    if not isinstance(grid, Mapping) or not grid:
+        raise bad(where, name, f'a non-empty dict of dotted paths (or "levers") to {want}', grid)
+    out: dict[str, list[Any]] = {}
+    for path, values in grid.items():
+        if not isinstance(path, str) or not path.strip() or path != path.strip():
+            raise bad(where, f"{name} key", 'a dotted path such as "agencies.planning.staff", or "levers"', path)
+        if path == "scenario.levers":
+            raise bad(where, f"{name} key", 'the path "levers" for the levers switched on (not scenario.levers)', path)
+        listed = sequence(where, f"{name}[{path!r}]", values, "values")
+        if pairs and len(listed) != 2:
+            raise bad(where, f"{name}[{path!r}]", "a (low, high) pair", values)
+        twice = [v for i, v in enumerate(listed) if v in listed[:i]]
+        if twice and not pairs:
+            raise bad(where, f"{name}[{path!r}]", "a list of distinct values (each point once)", values)
+        out[path] = listed
+    return out
 
 
 @dataclass
@@ -100,8 +120,18 @@ def sweep(
     """Run ``scenario`` at every point of ``grid`` and measure ``kpi`` (a KPI name as a target gives it).
 
     Example: ``sweep(sc, {"agencies.planning.staff": [1, 2, 4], "levers": ["none", "all"]}, n=100)``.
+
+    Raises:
+        ValueError: an argument outside what is allowed (an empty grid, a path without values, a value
+            twice, n < 1 ...), named in the message.
+        ScenarioError: a path or value the scenario does not take, or an unknown ``kpi``; every point is
+            checked before any runs.
     """
-    seed = scenario.seed if seed is None else seed
+    where = "sim.sweep"
+    scenario = scenario_arg(where, "scenario", scenario)
+    grid = _grid(where, "grid", grid)
+    n, given_seed, jobs = run_args(where, n, seed, jobs, executor, progress)
+    seed = scenario.seed if given_seed is None else given_seed
     check_kpi(scenario, kpi)
     names = list(grid)
     points = [dict(zip(names, values)) for values in itertools.product(*(list(grid[k]) for k in names))]
@@ -155,8 +185,18 @@ def tornado(
 
     ``ranges`` maps dotted override paths to (low, high), e.g. the assumptions no source gives:
     ``{"agents.staff": (2, 8), "stages.eia.tolerant.fail_p": (0.0, 0.2)}``.  Rows are sorted by swing.
+
+    Raises:
+        ValueError: an argument outside what is allowed (empty ranges, a range that is not a pair, n < 1 ...),
+            named in the message.
+        ScenarioError: a path or value the scenario does not take, or an unknown ``kpi``; checked before
+            anything runs.
     """
-    seed = scenario.seed if seed is None else seed
+    where = "sim.tornado"
+    scenario = scenario_arg(where, "scenario", scenario)
+    ranges = {path: (low, high) for path, (low, high) in _grid(where, "ranges", ranges, pairs=True).items()}
+    n, given_seed, jobs = run_args(where, n, seed, jobs, executor, progress)
+    seed = scenario.seed if given_seed is None else given_seed
     check_kpi(scenario, kpi)
     variants = [
         (path, which, _scenario_at(scenario, {path: value}))

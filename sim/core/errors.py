@@ -13,6 +13,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sim.core.text import printable
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -23,8 +25,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """One line, safe to print: control characters from the user's file are shown escaped."""
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
+        return printable(f"{where}: {self.message}")
 
 
 class ScenarioError(ValueError):

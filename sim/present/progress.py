@@ -1,4 +1,7 @@
-"""A progress bar on stderr for runs longer than a second (tqdm), off when quiet or not a terminal."""
+"""A progress bar on stderr for runs longer than a second (tqdm), off when quiet or not a terminal.
+
+Its description may name a scenario, which is the user's text: it is shown :func:`printable`.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,20 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from sim.core.text import printable
+
 if TYPE_CHECKING:
     from tqdm import tqdm
 
 
 class Progress:
-    """``with Progress(desc, enabled) as tick: tick(done, total)`` — a bar that appears after one second."""
+    """``with Progress(desc, enabled) as tick: tick(done, total)`` — a bar that appears after one second.
+
+    ``desc`` is shown with its control characters escaped (it may be a scenario's name).
+    """
 
     def __init__(self, desc: str, enabled: bool = True):
-        self.desc = desc
+        self.desc = printable(desc)
         self.enabled = enabled and sys.stderr.isatty()
         self.bar: tqdm | None = None
 

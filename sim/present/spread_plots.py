@@ -19,6 +19,7 @@ from sim.present.style import (
     capital,
     draw_target,
     iter_phases,
+    legend,
     num,
     phase_label,
     scenario_colour,
@@ -122,7 +123,7 @@ def distributions(cmp: Comparison) -> Figure:
         ax.set_ylabel("share of projects reaching it (cumulative)")
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.13), fontsize=8)
+        legend(ax, loc="upper left", bbox_to_anchor=(0.0, -0.13), fontsize=8)
     note = (
         "; curves end below 1 where projects had not reached the milestone by the end of the horizon"
         if censored
@@ -213,7 +214,7 @@ def time_split(cmp: Comparison) -> Figure:
         for i in range(n):
             ax.text(left[i], i, f" {left[i]:.0f}", va="center", fontsize=8)
         ax.set_xlim(0, max(left.max(), 1) * 1.12)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5)
+        legend(ax, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5)
     build = [
         next(row["mean"] or 0.0 for row in rows if row["scenario_index"] == i and row["key"] == "build")
         for i in range(n)

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.core.units import UNIT_LABEL
-from sim.present.style import Rows, label, styled
+from sim.present.style import Rows, label, legend, styled
 
 if TYPE_CHECKING:
     from sim.analysis.sweep import SweepResult, TornadoResult
@@ -66,7 +66,7 @@ def sweep_figure(res: SweepResult) -> Figure:
     )
     ax.grid(alpha=0.3)
     if len(groups) > 1:
-        ax.legend(fontsize=8)
+        legend(ax, fontsize=8)
     return fig
 
 
@@ -87,6 +87,6 @@ def tornado_figure(res: TornadoResult) -> Figure:
     ax.set_yticks(range(len(rows)), [label(row["parameter"]) for row in reversed(rows)])
     ax.set_xlabel(f"{res.kpi}, mean ({unit}); base = {base:.4g}")
     ax.set_title(f"{label(res.scenario).strip()}: sensitivity of {res.kpi} (one parameter at a time)", fontsize=11)
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax, fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return fig

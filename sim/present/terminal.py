@@ -3,6 +3,11 @@ attribution, a sweep or a tornado.
 
 Each ``format_*`` function returns the text of aligned columns (no colours, no terminal control codes), so
 that it reads the same in a terminal, a log file or a notebook cell.
+
+Whatever comes from a user's file (scenario names, ids, lever names, sources, parameter values) goes through
+:func:`printable` before it is printed: a control character in it (an escape sequence, a carriage return, a
+newline, a bidirectional override) is shown escaped (``\x1b``) instead of acting on the terminal.  The command
+line's messages and the progress bar's description use the same function.
 """
 
 from __future__ import annotations
@@ -11,12 +16,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.core.kpi import KPIS
+from sim.core.text import printable, printable_lines
 from sim.core.units import UNIT_LABEL, format_value
 
 if TYPE_CHECKING:
     from sim.analysis.attribution import Attribution
     from sim.analysis.compare import Comparison
     from sim.scenario.targets import TargetResult
+
+__all__ = [
+    "format_attribution",
+    "format_comparison",
+    "format_points",
+    "format_summary",
+    "format_targets",
+    "printable",
+    "printable_lines",
+]
 
 #: the columns of a row of statistics (the first names what the row is about)
 STATS_HEADER = ["KPI", "unit", "mean", "95% CI of mean", "p10", "p50", "p90", "n", "censored"]
@@ -40,9 +56,10 @@ def _stats_row(name: str, stats: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _aligned(rows: Sequence[Sequence[str]]) -> str:
+def _aligned(table: Sequence[Sequence[str]]) -> str:
     """Rows as aligned columns, the first row a header underlined with dashes; the first two columns are
-    left-aligned (names), the others right-aligned (numbers)."""
+    left-aligned (names), the others right-aligned (numbers).  Every cell is made :func:`printable`."""
+    rows = [[printable(cell) for cell in row] for row in table]
     widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
     lines = []
     for j, row in enumerate(rows):
@@ -58,7 +75,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     """The KPIs, stage times and agency load of a run summary (summary.json) as aligned text tables."""
     meta = summary["meta"]
     out = [
-        f"{meta['scenario']}: {meta['replications']} replications, seed {meta['seed']}, "
+        f"{printable(meta['scenario'])}: {meta['replications']} replications, seed {meta['seed']}, "
         f"{meta['start_date']} to {meta['end_date']}"
     ]
     out.append(_aligned([STATS_HEADER] + [_stats_row(k, stats) for k, stats in summary["kpis"].items()]))
@@ -90,8 +107,8 @@ def format_targets(results: Iterable[TargetResult], summary: Mapping[str, Any]) 
     results = list(results)
     meta = summary["meta"]
     lines = [
-        f"{meta['scenario']}: {meta['replications']} replications, seed {meta['seed']}"
-        + (f", levers: {', '.join(meta['levers'])}" if meta.get("levers") else "")
+        f"{printable(meta['scenario'])}: {meta['replications']} replications, seed {meta['seed']}"
+        + (f", levers: {printable(', '.join(meta['levers']))}" if meta.get("levers") else "")
     ]
     for result in results:
         target = result.target
@@ -100,8 +117,8 @@ def format_targets(results: Iterable[TargetResult], summary: Mapping[str, Any]) 
         if result.ci95 is not None and result.ci95[0] is not None and result.ci95[1] is not None:
             ci = f" (95% CI {result.ci95[0]:.4g} to {result.ci95[1]:.4g})"
         lines.append(
-            f"{'met   ' if result.met else 'MISSED'} {target.id}: {target.kpi} {target.describe()}; "
-            f"measured {value}{ci}\n         source: {target.source}"
+            f"{'met   ' if result.met else 'MISSED'} {printable(target.id)}: {printable(target.kpi)} "
+            f"{printable(target.describe())}; measured {value}{ci}\n         source: {printable(target.source)}"
         )
     met = sum(result.met for result in results)
     lines.append(f"{met} of {len(results)} targets met")
@@ -125,14 +142,14 @@ def format_comparison(cmp: Comparison) -> str:
             lo, hi = stats["ci95"]
             row.append(f"{format_value(stats['mean'], unit)} [{format_value(lo, unit)}, {format_value(hi, unit)}]")
         rows.append(row)
-    names = "\n".join(f"{i + 1}: {name}" for i, name in enumerate(cmp.names))
+    names = "\n".join(f"{i + 1}: {printable(name)}" for i, name in enumerate(cmp.names))
     return f"{names}\n{cmp.n} replications each, seed {cmp.seed}, common random numbers\n\n{_aligned(rows)}"
 
 
 def format_attribution(att: Attribution) -> str:
     """One table per attributed KPI: each lever's Shapley value [95% CI], its effect alone, interaction."""
     d = att.to_dict()
-    out = [f"{d['scenario']}: {d['method']}, {d['subsets_run']} subsets x {d['replications']} replications"]
+    out = [f"{printable(d['scenario'])}: {d['method']}, {d['subsets_run']} subsets x {d['replications']} replications"]
     for kpi, attributed in d["kpis"].items():
         unit = attributed["unit"]
         rows = [["lever", "Shapley [95% CI]", "alone", "interaction"]]
@@ -173,4 +190,4 @@ def format_points(
     for row in rows:
         cells = [str(row.get(k, "")) for k in keys]
         table.append(cells + ["-" if row.get(s) is None else f"{row[s]:.4g}" for s in stats])
-    return f"{kpi}:\n{_aligned(table)}"
+    return f"{printable(kpi)}:\n{_aligned(table)}"

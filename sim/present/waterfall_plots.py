@@ -22,6 +22,7 @@ from sim.present.style import (
     acc_stats,
     capital,
     label,
+    legend,
     num,
     signed,
     styled,
@@ -137,7 +138,8 @@ def waterfall(att: Attribution, kpi: str = "approval_workdays") -> Figure:
         ticks.append(textwrap.fill(name, 16) + alone_text)
     ax.set_xticks(range(len(rows)), ticks, fontsize=8)
     steps = [row["value"] for row in rows if row["kind"] == "lever" and row["value"] != ""]
-    ax.legend(
+    legend(
+        ax,
         handles=[
             Patch(color=c, label=t)
             for c, t, used in (

@@ -17,6 +17,7 @@ from sim.present.style import (
     date_axis,
     date_num,
     label,
+    legend,
     num,
     scenario_colour,
     scenario_labels,
@@ -107,7 +108,7 @@ def agency_load(cmp: Comparison) -> Figure:
         date_axis(ax)
         ax.set_xlabel("Date (weekly means)")
     if agencies:
-        axes[0][1].legend(loc="upper right")
+        legend(axes[0][1], loc="upper right")
     fig.suptitle(
         "Agency load: share of staff working time used (left) and files waiting for a reviewer "
         "(right, time-weighted)\nweekly mean over replications, band = 95 % confidence interval",
@@ -169,7 +170,7 @@ def zone_view(cmp: Comparison) -> Figure:
         ax.set_ylabel("projects (cumulative count)")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", title="mean; band = 95 % CI; dotted = projects signed")
+        legend(ax, loc="upper left", title="mean; band = 95 % CI; dotted = projects signed")
     date_axis(axes[-1])
     axes[-1].set_xlabel("Date")
     fig.suptitle("The zone's view: when signed projects start building and start producing", fontsize=12)
