@@ -10,11 +10,12 @@ does not grow with the number of replications (unless rows are kept).
 
 from __future__ import annotations
 
+import numbers
 import os
 import pickle
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.core.errors import Problem, ScenarioError
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import Replication, gc_paused
 from sim.runs.executors import executor_threads
@@ -107,15 +109,44 @@ def _run_chunk(packed: _Packed, reps: list[int], seed: int, rows: bool, events: 
     return [_one(cs, r, seed, rows, events) for r in reps]
 
 
-def _chunks(reps: list[int], workers: int, most: int = 10) -> list[list[int]]:
-    """Consecutive chunks of ``reps``: at most ``most`` replications (a chunk amortises the round trip
-    to a worker) and at most an eighth of what is left per worker, so they shrink towards the end and
-    the workers finish together instead of one idling through another's long last chunk."""
-    out, i = [], 0
+def _chunks(reps: Sequence[int], workers: int, most: int = 10) -> Iterator[list[int]]:
+    """Consecutive chunks of ``reps``, made as they are asked for (a run of 10^9 replications holds none of
+    them in advance): at most ``most`` replications (a chunk amortises the round trip to a worker) and at
+    most an eighth of what is left per worker, so they shrink towards the end and the workers finish
+    together instead of one idling through another's long last chunk."""
+    i = 0
     while i < len(reps):
         size = max(1, min(most, -(-(len(reps) - i) // (8 * workers))))
-        out.append(reps[i : i + size])
+        yield list(reps[i : i + size])
         i += size
+
+
+def check_run_args(
+    n: object, seed: object, jobs: object = 1, only: object = None, *, caller: str = "sim.run"
+) -> tuple[int, int, int, int | None]:
+    """``n``, ``seed``, ``jobs`` and ``only`` as plain ints, checked before anything runs.
+
+    Whole numbers may be Python or numpy integers (not booleans, not floats).
+
+    Raises:
+        ScenarioError: naming each bad argument and what is allowed (the command line exits with 2).
+    """
+    problems = []
+
+    def whole(name: str, value: object, low: int, what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
+            problems.append(Problem(caller, name, f"must be {what}, got {value!r}"))
+            return low
+        return int(value)
+
+    out = (
+        whole("n", n, 1, "a whole number of replications >= 1"),
+        whole("seed", seed, 0, "a whole number >= 0 (the root seed)"),
+        whole("jobs", jobs, 1, "a whole number of worker processes >= 1"),
+        None if only is None else whole("only", only, 0, "None or a replication number >= 0"),
+    )
+    if problems:
+        raise ScenarioError(problems)
     return out
 
 
@@ -130,12 +161,30 @@ def replications(
     executor: Executor | None = None,
     only: int | None = None,
 ) -> Iterator[ReducedReplication]:
-    """Yield the reduced replications 0..n-1 (or just ``only``) in order, serially or on an executor.
+    """The reduced replications 0..n-1 (or just ``only``), in order, serially or on an executor.
+
+    The arguments are checked at once (:func:`check_run_args`); replications are made as they are
+    consumed, so memory does not depend on ``n``.
 
     Raises:
+        ScenarioError: bad arguments, or (while running) a stage that loops without time passing.
         ReplicationFailed: naming the replication and seed of the first one that failed.
     """
-    reps = [only] if only is not None else list(range(n))
+    n, seed, jobs, only = check_run_args(n, seed, jobs, only, caller="replications")
+    return _replications(cs, n, seed, jobs, rows, events, executor, only)
+
+
+def _replications(
+    cs: CompiledScenario,
+    n: int,
+    seed: int,
+    jobs: int,
+    rows: bool,
+    events: bool,
+    executor: Executor | None,
+    only: int | None,
+) -> Iterator[ReducedReplication]:
+    reps: Sequence[int] = range(n) if only is None else (only,)
     # how many chunks to keep in flight: for another executor, at least its threads (a Dask cluster's)
     workers = jobs if executor is None else max(jobs, executor_threads(executor), 2)
     if executor is None and (jobs <= 1 or len(reps) == 1):
@@ -143,11 +192,10 @@ def replications(
             yield _one(cs, rep, seed, rows, events)
         return
     # small chunks (with CSV rows, four chunks per worker are held in memory)
-    chunks = _chunks(reps, workers)
+    todo = _chunks(reps, workers)
     own = executor is None
     ex = executor or local_pool(jobs)
     packed = _Packed(cs)
-    todo = iter(chunks)
     # (first replication of the chunk, future): names the chunk if it is lost
     pending: deque[tuple[int, Future[list[ReducedReplication]]]] = deque()
     interrupted = False
@@ -159,7 +207,7 @@ def replications(
             first, future = pending.popleft()
             try:
                 batch = future.result()
-            except ReplicationFailed:
+            except (ReplicationFailed, ScenarioError):
                 raise
             except BrokenProcessPool as e:  # a worker died (killed, out of memory): name its chunk
                 raise ReplicationFailed(first, seed, f"a worker process died ({e})") from None
@@ -213,10 +261,13 @@ def run(
         executor: a ``concurrent.futures`` executor to run on instead of a local process pool.
         progress: called as ``progress(done, n)`` after each replication.
         only: run just this replication (to rerun one that failed, with the same seed).
+
+    Raises:
+        ScenarioError: bad arguments (``n`` < 1, a negative seed ...), a run that cannot fit in memory, or a
+            stage that loops without time passing; the command line reports it with exit status 2.
+        ReplicationFailed: a replication failed (or ran out of memory), named with its seed.
     """
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    seed = scenario.seed if seed is None else seed
+    n, seed, jobs, only = check_run_args(n, scenario.seed if seed is None else seed, jobs, only)
     cs = compile_scenario(scenario)
     summary = Summary(cs)
     rows = out is not None or keep_rows
