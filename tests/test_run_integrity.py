@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,13 @@ from sim.runs.runner import replications
 
 from helpers import REPO
 from helpers.cli import run_cli
+from helpers.scenarios import (
+    days,
+    project,
+    scenario_toml,
+    stage,
+    workdays,
+)
 
 
 def strict_json(text: str) -> Any:
@@ -40,6 +48,42 @@ def strict_json(text: str) -> Any:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+# -- nothing loops forever -----------------------------------------------------------------------------------
+
+ONE = {"agencies": {"bureau": 1}, "projects": [project("p", "std", "2024-03-04")], "milestones": "permit"}
+LOOPS = {
+    "defect": stage("bureau", effort=workdays(0), defect={"p": 1, "fix": workdays(0), "max_rounds": 10**9}),
+    "feedback": stage("bureau", effort=workdays(0), feedback={"p": 0.9999999999, "to": "permit"}),
+    # time passes, by 86 microseconds a round: 10^9 rounds to the end of the year
+    "tiny": stage("bureau", effort=days(1e-9), feedback={"p": 0.9999999999, "to": "permit"}),
+}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("kind", list(LOOPS))
+def test_a_stage_that_loops_without_time_passing_stops_the_run_naming_it(write_scenario, kind, jobs):
+    path = write_scenario(scenario_toml("loop", stages={"permit": LOOPS[kind]}, **ONE))
+    key = "defect" if kind == "defect" else "feedback"
+    done = run_cli("run", path, "-n", 3, "-j", jobs, timeout=90)  # a hang fails here
+    assert done.returncode == 2, done.stderr
+    assert re.fullmatch(
+        rf"error: {re.escape(str(path))}: stages\.permit\.{key}: loops without time passing: .*\n", done.stderr
+    )
+    with pytest.raises(sim.ScenarioError) as e:
+        sim.run(sim.load(path), n=2, jobs=jobs)
+    assert e.value.problems[0].path == f"stages.permit.{key}"
+
+
+def test_a_few_rounds_at_one_instant_are_no_loop(write_scenario):
+    text = scenario_toml(
+        "few",
+        stages={"permit": stage("bureau", effort=workdays(0), defect={"p": 1, "fix": workdays(0), "max_rounds": 50})},
+        **ONE,
+    )
+    res = sim.run(sim.load(write_scenario(text)), n=1)
+    assert res.summary["projects"]["capped"] == 1
 
 
 # -- memory does not depend on n; arguments are checked ------------------------------------------------------

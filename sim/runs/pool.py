@@ -14,6 +14,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
+from sim.core.errors import ScenarioError
+
 T = TypeVar("T")
 
 
@@ -63,9 +65,13 @@ def stop(ex: Executor, interrupted: bool) -> None:
 
 
 def guarded(rep: int, seed: int, fn: Callable[[], T]) -> T:
-    """Run one replication; any error becomes :class:`ReplicationFailed` naming it."""
+    """Run one replication; any error becomes :class:`ReplicationFailed` naming it, except a problem of the
+    scenario found while running (a :class:`~sim.core.errors.ScenarioError`, e.g. a stage that loops without
+    time passing), which is the scenario's, not the replication's."""
     try:
         return fn()
+    except ScenarioError:
+        raise
     except Exception:
         raise ReplicationFailed(rep, seed, traceback.format_exc()) from None
 
