@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,15 @@ import pytest
 import sim
 from sim.engine.compiled import compile_scenario
 from sim.runs.runner import replications
+from sim.runs.stats import Accumulator
 
 from helpers import REPO
 from helpers.cli import run_cli
 from helpers.scenarios import (
     days,
+    milestones_at,
     project,
+    project_class,
     scenario_toml,
     stage,
     workdays,
@@ -48,6 +52,62 @@ def strict_json(text: str) -> Any:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+# -- strict JSON, no numpy warnings --------------------------------------------------------------------------
+
+
+def test_statistics_too_large_for_floating_point_are_null_with_a_note_and_no_numpy_warning(write_scenario, tmp_path):
+    # 1.7e308 yuan at a capital rate of 1 for more than a year: the cost of delay is beyond floating point
+    text = scenario_toml(
+        "huge",
+        end_date="2025-12-31",
+        agencies={"bureau": 1},
+        classes={"std": project_class(1.7e308)},
+        projects=[project("p", "std", "2024-01-02"), project("q", "std", "2024-01-03")],
+        stages={"permit": stage("bureau", effort=workdays(1)), "works": stage(after="permit", build=days(400))},
+        milestones=milestones_at("permit", "works"),
+        costs={"capital_rate": 1.0},
+    )
+    path = write_scenario(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's "overflow" or "invalid value" would fail here
+        res = sim.run(sim.load(path), n=3, out=tmp_path / "api")
+    summary = strict_json((tmp_path / "api" / "summary.json").read_text(encoding="utf-8"))
+    cost = summary["kpis"]["cost_delay_cny"]
+    assert (cost["n"], cost["censored"]) == (6, 0)  # observed, not censored
+    assert cost["mean"] is None and cost["ci95"] == [None, None] and cost["p50"] is None
+    assert "too large for floating-point numbers" in cost["note"]
+    assert any(w.startswith("kpis.cost_delay_cny: mean") for w in summary["warnings"])
+    assert res.summary["kpis"]["approval_workdays"]["mean"] == pytest.approx(1.0)  # the rest is unharmed
+    done = run_cli("run", path, "-n", 3, "-o", tmp_path / "cli")
+    assert done.returncode == 0 and "RuntimeWarning" not in done.stderr and "Traceback" not in done.stderr
+    assert "warning: kpis.cost_delay_cny: mean" in done.stderr
+    strict_json((tmp_path / "cli" / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("size", [10, 30_000], ids=["exact", "sketch"])
+def test_an_accumulator_with_infinite_values_gives_strict_json_and_no_warning(size):
+    acc = Accumulator("cny")
+    values = np.linspace(1.0, 2.0, size)
+    values[-size // 5 :] = np.inf  # the top fifth overflowed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        acc.add(values)
+        acc.add(values)
+        d = acc.to_dict()
+    strict_json(json.dumps(d, allow_nan=False))
+    assert d["n"] == 2 * size and d["censored"] == 0
+    assert d["p10"] == pytest.approx(1.1, rel=1e-3) and d["p90"] is None and d["mean"] is None
+    assert "p90" in d["note"] and "p10" not in d["note"]
+
+
+def test_an_accumulator_whose_squares_overflow_has_no_confidence_interval_rather_than_a_zero_wide_one():
+    acc = Accumulator("cny")
+    for v in (1e200, 2e200, 3e200):
+        acc.add(np.array([v, v]))
+    d = acc.to_dict()
+    assert d["mean"] == pytest.approx(2e200) and d["ci95"] == [None, None] and "ci95" in d["note"]
 
 
 # -- nothing loops forever -----------------------------------------------------------------------------------

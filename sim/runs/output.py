@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -59,9 +60,10 @@ class OutputDir:
         return w
 
     def write_json(self, name: str, data: object) -> None:
-        """Write ``data`` as indented UTF-8 JSON to ``name`` inside the temporary folder."""
+        """Write ``data`` as indented UTF-8 strict JSON to ``name`` inside the temporary folder: a number that is
+        not finite (NaN, infinity, which JSON does not have) is written as null."""
         with open(self.path(name), "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
+            json.dump(_finite(data), f, indent=2, ensure_ascii=False, allow_nan=False)
             f.write("\n")
 
     def _close(self) -> None:
@@ -95,6 +97,17 @@ class OutputDir:
     ) -> None:
         if exc_type is not None:
             self.abort()
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every float that is not finite replaced by None (JSON's null)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
 
 
 @functools.lru_cache(maxsize=1)
