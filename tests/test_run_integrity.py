@@ -16,6 +16,7 @@ import sys
 import time
 import tracemalloc
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,159 @@ def strict_json(text: str) -> Any:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+# -- every project counted once ------------------------------------------------------------------------------
+
+CLASSES = {"std": project_class(), "exempt": project_class()}
+#: two projects that go through the stages, and two exempt from all of them (the class "exempt")
+PROJECTS = [
+    project("a1", "std", "2024-03-04"),
+    project("x1", "exempt", "2024-03-05"),
+    project("a2", "std", "2024-04-01"),
+    project("x2", "exempt", "2024-06-03"),
+]
+SKIPPED = {"x1", "x2"}
+
+
+def two_stages(**skip: Any) -> dict[str, Any]:
+    """A filing, then the permit, at one bureau; ``skip`` (``enabled``, ``when``) applies to both."""
+    return {
+        "filing": stage("bureau", effort=workdays(1), **skip),
+        "permit": stage("bureau", after="filing", effort=workdays(2), **skip),
+        "works": stage(after="permit", build=days(30)),
+    }
+
+
+def skipped_by(how: str) -> str:
+    """The scenario of :data:`PROJECTS` where the exempt projects skip every approval stage ``how``: by a ``when``
+    no exempt project meets, or (for every project: ``PROJECTS`` must then be exempt alone) by ``enabled = false``
+    or by a lever."""
+    common: dict[str, Any] = {
+        "agencies": {"bureau": 1},
+        "classes": CLASSES,
+        "milestones": milestones_at("permit", "works"),
+    }
+    if how == "when":
+        return scenario_toml("skip-when", projects=PROJECTS, stages=two_stages(when={"class": "std"}), **common)
+    exempt = [p for p in PROJECTS if p["id"] in SKIPPED]
+    if how == "enabled":
+        return scenario_toml("skip-enabled", projects=exempt, stages=two_stages(enabled=False), **common)
+    assert how == "lever"
+    return scenario_toml(
+        "skip-lever",
+        projects=exempt,
+        stages=two_stages(),
+        levers={"no_approval": {"skip": ["filing", "permit"]}},
+        settings={"levers": ["no_approval"]},
+        **common,
+    )
+
+
+@pytest.mark.parametrize("how", ["when", "enabled", "lever"])
+def test_projects_that_skip_every_stage_are_counted_once_and_pass_the_permit_with_no_approval_time(
+    write_scenario, tmp_path, how
+):
+    path = write_scenario(skipped_by(how))
+    out = tmp_path / "out"
+    n = 3
+    done = run_cli("run", path, "-n", n, "-o", out)
+    assert done.returncode == 0, done.stderr
+    ids = [p["id"] for p in PROJECTS] if how == "when" else sorted(SKIPPED)
+    rows = read_csv(out / "projects.csv")
+    # one row per project and replication, no more
+    assert Counter((r["rep"], r["project"]) for r in rows) == Counter((str(k), i) for k in range(n) for i in ids)
+    summary = strict_json((out / "summary.json").read_text(encoding="utf-8"))
+    counts = summary["projects"]
+    assert counts["projects"] == n * len(ids)
+    # a skipped permit is passed the moment it is skipped (at signing): reached, with 0 approval time
+    for r in rows:
+        assert r["construction_permit"] != ""
+        if r["project"] in SKIPPED:
+            assert r["construction_permit"] == r["signed"] and r["first_submission"] == ""
+            assert float(r["approval_workdays"]) == float(r["approval_days"]) == 0.0
+    assert counts["reached_construction_permit"] == n * len(ids)
+    assert counts["permit_without_application"] == n * len(SKIPPED)
+    for kpi in ("approval_workdays", "approval_days", "submissions"):
+        assert (summary["kpis"][kpi]["n"], summary["kpis"][kpi]["censored"]) == (n * len(ids), 0)
+    # ... and said so, in summary.json and on the terminal, which agree with projects.csv
+    assert any(
+        f"{n * len(SKIPPED)} of {n * len(ids)} projects passed the construction permit" in w
+        for w in summary["warnings"]
+    )
+    assert f"{n * len(ids)} reached the construction permit" in done.stdout
+    assert f"warning: {n * len(SKIPPED)} of {n * len(ids)} projects passed the construction permit" in done.stderr
+
+
+def test_a_permit_skipped_before_later_submissions_takes_no_approval_time_not_a_negative_one(write_scenario):
+    # the exempt project skips the permit at signing, then applies to the bureau for the works' licence
+    text = scenario_toml(
+        "later",
+        agencies={"bureau": 1},
+        classes=CLASSES,
+        projects=[project("x", "exempt", "2024-03-04")],
+        stages={
+            "permit": stage("bureau", effort=workdays(2), when={"class": "std"}),
+            "licence": stage("bureau", after="permit", effort=workdays(1)),
+        },
+        milestones=milestones_at("permit", "licence"),
+    )
+    res = sim.run(sim.load(write_scenario(text)), n=1)
+    (row,) = list(res.projects)
+    assert row["construction_permit"] == "2024-03-04 09:00" and row["first_submission"] == "2024-03-04 09:00"
+    assert row["issued_licence"] == "2024-03-04 17:00"
+    assert row["approval_days"] == row["approval_workdays"] == 0.0
+
+
+def test_projects_under_way_at_the_horizon_are_counted_once_and_censored(write_scenario, tmp_path):
+    # the permit takes 2 working days, then 30 days of works, in 2024: by 2024-12-31 (a Tuesday)
+    text = scenario_toml(
+        "horizon",
+        agencies={"bureau": 1},
+        projects=[
+            project("done", "std", "2024-03-04"),  # everything by April
+            project("building", "std", "2024-12-16"),  # permit 12-17, still building at the horizon
+            project("queued", "std", "2024-12-31"),  # signed on the last day: the permit is not issued
+        ],
+        stages={"permit": stage("bureau", effort=workdays(2)), "works": stage(after="permit", build=days(30))},
+        milestones=milestones_at("permit", "works"),
+    )
+    out = tmp_path / "out"
+    n = 4
+    done = run_cli("run", write_scenario(text), "-n", n, "-o", out, "-j", 2)
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(out / "projects.csv")
+    assert sorted((r["rep"], r["project"]) for r in rows) == sorted(
+        (str(k), i) for k in range(n) for i in ("done", "building", "queued")
+    )
+    by_id = {r["project"]: r for r in rows if r["rep"] == "0"}
+    assert by_id["queued"]["construction_permit"] == "" and by_id["building"]["production"] == ""
+    summary = strict_json((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["projects"]["projects"] == 3 * n
+    approval, production = summary["kpis"]["approval_workdays"], summary["kpis"]["to_production_months"]
+    assert (approval["n"], approval["censored"]) == (2 * n, n)
+    assert (production["n"], production["censored"]) == (n, 2 * n)
+    assert f"{2 * n} of {3 * n} projects had not reached production" in done.stderr
+
+
+def test_every_project_of_a_stream_is_counted_once(write_scenario, tmp_path):
+    # a stream through an overloaded desk: many projects under way at the horizon, some never reviewed
+    text = scenario_toml(
+        "stream",
+        agencies={"bureau": 1},
+        stream={"rate": 400, "classes": {"std": 1}},
+        stages={"permit": stage("bureau", effort=workdays(1)), "works": stage(after="permit", build=days(30))},
+        milestones=milestones_at("permit", "works"),
+    )
+    res = sim.run(sim.load(write_scenario(text)), n=3, seed=2)
+    per_rep = Counter(row["rep"] for row in res.projects)
+    for rep, count in per_rep.items():
+        ids = sorted(row["project"] for row in res.projects if row["rep"] == rep)
+        assert ids == [f"s{i:05d}" for i in range(1, count + 1)]  # s00001 ... with no gap and no repeat
+    assert res.summary["projects"]["projects"] == sum(per_rep.values()) == len(res.projects)
+    approval = res.summary["kpis"]["approval_workdays"]
+    unreached = sum(row["construction_permit"] == "" for row in res.projects)
+    assert unreached > 0 and approval["censored"] == unreached and approval["n"] + unreached == len(res.projects)
 
 
 # -- strict JSON, no numpy warnings --------------------------------------------------------------------------
