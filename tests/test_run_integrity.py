@@ -381,3 +381,36 @@ def test_numpy_integers_are_whole_numbers():
 def test_a_negative_seed_on_the_command_line_is_bad_input():
     done = run_cli("run", SMALL, "-n", 2, "--seed", "-1")
     assert done.returncode == 2 and "Traceback" not in done.stderr and "--seed" in done.stderr
+
+
+# -- CSV files do not carry formulas -------------------------------------------------------------------------
+
+
+def test_ids_that_a_spreadsheet_would_run_as_formulas_are_neutralised_in_the_csv_files(tmp_path):
+    import dataclasses
+
+    bad = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2", "@SUM(A1)", "\tx", "ok"]
+    text = scenario_toml(
+        "ids",
+        agencies={"bureau": 1},
+        projects=[project(f"p{k}", "std", "2024-03-04") for k in range(len(bad))],
+        stages={"permit": stage("bureau", effort=workdays(1))},
+        milestones="permit",
+    )
+    (tmp_path / "ids.toml").write_text(text, encoding="utf-8")
+    sc = sim.load(tmp_path / "ids.toml")
+    # the ids go in past the loader, whatever it accepts: the writer alone must make them safe
+    named = tuple(dataclasses.replace(p, id=i) for p, i in zip(sc.projects, bad))
+    res = sim.run(dataclasses.replace(sc, projects=named), n=1, out=tmp_path / "out", events=True)
+    expected = {i: ("'" + i if i != "ok" else i) for i in bad}
+    written = {r["project"] for r in read_csv(tmp_path / "out" / "projects.csv")}
+    assert {expected[i] for i in bad} <= written
+    assert {r["project"] for r in read_csv(tmp_path / "out" / "stages.csv")} >= {expected[i] for i in bad}
+    cases = {r["case"].split(":", 1)[1] for r in read_csv(tmp_path / "out" / "events.csv")}
+    assert set(bad) <= cases  # "0:=..." starts with the replication number: no formula
+    for name in ("projects.csv", "stages.csv", "events.csv"):
+        with open(tmp_path / "out" / name, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                text_cells = [c for c in row if not re.fullmatch(r"-?[\d.]+(e-?\d+)?", c)]  # not numbers
+                assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in text_cells), (name, row)
+    assert set(bad) <= {r["project"] for r in res.projects}  # in Python, the ids as they are

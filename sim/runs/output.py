@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from _csv import Writer as CsvWriter
 
 
+#: how a spreadsheet recognises a formula (OWASP, "CSV injection"): a text cell starting so is neutralised
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with one of
+    :data:`FORMULA_STARTS` gets a leading ``'`` (as OWASP recommends); anything else is returned as it is."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
+
+
 class OutputError(Exception):
     """The output folder cannot be written."""
 

@@ -15,7 +15,7 @@ import os
 import pickle
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ from sim.core.errors import Problem, ScenarioError
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.replication import Replication, gc_paused
 from sim.runs.executors import executor_threads
-from sim.runs.output import OutputDir
+from sim.runs.output import FORMULA_STARTS, OutputDir, spreadsheet_safe
 from sim.runs.pool import ReplicationFailed, guarded, local_pool, stop
 from sim.runs.reducer import EVENT_COLUMNS, ReducedReplication, Reducer, project_columns, stage_columns
 from sim.runs.summary import Summary
@@ -69,6 +69,26 @@ class RunResult:
     def to_dataframe(self, table: str = "projects") -> pd.DataFrame:
         """``projects`` or ``stages`` as a pandas DataFrame (needs pandas)."""
         return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
+
+
+#: the text columns (ids from the scenario) of projects.csv, stages.csv and events.csv: the only cells that
+#: can start like a formula
+TEXT_COLUMNS = ("project", "class", "stage", "case", "activity", "resource")
+
+
+def _text(header: Sequence[str]) -> tuple[int, ...]:
+    """The positions of the :data:`TEXT_COLUMNS` in a CSV header."""
+    return tuple(j for j, name in enumerate(header) if name in TEXT_COLUMNS)
+
+
+def _safe(rows: Iterable[Row], text: tuple[int, ...]) -> Iterator[Row]:
+    """``rows`` as written to a CSV file: a text cell that a spreadsheet would run as a formula (a project id
+    ``=HYPERLINK(...)``) is neutralised (:func:`~sim.runs.output.spreadsheet_safe`); the rows kept in memory
+    (``RunResult.projects``) keep the ids as they are."""
+    for row in rows:
+        if any(isinstance(row[j], str) and row[j].startswith(FORMULA_STARTS) for j in text):
+            row = [spreadsheet_safe(c) if j in text else c for j, c in enumerate(row)]
+        yield row
 
 
 def reduced_replication(
@@ -275,6 +295,7 @@ def run(
     outdir = OutputDir(out, force=force) if out is not None else None
     try:
         writers = None
+        text = (_text(project_columns(cs)), _text(stage_columns()), _text(EVENT_COLUMNS))
         if outdir is not None:
             writers = (
                 outdir.csv_writer("projects.csv", project_columns(cs)),
@@ -286,10 +307,10 @@ def run(
         ):
             summary.add(reduced)
             if writers is not None:
-                writers[0].writerows(reduced.project_rows)
-                writers[1].writerows(reduced.stage_rows)
+                writers[0].writerows(_safe(reduced.project_rows, text[0]))
+                writers[1].writerows(_safe(reduced.stage_rows, text[1]))
                 if writers[2] is not None and reduced.event_rows is not None:
-                    writers[2].writerows(reduced.event_rows)
+                    writers[2].writerows(_safe(reduced.event_rows, text[2]))
             if keep_rows:
                 result.project_rows.extend(reduced.project_rows)
                 result.stage_rows.extend(reduced.stage_rows)
