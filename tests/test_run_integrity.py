@@ -383,6 +383,122 @@ def test_a_negative_seed_on_the_command_line_is_bad_input():
     assert done.returncode == 2 and "Traceback" not in done.stderr and "--seed" in done.stderr
 
 
+# -- memory: refused up front when it cannot fit, a clean message when it runs out -----------------------------
+
+PRE_REFORM = REPO / "scenarios/pre_reform.toml"
+
+
+def test_a_stream_that_cannot_fit_in_memory_is_refused_before_it_runs():
+    # the red team's stream: 990 000 projects a year for 2024 (366 days) into pre_reform's agencies, which
+    # cannot keep up, so every project stays under way; under a 2.5 GB address-space limit
+    started = time.time()
+    done = run_cli(
+        "run", PRE_REFORM, "-n", 2, "--set", "arrivals.stream.rate=990000", memory_limit=2_500_000_000, timeout=60
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr and time.time() - started < 30
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"error: {PRE_REFORM}: arrivals.stream.rate: the run does not fit in memory")
+    assert f"about {990_000 / 365.2425 * 366:,.0f} projects per replication" in line
+    estimate, available = (float(x) for x in re.findall(r"([\d.]+) GB", line))
+    assert 3 < estimate < 12  # 4.6 KB per project under way, measured
+    assert available < 2.5 and "ulimit -v" in line and "lower arrivals.stream.rate" in line
+
+
+def test_the_memory_check_names_the_machine_jobs_and_rows_kept(monkeypatch):
+    import sim.runs.runner as runner
+
+    sc = sim.load(PRE_REFORM, ["arrivals.stream.rate=2000"])
+    cs = compile_scenario(sc)
+    monkeypatch.setattr(runner, "available_memory", lambda: (200e6, None))
+    assert runner.check_memory(cs, 1000, jobs=2, rows=True) in (1, 10)  # ~10 MB a replication, twice: fits
+    with pytest.raises(sim.ScenarioError) as e:  # ... but not the rows of 1000 replications kept for Python
+        runner.check_memory(cs, 1000, jobs=2, rows=True, keep_rows=True)
+    assert "this machine has 200 MB available" in str(e.value) and "keep_rows=False" in str(e.value)
+    monkeypatch.setattr(runner, "available_memory", lambda: (15e6, None))
+    with pytest.raises(sim.ScenarioError, match="2 replications at once .* run fewer --jobs"):
+        sim.run(sc, n=4, jobs=2, keep_rows=False)
+
+
+def _measured_peak(cs: Any, rows: bool, events: bool) -> float:
+    from sim.runs.runner import reduced_replication
+
+    tracemalloc.start()
+    try:
+        reduced_replication(cs, 0, 1, rows, events)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _chain(build_days: float, staff: int) -> str:
+    """Five reviews in a row at one bureau (with rework), then construction: 1000 projects a year."""
+    names = [f"r{i}" for i in range(5)]
+    stages = {
+        name: stage(
+            "bureau", after=names[i - 1] if i else (), effort=workdays(0.1), defect={"p": 0.3, "fix": workdays(0.1)}
+        )
+        for i, name in enumerate(names)
+    }
+    stages["works"] = stage(after=names[-1], build=days(build_days))
+    return scenario_toml(
+        "chain",
+        agencies={"bureau": staff},
+        stream={"rate": 1000, "classes": {"std": 1}},
+        stages=stages,
+        milestones=milestones_at(names[-1], "works"),
+    )
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["pre_reform overloaded", "reform overloaded", "chain under way at the horizon", "chain done in a month"],
+)
+@pytest.mark.parametrize("rows, events", [(False, False), (True, True)])
+def test_the_memory_estimate_is_within_a_factor_of_two_of_what_a_replication_takes(write_scenario, case, rows, events):
+    from sim.engine.footprint import footprint
+
+    if case.startswith("chain"):
+        sc = sim.load(write_scenario(_chain(3000 if "horizon" in case else 30, staff=100)))
+    else:
+        sc = sim.load(REPO / f"scenarios/{case.split()[0]}.toml", ["arrivals.stream.rate=1000"])
+    cs = compile_scenario(sc)
+    estimate = footprint(cs, rows, events)
+    assert bool(estimate.overloaded) == case.endswith("overloaded")
+    assert 0.5 < estimate.bytes / _measured_peak(cs, rows, events) < 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_running_out_of_memory_in_a_replication_is_a_clean_error(monkeypatch, jobs):
+    import sim.runs.runner as runner
+
+    real = runner.reduced_replication
+
+    def hungry(cs, rep, seed, rows=False, events=False):
+        if rep == 1:
+            raise MemoryError
+        return real(cs, rep, seed, rows, events)
+
+    monkeypatch.setattr(runner, "reduced_replication", hungry)  # workers are forked, so they see it too
+    with pytest.raises(runner.ReplicationFailed) as e:
+        sim.run(sim.load(SMALL), n=3, seed=4, jobs=jobs)
+    assert str(e.value).startswith("replication 1 (seed 4) ran out of memory: lower the stream's rate")
+    assert "Traceback" not in str(e.value)
+
+
+def test_running_out_of_memory_while_folding_a_replication_in_is_a_clean_error(monkeypatch, tmp_path, capsys):
+    import sim.runs.summary
+    from sim.cli import main
+
+    def hungry(self, reduced):
+        raise MemoryError
+
+    monkeypatch.setattr(sim.runs.summary.Summary, "add", hungry)
+    assert main(["run", str(SMALL), "-n", "2", "-o", str(tmp_path / "out"), "--seed", "3"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: replication 1 (seed 3) ran out of memory") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
 # -- CSV files do not carry formulas -------------------------------------------------------------------------
 
 

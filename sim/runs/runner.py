@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.core.errors import Problem, ScenarioError
+from sim.core.units import DAYS_PER_YEAR
 from sim.engine.compiled import CompiledScenario, compile_scenario
+from sim.engine.footprint import footprint
 from sim.engine.replication import Replication, gc_paused
 from sim.runs.executors import executor_threads
 from sim.runs.output import FORMULA_STARTS, OutputDir, spreadsheet_safe
-from sim.runs.pool import ReplicationFailed, guarded, local_pool, stop
+from sim.runs.pool import OutOfMemory, ReplicationFailed, available_memory, guarded, local_pool, stop
 from sim.runs.reducer import EVENT_COLUMNS, ReducedReplication, Reducer, project_columns, stage_columns
 from sim.runs.summary import Summary
 from sim.runs.tables import Row, SummaryDict, Table
@@ -129,7 +131,11 @@ def _run_chunk(packed: _Packed, reps: list[int], seed: int, rows: bool, events: 
     return [_one(cs, r, seed, rows, events) for r in reps]
 
 
-def _chunks(reps: Sequence[int], workers: int, most: int = 10) -> Iterator[list[int]]:
+#: replications per chunk sent to a worker, at most (1 when the rows of so many would not fit in memory)
+CHUNK = 10
+
+
+def _chunks(reps: Sequence[int], workers: int, most: int = CHUNK) -> Iterator[list[int]]:
     """Consecutive chunks of ``reps``, made as they are asked for (a run of 10^9 replications holds none of
     them in advance): at most ``most`` replications (a chunk amortises the round trip to a worker) and at
     most an eighth of what is left per worker, so they shrink towards the end and the workers finish
@@ -139,6 +145,86 @@ def _chunks(reps: Sequence[int], workers: int, most: int = 10) -> Iterator[list[
         size = max(1, min(most, -(-(len(reps) - i) // (8 * workers))))
         yield list(reps[i : i + size])
         i += size
+
+
+def _workers(jobs: int, executor: Executor | None) -> int:
+    """How many chunks are worked on at once: for another executor, at least its threads (a Dask cluster's)."""
+    return jobs if executor is None else max(jobs, executor_threads(executor), 2)
+
+
+def check_memory(
+    cs: CompiledScenario,
+    n: int,
+    *,
+    jobs: int = 1,
+    rows: bool = False,
+    events: bool = False,
+    executor: Executor | None = None,
+    only: int | None = None,
+    keep_rows: bool = False,
+) -> int:
+    """Refuse a run that cannot fit in this machine's memory, before it starts; the chunk size to use.
+
+    What a run holds: each replication running here (one at a time, or one per local worker process) with its
+    projects under way and, when kept, its rows (:func:`sim.engine.footprint.footprint`); in the parent, the
+    rows of the replications in flight and, with ``keep_rows``, those of every replication.
+
+    Raises:
+        ScenarioError: at the stream's rate (or the named projects), with the estimate and the memory available.
+    """
+    fp = footprint(cs, rows, events)
+    n_run = n if only is None else 1
+    pool = executor is None and jobs > 1 and n_run > 1  # local worker processes
+    here = executor is None and not pool  # replications run in this process
+    workers = min(jobs, n_run) if pool else 0
+    machine, process = available_memory()
+    for most in (CHUNK, 1):  # large rows: one replication a chunk, so that fewer wait in the parent
+        window = min(n_run, 4 * _workers(jobs, executor) * most) if not here else 1
+        parent = (fp.bytes if here else 0.0) + window * fp.row_bytes + (n_run * fp.row_bytes if keep_rows else 0.0)
+        total = parent + workers * fp.bytes
+        per_process = max(parent, fp.bytes if pool else 0.0)
+        if (machine is None or total <= machine) and (process is None or per_process <= process):
+            return most
+    if machine is not None and total > machine:
+        how = f"{workers} replications at once" if workers > 1 else "the run"
+        shortfall = f"{how} about {_size(total)}, but this machine has {_size(machine)} available"
+    else:
+        shortfall = f"but the process limit (ulimit -v) leaves {_size(process or 0.0)} available"
+        if per_process > fp.bytes:
+            shortfall = f"this process would hold about {_size(per_process)}, " + shortfall
+    sc = cs.scenario
+    s = sc.stream
+    source = (
+        f"a stream of {s.rate_per_day * DAYS_PER_YEAR:,.0f} projects a year" if s is not None else "the named projects"
+    )
+    late = ""
+    if fp.overloaded:
+        names = ", ".join(fp.overloaded[:3]) + (f" and {len(fp.overloaded) - 3} more" if len(fp.overloaded) > 3 else "")
+        late = f" (agencies {names} get more work than their staff can do)"
+    kept = (", with its CSV rows" if rows else "") + (" and events" if events else "")
+    hints = ["lower arrivals.stream.rate" if s is not None else "name fewer projects", "shorten the horizon"]
+    if workers > 1 and machine is not None and total > machine:
+        hints.append("run fewer --jobs")
+    if events:
+        hints.append("leave out --events")
+    if keep_rows:
+        hints.append("pass keep_rows=False")
+    raise ScenarioError(
+        [
+            Problem(
+                sc.source,
+                "arrivals.stream.rate" if s is not None else "arrivals.projects",
+                f"the run does not fit in memory: {source} gives about {fp.projects:,.0f} projects per replication, "
+                f"up to {fp.alive:,.0f} under way at once{late}; a replication needs about {_size(fp.bytes)}{kept}, "
+                f"{shortfall}: {', '.join(hints[:-1])} or {hints[-1]}",
+            )
+        ]
+    )
+
+
+def _size(b: float) -> str:
+    """A number of bytes for people: 5.9 GB, 350 MB."""
+    return f"{b / 1e9:.1f} GB" if b >= 1e9 else f"{b / 1e6:.0f} MB"
 
 
 def check_run_args(
@@ -191,7 +277,8 @@ def replications(
         ReplicationFailed: naming the replication and seed of the first one that failed.
     """
     n, seed, jobs, only = check_run_args(n, seed, jobs, only, caller="replications")
-    return _replications(cs, n, seed, jobs, rows, events, executor, only)
+    most = check_memory(cs, n, jobs=jobs, rows=rows, events=events, executor=executor, only=only)
+    return _replications(cs, n, seed, jobs, rows, events, executor, only, most)
 
 
 def _replications(
@@ -203,16 +290,16 @@ def _replications(
     events: bool,
     executor: Executor | None,
     only: int | None,
+    most: int = CHUNK,
 ) -> Iterator[ReducedReplication]:
     reps: Sequence[int] = range(n) if only is None else (only,)
-    # how many chunks to keep in flight: for another executor, at least its threads (a Dask cluster's)
-    workers = jobs if executor is None else max(jobs, executor_threads(executor), 2)
+    workers = _workers(jobs, executor)  # how many chunks to keep in flight
     if executor is None and (jobs <= 1 or len(reps) == 1):
         for rep in reps:
             yield _one(cs, rep, seed, rows, events)
         return
     # small chunks (with CSV rows, four chunks per worker are held in memory)
-    todo = _chunks(reps, workers)
+    todo = _chunks(reps, workers, most)
     own = executor is None
     ex = executor or local_pool(jobs)
     packed = _Packed(cs)
@@ -291,6 +378,8 @@ def run(
     cs = compile_scenario(scenario)
     summary = Summary(cs)
     rows = out is not None or keep_rows
+    events = events and rows
+    most = check_memory(cs, n, jobs=jobs, rows=rows, events=events, executor=executor, only=only, keep_rows=keep_rows)
     result = RunResult(scenario, SummaryDict(), project_header=project_columns(cs))
     outdir = OutputDir(out, force=force) if out is not None else None
     try:
@@ -302,9 +391,8 @@ def run(
                 outdir.csv_writer("stages.csv", stage_columns()),
                 outdir.csv_writer("events.csv", EVENT_COLUMNS) if events else None,
             )
-        for i, reduced in enumerate(
-            replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows, executor=executor, only=only), 1
-        ):
+        i = 0
+        for i, reduced in enumerate(_replications(cs, n, seed, jobs, rows, events, executor, only, most), 1):
             summary.add(reduced)
             if writers is not None:
                 writers[0].writerows(_safe(reduced.project_rows, text[0]))
@@ -320,6 +408,10 @@ def run(
         if outdir is not None:
             outdir.write_json("summary.json", result.summary)
             result.out = outdir.commit()
+    except MemoryError:  # here, folding replication i in (one that ran out in a worker is OutOfMemory already)
+        if outdir is not None:
+            outdir.abort()
+        raise OutOfMemory(i if only is None else only, seed) from None
     except BaseException:
         if outdir is not None:
             outdir.abort()
