@@ -146,14 +146,14 @@ def test_a_permit_skipped_before_later_submissions_takes_no_approval_time_not_a_
         projects=[project("x", "exempt", "2024-03-04")],
         stages={
             "permit": stage("bureau", effort=workdays(2), when={"class": "std"}),
-            "licence": stage("bureau", after="permit", effort=workdays(1)),
+            "licence": stage("bureau", after="permit", prepare=workdays(2), effort=workdays(1)),
         },
         milestones=milestones_at("permit", "licence"),
     )
     res = sim.run(sim.load(write_scenario(text)), n=1)
     (row,) = list(res.projects)
-    assert row["construction_permit"] == "2024-03-04 09:00" and row["first_submission"] == "2024-03-04 09:00"
-    assert row["issued_licence"] == "2024-03-04 17:00"
+    # permit passed at signing (Monday 09:00); two days preparing, then the first submission on Wednesday
+    assert row["construction_permit"] == "2024-03-04 09:00" and row["first_submission"] == "2024-03-06 09:00"
     assert row["approval_days"] == row["approval_workdays"] == 0.0
 
 
@@ -206,6 +206,36 @@ def test_every_project_of_a_stream_is_counted_once(write_scenario, tmp_path):
     approval = res.summary["kpis"]["approval_workdays"]
     unreached = sum(row["construction_permit"] == "" for row in res.projects)
     assert unreached > 0 and approval["censored"] == unreached and approval["n"] + unreached == len(res.projects)
+
+
+def test_a_project_not_signed_by_the_horizon_is_counted_once_and_censored(write_scenario, monkeypatch):
+    # no valid scenario signs a project after its end date; the engine still must not lose or double one
+    import sim.engine.replication as replication
+
+    text = scenario_toml(
+        "late",
+        agencies={"bureau": 1},
+        projects=[project("p", "std", "2024-03-04")],
+        stream={"rate": 2, "classes": {"std": 1}},
+        stages={"permit": stage("bureau", effort=workdays(1))},
+        milestones="permit",
+    )
+    real = replication.Replication.arrivals
+
+    def one_more(self):
+        a = real(self)
+        return replication.Arrivals(a.named, [*a.stream_times, self.cs.horizon + 5.0], [*a.stream_classes, 0], ["std"])
+
+    monkeypatch.setattr(replication.Replication, "arrivals", one_more)
+    res = sim.run(sim.load(write_scenario(text)), n=2, seed=3)
+    for rep in (0, 1):
+        rows = [r for r in res.projects if r["rep"] == rep]
+        late = rows[-1]  # numbered last: the stream's last project
+        assert late["signed"].startswith("2025-01-0") and late["construction_permit"] == ""
+        assert len({r["project"] for r in rows}) == len(rows)
+    approval = res.summary["kpis"]["approval_workdays"]
+    assert res.summary["projects"]["projects"] == len(res.projects)
+    assert approval["censored"] == sum(r["construction_permit"] == "" for r in res.projects) >= 2
 
 
 # -- strict JSON, no numpy warnings --------------------------------------------------------------------------
@@ -495,7 +525,7 @@ def test_running_out_of_memory_while_folding_a_replication_in_is_a_clean_error(m
     monkeypatch.setattr(sim.runs.summary.Summary, "add", hungry)
     assert main(["run", str(SMALL), "-n", "2", "-o", str(tmp_path / "out"), "--seed", "3"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: replication 1 (seed 3) ran out of memory") and "Traceback" not in err
+    assert err.startswith("error: replication 0 (seed 3) ran out of memory") and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 

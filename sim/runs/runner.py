@@ -178,8 +178,9 @@ def check_memory(
     here = executor is None and not pool  # replications run in this process
     workers = min(jobs, n_run) if pool else 0
     machine, process = available_memory()
+    ahead = 4 * _workers(jobs, executor) if not here else 0  # chunks in flight
     for most in (CHUNK, 1):  # large rows: one replication a chunk, so that fewer wait in the parent
-        window = min(n_run, 4 * _workers(jobs, executor) * most) if not here else 1
+        window = min(n_run, ahead * most) if not here else 1
         parent = (fp.bytes if here else 0.0) + window * fp.row_bytes + (n_run * fp.row_bytes if keep_rows else 0.0)
         total = parent + workers * fp.bytes
         per_process = max(parent, fp.bytes if pool else 0.0)
@@ -276,7 +277,7 @@ def replications(
         ScenarioError: bad arguments, or (while running) a stage that loops without time passing.
         ReplicationFailed: naming the replication and seed of the first one that failed.
     """
-    n, seed, jobs, only = check_run_args(n, seed, jobs, only, caller="replications")
+    n, seed, jobs, only = check_run_args(n, seed, jobs, only, caller="arguments")
     most = check_memory(cs, n, jobs=jobs, rows=rows, events=events, executor=executor, only=only)
     return _replications(cs, n, seed, jobs, rows, events, executor, only, most)
 
@@ -391,8 +392,9 @@ def run(
                 outdir.csv_writer("stages.csv", stage_columns()),
                 outdir.csv_writer("events.csv", EVENT_COLUMNS) if events else None,
             )
-        i = 0
+        rep = 0 if only is None else only  # the replication being received or folded in
         for i, reduced in enumerate(_replications(cs, n, seed, jobs, rows, events, executor, only, most), 1):
+            rep = reduced.rep
             summary.add(reduced)
             if writers is not None:
                 writers[0].writerows(_safe(reduced.project_rows, text[0]))
@@ -404,6 +406,7 @@ def run(
                 result.stage_rows.extend(reduced.stage_rows)
             if progress is not None:
                 progress(i, n)
+            rep += 1
         result.summary = SummaryDict(summary.to_dict(seed))
         if outdir is not None:
             outdir.write_json("summary.json", result.summary)
@@ -411,7 +414,7 @@ def run(
     except MemoryError:  # here, folding replication i in (one that ran out in a worker is OutOfMemory already)
         if outdir is not None:
             outdir.abort()
-        raise OutOfMemory(i if only is None else only, seed) from None
+        raise OutOfMemory(rep, seed) from None
     except BaseException:
         if outdir is not None:
             outdir.abort()
