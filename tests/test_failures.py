@@ -114,7 +114,7 @@ def test_agencies_that_never_open_are_reported_not_waited_for(tmp_path):
 def test_chunks_cover_every_replication_in_order_and_shrink_towards_the_end(n, workers):
     """Workers get consecutive chunks of at most 10 replications, none larger than the one before it,
     ending with single replications so that no worker idles through another's long last chunk."""
-    chunks = sim.runs.runner._chunks(list(range(n)), workers)
+    chunks = list(sim.runs.runner._chunks(range(n), workers))
     assert [r for c in chunks for r in c] == list(range(n))
     sizes = [len(c) for c in chunks]
     assert max(sizes) <= 10 and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1

@@ -322,7 +322,13 @@ def test_strict_rework_capped_after_max_rounds(write_scenario):
     # through the runner: counted as capped and censored
     result = run(sc, n=1, keep_rows=True)
     counts = result.summary["projects"]
-    assert counts == {"projects": 1, "reached_construction_permit": 0, "reached_production": 0, "capped": 1}
+    assert counts == {
+        "projects": 1,
+        "reached_construction_permit": 0,
+        "reached_production": 0,
+        "capped": 1,
+        "permit_without_application": 0,
+    }
     for k in ("approval_days", "to_production_months", "submissions"):
         assert result.summary["kpis"][k]["n"] == 0
         assert result.summary["kpis"][k]["censored"] == 1

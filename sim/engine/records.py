@@ -153,7 +153,9 @@ def project_kpis(
             ``cs.zone.worktime`` (:func:`sim.scenario.calendar.worktime_function`).
 
     A milestone is reached at its stage's issue (``at = "end"``) or start (construction start, if it builds),
-    or the moment the project skipped the stage; NaN if not reached.
+    or the moment the project skipped the stage; NaN if not reached.  The approval KPIs run from the first
+    submission to the construction permit, and are 0 for a project that reached the permit without any
+    submission before it (every stage up to it skipped); NaN (censored) only if the permit was not reached.
     """
     costs = cs.scenario.costs
     visits, skipped = p.visits, p.skipped
@@ -186,15 +188,18 @@ def project_kpis(
             staff_workdays += rec.prepare + rec.rework
             submissions += rec.submissions
     reached = permit == permit
-    if not (reached and first == first):
+    # approval runs from the first submission to the permit; a project that reached the permit without
+    # submitting anything before it (its stages skipped) needed no approval: 0, not "censored"
+    start = first if first <= permit else permit
+    if not reached:
         workdays = NAN
     elif worktime is None:
-        workdays = cs.zone.workdays_between(first, permit)
+        workdays = cs.zone.workdays_between(start, permit)
     else:
-        workdays = worktime(permit) - worktime(first)
+        workdays = worktime(permit) - worktime(start)
     kpis = (
         workdays,
-        permit - first,
+        permit - start,
         (production - p.signed) / DAYS_PER_MONTH,
         float(submissions) if reached else NAN,
         fees + costs.applicant_day_cny * staff_workdays if reached else NAN,

@@ -23,6 +23,7 @@ import csv
 import errno
 import functools
 import json
+import math
 import os
 import shutil
 import stat
@@ -42,6 +43,16 @@ MARKER = ".approval-sim"
 PARTIAL = "approval-sim-partial"
 #: how much of an existing single file is searched for its marker
 _HEAD = 4096
+
+
+#: how a spreadsheet recognises a formula (OWASP, "CSV injection"): a text cell starting so is neutralised
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with one of
+    :data:`FORMULA_STARTS` gets a leading ``'`` (as OWASP recommends); anything else is returned as it is."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
 
 
 class OutputError(Exception):
@@ -277,9 +288,10 @@ class OutputDir:
         return w
 
     def write_json(self, name: str, data: object) -> None:
-        """Write ``data`` as indented UTF-8 JSON to ``name`` inside the partial folder."""
+        """Write ``data`` as indented UTF-8 strict JSON to ``name`` inside the partial folder: a number that is
+        not finite (NaN, infinity, which JSON does not have) is written as null."""
         with open(self.path(name), "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
+            json.dump(_finite(data), f, indent=2, ensure_ascii=False, allow_nan=False)
             f.write("\n")
 
     def _close(self) -> None:
@@ -501,6 +513,17 @@ class OutputFile:
     ) -> None:
         if not self._done:
             self.abort()
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every float that is not finite replaced by None (JSON's null)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,12 +7,15 @@ interrupted run ends promptly and leaves nothing behind.
 
 from __future__ import annotations
 
+import os
 import signal
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
+
+from sim.core.errors import ScenarioError
 
 T = TypeVar("T")
 
@@ -29,6 +32,73 @@ class ReplicationFailed(RuntimeError):
 
     def __reduce__(self) -> tuple[type[ReplicationFailed], tuple[int, int, str]]:  # crosses processes intact
         return ReplicationFailed, (self.rep, self.seed, self.detail)
+
+
+class OutOfMemory(ReplicationFailed):
+    """A replication (or the run folding it in) ran out of memory: a clean message instead of a traceback."""
+
+    def __init__(self, rep: int, seed: int):
+        super().__init__(rep, seed, "MemoryError")
+        self.args = (
+            f"replication {rep} (seed {seed}) ran out of memory: lower the stream's rate (arrivals.stream.rate) "
+            "or the horizon, run fewer --jobs, leave out --events, or use a machine with more memory",
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[type[OutOfMemory], tuple[int, int]]:  # type: ignore[override]
+        return OutOfMemory, (self.rep, self.seed)
+
+
+def available_memory() -> tuple[float | None, float | None]:
+    """(bytes the machine can still give all processes, bytes this process may still grow by), None if unknown.
+
+    The machine's is the least of the memory the kernel reports available and what the control group (a
+    container's limit) leaves; the process's is what its address-space limit (``ulimit -v``) leaves, which a
+    forked worker inherits with about this process's size.
+    """
+    machine: list[float] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    machine.append(float(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # cgroup v2
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),  # v1
+    ):
+        try:
+            with open(limit_file, encoding="ascii") as f:
+                limit = f.read().strip()
+            with open(usage_file, encoding="ascii") as f:
+                usage = float(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and float(limit) < 2**60:  # "max" or a huge number: no limit
+            machine.append(max(0.0, float(limit) - usage))
+    if not machine:
+        try:
+            machine.append(float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")))
+        except (AttributeError, ValueError, OSError):
+            pass
+    process = None
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            size = 0.0
+            with open("/proc/self/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("VmSize:"):
+                        size = float(line.split()[1]) * 1024
+            process = max(0.0, soft - size)
+    except (ImportError, OSError, ValueError, IndexError):
+        pass
+    return (min(machine) if machine else None), process
 
 
 def _worker_signals() -> None:
@@ -63,11 +133,18 @@ def stop(ex: Executor, interrupted: bool) -> None:
 
 
 def guarded(rep: int, seed: int, fn: Callable[[], T]) -> T:
-    """Run one replication; any error becomes :class:`ReplicationFailed` naming it."""
+    """Run one replication; any error becomes :class:`ReplicationFailed` naming it, except a problem of the
+    scenario found while running (a :class:`~sim.core.errors.ScenarioError`, e.g. a stage that loops without
+    time passing), which is the scenario's, not the replication's."""
     try:
         return fn()
+    except ScenarioError:
+        raise
+    except MemoryError:
+        pass  # leave the handler first: the replication's frames, and its memory, go with the exception
     except Exception:
         raise ReplicationFailed(rep, seed, traceback.format_exc()) from None
+    raise OutOfMemory(rep, seed)
 
 
 @contextmanager

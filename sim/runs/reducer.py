@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -53,6 +53,7 @@ PROJECTS_CSV_KPIS = tuple(k for k in KPIS if k not in ("within_limit_share", "su
 assert set(PROJECT_KPIS) == set(KPIS) - {"within_limit_share"}, "records.PROJECT_KPIS is out of date"
 #: the time columns of projects.csv: signing, first submission, then every milestone
 MILESTONE_COLUMNS = ("signed", "first_submission", *MILESTONES)
+_APPROVAL_DAYS, _SUBMISSIONS = PROJECT_KPIS.index("approval_days"), PROJECT_KPIS.index("submissions")
 #: milestones counted week by week (the weekly series ``milestones.<id>``)
 SERIES_MILESTONES = ("construction_start", "production")
 
@@ -196,6 +197,7 @@ class Reducer:
         self.kpi_values = array("d")  # each project's KPIs in the order of PROJECT_KPIS, one after the other
         self.classes: list[str] = []
         self.capped = 0
+        self.no_application = 0  # reached the permit with no submission before it (approval time 0)
         self.within = array("d")
         self.per_stage = {s.id: array("d") for s in sc.stages}
         self.same_day = {s.id: array("d") for s in sc.stages if s.agency is not None}
@@ -253,13 +255,15 @@ class Reducer:
         capped: bool,
         start: float,
         production: float,
-        kpi_values: Iterable[float],
+        kpi_values: Sequence[float],
         stages: Iterable[StageRecord],
     ) -> None:
         """Add one counted project: its KPIs, class, milestones and every stage visit's times."""
         self.kpi_values.extend(kpi_values)
         self.classes.append(cls)
         self.capped += capped
+        if kpi_values[_APPROVAL_DAYS] == 0.0 and kpi_values[_SUBMISSIONS] == 0.0:
+            self.no_application += 1
         if start == start:
             self._starts(start)
         if production == production:
@@ -339,6 +343,7 @@ class Reducer:
             "reached_construction_permit": int(np.sum(~np.isnan(kpis["approval_days"]))),
             "reached_production": int(np.sum(~np.isnan(kpis["to_production_months"]))),
             "capped": int(self.capped),
+            "permit_without_application": self.no_application,
         }
         phase_split: dict[tuple[str, str], float] = {}
         for stage, totals in self.split.items():

@@ -10,11 +10,12 @@ does not grow with the number of replications (unless rows are kept).
 
 from __future__ import annotations
 
+import numbers
 import os
 import pickle
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -22,12 +23,15 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.core.errors import Problem, ScenarioError
+from sim.core.units import DAYS_PER_YEAR
 from sim.engine.compiled import CompiledScenario, compile_scenario
+from sim.engine.footprint import footprint
 from sim.engine.replication import Replication, gc_paused
 from sim.runs.event_output import EventOutput, parse_formats
 from sim.runs.executors import executor_threads
-from sim.runs.output import OutputDir
-from sim.runs.pool import ReplicationFailed, guarded, local_pool, stop
+from sim.runs.output import FORMULA_STARTS, OutputDir, spreadsheet_safe
+from sim.runs.pool import OutOfMemory, ReplicationFailed, available_memory, guarded, local_pool, stop
 from sim.runs.reducer import ReducedReplication, Reducer, project_columns, stage_columns
 from sim.runs.summary import Summary
 from sim.runs.tables import Row, SummaryDict, Table
@@ -70,6 +74,26 @@ class RunResult:
         return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
 
 
+#: the text columns (ids from the scenario) of projects.csv, stages.csv and events.csv: the only cells that
+#: can start like a formula
+TEXT_COLUMNS = ("project", "class", "stage", "case", "activity", "resource")
+
+
+def _text(header: Sequence[str]) -> tuple[int, ...]:
+    """The positions of the :data:`TEXT_COLUMNS` in a CSV header."""
+    return tuple(j for j, name in enumerate(header) if name in TEXT_COLUMNS)
+
+
+def _safe(rows: Iterable[Row], text: tuple[int, ...]) -> Iterator[Row]:
+    """``rows`` as written to a CSV file: a text cell that a spreadsheet would run as a formula (a project id
+    ``=HYPERLINK(...)``) is neutralised (:func:`~sim.runs.output.spreadsheet_safe`); the rows kept in memory
+    (``RunResult.projects``) keep the ids as they are."""
+    for row in rows:
+        if any(isinstance(row[j], str) and row[j].startswith(FORMULA_STARTS) for j in text):
+            row = [spreadsheet_safe(c) if j in text else c for j, c in enumerate(row)]
+        yield row
+
+
 def reduced_replication(
     cs: CompiledScenario, rep: int, seed: int, rows: bool = False, events: bool = False
 ) -> ReducedReplication:
@@ -108,15 +132,129 @@ def _run_chunk(packed: _Packed, reps: list[int], seed: int, rows: bool, events: 
     return [_one(cs, r, seed, rows, events) for r in reps]
 
 
-def _chunks(reps: list[int], workers: int, most: int = 10) -> list[list[int]]:
-    """Consecutive chunks of ``reps``: at most ``most`` replications (a chunk amortises the round trip
-    to a worker) and at most an eighth of what is left per worker, so they shrink towards the end and
-    the workers finish together instead of one idling through another's long last chunk."""
-    out, i = [], 0
+#: replications per chunk sent to a worker, at most (1 when the rows of so many would not fit in memory)
+CHUNK = 10
+
+
+def _chunks(reps: Sequence[int], workers: int, most: int = CHUNK) -> Iterator[list[int]]:
+    """Consecutive chunks of ``reps``, made as they are asked for (a run of 10^9 replications holds none of
+    them in advance): at most ``most`` replications (a chunk amortises the round trip to a worker) and at
+    most an eighth of what is left per worker, so they shrink towards the end and the workers finish
+    together instead of one idling through another's long last chunk."""
+    i = 0
     while i < len(reps):
         size = max(1, min(most, -(-(len(reps) - i) // (8 * workers))))
-        out.append(reps[i : i + size])
+        yield list(reps[i : i + size])
         i += size
+
+
+def _workers(jobs: int, executor: Executor | None) -> int:
+    """How many chunks are worked on at once: for another executor, at least its threads (a Dask cluster's)."""
+    return jobs if executor is None else max(jobs, executor_threads(executor), 2)
+
+
+def check_memory(
+    cs: CompiledScenario,
+    n: int,
+    *,
+    jobs: int = 1,
+    rows: bool = False,
+    events: bool = False,
+    executor: Executor | None = None,
+    only: int | None = None,
+    keep_rows: bool = False,
+) -> int:
+    """Refuse a run that cannot fit in this machine's memory, before it starts; the chunk size to use.
+
+    What a run holds: each replication running here (one at a time, or one per local worker process) with its
+    projects under way and, when kept, its rows (:func:`sim.engine.footprint.footprint`); in the parent, the
+    rows of the replications in flight and, with ``keep_rows``, those of every replication.
+
+    Raises:
+        ScenarioError: at the stream's rate (or the named projects), with the estimate and the memory available.
+    """
+    fp = footprint(cs, rows, events)
+    n_run = n if only is None else 1
+    pool = executor is None and jobs > 1 and n_run > 1  # local worker processes
+    here = executor is None and not pool  # replications run in this process
+    workers = min(jobs, n_run) if pool else 0
+    machine, process = available_memory()
+    ahead = 4 * _workers(jobs, executor) if not here else 0  # chunks in flight
+    for most in (CHUNK, 1):  # large rows: one replication a chunk, so that fewer wait in the parent
+        window = min(n_run, ahead * most) if not here else 1
+        parent = (fp.bytes if here else 0.0) + window * fp.row_bytes + (n_run * fp.row_bytes if keep_rows else 0.0)
+        total = parent + workers * fp.bytes
+        per_process = max(parent, fp.bytes if pool else 0.0)
+        if (machine is None or total <= machine) and (process is None or per_process <= process):
+            return most
+    if machine is not None and total > machine:
+        how = f"{workers} replications at once" if workers > 1 else "the run"
+        shortfall = f"{how} about {_size(total)}, but this machine has {_size(machine)} available"
+    else:
+        shortfall = f"but the process limit (ulimit -v) leaves {_size(process or 0.0)} available"
+        if per_process > fp.bytes:
+            shortfall = f"this process would hold about {_size(per_process)}, " + shortfall
+    sc = cs.scenario
+    s = sc.stream
+    source = (
+        f"a stream of {s.rate_per_day * DAYS_PER_YEAR:,.0f} projects a year" if s is not None else "the named projects"
+    )
+    late = ""
+    if fp.overloaded:
+        names = ", ".join(fp.overloaded[:3]) + (f" and {len(fp.overloaded) - 3} more" if len(fp.overloaded) > 3 else "")
+        late = f" (agencies {names} get more work than their staff can do)"
+    kept = (", with its CSV rows" if rows else "") + (" and events" if events else "")
+    hints = ["lower arrivals.stream.rate" if s is not None else "name fewer projects", "shorten the horizon"]
+    if workers > 1 and machine is not None and total > machine:
+        hints.append("run fewer --jobs")
+    if events:
+        hints.append("leave out --events")
+    if keep_rows:
+        hints.append("pass keep_rows=False")
+    raise ScenarioError(
+        [
+            Problem(
+                sc.source,
+                "arrivals.stream.rate" if s is not None else "arrivals.projects",
+                f"the run does not fit in memory: {source} gives about {fp.projects:,.0f} projects per replication, "
+                f"up to {fp.alive:,.0f} under way at once{late}; a replication needs about {_size(fp.bytes)}{kept}, "
+                f"{shortfall}: {', '.join(hints[:-1])} or {hints[-1]}",
+            )
+        ]
+    )
+
+
+def _size(b: float) -> str:
+    """A number of bytes for people: 5.9 GB, 350 MB."""
+    return f"{b / 1e9:.1f} GB" if b >= 1e9 else f"{b / 1e6:.0f} MB"
+
+
+def check_run_args(
+    n: object, seed: object, jobs: object = 1, only: object = None, *, caller: str = "sim.run"
+) -> tuple[int, int, int, int | None]:
+    """``n``, ``seed``, ``jobs`` and ``only`` as plain ints, checked before anything runs.
+
+    Whole numbers may be Python or numpy integers (not booleans, not floats).
+
+    Raises:
+        ScenarioError: naming each bad argument and what is allowed (the command line exits with 2).
+    """
+    problems = []
+
+    def whole(name: str, value: object, low: int, what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
+            problems.append(Problem(caller, name, f"must be {what}, got {value!r}"))
+            return low
+        return int(value)
+
+    out = (
+        whole("n", n, 1, "a whole number of replications >= 1"),
+        whole("seed", seed, 0, "a whole number >= 0 (the root seed)"),
+        whole("jobs", jobs, 1, "a whole number of worker processes >= 1"),
+        None if only is None else whole("only", only, 0, "None or a replication number >= 0"),
+    )
+    if problems:
+        raise ScenarioError(problems)
     return out
 
 
@@ -131,24 +269,42 @@ def replications(
     executor: Executor | None = None,
     only: int | None = None,
 ) -> Iterator[ReducedReplication]:
-    """Yield the reduced replications 0..n-1 (or just ``only``) in order, serially or on an executor.
+    """The reduced replications 0..n-1 (or just ``only``), in order, serially or on an executor.
+
+    The arguments are checked at once (:func:`check_run_args`); replications are made as they are
+    consumed, so memory does not depend on ``n``.
 
     Raises:
+        ScenarioError: bad arguments, or (while running) a stage that loops without time passing.
         ReplicationFailed: naming the replication and seed of the first one that failed.
     """
-    reps = [only] if only is not None else list(range(n))
-    # how many chunks to keep in flight: for another executor, at least its threads (a Dask cluster's)
-    workers = jobs if executor is None else max(jobs, executor_threads(executor), 2)
+    n, seed, jobs, only = check_run_args(n, seed, jobs, only, caller="arguments")
+    most = check_memory(cs, n, jobs=jobs, rows=rows, events=events, executor=executor, only=only)
+    return _replications(cs, n, seed, jobs, rows, events, executor, only, most)
+
+
+def _replications(
+    cs: CompiledScenario,
+    n: int,
+    seed: int,
+    jobs: int,
+    rows: bool,
+    events: bool,
+    executor: Executor | None,
+    only: int | None,
+    most: int = CHUNK,
+) -> Iterator[ReducedReplication]:
+    reps: Sequence[int] = range(n) if only is None else (only,)
+    workers = _workers(jobs, executor)  # how many chunks to keep in flight
     if executor is None and (jobs <= 1 or len(reps) == 1):
         for rep in reps:
             yield _one(cs, rep, seed, rows, events)
         return
     # small chunks (with CSV rows, four chunks per worker are held in memory)
-    chunks = _chunks(reps, workers)
+    todo = _chunks(reps, workers, most)
     own = executor is None
     ex = executor or local_pool(jobs)
     packed = _Packed(cs)
-    todo = iter(chunks)
     # (first replication of the chunk, future): names the chunk if it is lost
     pending: deque[tuple[int, Future[list[ReducedReplication]]]] = deque()
     interrupted = False
@@ -160,7 +316,7 @@ def replications(
             first, future = pending.popleft()
             try:
                 batch = future.result()
-            except ReplicationFailed:
+            except (ReplicationFailed, ScenarioError):
                 raise
             except BrokenProcessPool as e:  # a worker died (killed, out of memory): name its chunk
                 raise ReplicationFailed(first, seed, f"a worker process died ({e})") from None
@@ -221,20 +377,26 @@ def run(
             (events.ocel.json); given, it implies ``events`` (which alone means ``csv``).
         event_zone: the time zone the XES and OCEL logs state their times in (an IANA name); default that of
             the calendar's country, UTC without one.
+
+    Raises:
+        ScenarioError: bad arguments (``n`` < 1, a negative seed ...), a run that cannot fit in memory, or a
+            stage that loops without time passing; the command line reports it with exit status 2.
+        ReplicationFailed: a replication failed (or ran out of memory), named with its seed.
     """
-    if n < 1:
-        raise ValueError("n must be at least 1")
+    n, seed, jobs, only = check_run_args(n, scenario.seed if seed is None else seed, jobs, only)
     formats = parse_formats(",".join(event_formats or ["csv"]))
     events = events or event_formats is not None
-    seed = scenario.seed if seed is None else seed
     cs = compile_scenario(scenario)
     summary = Summary(cs)
     rows = out is not None or keep_rows
+    events = events and rows
+    most = check_memory(cs, n, jobs=jobs, rows=rows, events=events, executor=executor, only=only, keep_rows=keep_rows)
     result = RunResult(scenario, SummaryDict(), project_header=project_columns(cs))
     outdir = OutputDir(out, force=force, inputs=scenario.files) if out is not None else None
     event_log = None
     try:
         writers = None
+        text = (_text(project_columns(cs)), _text(stage_columns()))
         if outdir is not None:
             writers = (
                 outdir.csv_writer("projects.csv", project_columns(cs)),
@@ -242,13 +404,13 @@ def run(
             )
             if events:
                 event_log = EventOutput(outdir, cs, formats, event_zone)
-        for i, reduced in enumerate(
-            replications(cs, n, seed, jobs=jobs, rows=rows, events=events and rows, executor=executor, only=only), 1
-        ):
+        rep = 0 if only is None else only  # the replication being received or folded in
+        for i, reduced in enumerate(_replications(cs, n, seed, jobs, rows, events, executor, only, most), 1):
+            rep = reduced.rep
             summary.add(reduced)
             if writers is not None:
-                writers[0].writerows(reduced.project_rows)
-                writers[1].writerows(reduced.stage_rows)
+                writers[0].writerows(_safe(reduced.project_rows, text[0]))
+                writers[1].writerows(_safe(reduced.stage_rows, text[1]))
                 if event_log is not None:
                     event_log.add(reduced)
             if keep_rows:
@@ -256,12 +418,17 @@ def run(
                 result.stage_rows.extend(reduced.stage_rows)
             if progress is not None:
                 progress(i, n)
+            rep += 1
         result.summary = SummaryDict(summary.to_dict(seed))
         if event_log is not None:
             event_log.close()
         if outdir is not None:
             outdir.write_json("summary.json", result.summary)
             result.out = outdir.commit()
+    except MemoryError:  # here, folding replication i in (one that ran out in a worker is OutOfMemory already)
+        if outdir is not None:
+            outdir.abort()
+        raise OutOfMemory(rep, seed) from None
     except BaseException:
         if event_log is not None:
             event_log.abort()

@@ -10,11 +10,16 @@ so results do not depend on the number of worker processes.
 The 95 % confidence interval of the mean treats replications as independent
 clusters (ratio estimator): with projects of one replication sharing queues,
 project values are not independent, but replications are.
+
+Values too large for floating point (a cost of 10^308 yuan and more is infinite) are observed values, not
+censored ones; a statistic that is not a finite number is reported as None (JSON null) with a ``note``
+saying why, and no numpy warning is issued.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -83,6 +88,7 @@ class QuantileStore:
         self.count = 0
         self._buckets: dict[int, int] = {}
         self._zeros = 0
+        self._infinite = 0  # values too large for floating point (kept outside the log buckets)
         self._pending: list[np.ndarray] = []  # sketch mode: values not yet bucketed
         self._n_pending = 0
 
@@ -132,9 +138,19 @@ class QuantileStore:
             self._pending, self._n_pending = [], 0
             self._bucket(v)
 
+    @property
+    def infinite(self) -> int:
+        """Values too large for floating point (infinite), kept outside the log buckets."""
+        self._flush()
+        return self._infinite
+
     def _bucket(self, v: np.ndarray) -> None:
         if np.any(v < 0):
             raise ValueError("the quantile sketch takes non-negative values only")
+        big = np.isinf(v)
+        if big.any():
+            self._infinite += int(big.sum())
+            v = v[~big]
         pos = v[v > 1e-12]
         self._zeros += len(v) - len(pos)
         idx, counts = np.unique(np.ceil(np.log(pos) / _LOG_GAMMA).astype(np.int64), return_counts=True)
@@ -154,8 +170,11 @@ class QuantileStore:
             x = np.sort(np.concatenate(self.values))
             return x, np.arange(1, len(x) + 1) / len(x)
         keys = sorted(self.buckets)
-        x = np.array([0.0] * bool(self.zeros) + [2 * _GAMMA**k / (_GAMMA + 1) for k in keys])
-        counts = np.array([self.zeros] * bool(self.zeros) + [self.buckets[k] for k in keys])
+        big = bool(self.infinite)
+        x = np.array([0.0] * bool(self.zeros) + [2 * _GAMMA**k / (_GAMMA + 1) for k in keys] + [math.inf] * big)
+        counts = np.array(
+            [self.zeros] * bool(self.zeros) + [self.buckets[k] for k in keys] + [self.infinite] * big, dtype=float
+        )
         return x, np.cumsum(counts) / self.count
 
     def quantiles(self, qs: tuple[float, ...]) -> list[float]:
@@ -164,14 +183,18 @@ class QuantileStore:
         if self.count == 0:
             return [math.nan] * len(qs)
         if self.values is not None:
-            return [float(x) for x in np.quantile(np.concatenate(self.values), qs)]
+            with np.errstate(all="ignore"):  # infinite values: the quantiles next to them are not numbers
+                return [float(x) for x in np.quantile(np.concatenate(self.values), qs)]
         keys = sorted(self.buckets)
         cum = np.cumsum([self.zeros] + [self.buckets[k] for k in keys])
         out = []
         for q in qs:
             rank = q * (self.count - 1)
             j = int(np.searchsorted(cum, rank, side="right"))
-            out.append(0.0 if j == 0 else 2 * _GAMMA ** keys[j - 1] / (_GAMMA + 1))
+            if j > len(keys):  # among the infinite values
+                out.append(math.inf)
+            else:
+                out.append(0.0 if j == 0 else 2 * _GAMMA ** keys[j - 1] / (_GAMMA + 1))
         return out
 
 
@@ -180,17 +203,18 @@ def batch(values: np.ndarray, censored: int | None = None) -> tuple[float, int, 
     values (NaN: censored, unless ``censored`` gives the count): the array work of :meth:`Accumulator.add`,
     so that it can run where the replication ran (see :meth:`Accumulator.add_batch`)."""
     values = np.asarray(values, dtype=float)
-    sb = float(np.add.reduce(values))
-    if sb != sb:  # NaN somewhere: censored values
-        finite = values[~np.isnan(values)]
-        sb = float(np.add.reduce(finite))
-    else:
-        finite = values
-    nb = len(finite)
-    m2b = 0.0
-    if nb:
-        d = finite - sb / nb
-        m2b = float(np.add.reduce(d * d))
+    with np.errstate(all="ignore"):  # values too large for floating point give inf or NaN sums, not warnings
+        sb = float(np.add.reduce(values))
+        if sb != sb:  # NaN somewhere: censored values (or infinite ones, or an overflow)
+            finite = values[~np.isnan(values)]
+            sb = float(np.add.reduce(finite))
+        else:
+            finite = values
+        nb = len(finite)
+        m2b = 0.0
+        if nb:
+            d = finite - sb / nb
+            m2b = float(np.add.reduce(d * d))
     return sb, nb, m2b, (len(values) - nb) if censored is None else censored
 
 
@@ -262,7 +286,8 @@ class Accumulator:
         m = self.s / self.k
         if self.reps >= 2:
             kbar = self.k / self.reps
-            ss = max(0.0, self.s2 - 2 * m * self.sk + m * m * self.k2)
+            ss = self.s2 - 2 * m * self.sk + m * m * self.k2
+            ss = max(0.0, ss) if math.isfinite(ss) else math.nan  # (an overflow is not a zero spread)
             half = t975(self.reps - 1) * math.sqrt(ss / (self.reps * (self.reps - 1))) / kbar
         elif self.n >= 2:
             half = t975(self.n - 1) * math.sqrt(self.m2 / (self.n - 1) / self.n)
@@ -271,13 +296,15 @@ class Accumulator:
         return m - half, m + half
 
     def to_dict(self) -> dict[str, Any]:
-        """The summary.json entry: unit, mean, sd, ci95, p10, p50, p90, n, censored."""
+        """The summary.json entry: unit, mean, sd, ci95, p10, p50, p90, n, censored (and a ``note`` when a
+        statistic that the values define is not a finite number, and so null)."""
         p10, p50, p90 = self.q.quantiles((0.1, 0.5, 0.9)) if self.with_quantiles else (math.nan,) * 3
         sd = math.sqrt(self.m2 / (self.n - 1)) if self.n >= 2 else math.nan
         lo, hi = self.ci95()
-        return {
+        mean = self.s / self.k if self.k else math.nan
+        out: dict[str, Any] = {
             "unit": self.unit,
-            "mean": _num(self.s / self.k if self.k else math.nan),
+            "mean": _num(mean),
             "sd": _num(sd),
             "ci95": [_num(lo), _num(hi)],
             "p10": _num(p10),
@@ -287,8 +314,24 @@ class Accumulator:
             "censored": self.censored,
             "quantiles": ("exact" if self.q.exact else "sketch") if self.with_quantiles else None,
         }
+        # what the values define: the mean from one value, the spread from two, the quantiles if kept
+        defined = {
+            "mean": (mean, self.n >= 1),
+            "sd": (sd, self.n >= 2),
+            "ci95": (lo + hi, self.n >= 1 and (self.reps >= 2 or self.n >= 2)),
+        }
+        defined.update(
+            {k: (v, self.with_quantiles and self.n >= 1) for k, v in zip(("p10", "p50", "p90"), (p10, p50, p90))}
+        )
+        lost = [k for k, (v, expected) in defined.items() if expected and not math.isfinite(v)]
+        if lost:
+            out["note"] = (
+                f"{', '.join(lost)} {'is' if len(lost) == 1 else 'are'} null: the values are too large for "
+                f"floating-point numbers (beyond {sys.float_info.max:.3g})"
+            )
+        return out
 
 
-def _num(x: float) -> float | None:
-    """JSON has no NaN: missing statistics are null."""
-    return None if x is None or math.isnan(x) else float(x)
+def _num(x: float | None) -> float | None:
+    """JSON has no NaN nor infinity: a missing or non-finite statistic is null."""
+    return None if x is None or not math.isfinite(x) else float(x)

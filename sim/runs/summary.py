@@ -127,7 +127,8 @@ class Summary:
             self.phase_totals[key] = self.phase_totals.get(key, 0.0) + days
 
     def warnings(self) -> list[str]:
-        """What a reader of the KPIs must know: projects capped or censored, agencies without working time."""
+        """What a reader of the KPIs must know: projects capped, censored or that needed no approval, KPIs that
+        could not be measured for another reason than censoring, agencies without working time."""
         out = []
         counts, n = self.counts, self.counts.get("projects", 0)
         if counts.get("capped"):
@@ -141,11 +142,43 @@ class Summary:
                 f"{missing} of {n} projects had not reached production by the end date "
                 f"{self.cs.scenario.end_date} (censored, not dropped): extend scenario.end_date"
             )
+        if counts.get("permit_without_application"):
+            stage = self.cs.milestone_at[0][0]
+            out.append(
+                f"{counts['permit_without_application']} of {n} projects passed the construction permit (stage "
+                f"{stage!r}) without submitting anything before it (the stages up to it were skipped for them): "
+                "their approval time is 0, their submissions and costs to the permit 0"
+            )
         if n == 0:
             out.append("no project was counted: check the arrivals, the horizon and warmup_days")
+        for kpi, acc in self.kpis.items():
+            if n and acc.n == 0 and acc.censored == 0:
+                out.append(f"{kpi} could not be measured: {self._unmeasured(kpi)}")
         for agency, compiled in self.cs.agencies.items():
             if compiled.calendar.workdays_between(0.0, self.cs.horizon) <= 0:
                 out.append(f"agency {agency!r} has no working time in the horizon: its files never move")
+        return out
+
+    def _unmeasured(self, kpi: str) -> str:
+        """Why ``kpi`` has no value although projects were counted and none was censored."""
+        if kpi == "within_limit_share":
+            if not any(s.limit is not None for s in self.cs.scenario.stages):
+                return "no stage has a time limit (stages.<id>.limit)"
+            return "no counted project was decided at a stage with a time limit (they skipped those stages)"
+        return "no counted project has a value for it"
+
+    def notes(self, summary: dict[str, Any]) -> list[str]:
+        """The notes of the statistics in ``summary`` (the :meth:`to_dict` content) that are null for a reason of
+        their own (values too large for floating point), each with its key path."""
+        out = []
+        for section in ("kpis", "stages", "same_day"):
+            for name, stats in summary[section].items():
+                if "note" in stats:
+                    out.append(f"{section}.{name}: {stats['note']}")
+        for agency, kinds in summary["agencies"].items():
+            out += [f"agencies.{agency}.{k}: {stats['note']}" for k, stats in kinds.items() if "note" in stats]
+        for cls, kpis in summary["classes"].items():
+            out += [f"classes.{cls}.{k}: {stats['note']}" for k, stats in kpis.items() if "note" in stats]
         return out
 
     def phase_split(self) -> dict[tuple[str, str], float]:
@@ -154,9 +187,10 @@ class Summary:
         return {k: v / n for k, v in self.phase_totals.items()} if n else {}
 
     def to_dict(self, seed: int) -> dict[str, Any]:
-        """The summary.json content."""
+        """The summary.json content: strict JSON (a statistic that is not a finite number is null, and its
+        ``note`` says why; the notes are repeated in the warnings)."""
         sc = self.cs.scenario
-        return {
+        out: dict[str, Any] = {
             "meta": {
                 "scenario": sc.name,
                 "file": sc.source,
@@ -181,3 +215,5 @@ class Summary:
             "classes": {cls: {kpi: acc.to_dict() for kpi, acc in accs.items()} for cls, accs in self.classes.items()},
             "projects": self.counts,
         }
+        out["warnings"] += self.notes(out)
+        return out

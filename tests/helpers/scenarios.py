@@ -149,6 +149,7 @@ def scenario_toml(
     agents: Table | None = None,
     levers: Mapping[str, Table] | None = None,
     targets: Mapping[str, Table] | None = None,
+    costs: Table | None = None,
 ) -> str:
     """The TOML text of a scenario.
 
@@ -158,7 +159,7 @@ def scenario_toml(
     09:00-17:00) unless ``always_open`` (24/7) or a ``calendar`` table is given.  An agency is its
     staff or its whole table.  ``milestones`` is one stage for all four or the table (see
     :func:`milestones_at`).  ``projects`` (named, see :func:`project`) and ``stream`` make
-    ``[arrivals]``.  ``shutdowns``, ``agents``, ``levers`` and ``targets`` are written as given.
+    ``[arrivals]``.  ``shutdowns``, ``agents``, ``levers``, ``targets`` and ``costs`` are written as given.
     """
     head: Table = {"name": name, "start_date": date(start_date)}
     if end_date is not None:
@@ -182,5 +183,6 @@ def scenario_toml(
         "milestones": milestones_at(milestones) if isinstance(milestones, str) else dict(milestones),
         "levers": levers,
         "targets": targets,
+        "costs": costs,
     }
     return toml_sections({k: v for k, v in table.items() if v}, SECTIONED_TABLES)
