@@ -18,22 +18,22 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
     from types import FrameType
-
-    from matplotlib.figure import Figure
 
     from sim.analysis.attribution import Attribution
     from sim.analysis.compare import Comparison
     from sim.analysis.sweep import SweepResult, TornadoResult
-    from sim.present.style import Rows
     from sim.runs.output import OutputDir
     from sim.scenario.scenario import Scenario
+
+#: a study's result: a sweep or a tornado
+S = TypeVar("S", bound="SweepResult | TornadoResult")
 
 
 # -- signals and leaving ---------------------------------------------------------------------------------
@@ -453,27 +453,12 @@ def _check_kpi(sc: Scenario, kpi: str) -> None:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import sweep
-    from sim.present import plots
-    from sim.present.progress import Progress
     from sim.present.terminal import format_points
     from sim.scenario.loading import load
 
     grid = _varied(args.vary, args.overrides, str(args.scenario))
     sc = load(args.scenario, args.overrides)
-    _check_kpi(sc, args.kpi)
-    with _output_dir(args, [sc]) as outdir:
-        with Progress(f"{sc.name}: grid points", not args.quiet) as tick:
-            res = sweep(
-                sc,
-                grid,
-                n=args.replications,
-                seed=args.seed,
-                kpi=args.kpi,
-                jobs=args.jobs,
-                executor=args.ex,
-                progress=tick,
-            )
-        out = _write_study(outdir, "sweep", res, plots.sweep_figure(res), plots.sweep_data(res))
+    res, out = _study(args, sc, "sweep", lambda tick: sweep(sc, grid, progress=tick, **_study_options(args)))
     if not args.quiet:
         _say(format_points(res.rows, res.parameters, res.kpi))
         _say(f"\nwrote {_show(out)}/")
@@ -487,39 +472,43 @@ def _output_dir(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> Outp
     return OutputDir(args.out, force=args.force, inputs=[f for sc in scenarios for f in sc.files])
 
 
-def _write_study(outdir: OutputDir, name: str, res: SweepResult | TornadoResult, fig: Figure, rows: Rows) -> Path:
-    """Write NAME.json and the figure (PNG, SVG, CSV) into the output folder, atomically."""
-    from sim.present import plots
+def _study_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``sweep`` and ``tornado`` share: replications, seed, KPI and where to run."""
+    return {"n": args.replications, "seed": args.seed, "kpi": args.kpi, "jobs": args.jobs, "executor": args.ex}
 
-    outdir.write_json(f"{name}.json", res.to_dict())
-    plots.save(fig, rows, outdir.tmp, name)
-    return outdir.commit()
+
+def _study(
+    args: argparse.Namespace, sc: Scenario, name: str, compute: Callable[[Callable[[int, int], None]], S]
+) -> tuple[S, Path]:
+    """Claim ``-o``, compute the study (a sweep or a tornado) with a progress bar, then write NAME.json and its
+    figure (PNG, SVG, CSV) atomically; the result and the folder written."""
+    from sim.analysis.sweep import TornadoResult
+    from sim.present import plots
+    from sim.present.progress import Progress
+
+    _check_kpi(sc, args.kpi)
+    what = "grid points" if name == "sweep" else "parameters"
+    with _output_dir(args, [sc]) as outdir:
+        with Progress(f"{sc.name}: {what}", not args.quiet) as tick:
+            res = compute(tick)
+        if isinstance(res, TornadoResult):
+            fig, rows = plots.tornado_figure(res), plots.tornado_data(res)
+        else:
+            fig, rows = plots.sweep_figure(res), plots.sweep_data(res)
+        outdir.write_json(f"{name}.json", res.to_dict())
+        plots.save(fig, rows, outdir.tmp, name)
+        return res, outdir.commit()
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
     from sim.analysis.sweep import tornado
-    from sim.present import plots
-    from sim.present.progress import Progress
     from sim.present.terminal import format_points
     from sim.scenario.loading import load
 
     varied = _varied(args.vary, args.overrides, str(args.scenario), pairs=True)
     ranges = {path: (low, high) for path, (low, high) in varied.items()}
     sc = load(args.scenario, args.overrides, args.levers)
-    _check_kpi(sc, args.kpi)
-    with _output_dir(args, [sc]) as outdir:
-        with Progress(f"{sc.name}: parameters", not args.quiet) as tick:
-            res = tornado(
-                sc,
-                ranges,
-                n=args.replications,
-                seed=args.seed,
-                kpi=args.kpi,
-                jobs=args.jobs,
-                executor=args.ex,
-                progress=tick,
-            )
-        out = _write_study(outdir, "tornado", res, plots.tornado_figure(res), plots.tornado_data(res))
+    res, out = _study(args, sc, "tornado", lambda tick: tornado(sc, ranges, progress=tick, **_study_options(args)))
     if not args.quiet:
         base = "no value (no project reached it)" if res.base is None else f"{res.base:.4g}"
         _say(f"{_show(res.kpi)} at base: {base}")
