@@ -824,3 +824,24 @@ def test_compare_attribute_without_levers_is_refused_before_running(tmp_path):
     # it silently left attribution out
     assert f"error: {VALID}: scenario.levers: --attribute attributes the levers of the last scenario" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_override_of_the_levers_applies_from_python():
+    """``with_overrides({"scenario.levers": ...})`` switches exactly those levers on; it used to be ignored."""
+    reform = load(Path(__file__).resolve().parents[1] / "scenarios" / "reform.toml")
+    assert len(reform.levers) > 1 and "blueprint" in reform.levers
+    assert reform.with_overrides({"scenario.levers": ["blueprint"]}).levers == ("blueprint",)
+    assert reform.with_overrides(["scenario.levers=[]"]).levers == ()
+    assert reform.with_overrides({"agencies.planning.staff": 3}).levers == reform.levers
+
+
+def test_a_scenario_error_crosses_processes_whole():
+    """Pickled (from a worker) or rebuilt from its args (as SimPy re-raises), the error keeps its problems."""
+    import pickle
+
+    from sim.core.errors import LogError
+
+    for cls in (ScenarioError, LogError):
+        e = cls([Problem("f.toml", "stages.x", "bad"), Problem("f.toml", "", "worse")])
+        for again in (pickle.loads(pickle.dumps(e)), cls(*e.args)):
+            assert again.problems == e.problems and str(again) == "f.toml: stages.x: bad\nf.toml: worse"

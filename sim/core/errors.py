@@ -33,9 +33,14 @@ class Problem:
 class ScenarioError(ValueError):
     """A scenario that cannot be loaded or run; holds every problem found."""
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        # the problems are the args: pickling (from a worker process) and SimPy (re-raising a failed process's
+        # exception as ``type(e)(*e.args)``) make the error again from them
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 class LogError(ValueError):
@@ -45,9 +50,14 @@ class LogError(ValueError):
     what is allowed.  The CLI turns it into messages and exit status 2, like :class:`ScenarioError`.
     """
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        # the problems are the args: pickling (from a worker process) and SimPy (re-raising a failed process's
+        # exception as ``type(e)(*e.args)``) make the error again from them
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 class CalendarWarning(UserWarning):

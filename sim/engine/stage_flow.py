@@ -16,7 +16,7 @@ acceptance mode and whatever the distributions, so switching a lever on keeps co
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator, Iterable
+from collections.abc import Generator
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -45,17 +45,7 @@ Steps = Generator[simpy.Event, Any, T]
 class StageLoops(ScenarioError):
     """A stage goes round and round without time passing (zero effort and fix, or feedback with zero effort),
     so its replication would never end: a problem of the scenario, named by its key path.
-
-    Its ``args`` are its problems, so that it can be made again from them: SimPy re-raises a failed process's
-    exception as ``type(e)(*e.args)``, and pickling (to cross from a worker process) does the same.
     """
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        super().__init__(problems)
-        self.args = (self.problems,)
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
 
 
 class StageFlow:

@@ -137,7 +137,8 @@ class Scenario:
         ``sc.with_overrides({"agencies.planning.staff": 4, "stages.eia.defect.p": 0.1})``.
         """
         merged = {**thaw(dict(self.overrides)), **parse_overrides(overrides, self.source)}
-        return self._same_files(build_scenario(thaw(self.raw), self.source, levers=self.levers, overrides=merged))
+        levers = None if "scenario.levers" in merged else self.levers  # an override of the levers applies
+        return self._same_files(build_scenario(thaw(self.raw), self.source, levers=levers, overrides=merged))
 
     def _same_files(self, other: Scenario) -> Scenario:
         return replace(other, files=self.files, assumptions=self.assumptions)
