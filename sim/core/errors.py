@@ -30,8 +30,8 @@ class Problem:
         return printable(f"{where}: {self.message}")
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be loaded or run; holds every problem found."""
+class ProblemsError(ValueError):
+    """Bad input holding every problem found; the CLI prints one line per problem and exits with status 2."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
@@ -43,21 +43,16 @@ class ScenarioError(ValueError):
         return "\n".join(str(p) for p in self.problems)
 
 
-class LogError(ValueError):
+class ScenarioError(ProblemsError):
+    """A scenario that cannot be loaded or run; holds every problem found."""
+
+
+class LogError(ProblemsError):
     """An event log that cannot be read; holds every problem found.
 
     Each :class:`Problem` names the file, where in it (``line 12``, ``trace 3 (case A-17)``), what was wrong and
-    what is allowed.  The CLI turns it into messages and exit status 2, like :class:`ScenarioError`.
+    what is allowed.
     """
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(problems)
-        # the problems are the args: pickling (from a worker process) and SimPy (re-raising a failed process's
-        # exception as ``type(e)(*e.args)``) make the error again from them
-        super().__init__(self.problems)
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
 
 
 class CalendarWarning(UserWarning):
