@@ -15,14 +15,12 @@ acceptance mode and whatever the distributions, so switching a lever on keeps co
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Generator
 from dataclasses import replace
 from typing import Any, TypeVar
 
 import simpy
 
-from sim.core.errors import Problem, ScenarioError
 from sim.core.units import CALENDAR_DAYS
 from sim.engine.agency import AgencyState
 from sim.engine.context import RunContext
@@ -32,20 +30,9 @@ from sim.engine.records import StageRecord
 from sim.scenario.distributions import Dist, finish_time
 from sim.scenario.spec import Stage
 
-#: a stage visit that goes round (review and rework, or feedback) this many times ...
-LOOP_ROUNDS = 100_000
-#: ... in less than this many days (one second a round on average) loops without time passing: the run stops
-LOOP_DAYS = LOOP_ROUNDS / 86_400.0
-
 T = TypeVar("T")
 #: the body of a SimPy process (or a part of one, run with ``yield from``) that returns a ``T``
 Steps = Generator[simpy.Event, Any, T]
-
-
-class StageLoops(ScenarioError):
-    """A stage goes round and round without time passing (zero effort and fix, or feedback with zero effort),
-    so its replication would never end: a problem of the scenario, named by its key path.
-    """
 
 
 class StageFlow:
@@ -316,11 +303,8 @@ class StageFlow:
         fix_scale = self.agents.prepare_scale if plan.agent and self.agents is not None else 1.0
         effort = plan.effort
         rounds = 0
-        t_check = env.now
         while True:
             rounds += 1
-            if not rounds % LOOP_ROUNDS:
-                t_check = self.check_loop(project, stage, "defect", t_check)
             u_effort, u_defect, u_fix, u_fail = draws.u4()
             if formal:  # a submission, in office hours
                 now = env.now
@@ -369,43 +353,12 @@ class StageFlow:
             return
         back = project.graph.by_id[fb.to]
         effort = plan.effort
-        rounds = 0
-        t_check = self.env.now
         while draws.u() < fb.p:
-            rounds += 1
-            if not rounds % LOOP_ROUNDS:
-                t_check = self.check_loop(project, stage, "feedback", t_check)
             u_back, u_here = draws.u(), draws.u()
             if back.agency is not None and back.effort is not None:  # validation guarantees both
                 yield from self.review(project, back.agency, back, record, back.effort, back.effort.quantile(u_back))
             value = effort.quantile(u_here) if effort is not None else 0.0
             yield from self.review(project, stage.agency, stage, record, effort, value)
-
-    def check_loop(self, project: Project, stage: Stage, key: str, since: float) -> float:
-        """Another :data:`LOOP_ROUNDS` rounds of ``stage`` (its ``defect`` or ``feedback``) since ``since``: stop
-        the run if they took less than :data:`LOOP_DAYS`; else the clock time from which to count the next ones.
-        """
-        now = self.env.now
-        if now - since >= LOOP_DAYS:
-            return now
-        sc = self.ctx.compiled.scenario
-        when = dt.datetime.combine(sc.start_date, dt.time()) + dt.timedelta(days=now)
-        what = "review and rework" if key == "defect" else "feedback reviews"
-        fix = (
-            "give its effort or defect.fix a duration > 0, or lower defect.p or defect.max_rounds"
-            if key == "defect"
-            else "give the efforts of this stage and of feedback.to a duration > 0, or lower feedback.p"
-        )
-        raise StageLoops(
-            [
-                Problem(
-                    sc.source,
-                    f"stages.{stage.id}.{key}",
-                    f"loops without time passing: project {project.id} went through {LOOP_ROUNDS} rounds of {what} "
-                    f"within {(now - since) * 86_400:.3g} s of simulated time (at {when:%Y-%m-%d %H:%M}); {fix}",
-                )
-            ]
-        )
 
     def submitted(self, project: Project, stage: Stage, record: StageRecord, commit: bool) -> None:
         """A formal submission now; with a credit commitment, the dependents start now."""

@@ -134,8 +134,8 @@ def stop(ex: Executor, interrupted: bool) -> None:
 
 def guarded(rep: int, seed: int, fn: Callable[[], T]) -> T:
     """Run one replication; any error becomes :class:`ReplicationFailed` naming it, except a problem of the
-    scenario found while running (a :class:`~sim.core.errors.ScenarioError`, e.g. a stage that loops without
-    time passing), which is the scenario's, not the replication's."""
+    scenario found while running (a :class:`~sim.core.errors.ScenarioError`), which is the scenario's, not the
+    replication's."""
     try:
         return fn()
     except ScenarioError:

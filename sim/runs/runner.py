@@ -275,7 +275,7 @@ def replications(
     consumed, so memory does not depend on ``n``.
 
     Raises:
-        ScenarioError: bad arguments, or (while running) a stage that loops without time passing.
+        ScenarioError: bad arguments.
         ReplicationFailed: naming the replication and seed of the first one that failed.
     """
     n, seed, jobs, only = check_run_args(n, seed, jobs, only, caller="arguments")
@@ -379,8 +379,8 @@ def run(
             the calendar's country, UTC without one.
 
     Raises:
-        ScenarioError: bad arguments (``n`` < 1, a negative seed ...), a run that cannot fit in memory, or a
-            stage that loops without time passing; the command line reports it with exit status 2.
+        ScenarioError: bad arguments (``n`` < 1, a negative seed ...) or a run that cannot fit in memory; the
+            command line reports it with exit status 2.
         ReplicationFailed: a replication failed (or ran out of memory), named with its seed.
     """
     n, seed, jobs, only = check_run_args(n, scenario.seed if seed is None else seed, jobs, only)
