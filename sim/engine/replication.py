@@ -151,10 +151,14 @@ class Replication(Generic[R]):
         if s is None:
             return Arrivals(named, [], [], [])
         rng = generator(self.seed, self.rep, STREAM_KEY)
-        t0 = float((s.start - sc.start_date).days)
-        span = (s.end - s.start).days + 1.0
-        n = int(rng.poisson(s.rate_per_day * span))
-        times = np.sort(t0 + rng.uniform(0.0, span, n))
+        if s.days:  # a replay: the given days, at the office opening like a named project
+            times = np.asarray(s.days, dtype=float) + open_frac
+            n = len(times)
+        else:
+            t0 = float((s.start - sc.start_date).days)
+            span = (s.end - s.start).days + 1.0
+            n = int(rng.poisson(s.rate_per_day * span))
+            times = np.sort(t0 + rng.uniform(0.0, span, n))
         names = [c for c, _ in s.classes]
         weights = np.array([x for _, x in s.classes])
         picks = rng.choice(len(names), size=n, p=weights / weights.sum())

@@ -204,7 +204,8 @@ def check_memory(
         names = ", ".join(fp.overloaded[:3]) + (f" and {len(fp.overloaded) - 3} more" if len(fp.overloaded) > 3 else "")
         late = f" (agencies {names} get more work than their staff can do)"
     kept = (", with its CSV rows" if rows else "") + (" and events" if events else "")
-    hints = ["lower arrivals.stream.rate" if s is not None else "name fewer projects", "shorten the horizon"]
+    fewer = {"arrivals.stream": "lower arrivals.stream.rate", "arrivals.replay": "replay fewer dates"}
+    hints = [fewer[s.key] if s is not None else "name fewer projects", "shorten the horizon"]
     if workers > 1 and machine is not None and total > machine:
         hints.append("run fewer --jobs")
     if events:
@@ -215,7 +216,9 @@ def check_memory(
         [
             Problem(
                 sc.source,
-                "arrivals.stream.rate" if s is not None else "arrivals.projects",
+                {"arrivals.stream": "arrivals.stream.rate", "arrivals.replay": "arrivals.replay.dates"}[s.key]
+                if s is not None
+                else "arrivals.projects",
                 f"the run does not fit in memory: {source} gives about {fp.projects:,.0f} projects per replication, "
                 f"up to {fp.alive:,.0f} under way at once{late}; a replication needs about {_size(fp.bytes)}{kept}, "
                 f"{shortfall}: {', '.join(hints[:-1])} or {hints[-1]}",

@@ -438,9 +438,9 @@ def check_references(sc: Scenario, r: Reader, origins: Mapping[str, str] | None 
         ref(f"arrivals.projects[{i}].class", p.cls, classes, "project class")
     if sc.stream is not None:
         for name, _ in sc.stream.classes:
-            ref(f"arrivals.stream.classes.{name}", name, classes, "project class")
+            ref(f"{sc.stream.key}.classes.{name}", name, classes, "project class")
     if not sc.projects and sc.stream is None:
-        r.error("arrivals", "no projects: give [[arrivals.projects]] and/or [arrivals.stream]")
+        r.error("arrivals", "no projects: give [[arrivals.projects]], [arrivals.stream] or [arrivals.replay]")
 
     for key in ("regional", "prereview", "commitment"):
         for s in sc.stages:

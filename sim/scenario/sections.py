@@ -261,7 +261,7 @@ def parse_arrivals(
 
     Dates are checked to lie inside the horizon ``start`` to ``end`` unless not ``check_horizon`` (the horizon
     itself is wrong, and reported: its stand-in would only give misleading problems)."""
-    a = r.table(raw, "arrivals", ("projects", "stream"))
+    a = r.table(raw, "arrivals", ("projects", "stream", "replay"))
     projects = []
     plist = a.get("projects", [])
     if not isinstance(plist, list):
@@ -310,16 +310,58 @@ def parse_arrivals(
                 f"would bring about {expected:.3g} projects per replication; "
                 f"at most {MAX_STREAM_PROJECTS:,} are allowed",
             )
-        weights = []
-        cl = s.get("classes", {})
-        if not isinstance(cl, dict) or not cl:
-            r.error(f"{path}.classes", "must be a non-empty table of class = weight")
-            cl = {}
-        for k in cl:
-            w = r.number(cl, k, f"{path}.classes", 0.0, lo=0, lo_open=True, hi=MAX_WEIGHT)
-            weights.append((k, float(w)))
-        stream = Stream(rate, s0 or start, s1 or end, tuple(weights))
+        stream = Stream(rate, s0 or start, s1 or end, _class_weights(r, s, path))
+    if a.get("replay") not in (None, False):  # replay = false: an extending scenario removes an inherited one
+        if stream is not None:
+            r.error("arrivals.replay", "give either [arrivals.stream] or [arrivals.replay], not both")
+        stream = _parse_replay(r, a["replay"], start, end, check_horizon) or stream
     return tuple(projects), stream
+
+
+def _class_weights(r: Reader, raw: RawTable, path: str) -> tuple[tuple[str, float], ...]:
+    weights = []
+    cl = raw.get("classes", {})
+    if not isinstance(cl, dict) or not cl:
+        r.error(f"{path}.classes", "must be a non-empty table of class = weight")
+        cl = {}
+    for k in cl:
+        w = r.number(cl, k, f"{path}.classes", 0.0, lo=0, lo_open=True, hi=MAX_WEIGHT)
+        weights.append((k, float(w)))
+    return tuple(weights)
+
+
+def _parse_replay(r: Reader, raw: Any, start: dt.date, end: dt.date, check_horizon: bool) -> Stream | None:
+    """``[arrivals.replay]``: projects signing on the given days (a log's own case dates), classes by weight."""
+    path = "arrivals.replay"
+    t = r.table(raw, path, ("dates", "classes"), required=("dates", "classes"))
+    weights = _class_weights(r, t, path)
+    dates = t.get("dates", [])
+    if not isinstance(dates, list) or not dates:
+        r.error(f"{path}.dates", "must be a non-empty list of dates (2024-03-01), one per project")
+        return None
+    if len(dates) > MAX_STREAM_PROJECTS:
+        r.error(f"{path}.dates", f"has {len(dates):,} dates; at most {MAX_STREAM_PROJECTS:,} are allowed")
+        return None
+    days = []
+    for i, d in enumerate(dates):
+        day = d.date() if isinstance(d, dt.datetime) else d
+        if isinstance(day, str):
+            try:
+                day = dt.date.fromisoformat(day)
+            except ValueError:
+                pass
+        if not isinstance(day, dt.date):
+            r.error(f"{path}.dates[{i}]", f"must be a date such as 2024-03-01, got {show(d)}")
+            continue
+        if check_horizon and not start <= day <= end:
+            r.error(f"{path}.dates[{i}]", f"{day} is outside the horizon {start} to {end}")
+        days.append((day - start).days)
+    if not days:
+        return None
+    days.sort()
+    span = days[-1] - days[0] + 1
+    first, last = start + dt.timedelta(days=days[0]), start + dt.timedelta(days=days[-1])
+    return Stream(len(days) / span, first, last, weights, tuple(days))
 
 
 def parse_stage(r: Reader, key: str, raw: RawTable) -> Stage:

@@ -128,12 +128,26 @@ class NamedProject:
 
 @dataclass(frozen=True)
 class Stream:
-    """Projects signing as a Poisson process, with classes drawn by weight."""
+    """Projects signing as a Poisson process (``[arrivals.stream]``), or on given days (``[arrivals.replay]``,
+    ``days`` not empty), with classes drawn by weight.
+
+    Attributes:
+        rate_per_day: projects per calendar day (for a replay, its days' count over its span).
+        start, end: the first and last day projects may sign.
+        classes: (class id, weight) pairs.
+        days: a replay's signing days, as days since the scenario's start, ascending.
+    """
 
     rate_per_day: float
     start: dt.date
     end: dt.date
     classes: tuple[tuple[str, float], ...]
+    days: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The scenario table this stream comes from."""
+        return "arrivals.replay" if self.days else "arrivals.stream"
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ def scenario_toml(
     classes: Mapping[str, Table] = STD_CLASS,
     projects: Iterable[Table] = (),
     stream: Table | None = None,
+    replay: Table | None = None,
     start_date: str | dt.date = "2024-01-01",
     end_date: str | dt.date | None = "2024-12-31",
     settings: Mapping[str, Any] | None = None,
@@ -158,8 +159,8 @@ def scenario_toml(
     ``[scenario]`` table.  The calendar is the default (Chinese working days, offices open
     09:00-17:00) unless ``always_open`` (24/7) or a ``calendar`` table is given.  An agency is its
     staff or its whole table.  ``milestones`` is one stage for all four or the table (see
-    :func:`milestones_at`).  ``projects`` (named, see :func:`project`) and ``stream`` make
-    ``[arrivals]``.  ``shutdowns``, ``agents``, ``levers``, ``targets`` and ``costs`` are written as given.
+    :func:`milestones_at`).  ``projects`` (named, see :func:`project`), ``stream`` and ``replay``
+    make ``[arrivals]``.  ``shutdowns``, ``agents``, ``levers``, ``targets`` and ``costs`` are written as given.
     """
     head: Table = {"name": name, "start_date": date(start_date)}
     if end_date is not None:
@@ -169,6 +170,8 @@ def scenario_toml(
     arrivals: Table = {}
     if stream is not None:
         arrivals["stream"] = stream
+    if replay is not None:
+        arrivals["replay"] = replay
     if projects := list(projects):
         arrivals["projects"] = projects
     table: Table = {
