@@ -1,0 +1,194 @@
+"""The commands that compare: ``compare``, ``attribute`` (Shapley values of levers) and ``report``."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from sim.cli.console import say, show
+from sim.cli.options import add_execution, add_run_options, output_dir, positive_int, seed_number
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from sim.analysis.attribution import Attribution
+    from sim.analysis.compare import Comparison
+    from sim.scenario.scenario import Scenario
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``compare``, ``attribute`` and ``report`` to the subcommands ``sub``."""
+    from pathlib import Path
+
+    compare_cmd = sub.add_parser(
+        "compare", help="run scenarios with common random numbers; paired differences, figures, report"
+    )
+    compare_cmd.add_argument(
+        "scenarios", type=Path, nargs="+", help="two or more scenario files; the first is the reference"
+    )
+    add_run_options(compare_cmd, out_help="output folder for compare.json, figures (PNG, SVG, CSV) and report.html")
+    compare_cmd.add_argument(
+        "--attribute",
+        action="store_true",
+        help="also attribute the last scenario's levers (Shapley) and add the waterfall",
+    )
+    compare_cmd.add_argument(
+        "--attribution-n",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="replications per lever subset for --attribute (default: min(n, 20))",
+    )
+
+    attribute_cmd = sub.add_parser(
+        "attribute", help="how much each lever contributes (Shapley values over lever subsets)"
+    )
+    attribute_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    add_run_options(attribute_cmd, out_help="output folder for attribution.json and the waterfall figures")
+    attribute_cmd.add_argument(
+        "--levers",
+        default=None,
+        metavar="LIST",
+        help="levers to attribute (default: the scenario's own scenario.levers)",
+    )
+    attribute_cmd.add_argument(
+        "--max-orders",
+        type=positive_int,
+        default=200,
+        help="sampled lever orders when there are too many levers for all subsets (default 200)",
+    )
+
+    report_cmd = sub.add_parser("report", help="write one self-contained HTML report comparing scenarios")
+    report_cmd.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
+    report_cmd.add_argument("-o", "--out", type=Path, required=True, help="the HTML file to write")
+    report_cmd.add_argument("--force", action="store_true", help="replace an earlier report of approval-sim")
+    report_cmd.add_argument("-n", "--replications", type=positive_int, default=100, help="replications (default 100)")
+    report_cmd.add_argument(
+        "--seed", type=seed_number, default=None, help="root seed (default: the first scenario's seed)"
+    )
+    add_execution(report_cmd)
+    report_cmd.add_argument(
+        "--attribute", action="store_true", help="include the Shapley attribution of the last scenario"
+    )
+    report_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def _scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios of ``compare`` and ``report``, loaded; with ``--attribute`` the last must have levers on,
+    which is checked here, before anything runs."""
+    from sim.core.errors import Problem, ScenarioError
+    from sim.scenario.loading import load
+
+    scenarios = [load(p) for p in args.scenarios]
+    if args.attribute and not scenarios[-1].levers:
+        last = scenarios[-1]
+        raise ScenarioError(
+            [
+                Problem(
+                    last.source,
+                    "scenario.levers",
+                    "--attribute attributes the levers of the last scenario, and it has none on: switch some on "
+                    "in scenario.levers, put a scenario with levers last, or leave out --attribute",
+                )
+            ]
+        )
+    return scenarios
+
+
+def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparison:
+    from sim.analysis.compare import compare
+    from sim.present.progress import Progress
+
+    with Progress("replications", not args.quiet) as tick:
+        return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
+
+
+def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[str, ...] | None = None) -> Attribution:
+    from sim.analysis.attribution import attribute
+    from sim.present.progress import Progress
+
+    with Progress(f"{sc.name}: lever subsets", not args.quiet) as tick:
+        return attribute(
+            sc,
+            n=n,
+            seed=args.seed,
+            jobs=args.jobs,
+            executor=args.ex,
+            levers=levers,
+            progress=tick,
+            max_orders=getattr(args, "max_orders", 200),
+        )
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.core.errors import Problem, ScenarioError
+    from sim.present import plots
+    from sim.present.report import write_report
+    from sim.present.terminal import format_comparison
+
+    if len(args.scenarios) < 2:
+        raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
+    scenarios = _scenarios(args)
+    with output_dir(args, scenarios) as outdir:
+        cmp = _comparison(args, scenarios)
+        att = None
+        if args.attribute:
+            att = _attribution(args, cmp.scenarios[-1], args.attribution_n or min(args.replications, 20))
+        figures = plots.all_figures(cmp, att)
+        for name, (fig, rows) in figures.items():
+            plots.save(fig, rows, outdir.tmp, name)
+        outdir.write_json("compare.json", cmp.to_dict())
+        if att is not None:
+            outdir.write_json("attribution.json", att.to_dict())
+        write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
+        out = outdir.commit()
+    if not args.quiet:
+        say(format_comparison(cmp))
+        say(f"\nwrote {show(out)}/ (compare.json, report.html, figures as PNG, SVG and CSV)")
+    return 0
+
+
+def _cmd_attribute(args: argparse.Namespace) -> int:
+    from sim.present import plots
+    from sim.present.terminal import format_attribution
+    from sim.scenario.loading import load
+
+    sc = load(args.scenario)
+    levers = None if args.levers is None else sc.with_levers(args.levers).levers
+    with output_dir(args, [sc]) as outdir:
+        att = _attribution(args, sc, args.replications, levers)
+        outdir.write_json("attribution.json", att.to_dict())
+        for kpi in ("approval_workdays", "to_production_months", "cost_pre_construction_cny"):
+            plots.save(plots.waterfall(att, kpi), plots.waterfall_data(att, kpi), outdir.tmp, f"waterfall_{kpi}")
+        out = outdir.commit()
+    if not args.quiet:
+        say(format_attribution(att))
+        say(f"\nwrote {show(out)}/")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.present import plots
+    from sim.present.report import report_target, write_report
+
+    scenarios = _scenarios(args)
+    with report_target(args.out, args.force, [f for sc in scenarios for f in sc.files]) as target:
+        cmp = _comparison(args, scenarios)
+        att = (
+            _attribution(args, cmp.scenarios[-1], min(args.replications, 20))
+            if args.attribute and cmp.scenarios[-1].levers
+            else None
+        )
+        path = write_report(target, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
+    if not args.quiet:
+        say(f"wrote {show(path)}")
+    return 0
+
+
+#: each command's handler, by name
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "compare": _cmd_compare,
+    "attribute": _cmd_attribute,
+    "report": _cmd_report,
+}
