@@ -108,7 +108,7 @@ def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[s
     from sim.analysis.attribution import attribute
     from sim.present.progress import Progress
 
-    with Progress(f"{sc.name}: lever subsets", not args.quiet) as tick:
+    with Progress(f"{sc.name}: lever subsets", not args.quiet, unit="subset") as tick:
         return attribute(
             sc,
             n=n,

@@ -121,7 +121,7 @@ def _study(
     _check_kpi(sc, args.kpi)
     what = "grid points" if name == "sweep" else "parameters"
     with output_dir(args, [sc]) as outdir:
-        with Progress(f"{sc.name}: {what}", not args.quiet) as tick:
+        with Progress(f"{sc.name}: {what}", not args.quiet, unit="point" if name == "sweep" else "parameter") as tick:
             res = compute(tick)
         if isinstance(res, TornadoResult):
             fig, rows = plots.tornado_figure(res), plots.tornado_data(res)

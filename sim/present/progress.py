@@ -16,14 +16,21 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 
-class Progress:
-    """``with Progress(desc, enabled) as tick: tick(done, total)`` — a bar that appears after one second.
+#: seconds before a bar appears: a shorter run shows none
+DELAY = 1.0
 
-    ``desc`` is shown with its control characters escaped (it may be a scenario's name).
+
+class Progress:
+    """``with Progress(desc, enabled, unit) as tick: tick(done, total)`` — a bar that appears after one second
+    and is wiped when the work is done, so that what is printed next starts on a clean line.
+
+    ``desc`` is shown with its control characters escaped (it may be a scenario's name); ``unit`` names what is
+    counted (``rep``: replications; ``subset``, ``point``, ``parameter``), for the rate shown.
     """
 
-    def __init__(self, desc: str, enabled: bool = True):
+    def __init__(self, desc: str, enabled: bool = True, unit: str = "rep"):
         self.desc = printable(desc)
+        self.unit = unit
         self.enabled = enabled and sys.stderr.isatty()
         self.bar: tqdm | None = None
 
@@ -38,10 +45,13 @@ class Progress:
         if bar is None:
             from tqdm import tqdm
 
-            bar = self.bar = tqdm(total=total, desc=self.desc, file=sys.stderr, delay=1.0, leave=False, unit="rep")
+            bar = self.bar = tqdm(
+                total=total, desc=self.desc, file=sys.stderr, delay=DELAY, leave=False, unit=self.unit
+            )
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        # through update(), never n + refresh(): tqdm shows the bar only after DELAY, and wipes it on close only
+        # if update() displayed it (a refreshed bar showed at once and stayed, glued to the next output)
+        bar.update(done - bar.n)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
