@@ -199,6 +199,10 @@ def check_command(args: list[str], where: str, synopsis: bool = False) -> None:
     commands = subcommand_options()
     assert args, f"{where}: approval-sim without a command"
     name = args[0]
+    top = {opt for a in parser()._actions for opt in a.option_strings}
+    if name in top:  # approval-sim --version, --help: options of the program itself
+        assert len(args) == 1, f"{where}: approval-sim {name} takes nothing more"
+        return
     if name == "COMMAND":  # the generic form, e.g. approval-sim COMMAND --help
         options = set.intersection(*(set(o) for o in commands.values()))
     else:
@@ -336,7 +340,8 @@ def test_a_broken_example_fails(workdir: Path) -> None:
         "approval-sim simulate scenarios/reform.toml",
         "approval-sim run scenarios/reform.toml --replications-count 5",
         "approval-sim run scenarios/reform.toml -n many",
-        "approval-sim compare scenarios/pre_reform.toml scenarios/reform.toml",  # -o is required
+        "approval-sim report scenarios/pre_reform.toml scenarios/reform.toml",  # -o is required
+        "approval-sim --versions",
         "approval-sim levers FILE [--force]",
     ],
 )

@@ -6,7 +6,16 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from sim.cli.console import say, show
-from sim.cli.options import add_execution, add_run_options, output_dir, positive_int, seed_number
+from sim.cli.options import (
+    add_execution,
+    add_overrides,
+    add_run_options,
+    add_variants,
+    load_variant,
+    output_dir,
+    positive_int,
+    seed_number,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -24,28 +33,22 @@ def add_parsers(sub: Any) -> None:
     compare_cmd = sub.add_parser(
         "compare", help="run scenarios with common random numbers; paired differences, figures, report"
     )
-    compare_cmd.add_argument(
-        "scenarios", type=Path, nargs="+", help="two or more scenario files; the first is the reference"
+    add_variants(compare_cmd)
+    add_run_options(
+        compare_cmd,
+        out_help="output folder for compare.json, figures (PNG, SVG, CSV) and report.html "
+        "(without it only the table is printed)",
+        several=True,
+        out_required=False,
     )
-    add_run_options(compare_cmd, out_help="output folder for compare.json, figures (PNG, SVG, CSV) and report.html")
-    compare_cmd.add_argument(
-        "--attribute",
-        action="store_true",
-        help="also attribute the last scenario's levers (Shapley) and add the waterfall",
-    )
-    compare_cmd.add_argument(
-        "--attribution-n",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="replications per lever subset for --attribute (default: min(n, 20))",
-    )
+    _add_attribution(compare_cmd)
 
     attribute_cmd = sub.add_parser(
         "attribute", help="how much each lever contributes (Shapley values over lever subsets)"
     )
     attribute_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
     add_run_options(attribute_cmd, out_help="output folder for attribution.json and the waterfall figures")
+    add_overrides(attribute_cmd, "override a scenario value by dotted path (repeatable)")
     attribute_cmd.add_argument(
         "--levers",
         default=None,
@@ -60,7 +63,7 @@ def add_parsers(sub: Any) -> None:
     )
 
     report_cmd = sub.add_parser("report", help="write one self-contained HTML report comparing scenarios")
-    report_cmd.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
+    add_variants(report_cmd)
     report_cmd.add_argument("-o", "--out", type=Path, required=True, help="the HTML file to write")
     report_cmd.add_argument("--force", action="store_true", help="replace an earlier report of approval-sim")
     report_cmd.add_argument("-n", "--replications", type=positive_int, default=100, help="replications (default 100)")
@@ -68,19 +71,31 @@ def add_parsers(sub: Any) -> None:
         "--seed", type=seed_number, default=None, help="root seed (default: the first scenario's seed)"
     )
     add_execution(report_cmd)
-    report_cmd.add_argument(
-        "--attribute", action="store_true", help="include the Shapley attribution of the last scenario"
-    )
+    _add_attribution(report_cmd)
     report_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def _add_attribution(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--attribute",
+        action="store_true",
+        help="also attribute the last scenario's levers (Shapley values) and add the waterfall",
+    )
+    parser.add_argument(
+        "--attribution-n",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="replications per lever subset for --attribute (default: min(n, 20))",
+    )
 
 
 def _scenarios(args: argparse.Namespace) -> list[Scenario]:
     """The scenarios of ``compare`` and ``report``, loaded; with ``--attribute`` the last must have levers on,
     which is checked here, before anything runs."""
     from sim.core.errors import Problem, ScenarioError
-    from sim.scenario.loading import load
 
-    scenarios = [load(p) for p in args.scenarios]
+    scenarios = [load_variant(p, args.overrides, args.levers) for p in args.scenarios]
     if args.attribute and not scenarios[-1].levers:
         last = scenarios[-1]
         raise ScenarioError(
@@ -125,28 +140,41 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.core.errors import Problem, ScenarioError
     from sim.present import plots
     from sim.present.report import write_report
-    from sim.present.terminal import format_comparison
+    from sim.present.terminal import format_attribution, format_comparison
 
     if len(args.scenarios) < 2:
-        raise ScenarioError([Problem("compare", "", "give at least two scenario files")])
+        raise ScenarioError([Problem("compare", "", "give at least two scenarios")])
     scenarios = _scenarios(args)
-    with output_dir(args, scenarios) as outdir:
+    if args.out is None:  # the table only
         cmp = _comparison(args, scenarios)
-        att = None
-        if args.attribute:
-            att = _attribution(args, cmp.scenarios[-1], args.attribution_n or min(args.replications, 20))
-        figures = plots.all_figures(cmp, att)
-        for name, (fig, rows) in figures.items():
-            plots.save(fig, rows, outdir.tmp, name)
-        outdir.write_json("compare.json", cmp.to_dict())
-        if att is not None:
-            outdir.write_json("attribution.json", att.to_dict())
-        write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
-        out = outdir.commit()
+        att = _attribution(args, cmp.scenarios[-1], _attribution_n(args)) if args.attribute else None
+        out = None
+    else:
+        with output_dir(args, scenarios) as outdir:
+            cmp = _comparison(args, scenarios)
+            att = _attribution(args, cmp.scenarios[-1], _attribution_n(args)) if args.attribute else None
+            figures = plots.all_figures(cmp, att)
+            for name, (fig, rows) in figures.items():
+                plots.save(fig, rows, outdir.tmp, name)
+            outdir.write_json("compare.json", cmp.to_dict())
+            if att is not None:
+                outdir.write_json("attribution.json", att.to_dict())
+            write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
+            out = outdir.commit()
     if not args.quiet:
         say(format_comparison(cmp))
-        say(f"\nwrote {show(out)}/ (compare.json, report.html, figures as PNG, SVG and CSV)")
+        if att is not None:
+            say("\n" + format_attribution(att))
+        if out is not None:
+            files = ["compare.json", *(["attribution.json"] if att is not None else []), "report.html"]
+            say(f"\nwrote {show(out)}/: {', '.join(files)} and {len(figures)} figures (PNG, SVG and CSV each)")
+            say(f"open {show(out / 'report.html')}")
     return 0
+
+
+def _attribution_n(args: argparse.Namespace) -> int:
+    """Replications per lever subset: ``--attribution-n``, else min(n, 20)."""
+    return int(args.attribution_n or min(args.replications, 20))
 
 
 def _cmd_attribute(args: argparse.Namespace) -> int:
@@ -154,7 +182,7 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     from sim.present.terminal import format_attribution
     from sim.scenario.loading import load
 
-    sc = load(args.scenario)
+    sc = load(args.scenario, args.overrides)
     levers = None if args.levers is None else sc.with_levers(args.levers).levers
     with output_dir(args, [sc]) as outdir:
         att = _attribution(args, sc, args.replications, levers)
@@ -175,14 +203,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     scenarios = _scenarios(args)
     with report_target(args.out, args.force, [f for sc in scenarios for f in sc.files]) as target:
         cmp = _comparison(args, scenarios)
-        att = (
-            _attribution(args, cmp.scenarios[-1], min(args.replications, 20))
-            if args.attribute and cmp.scenarios[-1].levers
-            else None
-        )
+        att = _attribution(args, cmp.scenarios[-1], _attribution_n(args)) if args.attribute else None
         path = write_report(target, cmp, plots.all_figures(cmp, att), att, " ".join(sys.argv[1:]))
     if not args.quiet:
-        say(f"wrote {show(path)}")
+        say(f"wrote {show(path)}; open it in a browser")
     return 0
 
 

@@ -103,6 +103,7 @@ def _parser_and_commands() -> tuple[argparse.ArgumentParser, dict[str, Callable[
             super().error(show(message))
 
     parser = Parser(prog="approval-sim", description="Simulate project-approval workflows.")
+    parser.add_argument("--version", action="version", version=f"approval-sim {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands: dict[str, Callable[[argparse.Namespace], int]] = {}
     for name in _command_modules():
@@ -110,6 +111,16 @@ def _parser_and_commands() -> tuple[argparse.ArgumentParser, dict[str, Callable[
         module.add_parsers(sub)
         commands.update(module.COMMANDS)
     return parser, commands
+
+
+def _version() -> str:
+    """The installed version of approval-sim (its package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("approval-sim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

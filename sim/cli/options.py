@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from pathlib import Path
 
     from sim.runs.output import OutputDir
     from sim.scenario.scenario import Scenario
@@ -55,17 +56,32 @@ def event_formats(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+def add_run_options(
+    parser: argparse.ArgumentParser, out_help: str, *, several: bool = False, out_required: bool = True
+) -> None:
+    """``-n``, ``--seed``, where to run, ``-o``, ``--force`` and ``-q``; ``several``: the command takes several
+    scenarios (the seed defaults to the first one's)."""
     from pathlib import Path
 
+    whose = "the first scenario's" if several else "the scenario's"
     parser.add_argument("-n", "--replications", type=positive_int, default=100, help="replications (default 100)")
-    parser.add_argument(
-        "--seed", type=seed_number, default=None, help="root seed (default: the (first) scenario's seed)"
-    )
+    parser.add_argument("--seed", type=seed_number, default=None, help=f"root seed (default: {whose} seed)")
     add_execution(parser)
-    parser.add_argument("-o", "--out", type=Path, required=True, help=out_help)
+    parser.add_argument("-o", "--out", type=Path, required=out_required, default=None, help=out_help)
     parser.add_argument("--force", action="store_true", help="replace an earlier approval-sim output folder")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)")
+
+
+def add_kpi(parser: argparse.ArgumentParser) -> None:
+    """``--kpi``, its help listing the KPIs."""
+    from sim.core.kpi import KPIS
+
+    parser.add_argument(
+        "--kpi",
+        default="approval_workdays",
+        help=f"KPI to measure: {', '.join(KPIS)}, stages.<stage id>, same_day.<stage id>, classes.<class>.<KPI> "
+        "or agencies.<agency>.utilisation|mean_queue (default approval_workdays)",
+    )
 
 
 def add_execution(parser: argparse.ArgumentParser) -> None:
@@ -97,14 +113,68 @@ def add_overrides(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help)
 
 
-def add_levers(parser: argparse.ArgumentParser) -> None:
+def add_levers(parser: argparse.ArgumentParser, whose: str = "the scenario's") -> None:
     parser.add_argument(
         "--levers",
         default=None,
         metavar="LIST",
-        help='reform levers to switch on: comma-separated ids, "all" or "none" '
-        "(default: the scenario's own scenario.levers)",
+        help=f'reform levers to switch on: comma-separated ids, "all" or "none" (default: {whose} own scenario.levers)',
     )
+
+
+def add_variants(parser: argparse.ArgumentParser) -> None:
+    """The scenarios of ``compare`` and ``report``, each a file or a variant of one, with ``--set`` and
+    ``--levers`` for all of them."""
+    from pathlib import Path
+
+    parser.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="+",
+        metavar="SCENARIO",
+        help="scenario files, the first the reference; FILE@levers=a,b, FILE@name=TEXT or FILE@KEY.PATH=VALUE "
+        "(repeatable: FILE@levers=none@name=Base) makes a variant without a new file",
+    )
+    add_overrides(parser, "override a scenario value by dotted path in every scenario (repeatable)")
+    add_levers(parser, "each scenario's")
+
+
+#: what ``FILE@KEY=VALUE`` may set besides a dotted path
+VARIANT_KEYS = ("levers", "name")
+
+
+def load_variant(spec: Path, overrides: Sequence[str] = (), levers: str | None = None) -> Scenario:
+    """The scenario of one ``compare``/``report`` argument: ``FILE`` or ``FILE@KEY=VALUE@...`` (a file that
+    exists under the whole name is taken as it is), with ``overrides`` and ``levers`` for all applied first.
+
+    A variant's own ``levers`` replace the common ones; ``name`` names it; any other key is a dotted-path
+    override.  A variant without a ``name`` is named after what it changes, so no two look alike.
+    """
+    from pathlib import Path
+
+    from sim.core.errors import Problem, ScenarioError
+    from sim.scenario.loading import load
+
+    text = str(spec)
+    path, own = Path(text), []
+    if "@" in text and not path.exists():
+        head, *parts = text.split("@")
+        path = Path(head)
+        for part in parts:
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip():
+                raise ScenarioError(
+                    [Problem(head, f"@{part}", "a variant is FILE@KEY=VALUE, KEY levers, name or a dotted path")]
+                )
+            own.append((key.strip(), value.strip()))
+    chosen = dict(own)
+    name = chosen.pop("name", None)
+    variant_levers = chosen.pop("levers", levers)
+    paths = [f"{k}={v}" for k, v in own if k not in VARIANT_KEYS]
+    sc = load(path, [*overrides, *paths], variant_levers)
+    if name is None and own:
+        name = f"{sc.name} [{', '.join(f'{k}={v}' for k, v in own)}]"
+    return sc if name is None else sc.with_overrides({"scenario.name": name})
 
 
 def output_dir(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> OutputDir:

@@ -60,6 +60,9 @@ def add_parsers(sub: Any) -> None:
     add_execution(check_cmd)
     add_overrides(check_cmd, "override a scenario value by dotted path (repeatable)")
     add_levers(check_cmd)
+    check_cmd.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but errors: the exit status says if targets were met"
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -139,12 +142,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not any(t.applies(sc.levers) for t in sc.targets):
         say(show(f"{args.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}"))
         return 0
-    with Progress(f"{sc.name}: replications") as tick:
+    with Progress(f"{sc.name}: replications", not args.quiet) as tick:
         res = run(
             sc, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, keep_rows=False, progress=tick
         )
     results = check_targets(sc.targets, res.summary)
-    say(format_targets(results, res.summary))
+    if not args.quiet:
+        say(format_targets(results, res.summary))
     return 0 if all(t.met for t in results) else 1
 
 

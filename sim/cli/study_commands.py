@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sim.cli.console import say, show
-from sim.cli.options import add_levers, add_overrides, add_run_options, output_dir
+from sim.cli.options import add_kpi, add_levers, add_overrides, add_run_options, output_dir
 
 if TYPE_CHECKING:
     import argparse
@@ -35,7 +35,7 @@ def add_parsers(sub: Any) -> None:
         "(repeatable: the grid is the product)",
     )
     add_overrides(sweep_cmd, "override a scenario value by dotted path at every grid point (repeatable)")
-    sweep_cmd.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
+    add_kpi(sweep_cmd)
     add_run_options(sweep_cmd, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
     tornado_cmd = sub.add_parser(
         "tornado", help="one-at-a-time sensitivity of a KPI to parameters (low and high values)"
@@ -50,7 +50,7 @@ def add_parsers(sub: Any) -> None:
         help="a parameter with its low and high value, e.g. agents.staff=2,8 (repeatable)",
     )
     add_overrides(tornado_cmd, "override a scenario value by dotted path in every run (repeatable)")
-    tornado_cmd.add_argument("--kpi", default="approval_workdays", help="KPI to measure (default approval_workdays)")
+    add_kpi(tornado_cmd)
     add_levers(tornado_cmd)
     add_run_options(tornado_cmd, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
 
