@@ -141,7 +141,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
 
     from sim.core.errors import CalendarWarning, LogError, ScenarioError
     from sim.runs.executors import ExecutorError, executor_threads, make_executor
-    from sim.runs.output import OutputError
+    from sim.runs.output_places import OutputError
     from sim.runs.pool import ReplicationFailed
 
     parser, commands = _parser_and_commands()

@@ -21,7 +21,7 @@ from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, torn
 from sim.present.timeline import timeline, timeline_data
 from sim.present.waterfall_plots import waterfall, waterfall_data
 from sim.present.zone_plots import agency_load, agency_load_data, zone_view, zone_view_data
-from sim.runs.output import atomic_write
+from sim.runs.output_file import atomic_write
 
 __all__ = [
     "agency_load",

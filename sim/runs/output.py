@@ -8,10 +8,8 @@ folder, so whatever appeared there meanwhile is kept and the run fails instead.
 
 Every output folder holds a marker file, ``.approval-sim``, naming the program and the files it wrote.
 ``force`` replaces only a folder with that marker that holds nothing but the files it lists, never a folder
-holding an input of the command, the current folder or one above it.  A single file (:class:`OutputFile`,
-the HTML report) follows the same rules: its own marker is a string near its start, it is claimed by
-creating ``.NAME.approval-sim-partial`` exclusively, and a new file is put in place by a hard link, which
-fails if the name was taken meanwhile.
+holding an input of the command, the current folder or one above it.  A single file follows the same
+rules (:mod:`sim.runs.output_file`); the checks both share are in :mod:`sim.runs.output_places`.
 
 Every refusal is an :class:`OutputError` naming the path, what is wrong and what is allowed; nothing is
 left behind on any failure (the partial folder or file and any parent folders created are removed).
@@ -20,30 +18,36 @@ left behind on any failure (the partial folder or file and any parent folders cr
 from __future__ import annotations
 
 import csv
-import errno
-import functools
 import json
 import math
 import os
 import shutil
 import stat
-import tempfile
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from _csv import Writer as CsvWriter
 
-#: the marker file of an output folder: JSON with the generator and the files it wrote
-MARKER = ".approval-sim"
-#: suffix of the partial folder (or file) that claims a target while its output is being written
-PARTIAL = "approval-sim-partial"
-#: how much of an existing single file is searched for its marker
-_HEAD = 4096
-
+from sim.runs.output_places import (
+    MARKER,
+    PARTIAL,
+    OutputError,
+    OutputExists,
+    busy,
+    cannot_write,
+    generator,
+    make_parents,
+    place,
+    read_marker,
+    refuse_places,
+    remove_created,
+    symlink_refused,
+    umask,
+)
 
 #: how a spreadsheet recognises a formula (OWASP, "CSV injection"): a text cell starting so is neutralised
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -53,136 +57,6 @@ def spreadsheet_safe(cell: Any) -> Any:
     """A CSV cell that a spreadsheet will not run as a formula: text starting with one of
     :data:`FORMULA_STARTS` gets a leading ``'`` (as OWASP recommends); anything else is returned as it is."""
     return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
-
-
-class OutputError(Exception):
-    """The output cannot be written where it was asked for (the message says why and what is allowed)."""
-
-
-class OutputExists(OutputError):
-    """The output target holds an earlier output of approval-sim, and replacing it was not asked for."""
-
-
-@functools.cache
-def generator() -> str:
-    """``approval-sim VERSION``: what the markers name as the writer."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"approval-sim {version('approval-sim')}"
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
-        return "approval-sim"
-
-
-# -- where a target is, and what may not be written over ----------------------------------------------------
-
-
-def _place(target: str | Path) -> Path:
-    """The absolute target: its folder with symbolic links resolved, its own name kept (a link is refused)."""
-    given = Path(target)
-    if given.name in ("", ".", ".."):  # ".", "..", "/", "a/..": only a full resolution gives the folder's name
-        return given.resolve()
-    return given.parent.resolve() / given.name
-
-
-def _refuse_places(real: Path, shown: Path, inputs: Iterable[str | Path], folder: bool) -> None:
-    """Refuse the root, the current folder and its ancestors, and a target that is or holds an input."""
-    if real.parent == real:
-        raise OutputError(f"{shown} is the root folder; give a new folder for the output")
-    try:
-        cwd = Path.cwd().resolve()
-    except OSError:  # the current folder was removed: nothing to protect there
-        cwd = None
-    if folder and cwd is not None and (real == cwd or real in cwd.parents):
-        raise OutputError(
-            f"{shown} is the current folder or holds it; give a new folder (e.g. {shown / 'out'}) for the output"
-        )
-    for name in inputs:
-        for path in (Path(os.path.abspath(name)), Path(name).resolve()):  # the name given, and the file it is
-            if path != real and not (folder and real in path.parents):
-                continue
-            what = "is" if path == real else f"holds {name},"
-            raise OutputError(
-                f"{shown} {what} an input of this command (a scenario file or a file it extends); "
-                "approval-sim never writes over its inputs: choose another output " + ("folder" if folder else "file")
-            )
-
-
-def _symlink(path: Path, shown: Path) -> OutputError:
-    return OutputError(
-        f"{shown} is a symbolic link (to {os.readlink(path)}); approval-sim does not write through links: "
-        "give the path it points to, or a new one"
-    )
-
-
-def _make_parents(folder: Path, shown: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns those created (to remove them if the output fails)."""
-    missing = []
-    p = folder
-    while not os.path.lexists(p):
-        missing.append(p)
-        p = p.parent
-    if not p.is_dir():
-        raise OutputError(f"cannot write {shown}: {p} is a file, not a folder")
-    created: list[Path] = []
-    for d in reversed(missing):
-        try:
-            os.mkdir(d)
-        except FileExistsError:  # made meanwhile by someone else: not ours to remove
-            continue
-        except OSError as e:
-            _remove_created(created)
-            raise _cannot_write(shown, d.parent, e) from None
-        created.append(d)
-    return created
-
-
-def _remove_created(created: list[Path]) -> None:
-    for d in reversed(created):
-        try:
-            os.rmdir(d)
-        except OSError:
-            break  # not empty (someone else's files): keep it and its parents
-
-
-def _cannot_write(shown: Path, folder: Path, e: OSError) -> OutputError:
-    if isinstance(e, PermissionError) or e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return OutputError(
-            f"cannot write {shown}: {folder} is not writable ({e.strerror}); choose a place you can write to"
-        )
-    return OutputError(f"cannot write {shown} in {folder}: {e.strerror or e}")
-
-
-def _busy(shown: Path, partial: Path) -> OutputError:
-    return OutputError(
-        f"another approval-sim run is writing {shown} (its unfinished output is {partial}); wait for it to "
-        f"finish, or remove {partial} if no run is writing it (one was killed)"
-    )
-
-
-# -- output folders ------------------------------------------------------------------------------------------
-
-
-def read_marker(folder: Path) -> list[str] | None:
-    """The files an approval-sim output folder lists in its marker; None if it has no valid marker."""
-    path = folder / MARKER
-    try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not str(data.get("generator", "")).startswith("approval-sim"):
-        return None
-    files = data.get("files")
-    if not isinstance(files, list) or not all(isinstance(x, str) and _plain_name(x) for x in files):
-        return None  # (only names of files in the folder itself: nothing elsewhere is ever removed)
-    return files
-
-
-def _plain_name(name: str) -> bool:
-    return name not in ("", ".", "..") and os.sep not in name and (os.altsep is None or os.altsep not in name)
 
 
 class OutputDir:
@@ -203,24 +77,24 @@ class OutputDir:
 
     def __init__(self, target: str | Path, force: bool = False, inputs: Iterable[str | Path] = ()):
         self.shown = Path(target)
-        self.target = _place(target)
+        self.target = place(target)
         self.force = force
         self._files: list[Any] = []
         self._claimed = self._done = False
         self._replace = False
-        _refuse_places(self.target, self.shown, inputs, folder=True)
+        refuse_places(self.target, self.shown, inputs, folder=True)
         if os.path.islink(self.target):
-            raise _symlink(self.target, self.shown)
-        self._created = _make_parents(self.target.parent, self.shown)
+            raise symlink_refused(self.target, self.shown)
+        self._created = make_parents(self.target.parent, self.shown)
         self.tmp = self.target.parent / f".{self.target.name}.{PARTIAL}"
         try:
             os.mkdir(self.tmp)  # the claim: fails if another run holds it
         except FileExistsError:
-            _remove_created(self._created)
-            raise _busy(self.shown, self.tmp) from None
+            remove_created(self._created)
+            raise busy(self.shown, self.tmp) from None
         except OSError as e:
-            _remove_created(self._created)
-            raise _cannot_write(self.shown, self.target.parent, e) from None
+            remove_created(self._created)
+            raise cannot_write(self.shown, self.target.parent, e) from None
         self._claimed = True
         try:
             self._replace = self._check_target()
@@ -235,7 +109,7 @@ class OutputDir:
         except FileNotFoundError:
             return False
         if stat.S_ISLNK(mode):
-            raise _symlink(self.target, self.shown)
+            raise symlink_refused(self.target, self.shown)
         if not stat.S_ISDIR(mode):
             raise OutputError(f"{self.shown} is a file, not a folder; give a new folder for the output")
         try:
@@ -310,7 +184,7 @@ class OutputDir:
             self._close()
             names = sorted(n for n in os.listdir(self.tmp) if n != MARKER)
             self.write_json(MARKER, {"generator": generator(), "files": names})  # the same for the same output
-            os.chmod(self.tmp, 0o777 & ~_umask())
+            os.chmod(self.tmp, 0o777 & ~umask())
             if self._replace and self._check_target():  # (raises if it is no longer approval-sim's)
                 self._swap()
             else:
@@ -356,156 +230,10 @@ class OutputDir:
         self._close()
         if self._claimed and not self._done:
             shutil.rmtree(self.tmp, ignore_errors=True)
-            _remove_created(self._created)
+            remove_created(self._created)
             self._claimed = False
 
     def __enter__(self) -> OutputDir:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if not self._done:
-            self.abort()
-
-
-# -- single files -------------------------------------------------------------------------------------------
-
-
-def has_marker(path: Path, marker: bytes) -> bool:
-    """Whether the file ``path`` carries ``marker`` near its start (how approval-sim knows a file it wrote)."""
-    try:
-        with open(path, "rb") as f:
-            return marker in f.read(_HEAD)
-    except OSError:
-        return False
-
-
-class OutputFile:
-    """One file that appears only when :meth:`commit` is called, written only where approval-sim may.
-
-    The content goes to the partial file :attr:`tmp` beside the target, created exclusively (the claim);
-    :meth:`commit` links it into place, or with ``force`` replaces an earlier file of approval-sim, one that
-    holds ``marker`` in its first 4 KiB.  Used as a context manager, leaving without a commit aborts.
-
-    Args:
-        target: the file to write.
-        force: replace an earlier file approval-sim wrote there.
-        inputs: the files the command reads: never written over.
-        marker: the bytes that mark a file as written by approval-sim (what it writes must hold them).
-
-    Raises:
-        OutputError: at once, if the target cannot be written or is not approval-sim's to replace.
-    """
-
-    def __init__(self, target: str | Path, force: bool = False, inputs: Iterable[str | Path] = (), *, marker: bytes):
-        self.shown = Path(target)
-        self.target = _place(target)
-        self.force = force
-        self.marker = marker
-        self._claimed = self._done = False
-        self._replace = False
-        _refuse_places(self.target, self.shown, inputs, folder=False)
-        if os.path.islink(self.target):
-            raise _symlink(self.target, self.shown)
-        if self.target.is_dir():
-            raise self._is_folder()
-        self._created = _make_parents(self.target.parent, self.shown)
-        self.tmp = self.target.parent / f".{self.target.name}.{PARTIAL}"
-        try:
-            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the claim
-        except FileExistsError:
-            _remove_created(self._created)
-            raise _busy(self.shown, self.tmp) from None
-        except OSError as e:
-            _remove_created(self._created)
-            raise _cannot_write(self.shown, self.target.parent, e) from None
-        self._claimed = True
-        self._file: IO[bytes] = os.fdopen(fd, "wb")
-        try:
-            self._replace = self._check_target()
-        except BaseException:
-            self.abort()
-            raise
-
-    def _is_folder(self) -> OutputError:
-        return OutputError(
-            f"{self.shown} is a folder; give the name of the file to write, e.g. {self.shown / 'report.html'}"
-        )
-
-    def _check_target(self) -> bool:
-        """Whether the target holds an earlier file to replace; raises if it may not be written."""
-        try:
-            mode = os.lstat(self.target).st_mode
-        except FileNotFoundError:
-            return False
-        if stat.S_ISLNK(mode):
-            raise _symlink(self.target, self.shown)
-        if stat.S_ISDIR(mode):
-            raise self._is_folder()
-        if not stat.S_ISREG(mode) or not has_marker(self.target, self.marker):
-            raise OutputError(
-                f"{self.shown} exists and was not written by approval-sim; it is not written over: choose "
-                "another name (--force replaces only a file approval-sim wrote)"
-            )
-        if not self.force:
-            raise OutputExists(f"{self.shown} holds an earlier approval-sim output; use --force to replace it")
-        return True
-
-    def write(self, data: bytes | str) -> None:
-        """Append ``data`` (text is written as UTF-8) to the partial file."""
-        self._file.write(data.encode("utf-8") if isinstance(data, str) else data)
-
-    def commit(self) -> Path:
-        """Put the finished file in place.
-
-        Raises:
-            OutputError: the target changed meanwhile so that it may no longer be written (it is kept as it
-                is); the partial file is removed.
-        """
-        try:
-            self._file.close()
-            if self._replace and self._check_target():  # still approval-sim's (raises otherwise)
-                os.replace(self.tmp, self.target)
-            else:
-                self._link()
-        except OSError as e:
-            self.abort()
-            raise OutputError(f"cannot write {self.shown}: {e.strerror or e}") from None
-        except BaseException:
-            self.abort()
-            raise
-        self._done = True
-        return self.shown
-
-    def _link(self) -> None:
-        """Put the partial file in place under a name nobody took meanwhile (no check-then-act)."""
-        try:
-            os.link(self.tmp, self.target)
-        except FileExistsError:
-            raise OutputError(
-                f"{self.shown} appeared while the output was being made and was left as it is; the output "
-                "was not written"
-            ) from None
-        except OSError as e:
-            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
-                raise
-            # a file system without hard links: the best left is a rename after a last look
-            if os.path.lexists(self.target):
-                raise OutputError(f"{self.shown} appeared while the output was being made; it was left as it is") from e
-            os.rename(self.tmp, self.target)
-            return
-        os.unlink(self.tmp)
-
-    def abort(self) -> None:
-        """Remove the partial file (and the parent folders this output created)."""
-        if self._claimed and not self._done:
-            self._file.close()
-            Path(self.tmp).unlink(missing_ok=True)
-            _remove_created(self._created)
-            self._claimed = False
-
-    def __enter__(self) -> OutputFile:
         return self
 
     def __exit__(
@@ -524,25 +252,3 @@ def _finite(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return [_finite(v) for v in data]
     return data
-
-
-@functools.lru_cache(maxsize=1)
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, write: Callable[[IO[Any]], object], binary: bool = True) -> Path:
-    """Write ``path`` through ``write(file)`` into a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            write(f)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; outputs are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
