@@ -27,10 +27,10 @@ if TYPE_CHECKING:
     from sim.analysis.compare import Comparison, compare
     from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
     from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
+    from sim.core.output import OutputError
     from sim.eventlog.model import EventLog
     from sim.eventlog.reading import read_log
     from sim.present import plots
-    from sim.runs.output import OutputError
     from sim.runs.runner import RunResult, run
     from sim.runs.tables import Table
     from sim.scenario.loading import load
@@ -52,7 +52,7 @@ _HOME = {
     "LogError": "sim.core.errors",
     "EventLog": "sim.eventlog.model",
     "read_log": "sim.eventlog.reading",
-    "OutputError": "sim.runs.output",
+    "OutputError": "sim.core.output",
     "RunResult": "sim.runs.runner",
     "run": "sim.runs.runner",
     "Table": "sim.runs.tables",

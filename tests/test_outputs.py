@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.runs.output import MARKER, OutputDir, OutputError, OutputExists, OutputFile
+from sim.core.output import MARKER, OutputDir, OutputError, OutputExists, OutputFile
 
 from helpers.cli import run_cli
 

@@ -42,10 +42,10 @@ def add_parsers(sub: Any) -> None:
 
 
 def _cmd_log(args: argparse.Namespace) -> int:
+    from sim.core.output import OutputDir
     from sim.eventlog.profile import profile
     from sim.eventlog.reading import read_log
     from sim.present.log_text import format_log_profile
-    from sim.runs.output import OutputDir
 
     columns = ("case", "activity", "time", "start", "resource", "group", "lifecycle")
     log = read_log(args.log, zone=args.zone, **{c: getattr(args, c) for c in columns})

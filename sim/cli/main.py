@@ -129,8 +129,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     import warnings
 
     from sim.core.errors import CalendarWarning, LogError, ScenarioError
+    from sim.core.output import OutputError
     from sim.runs.executors import ExecutorError, executor_threads, make_executor
-    from sim.runs.output import OutputError
     from sim.runs.pool import ReplicationFailed
 
     parser, commands = _parser_and_commands()

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-    from sim.runs.output import OutputDir
+    from sim.core.output import OutputDir
     from sim.scenario.scenario import Scenario
 
 
@@ -109,6 +109,6 @@ def add_levers(parser: argparse.ArgumentParser) -> None:
 
 def output_dir(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> OutputDir:
     """The output folder ``-o``, claimed before anything runs; the scenarios' files may not be written over."""
-    from sim.runs.output import OutputDir
+    from sim.core.output import OutputDir
 
     return OutputDir(args.out, force=args.force, inputs=[f for sc in scenarios for f in sc.files])
