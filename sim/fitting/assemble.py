@@ -42,8 +42,10 @@ class Arrivals:
 
 @dataclass(frozen=True)
 class Parts:
-    """Everything fitted, ready to be written."""
+    """Everything fitted, ready to be written (``end_stage``: the id of the last stage, ``case_end`` unless
+    the log has a stage of that name)."""
 
+    end_stage: str
     source: str
     command: str
     stage_by: str
@@ -110,7 +112,7 @@ def sections(p: Parts) -> list[Section]:
     out.append(_arrivals(p, fitted))
     for st in p.precedence.order:
         out += _stage(p, st, fitted)
-    end = Section(dotted("stages", CASE_END), ["the end of the case: the last of the stages no other stage follows"])
+    end = Section(dotted("stages", p.end_stage), ["the end of the case: the last of the stages no other stage follows"])
     end.add("name", "end of case")
     end.add("after", [p.cut.stages[s] for s in p.precedence.sinks()], f"{fitted}: the stages no other stage follows")
     end.add(
@@ -121,7 +123,7 @@ def sections(p: Parts) -> list[Section]:
     out.append(end)
     ms = Section("milestones", ["every milestone at the case's end: the approval time is the case's time"])
     for m in MILESTONES:
-        ms.add(m, {"stage": CASE_END, "at": "end"})
+        ms.add(m, {"stage": p.end_stage, "at": "end"})
     out.append(ms)
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,16 @@ from sim.core.output import OutputFile
 from sim.eventlog.model import EventLog
 from sim.eventlog.reading import read_log
 from sim.eventlog.stages import SEPARATOR, StageMap
-from sim.fitting.agencies import Busy, assign_agencies, staff_from_concurrency, staff_from_resources
+from sim.fitting.agencies import Agencies, Busy, assign_agencies, staff_from_concurrency, staff_from_resources
 from sim.fitting.assemble import CASE_END, MONTH_DAYS, Arrivals, Parts, head_lines, sections
 from sim.fitting.calendar_fit import check_country, fit_calendar
 from sim.fitting.clock import LogClock, log_clock
 from sim.fitting.durations import FittedDist, fit_distribution, significant
 from sim.fitting.graph import precedence, profiles
 from sim.fitting.stage_fit import Timing, fit_stage
-from sim.fitting.visits import Visits, cut_stages, stage_visits
+from sim.fitting.visits import Visit, Visits, cut_stages, stage_visits
 from sim.fitting.writer import render
+from sim.scenario.calendar import WorkCalendar
 from sim.scenario.loading import load_text
 from sim.scenario.scenario import Scenario
 
@@ -174,7 +176,7 @@ def fit(
         busy=busy,
         lead_effort=lead,
     )
-    by_stage: list[list[Any]] = [[] for _ in range(n)]
+    by_stage: list[list[Visit]] = [[] for _ in range(n)]
     for v in visits.visits:
         by_stage[v.stage].append(v)
     fits = [fit_stage(s, agencies.of_stage[s], by_stage[s], timing) for s in range(n)]
@@ -185,7 +187,11 @@ def fit(
     command = _command(
         source, log.zone, smap, country, replay, min_share, min_profile_share, waiting, utilisation, investment
     )
+    end = CASE_END
+    while end in cut.stages:
+        end += "_"
     parts = Parts(
+        end_stage=end,
         source=source,
         command=command,
         stage_by=smap.describe(),
@@ -216,7 +222,7 @@ def fit(
     return FittedScenario(text, scenario, smap, _facts(parts), log.path)
 
 
-def _ready(visits: Visits, order: list[int], before: Any, case_start: np.ndarray) -> np.ndarray:
+def _ready(visits: Visits, order: list[int], before: Callable[[int], list[int]], case_start: np.ndarray) -> np.ndarray:
     """(cases x stages) clock days at which each stage could start: its predecessors' latest end, a skipped
     predecessor passing on its own readiness; the case's first event for a root."""
     present = visits.present
@@ -233,12 +239,12 @@ def _ready(visits: Visits, order: list[int], before: Any, case_start: np.ndarray
 def _staffing(
     log: EventLog,
     clock: LogClock,
-    agencies: Any,
+    agencies: Agencies,
     work: np.ndarray,
     start_mode: bool,
     utilisation: float,
     visits: Visits,
-    cal: Any,
+    cal: WorkCalendar,
     source: str,
 ) -> tuple[list[int], list[str], dict[int, Busy], dict[int, float], dict[int, str]]:
     """Each agency's staff and its note; when all were busy (start-time mode) or the assumed effort per round
@@ -386,7 +392,7 @@ def _facts(p: Parts) -> dict[str, Any]:
         },
         "edges": [[p.cut.stages[a], p.cut.stages[b]] for a, b in p.precedence.edges],
         "sinks": [p.cut.stages[s] for s in p.precedence.sinks()],
-        "end_stage": CASE_END,
+        "end_stage": p.end_stage,
         "profiles": [
             {"class": c.id, "cases": c.cases, "runs": sorted(p.cut.stages[s] for s in c.runs)}
             for c in p.profiles.classes
