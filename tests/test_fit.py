@@ -274,10 +274,17 @@ def test_bpic_2015_fits_validates_and_runs() -> None:
 
 
 def test_wabo_receipt_fits_validates_and_runs() -> None:
+    from sim.cli.fit_command import summary
+
     fitted = sim.fit(LOGS / "receipt_until_2011-08.xes.gz")
     f = fitted.facts
     assert f["cases"] == 1044 and f["mode"] == "lead"
     assert "Group_1" in f["agencies"] and all(v["groups"] for v in f["agencies"].values())
+    # its steps follow one another within minutes: 80 % of the staff's time spread over its rounds is longer
+    # than most visits, which the file and the command say
+    assert f["stages"]["T02_Check_confirmation_of_receipt"]["shorter_than_effort_share"] > 0.5
+    assert "of this stage's visits (their lag is 0)" in fitted.text
+    assert "warning: the assumed effort is longer than most visits" in summary(fitted, "receipt.toml")
     result = sim.run(fitted.scenario, n=2, seed=1)
     assert result.summary()["kpis"]["approval_days"]["n"] > 1000
 

@@ -131,12 +131,29 @@ def summary(fitted: FittedScenario, out: str) -> str:
         f"  graph      {len(f['edges'])} edges; case_end after {', '.join(f['sinks'])}",
         f"  profiles   {profiles}",
         f"  rework     {', '.join(rework) or 'none'}",
+        *_warnings(f),
         "every fitted value is commented in the file; next:",
         f"  approval-sim validate {show(out)}",
         f"  approval-sim run {show(out)} -n 20 -o out/fitted",
     ]
     return "\n".join(lines)
 
+
+def _warnings(facts: dict[str, Any]) -> list[str]:
+    """Lines that warn of an assumed effort the log contradicts (longer than most visits of a stage)."""
+    if facts["mode"] != "lead":
+        return []
+    short = [s for s, v in facts["stages"].items() if v.get("shorter_than_effort_share", 0) > SHORT_WARNING]
+    if not short:
+        return []
+    return [
+        f"warning: the assumed effort is longer than most visits of {len(short)} stage(s) ({', '.join(short[:4])}"
+        f"{', ...' if len(short) > 4 else ''}): the agencies spend less of their time here; lower --utilisation"
+    ]
+
+
+#: the share of a stage's visits shorter than the assumed effort above which ``fit`` warns
+SHORT_WARNING = 0.5
 
 #: each command's handler, by name
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -235,7 +235,13 @@ def _stage(p: Parts, st: int, fitted: str) -> list[Section]:
     if fit.effort is not None:
         s.add("effort", fit.effort.table, f"{fitted}: {fit.effort.comment}; a round's work instances, summed")
     elif a >= 0 and a in p.lead_note:
-        s.add("effort", {"dist": "fixed", "value": significant(p.lead_effort[a], 4), "unit": "workday"}, p.lead_note[a])
+        short = fit.facts["shorter_than_effort_share"]
+        note = f"; it is longer than {short:.0%} of this stage's visits (their lag is 0)" if short else ""
+        s.add(
+            "effort",
+            {"dist": "fixed", "value": significant(p.lead_effort[a], 4), "unit": "workday"},
+            p.lead_note[a] + note,
+        )
     if fit.lag is not None:
         s.add(
             "lag",

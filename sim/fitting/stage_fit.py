@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from sim.fitting.agencies import Busy
-from sim.fitting.durations import FittedDist, fit_distribution, significant
+from sim.fitting.durations import ZERO, FittedDist, fit_distribution, significant
 from sim.fitting.visits import Visit
 from sim.scenario.limits import MAX_ROUNDS
 
@@ -101,6 +101,7 @@ def fit_stage(stage: int, agency: int, visits: list[Visit], t: Timing) -> StageF
     fixes: list[float] = []
     rounds: list[int] = []
     queued = 0.0
+    short = 0  # visits that took time, but less than their effort, queueing and fix time (lag cut to 0)
     for v in visits:
         total, queue, fix = 0.0, 0.0, 0.0
         if agency < 0:
@@ -113,13 +114,17 @@ def fit_stage(stage: int, agency: int, visits: list[Visit], t: Timing) -> StageF
             total = len(v.rounds) * t.lead_effort.get(agency, 0.0)
         rounds.append(len(v.rounds))
         last = max(t.w_end[i] for i in v.instances)
-        lags.append(max(0.0, float(last - t.w_ready[v.case, stage]) - total - queue - fix))
+        sojourn = float(last - t.w_ready[v.case, stage])
+        rest = sojourn - total - queue - fix
+        lags.append(max(0.0, rest))
+        short += sojourn > ZERO and rest < -ZERO  # (a visit of no time, such as a case's first event, tells nothing)
         queued += queue
     k = np.asarray(rounds)
     facts: dict[str, Any] = {
         "visits": len(visits),
         "rounds_mean": float(k.mean()) if len(k) else 0.0,
         "rounds_max": int(k.max()) if len(k) else 0,
+        "shorter_than_effort_share": short / max(1, len(visits)),
     }
     if t.start_mode and agency >= 0:
         facts["queue_workdays_mean"] = queued / max(1, len(visits))
