@@ -162,6 +162,19 @@ def test_replay_arrivals_and_write(hand: sim.FittedScenario, tmp_path: Path) -> 
         replayed.write(hand.log_path, force=True)
 
 
+def test_investment_from_a_case_attribute(tmp_path: Path) -> None:
+    rows = [[f"c{k}", "A_review", f"2024-03-0{4 + k} 10:00", str(1e6 * (k + 1))] for k in range(5)]
+    log = write_csv(tmp_path / "budget.csv", ("case_id", "activity", "end_time", "case:budget"), rows)
+    fitted = sim.fit(log, investment="budget")
+    (cls,) = fitted.scenario.classes
+    assert cls.investment.kind == "lognormal" and cls.investment.unit == "cny"
+    # a lognormal's median is the geometric mean of the values: (1 x 2 x 3 x 4 x 5) ** (1/5) million
+    assert cls.investment.params[0] == pytest.approx(120**0.2 * 1e6, rel=1e-3)
+    assert "FITTED from budget.csv: n=5 cases, lognormal" in fitted.text and "(case attribute budget)" in fitted.text
+    with pytest.raises(sim.LogError, match="--investment.*the case attributes are: budget"):
+        sim.fit(log, investment="cost")
+
+
 def test_stage_ids_are_scenario_ids() -> None:
     assert stage_id("08_AWB45") == "s_08_AWB45"
     assert stage_id("T02 Check confirmation of receipt") == "T02_Check_confirmation_of_receipt"
