@@ -12,6 +12,7 @@ The public API::
     sens = sim.tornado(base, {"agencies.land.staff": (1, 4)}, n=100)
     att = sim.attribute(sim.load("scenarios/reform.toml"), n=20)
     log = sim.read_log("permits.xes.gz", zone="Europe/Amsterdam")   # a real event log (CSV or XES)
+    fitted = sim.fit(log, stage_by="prefix:2")   # a scenario of the process it records: .text, .scenario
 
 Every public name is imported on first use: ``import sim`` loads nothing else (no NumPy, no SimPy, no
 matplotlib), so that the command line (``python -m sim``, whose package this is) can set up its signal
@@ -27,10 +28,11 @@ if TYPE_CHECKING:
     from sim.analysis.compare import Comparison, compare
     from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
     from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
+    from sim.core.output_places import OutputError
     from sim.eventlog.model import EventLog
     from sim.eventlog.reading import read_log
+    from sim.fitting.fit import FittedScenario, fit
     from sim.present import plots
-    from sim.runs.output_places import OutputError
     from sim.runs.runner import RunResult, run
     from sim.runs.tables import Table
     from sim.scenario.loading import load
@@ -52,7 +54,9 @@ _HOME = {
     "LogError": "sim.core.errors",
     "EventLog": "sim.eventlog.model",
     "read_log": "sim.eventlog.reading",
-    "OutputError": "sim.runs.output_places",
+    "FittedScenario": "sim.fitting.fit",
+    "fit": "sim.fitting.fit",
+    "OutputError": "sim.core.output_places",
     "RunResult": "sim.runs.runner",
     "run": "sim.runs.runner",
     "Table": "sim.runs.tables",
@@ -65,6 +69,7 @@ __all__ = [
     "CalendarWarning",
     "Comparison",
     "EventLog",
+    "FittedScenario",
     "LogError",
     "OutputError",
     "Problem",
@@ -76,6 +81,7 @@ __all__ = [
     "TornadoResult",
     "attribute",
     "compare",
+    "fit",
     "load",
     "plots",
     "read_log",

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "sim"
 #: bottom to top; ``sim`` itself (the public API), ``sim.cli`` and ``sim.__main__`` form the top
-LAYERS = ("core", "eventlog", "scenario", "engine", "runs", "analysis", "present")
+LAYERS = ("core", "eventlog", "scenario", "fitting", "engine", "runs", "analysis", "present")
 TOP = len(LAYERS)
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.runs.output import OutputDir
-from sim.runs.output_file import OutputFile
-from sim.runs.output_places import MARKER, OutputError, OutputExists
+from sim.core.output import OutputDir
+from sim.core.output_file import OutputFile
+from sim.core.output_places import MARKER, OutputError, OutputExists
 
 from helpers.cli import run_cli
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.cli.console import say, show
+from sim.cli.options import LOG_COLUMNS, add_log_reading
 
 if TYPE_CHECKING:
     import argparse
@@ -19,36 +20,18 @@ def add_parsers(sub: Any) -> None:
         "log", help="read an event log (CSV or XES) and print what to check before fitting a scenario to it"
     )
     log_cmd.add_argument("log", type=Path, help="the event log: CSV or XES, plain or gzipped (.gz)")
-    for role, what in (
-        ("case", "the case id"),
-        ("activity", "the activity"),
-        ("time", "the (completion) time"),
-        ("start", "the start time"),
-        ("resource", "the resource"),
-        ("group", "the group (agency, department)"),
-        ("lifecycle", "the lifecycle transition (start/complete)"),
-    ):
-        log_cmd.add_argument(
-            f"--{role}", metavar="COL", default=None, help=f"CSV column of {what} (default: guessed from its name)"
-        )
-    log_cmd.add_argument(
-        "--zone",
-        default=None,
-        metavar="TZ",
-        help="convert times to this time zone, e.g. Europe/Amsterdam (default: each timestamp's own offset)",
-    )
+    add_log_reading(log_cmd)
     log_cmd.add_argument("-o", "--out", type=Path, default=None, help="output folder for log.json")
     log_cmd.add_argument("--force", action="store_true", help="replace a non-empty output folder")
 
 
 def _cmd_log(args: argparse.Namespace) -> int:
+    from sim.core.output import OutputDir
     from sim.eventlog.profile import profile
     from sim.eventlog.reading import read_log
     from sim.present.log_text import format_log_profile
-    from sim.runs.output import OutputDir
 
-    columns = ("case", "activity", "time", "start", "resource", "group", "lifecycle")
-    log = read_log(args.log, zone=args.zone, **{c: getattr(args, c) for c in columns})
+    log = read_log(args.log, zone=args.zone, **{c: getattr(args, c) for c in LOG_COLUMNS})
     facts = profile(log)
     say(format_log_profile(facts))
     if args.out is not None:

@@ -86,6 +86,7 @@ def _command_modules() -> list[str]:
         "sim.cli.comparison_commands",
         "sim.cli.study_commands",
         "sim.cli.log_commands",
+        "sim.cli.fit_command",
     ]
 
 
@@ -140,8 +141,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     import warnings
 
     from sim.core.errors import CalendarWarning, LogError, ScenarioError
+    from sim.core.output_places import OutputError
     from sim.runs.executors import ExecutorError, executor_threads, make_executor
-    from sim.runs.output_places import OutputError
     from sim.runs.pool import ReplicationFailed
 
     parser, commands = _parser_and_commands()

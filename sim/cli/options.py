@@ -1,5 +1,5 @@
 """Option types and the options several commands share: replications, seed, where to run, ``--set``,
-``--levers``, and the output folder ``-o``."""
+``--levers``, the output folder ``-o``, and how an event log is read (its CSV columns, ``--zone``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from sim.runs.output import OutputDir
+    from sim.core.output import OutputDir
     from sim.scenario.scenario import Scenario
 
 
@@ -179,6 +179,36 @@ def load_variant(spec: Path, overrides: Sequence[str] = (), levers: str | None =
 
 def output_dir(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> OutputDir:
     """The output folder ``-o``, claimed before anything runs; the scenarios' files may not be written over."""
-    from sim.runs.output import OutputDir
+    from sim.core.output import OutputDir
 
     return OutputDir(args.out, force=args.force, inputs=[f for sc in scenarios for f in sc.files])
+
+
+#: the CSV columns of an event log that an option may name (``--case COL`` ...), as ``read_log`` takes them
+LOG_COLUMNS = ("case", "activity", "time", "start", "resource", "group", "lifecycle")
+
+
+def add_log_reading(parser: argparse.ArgumentParser) -> None:
+    """The options that say how to read an event log: a CSV column for each role, and ``--zone``."""
+    what = {
+        "case": "the case id",
+        "activity": "the activity",
+        "time": "the (completion) time",
+        "start": "the start time",
+        "resource": "the resource",
+        "group": "the group (agency, department)",
+        "lifecycle": "the lifecycle transition (start/complete)",
+    }
+    for role in LOG_COLUMNS:
+        parser.add_argument(
+            f"--{role}",
+            metavar="COL",
+            default=None,
+            help=f"CSV column of {what[role]} (default: guessed from its name)",
+        )
+    parser.add_argument(
+        "--zone",
+        default=None,
+        metavar="TZ",
+        help="convert times to this time zone, e.g. Europe/Amsterdam (default: each timestamp's own offset)",
+    )

@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 
 from sim.core.kpi import MILESTONES
-from sim.scenario.calendar import ContinuousCalendar, WorkCalendar, shutdown_mask, working_day_mask
+from sim.scenario.calendar import WorkCalendar, shutdown_mask, zone_calendar
 from sim.scenario.graph import topological_order
 from sim.scenario.scenario import Agency, Scenario, Stage
 
@@ -106,19 +106,8 @@ def compile_scenario(sc: Scenario) -> CompiledScenario:
     """Build calendars, sitting times and the stage order for ``sc``."""
     n = sc.horizon_days
     cal = sc.calendar
-    if cal.always_open:
-        zone: WorkCalendar = ContinuousCalendar(sc.start_date, n)
-        mask = zone.working
-    else:
-        mask = working_day_mask(
-            sc.start_date,
-            n,
-            country=cal.country,
-            weekend=cal.weekend,
-            extra_holidays=cal.extra_holidays,
-            extra_workdays=cal.extra_workdays,
-        )
-        zone = WorkCalendar(sc.start_date, mask, *cal.hours)
+    zone = zone_calendar(cal, sc.start_date, n)
+    mask = zone.working
     agencies: dict[str, CompiledAgency] = {}
     for a in sc.agencies:
         acal = zone if a.hours is None or cal.always_open else WorkCalendar(sc.start_date, mask, *a.hours)

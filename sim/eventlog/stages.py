@@ -30,13 +30,20 @@ from sim.eventlog.model import EventLog
 STAGE_BY_HELP = "'activity' (one stage per activity) or 'prefix:N' (the first N parts of the activity's name)"
 #: the separator of the parts of an activity's name, by default
 SEPARATOR = "_"
-#: a stage id names a scenario table: letters, digits, '_' and '-'
-_ID = re.compile(r"[^A-Za-z0-9_-]+")
+#: what a scenario id starts with when a name does not start with a letter (``08_AWB45`` -> ``s_08_AWB45``)
+ID_PREFIX = "s_"
 
 
 def stage_id(name: str) -> str:
-    """``name`` as a scenario id: runs of other characters become ``_`` (``"01 HOOFD"`` -> ``"01_HOOFD"``)."""
-    return _ID.sub("_", name).strip("_") or "stage"
+    """``name`` as a scenario id (a stage's, an agency's): it starts with a letter and holds letters (of any
+    script), the digits 0-9, ``_`` and ``-``.  Runs of other characters become ``_`` (``"T02 Check"`` ->
+    ``"T02_Check"``), and a name that does not start with a letter gets :data:`ID_PREFIX` (``"01 HOOFD"`` ->
+    ``"s_01_HOOFD"``)."""
+    kept = "".join(c if c.isalpha() or c in "0123456789_-" else " " for c in name)
+    text = "_".join(kept.split()).strip("_")
+    if not text:
+        return "stage"
+    return text if text[0].isalpha() else ID_PREFIX + text
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,14 @@ def _read_stage_map(path: Path) -> tuple[list[tuple[str, re.Pattern[str]]], str 
     for stage, pattern in stages.items():
         where = f"stages.{stage}"
         if stage_id(stage) != stage:
-            problems.append(Problem(name, where, "a stage id holds only letters, digits, '_' and '-'"))
+            problems.append(
+                Problem(
+                    name,
+                    where,
+                    f"a stage id starts with a letter and holds only letters, digits, '_' and '-' "
+                    f"(such as {stage_id(stage)!r})",
+                )
+            )
         elif not isinstance(pattern, str):
             problems.append(Problem(name, where, "must be a regular expression (a string)"))
         else:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.core.kpi import KPIS
+from sim.core.output_file import OutputFile
+from sim.core.output_places import generator
 from sim.core.units import UNIT_LABEL, format_value
-from sim.runs.output_file import OutputFile
-from sim.runs.output_places import generator
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -215,7 +215,7 @@ def attribution_table(att: Attribution) -> str:
 
 
 def report_target(path: str | Path, force: bool = False, inputs: Iterable[str | Path] = ()) -> OutputFile:
-    """Claim ``path`` for a report, before anything is computed (:class:`sim.runs.output_file.OutputFile`).
+    """Claim ``path`` for a report, before anything is computed (:class:`sim.core.output_file.OutputFile`).
 
     Raises:
         OutputError: ``path`` exists and is not a report of approval-sim (or is one, without ``force``), is one

@@ -14,12 +14,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import IO
 
+from sim.core.output import OutputDir
 from sim.engine.compiled import CompiledScenario
 from sim.eventlog.cases import Activity, Case, Value
 from sim.eventlog.ocel_writer import OcelWriter
 from sim.eventlog.times import country_zone, time_zone
 from sim.eventlog.xes_writer import XesWriter
-from sim.runs.output import OutputDir
 from sim.runs.reducer import EVENT_COLUMNS, ReducedReplication, event_rows
 
 #: the event-log formats a run can write, and their files

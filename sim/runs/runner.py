@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.core.errors import Problem, ScenarioError
+from sim.core.output import FORMULA_STARTS, OutputDir, spreadsheet_safe
 from sim.core.units import DAYS_PER_YEAR
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.footprint import footprint
 from sim.engine.replication import Replication, gc_paused
 from sim.runs.event_output import EventOutput, parse_formats
 from sim.runs.executors import executor_threads
-from sim.runs.output import FORMULA_STARTS, OutputDir, spreadsheet_safe
 from sim.runs.pool import OutOfMemory, ReplicationFailed, available_memory, guarded, local_pool, stop
 from sim.runs.reducer import ReducedReplication, Reducer, project_columns, stage_columns
 from sim.runs.summary import Summary
@@ -86,7 +86,7 @@ def _text(header: Sequence[str]) -> tuple[int, ...]:
 
 def _safe(rows: Iterable[Row], text: tuple[int, ...]) -> Iterator[Row]:
     """``rows`` as written to a CSV file: a text cell that a spreadsheet would run as a formula (a project id
-    ``=HYPERLINK(...)``) is neutralised (:func:`~sim.runs.output.spreadsheet_safe`); the rows kept in memory
+    ``=HYPERLINK(...)``) is neutralised (:func:`~sim.core.output.spreadsheet_safe`); the rows kept in memory
     (``RunResult.projects``) keep the ids as they are."""
     for row in rows:
         if any(isinstance(row[j], str) and row[j].startswith(FORMULA_STARTS) for j in text):
@@ -368,7 +368,7 @@ def run(
         seed: root seed; the scenario's own ``seed`` when None.
         jobs: worker processes (results are identical for any value).
         out: folder for summary.json, projects.csv, stages.csv (and the event logs); written atomically, and only
-            if it is new or empty (:class:`sim.runs.output.OutputDir`; checked before anything runs).
+            if it is new or empty (:class:`sim.core.output.OutputDir`; checked before anything runs).
         events: also write the event log, in ``event_formats`` (see :mod:`sim.runs.event_output`).
         force: replace an earlier approval-sim output in ``out`` (never other files, nor the scenario's own).
         keep_rows: keep project and stage rows in memory (``RunResult.projects``, ``.stages``); the

@@ -23,6 +23,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -319,6 +320,39 @@ class ContinuousCalendar(WorkCalendar):
         if t < 0.0:
             return 0.0
         return t if t < self.n_days else math.inf
+
+
+class CalendarRules(Protocol):
+    """What a zone calendar is made of (:class:`sim.scenario.spec.CalendarSpec` has these fields)."""
+
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def weekend(self) -> tuple[int, ...]: ...
+    @property
+    def hours(self) -> tuple[float, float]: ...
+    @property
+    def always_open(self) -> bool: ...
+    @property
+    def extra_holidays(self) -> tuple[dt.date, ...]: ...
+    @property
+    def extra_workdays(self) -> tuple[dt.date, ...]: ...
+
+
+def zone_calendar(rules: CalendarRules, origin: dt.date, n_days: int) -> WorkCalendar:
+    """The zone's working calendar of ``n_days`` days from ``origin``: the one the engine runs on, and the one
+    ``fit`` measures a log's working days with, so that fitted working days convert back exactly."""
+    if rules.always_open:
+        return ContinuousCalendar(origin, n_days)
+    mask = working_day_mask(
+        origin,
+        n_days,
+        country=rules.country,
+        weekend=rules.weekend,
+        extra_holidays=rules.extra_holidays,
+        extra_workdays=rules.extra_workdays,
+    )
+    return WorkCalendar(origin, mask, *rules.hours)
 
 
 def worktime_function(cal: WorkCalendar) -> Callable[[float], float]:

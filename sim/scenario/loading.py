@@ -239,3 +239,25 @@ def load(
             if ASSUMPTION in line
         ),
     )
+
+
+def load_text(text: str, name: str) -> Scenario:
+    """Validate a scenario given as TOML text (no ``extends``), as :func:`load` validates a file; ``name`` is
+    the file name its problems and its ``ASSUMPTION`` lines are reported under.
+
+    Raises:
+        ScenarioError: a TOML syntax error, ``extends`` (text has no folder to resolve it in), or any
+            problem of the scenario, naming ``name`` and the key path.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise _refuse(name, f"TOML syntax error: {e}") from None
+    check_nesting(raw, name)
+    if "extends" in raw:
+        raise _refuse(name, "scenario text cannot extend a file; write it to a file and load that", "extends")
+    scenario = build_scenario(raw, name)
+    lines = text.split("\n")
+    return replace(
+        scenario, assumptions=tuple((name, i, line.strip()) for i, line in enumerate(lines, 1) if ASSUMPTION in line)
+    )

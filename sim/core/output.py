@@ -9,7 +9,7 @@ folder, so whatever appeared there meanwhile is kept and the run fails instead.
 Every output folder holds a marker file, ``.approval-sim``, naming the program and the files it wrote.
 ``force`` replaces only a folder with that marker that holds nothing but the files it lists, never a folder
 holding an input of the command, the current folder or one above it.  A single file follows the same
-rules (:mod:`sim.runs.output_file`); the checks both share are in :mod:`sim.runs.output_places`.
+rules (:mod:`sim.core.output_file`); the checks both share are in :mod:`sim.core.output_places`.
 
 Every refusal is an :class:`OutputError` naming the path, what is wrong and what is allowed; nothing is
 left behind on any failure (the partial folder or file and any parent folders created are removed).
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from _csv import Writer as CsvWriter
 
-from sim.runs.output_places import (
+from sim.core.output_places import (
     MARKER,
     PARTIAL,
     OutputError,

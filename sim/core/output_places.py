@@ -3,8 +3,8 @@
 Every output folder holds a marker file, ``.approval-sim`` (:data:`MARKER`), naming the program and the files it
 wrote; a single file (the HTML report) carries its marker near its start.  An output is built beside its
 target under ``.NAME.approval-sim-partial`` (:data:`PARTIAL`), created exclusively: that is the claim on the
-target.  This module holds the checks :class:`sim.runs.output.OutputDir` and
-:class:`sim.runs.output_file.OutputFile` share: refused places (inputs, the current folder and those above it,
+target.  This module holds the checks :class:`sim.core.output.OutputDir` and
+:class:`sim.core.output_file.OutputFile` share: refused places (inputs, the current folder and those above it,
 symbolic links), parent folders made and removed again, and the errors that name what is wrong.
 """
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from sim.runs.output_places import (
+from sim.core.output_places import (
     PARTIAL,
     OutputError,
     OutputExists,
