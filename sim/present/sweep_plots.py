@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from sim.core.units import UNIT_LABEL
+from sim.present.figure import Figure
 from sim.present.style import Rows, label, legend, styled
 
 if TYPE_CHECKING:
