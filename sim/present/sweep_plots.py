@@ -112,11 +112,8 @@ def tornado_figure(res: TornadoResult) -> Figure:
     )
     ax.set_xlabel(f"{res.kpi}, mean ({unit})")
     what = KPI_TEXT.get(res.kpi, res.kpi)
-    ax.set_title(
-        "\n".join(textwrap.wrap(f"{capital(what)}: {base:.4g} {unit} in {label(res.scenario).strip()}", 90)),
-        fontsize=11,
-        loc="left",
-    )
+    title = f"{capital(what)}: {base:.4g} {unit} in {label(res.scenario).strip()}"
+    fig.suptitle("\n".join(textwrap.wrap(title, 80)), fontsize=11, fontweight="bold")
     fig.supxlabel(
         f"Each parameter alone at its low and its high value, the rest as in the scenario; black line: the "
         f"scenario itself. Means of {res.n} replications each, seed {res.seed}, on common random numbers.",
