@@ -58,7 +58,7 @@ def test_variants_of_one_file_are_named_apart_and_differ(write_scenario, tmp_pat
     assert res.returncode == 0, res.stderr
     cmp = json.loads((out / "compare.json").read_text())
     names = [s["name"] for s in cmp["scenarios"]]
-    assert names == ["bureau", "bureau [levers=fast]", "Five staff"]
+    assert names == ["bureau", "bureau [levers: all]", "Five staff"]  # its one lever is all it declares
     means = [s["summary"]["kpis"]["approval_workdays"]["mean"] for s in cmp["scenarios"]]
     # halving a 10-working-day effort takes at least 5 working days off (queueing only adds to the difference)
     assert means[0] - means[1] >= 5

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.markdown import anchors, prose
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PAGES = (README, *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "README.md")
@@ -37,7 +39,7 @@ MAX_SKIPPED = 2
 SKIP = re.compile(r"#\s*doc-test:\s*skip\s*\((?P<reason>[^)]+)\)\s*$")
 LANGUAGES = {"python", "bash", "console", "text", "toml", "json"}
 SHELL = {"bash", "console"}
-FORBIDDEN = ("../shared", "shared/", "seed document")
+FORBIDDEN = ("../shared", "shared/", "CONTEXT.md", "DESIGN.md", "seed document")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -77,20 +79,6 @@ def blocks(text: str, page: Path) -> Iterator[Block]:
 
 def page_blocks(page: Path) -> list[Block]:
     return list(blocks(page.read_text(encoding="utf-8"), page))
-
-
-def prose(text: str) -> str:
-    """The page without its fenced blocks and inline code: what links and headings are read from."""
-    out, inside = [], None
-    for line in text.splitlines():
-        m = re.match(r"^\s*(`{3,})", line)
-        if m and inside is None:
-            inside = m.group(1)
-        elif m and inside is not None and line.strip() == inside:
-            inside = None
-        elif inside is None:
-            out.append(line)
-    return re.sub(r"(`+)(?:(?!\1).)+?\1", "", "\n".join(out))
 
 
 def all_blocks() -> list[Block]:
@@ -266,17 +254,6 @@ def test_fences_name_a_language_and_data_blocks_parse() -> None:
             tomllib.loads(b.text)
         elif b.lang == "json":
             json.loads(b.text)
-
-
-def slug(heading: str) -> str:
-    """The anchor GitHub gives a heading."""
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
-    text = re.sub(r"[^\w\- ]", "", text)
-    return text.replace(" ", "-")
-
-
-def anchors(page: Path) -> set[str]:
-    return {slug(m.group(1)) for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*$", prose(page.read_text("utf-8")), re.M)}
 
 
 def test_relative_links_point_to_existing_files_and_headings() -> None:

@@ -148,7 +148,7 @@ def load_variant(spec: Path, overrides: Sequence[str] = (), levers: str | None =
     exists under the whole name is taken as it is), with ``overrides`` and ``levers`` for all applied first.
 
     A variant's own ``levers`` replace the common ones; ``name`` names it; any other key is a dotted-path
-    override.  A variant without a ``name`` is named after what it changes, so no two look alike.
+    override.  A variant without a ``name`` is named after what it changes (:mod:`sim.scenario.naming`).
     """
     from pathlib import Path
 
@@ -172,9 +172,7 @@ def load_variant(spec: Path, overrides: Sequence[str] = (), levers: str | None =
     variant_levers = chosen.pop("levers", levers)
     paths = [f"{k}={v}" for k, v in own if k not in VARIANT_KEYS]
     sc = load(path, [*overrides, *paths], variant_levers)
-    if name is None and own:
-        name = f"{sc.name} [{', '.join(f'{k}={v}' for k, v in own)}]"
-    return sc if name is None else sc.with_overrides({"scenario.name": name})
+    return sc if name is None else sc.with_name(name)
 
 
 def output_dir(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> OutputDir:

@@ -2,8 +2,9 @@
 bought how much, agency load and the zone's delivery curve.
 
 Every figure function returns a :class:`matplotlib.figure.Figure` (object-oriented API, no pyplot state:
-nothing to close) and has a data function (``timeline_data`` ...) returning the plotted data as a list of
-dicts with the same keys, written next to the picture by :func:`save`.  The same seeds give identical rows.
+nothing to close; the subclass of :mod:`sim.present.figure`, which a notebook shows as a picture) and has a
+data function (``timeline_data`` ...) returning the plotted data as a list of dicts with the same keys,
+written next to the picture by :func:`save`.  The same seeds give identical rows.
 Times are clock times (calendar days since the scenario's start date) shown as dates.
 """
 
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
 from sim.core.output_file import atomic_write
+from sim.present.figure import Figure
 from sim.present.spread_plots import distributions, distributions_data, time_split, time_split_data
 from sim.present.style import Rows, write_csv
 from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, tornado_figure

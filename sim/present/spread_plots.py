@@ -6,10 +6,10 @@ See :mod:`sim.present.plots` for the conventions every figure follows.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from sim.analysis.compare import Comparison
 from sim.core.kpi import KPIS
+from sim.present.figure import Figure
 from sim.present.style import (
     CATEGORIES,
     CATEGORY_COLOUR,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from sim.core.units import UNIT_LABEL
-from sim.present.style import Rows, label, legend, styled
+from sim.present.figure import Figure
+from sim.present.style import KPI_TEXT, Rows, capital, label, legend, shorten, styled
 
 if TYPE_CHECKING:
     from sim.analysis.sweep import SweepResult, TornadoResult
@@ -55,7 +56,8 @@ def sweep_figure(res: SweepResult) -> Figure:
         ax.set_xticks(sorted(categories))
     ax.set_xlabel(label(x_name))
     ax.set_ylabel(f"{res.kpi}, mean ({unit})")
-    ax.set_title(f"{label(res.scenario).strip()}: {res.kpi} by {x_name}", fontsize=11)
+    title = f"{label(res.scenario).strip()}: {res.kpi} by {x_name}"
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=11)  # a variant's name can be long
     ax.text(
         0,
         -0.16,
@@ -72,21 +74,55 @@ def sweep_figure(res: SweepResult) -> Figure:
 
 @styled
 def tornado_figure(res: TornadoResult) -> Figure:
-    """Horizontal bars: the KPI at each parameter's low and high value, around the base value."""
+    """Horizontal bars: the KPI at each parameter's low and high value, around the base value.
+
+    Each parameter has two bars on rows of their own, the low value's above the high value's, so their ends
+    and labels never meet, even when both move the KPI the same way or not at all; each bar ends in its
+    value and the KPI it gives.  Parameters are sorted by swing (largest on top), each labelled with it.  No
+    whiskers: every variant runs on the same random numbers as the base, so its difference from the base is
+    far surer than the confidence interval of its own mean would suggest.
+    """
     rows = [row for row in res.rows if row.get("low_mean") is not None and row.get("high_mean") is not None]
-    fig = Figure(figsize=(8, 1.2 + 0.55 * max(1, len(rows))), layout="constrained")
+    fig = Figure(figsize=(9, 2.0 + 0.8 * max(1, len(rows))), layout="constrained")
     ax = fig.add_subplot()
     unit = UNIT_LABEL.get(res.unit, res.unit)
     base = res.base if res.base is not None else 0.0
+    ends = [base]
     for i, row in enumerate(reversed(rows)):
-        for which, colour in (("low", "#4C78A8"), ("high", "#E45756")):
+        for which, colour, dy in (("low", "#4C78A8", 0.2), ("high", "#E45756", -0.2)):
             v = row[f"{which}_mean"]
-            ax.barh(i, v - base, left=base, color=colour, alpha=0.85, label=f"{which} value" if i == 0 else None)
-            ax.text(v, i, f" {row[f'{which}_value']} ", va="center", ha="left" if v >= base else "right", fontsize=8)
+            ax.barh(i + dy, v - base, left=base, height=0.36, color=colour, alpha=0.85, label=f"{which} value")
+            right = v >= base
+            ax.text(
+                v,
+                i + dy,
+                f"  {shorten(label(str(row[f'{which}_value'])), 24)} \u2192 {v:.4g}  ",
+                va="center",
+                ha="left" if right else "right",
+                fontsize=8,
+            )
+            ends.append(v)
+    span = (max(ends) - min(ends)) or max(abs(base), 1.0) * 0.1
+    ax.set_xlim(min(ends) - 0.3 * span, max(ends) + 0.3 * span)  # room for the labels at the bar ends
+    ax.set_ylim(-0.6, max(1, len(rows)) - 0.4)
     ax.axvline(base, color="black", linewidth=1)
-    ax.set_yticks(range(len(rows)), [label(row["parameter"]) for row in reversed(rows)])
-    ax.set_xlabel(f"{res.kpi}, mean ({unit}); base = {base:.4g}")
-    ax.set_title(f"{label(res.scenario).strip()}: sensitivity of {res.kpi} (one parameter at a time)", fontsize=11)
-    legend(ax, fontsize=8, loc="lower right")
+    ax.set_yticks(
+        range(len(rows)),
+        [f"{label(row['parameter'])}\nswing {row['swing']:.3g} {unit}" for row in reversed(rows)],
+    )
+    ax.set_xlabel(f"{res.kpi}, mean ({unit})")
+    what = KPI_TEXT.get(res.kpi, res.kpi)
+    title = f"{capital(what)}: {base:.4g} {unit} in {label(res.scenario).strip()}"
+    fig.suptitle("\n".join(textwrap.wrap(title, 80)), fontsize=11, fontweight="bold")
+    fig.supxlabel(
+        f"Each parameter alone at its low and its high value, the rest as in the scenario; black line: the "
+        f"scenario itself. Means of {res.n} replications each, seed {res.seed}, on common random numbers.",
+        fontsize=8,
+        color="#555",
+        wrap=True,
+    )
+    handles, labels = ax.get_legend_handles_labels()
+    keep = dict(zip(labels, handles))
+    ax.legend(keep.values(), keep.keys(), fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="x", alpha=0.3)
     return fig

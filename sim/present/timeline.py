@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 import textwrap
 
-from matplotlib.figure import Figure
-
 from sim.analysis.compare import Comparison
 from sim.core.units import DAYS_PER_MONTH
+from sim.present.figure import Figure
 from sim.present.style import (
     STEP_CATEGORY,
     TIMELINE_MILESTONES,

@@ -9,12 +9,12 @@ import math
 import textwrap
 
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.analysis.attribution import Attribution
 from sim.core.kpi import KPIS
 from sim.core.units import UNIT_LABEL
+from sim.present.figure import Figure
 from sim.present.style import (
     KPI_SHORT,
     KPI_TEXT,

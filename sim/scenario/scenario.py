@@ -23,6 +23,7 @@ from sim.scenario.frozen import FrozenDict, freeze, thaw
 from sim.scenario.graph import find_cycle
 from sim.scenario.levers import Change, apply_levers, lever_changes
 from sim.scenario.limits import MAX_CNY, MAX_SPAN_DAYS, show
+from sim.scenario.naming import variant_name
 from sim.scenario.overrides import apply_overrides, parse_overrides
 from sim.scenario.schema import RawTable, Reader
 from sim.scenario.sections import (
@@ -124,7 +125,10 @@ class Scenario:
         object.__setattr__(self, "overrides", tuple((k, freeze(v)) for k, v in self.overrides))
 
     def with_levers(self, names: LeverChoice) -> Scenario:
-        """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids)."""
+        """The same scenario with exactly the levers ``names`` on ("all", "none" or an iterable of ids).
+
+        Unless it was given a name (:meth:`with_name`), the result's name says which levers differ from the
+        file's own: ``"Reform (...) [levers: none]"`` (:mod:`sim.scenario.naming`)."""
         return self._same_files(
             build_scenario(thaw(self.raw), self.source, levers=names, overrides=thaw(dict(self.overrides)))
         )
@@ -134,11 +138,18 @@ class Scenario:
 
         ``overrides`` is a mapping of key path to value, or ``"key.path=value"`` strings as ``--set`` takes
         them (a single string is one override). Example:
-        ``sc.with_overrides({"agencies.planning.staff": 4, "stages.eia.defect.p": 0.1})``.
+        ``sc.with_overrides({"agencies.planning.staff": 4, "stages.eia.defect.p": 0.1})``.  Unless it was given
+        a name (:meth:`with_name`), the result's name lists the overrides:
+        ``"Pre-reform (LNA before 2017) [agencies.planning.staff=4, stages.eia.defect.p=0.1]"``.
         """
         merged = {**thaw(dict(self.overrides)), **parse_overrides(overrides, self.source)}
         levers = None if "scenario.levers" in merged else self.levers  # an override of the levers applies
         return self._same_files(build_scenario(thaw(self.raw), self.source, levers=levers, overrides=merged))
+
+    def with_name(self, name: str) -> Scenario:
+        """The same scenario named ``name`` (the ``scenario.name`` override): tables, figures and reports show
+        it, and later :meth:`with_levers` and :meth:`with_overrides` keep it instead of naming the change."""
+        return self.with_overrides({"scenario.name": name})
 
     def _same_files(self, other: Scenario) -> Scenario:
         return replace(other, files=self.files, assumptions=self.assumptions)
@@ -281,8 +292,14 @@ def _build(
         r.number(costs_table, "applicant_day_cny", "costs", 0.0, lo=0, hi=MAX_CNY),
         r.number(costs_table, "capital_rate", "costs", 0.0, lo=0, hi=1),
     )
+    try:
+        own: tuple[str, ...] | None = resolve_levers(raw, None, file)
+    except ScenarioError:  # the file's own list is malformed (reported if it is the one used): name the levers
+        own = None
     scenario = Scenario(
-        name=r.string(scenario_table, "name", "scenario", ""),
+        name=variant_name(
+            r.string(scenario_table, "name", "scenario", ""), overrides, active, own, tuple(lever_tables)
+        ),
         description=r.string(scenario_table, "description", "scenario", ""),
         source=file,
         start_date=start,

@@ -6,6 +6,7 @@
 * :mod:`helpers.cli` -- run ``python -m sim ...`` in a subprocess;
 * :mod:`helpers.queueing` -- queueing theory (Erlang C, Jackson networks) from the textbook formulas;
 * :mod:`helpers.toml_text` -- the small TOML writer behind the builder and the loader fuzzing;
+* :mod:`helpers.markdown` -- a Markdown page's prose and the anchors of its headings;
 
 ``tests/conftest.py`` adds the fixtures that need pytest's own (``write_scenario``).  The test
 modules import these as ``from helpers.scenarios import ...``: under pytest, ``tests/`` is on the
