@@ -32,6 +32,7 @@ def add_parsers(sub: Any) -> None:
 
     from sim.eventlog.stages import SEPARATOR, STAGE_BY_HELP
     from sim.fitting.fit import DEFAULT_WAITING
+    from sim.fitting.graph import FLOWS
 
     cmd = sub.add_parser(
         "fit", help="fit a scenario to an event log (CSV or XES): every fitted value commented in the file written"
@@ -84,6 +85,13 @@ def add_parsers(sub: Any) -> None:
         help="without start times: the agencies' assumed utilisation, from which effort follows (0.8)",
     )
     cmd.add_argument(
+        "--flow",
+        choices=FLOWS,
+        default="graph",
+        help="graph: stages follow the precedence found in the log (default); sequence: one after the other in "
+        "the order of their first events, for day-granular logs that record parallel stages in one burst",
+    )
+    cmd.add_argument(
         "--investment", default=None, metavar="ATTR", help="a numeric case attribute to fit investment_cny to"
     )
 
@@ -108,6 +116,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             waiting=args.waiting,
             utilisation=args.utilisation,
             investment=args.investment,
+            flow=args.flow,
         )
         out = fitted.write(target)
     say(summary(fitted, str(out)))

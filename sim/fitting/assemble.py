@@ -275,6 +275,10 @@ def _stage(p: Parts, st: int, fitted: str) -> list[Section]:
 
 
 def _follows(p: Parts, before: int, after: int) -> str:
-    ab, ba, n = p.precedence.support[(before, after)]
     name = p.cut.stages[before]
+    found = p.precedence.support.get((before, after))
+    if found is None:  # --flow sequence: the next stage in the order of first events
+        first = p.precedence.median_first
+        return f"{name} comes first in the order of first events (median day {first[before]:.1f} vs {first[after]:.1f})"
+    ab, ba, n = found
     return f"{name} ends before it starts in {ab:.0%} of the {n:,} cases with both (the reverse in {ba:.0%})"

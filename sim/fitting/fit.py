@@ -30,7 +30,7 @@ from sim.fitting.assemble import CASE_END, MONTH_DAYS, Arrivals, Parts, head_lin
 from sim.fitting.calendar_fit import check_country, fit_calendar
 from sim.fitting.clock import LogClock, log_clock
 from sim.fitting.durations import FittedDist, fit_distribution, significant
-from sim.fitting.graph import precedence, profiles
+from sim.fitting.graph import FLOWS, precedence, profiles
 from sim.fitting.stage_fit import Timing, fit_stage
 from sim.fitting.visits import Visit, Visits, cut_stages, stage_visits
 from sim.fitting.writer import render
@@ -90,7 +90,11 @@ def _bad(option: str, message: str) -> LogError:
     return LogError([Problem(option, "", message)])
 
 
-def _check_options(min_share: float, min_profile_share: float, utilisation: float, waiting: str) -> re.Pattern[str]:
+def _check_options(
+    min_share: float, min_profile_share: float, utilisation: float, waiting: str, flow: str
+) -> re.Pattern[str]:
+    if flow not in FLOWS:
+        raise _bad("--flow", f"is {flow!r}; allowed: {', '.join(FLOWS)}")
     for name, v in (("--min-share", min_share), ("--min-profile-share", min_profile_share)):
         if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
             raise _bad(name, f"is {v!r}; give a share from 0 to 1, e.g. 0.02")
@@ -116,6 +120,7 @@ def fit(
     utilisation: float = 0.8,
     zone: str | None = None,
     investment: str | None = None,
+    flow: str = "graph",
 ) -> FittedScenario:
     """Fit a scenario to an event log (docs/event-logs.md, "Fitting a scenario").
 
@@ -131,11 +136,14 @@ def fit(
         utilisation: the assumed utilisation of the agencies when the log has no start times.
         zone: the time zone to read a log file's times in.
         investment: a numeric case attribute to fit each class's ``investment_cny`` to (default: 0).
+        flow: ``graph`` (stages follow the precedence found in the log, parallel where it is not clear) or
+            ``sequence`` (one after the other, in the order of their first events: for day-granular logs whose
+            stages are recorded in bursts; see :data:`sim.fitting.graph.FLOWS`).
 
     Raises:
         LogError: an option, the stage map or the log is wrong (each problem names the option or file).
     """
-    pattern = _check_options(min_share, min_profile_share, utilisation, waiting)
+    pattern = _check_options(min_share, min_profile_share, utilisation, waiting, flow)
     holidays = check_country(country)
     smap = StageMap.parse(stage_by, stage_sep, stage_map)
     if not isinstance(log, EventLog):
@@ -146,7 +154,7 @@ def fit(
     calendar = fit_calendar(clock, log.date_only, holidays, source)
     n = len(cut.stages)
     visits = stage_visits(log, clock, cut.stage_of, n)
-    graph = precedence(visits, clock.case_start)
+    graph = precedence(visits, clock.case_start, flow)
     prof = profiles(visits.present, min_profile_share)
     agencies = assign_agencies(log, cut.stage_of, n)
     cal = calendar.calendar
@@ -185,7 +193,7 @@ def fit(
     arrivals = Arrivals(clock.case_start, log.n_cases / (days / MONTH_DAYS), days / MONTH_DAYS)
     inv = _investment(log, prof.member, [c.id for c in prof.classes], investment)
     command = _command(
-        source, log.zone, smap, country, replay, min_share, min_profile_share, waiting, utilisation, investment
+        source, log.zone, smap, country, replay, min_share, min_profile_share, waiting, utilisation, investment, flow
     )
     end = CASE_END
     while end in cut.stages:
@@ -232,7 +240,9 @@ def _ready(visits: Visits, order: list[int], before: Callable[[int], list[int]],
         if not preds:
             ready[:, s] = case_start
             continue
-        ready[:, s] = np.max([np.where(present[:, p], visits.last[:, p], ready[:, p]) for p in preds], axis=0)
+        # a stage ends no earlier than it is ready (as in a run), even where the log has it end sooner
+        ended = [np.where(present[:, p], np.maximum(visits.last[:, p], ready[:, p]), ready[:, p]) for p in preds]
+        ready[:, s] = np.max(ended, axis=0)
     return ready
 
 
@@ -332,9 +342,12 @@ def _command(
     waiting: str,
     utilisation: float,
     investment: str | None,
+    flow: str,
 ) -> str:
     """The command line that fits the same scenario (options at their defaults left out)."""
     words = ["approval-sim", "fit", source]
+    if flow != "graph":
+        words += ["--flow", flow]
     if zone:
         words += ["--zone", zone]
     if country != "none":

@@ -22,6 +22,12 @@ import numpy as np
 
 from sim.fitting.visits import Visits
 
+#: how stages follow each other: ``graph``, the precedence found (parallel where the log shows no order);
+#: ``sequence``, every stage after the one before it in the order of first events.  In a sequence a stage's
+#: time runs from the latest end of the stages before it, so each case's stage times add up to its duration;
+#: in a graph, parallel branches drawn independently make a case wait for the slowest, which overstates
+#: durations where the log records parallel stages in one burst (as day-granular logs do)
+FLOWS = ("graph", "sequence")
 #: share of the cases having both in which A ends before B starts, for A -> B
 FOLLOWS = 0.9
 #: largest share of those cases in which B ends before A starts, for A -> B
@@ -63,8 +69,9 @@ def _at_or_before(t0: np.ndarray, day0: np.ndarray, t1: np.ndarray, day1: np.nda
     return np.where(by_day, np.floor(t0) <= np.floor(t1), t0 <= t1)
 
 
-def precedence(visits: Visits, case_start: np.ndarray) -> Precedence:
-    """The stage graph of ``visits`` (``case_start``: each case's first event, clock days)."""
+def precedence(visits: Visits, case_start: np.ndarray, flow: str = "graph") -> Precedence:
+    """The stage graph of ``visits`` (``case_start``: each case's first event, clock days); with ``flow``
+    ``"sequence"``, the stages one after the other in :attr:`Precedence.order` instead (see :data:`FLOWS`)."""
     present = visits.present
     n = present.shape[1]
     median_first = [
@@ -93,6 +100,8 @@ def precedence(visits: Visits, case_start: np.ndarray) -> Precedence:
             ba = float(_at_or_before(lb, eb, fa, da).mean())
             if ab >= FOLLOWS and ba < REVERSE:
                 support[(a, b)] = (ab, ba, k)
+    if flow == "sequence":
+        return Precedence(list(zip(order, order[1:])), support, order, median_first)
     return Precedence(transitive_reduction(n, list(support)), support, order, median_first)
 
 
