@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 import sim
 from sim.analysis.attribution import attribute
 from sim.analysis.compare import compare
-from sim.present import plots
-from sim.present import style as plot_style
+from sim.present import colours, fonts, plots
+from sim.present import labels as plot_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def att(tiny):
 @pytest.fixture
 def no_cjk(monkeypatch):
     """The labels as on a machine without a CJK font, whatever this one has."""
-    monkeypatch.setattr(plot_style, "cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
 
 
 def _gids(fig, prefix):
@@ -70,7 +70,7 @@ def test_timeline_has_a_panel_per_scenario_and_a_segment_per_step(cmp, no_cjk):
     assert isinstance(fig, Figure) and len(fig.axes) == len(cmp.typical) == 2
     steps = [r for r in rows if r["kind"] == "step"]
     assert len(_gids(fig, "step:")) == len(steps) > 0
-    assert {r["category"] for r in steps} <= {k for k, _, _ in plot_style.CATEGORIES}
+    assert {r["category"] for r in steps} <= {k for k, _, _ in colours.CATEGORIES}
     assert {r["project"] for r in rows} == {cmp.typical[0].project}
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "EIA report approval" in labels and "1 Project approval and land-use planning" in labels
@@ -190,7 +190,7 @@ def test_no_missing_glyphs_on_the_shipped_scenarios(cmp, att, tmp_path, no_cjk):
     glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
     assert not glyphs, glyphs[:3]
     texts = [t.get_text() for fig, _ in figs.values() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
-    assert not any(plot_style._CJK.search(t) for t in texts)
+    assert not any(fonts._CJK.search(t) for t in texts)
     assert any("Reform" in t for t in texts)
 
 
@@ -205,8 +205,8 @@ def test_every_axis_label_names_its_unit(cmp, att, no_cjk):
 
 
 def test_cjk_labels_kept_when_a_cjk_font_is_available(cmp, att, monkeypatch):
-    monkeypatch.setattr(plot_style, "cjk_font", lambda: "DejaVu Serif")  # stands in for a CJK font
-    monkeypatch.setattr(plot_style, "_family_charmap", lambda family: frozenset(range(0x2E80, 0xA000)))  # its glyphs
+    monkeypatch.setattr(fonts, "cjk_font", lambda: "DejaVu Serif")  # stands in for a CJK font
+    monkeypatch.setattr(fonts, "_family_charmap", lambda family: frozenset(range(0x2E80, 0xA000)))  # its glyphs
     fig = plots.waterfall(att)  # built, not drawn: DejaVu Serif has no Chinese glyphs
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert any("区域评估 Regional assessment" in t.replace("\n", " ") for t in ticks)
@@ -222,7 +222,7 @@ def test_cjk_labels_kept_when_a_cjk_font_is_available(cmp, att, monkeypatch):
 
 
 def test_strip_cjk_keeps_the_english_part():
-    s = plot_style.strip_cjk
+    s = fonts.strip_cjk
     assert s("环境影响评价 EIA report approval") == "EIA report approval"
     assert s("Reform (蓝图管控 + 容缺受理 + 区域评估 + 代办服务)") == "Reform"
     assert s("提前咨询 / 预审批 Pre-consultation") == "Pre-consultation"
@@ -233,18 +233,18 @@ def test_strip_cjk_keeps_the_english_part():
 
 
 def test_labels_without_a_cjk_font(no_cjk):
-    assert plot_style.label("蓝图管控", fallback="blueprint") == "blueprint"
-    assert plot_style.label("Cost in $ and $") == r"Cost in \$ and \$"  # never mathtext
-    assert plot_style.phase_label("1 立项用地规划许可") == "1 Project approval and land-use planning"
-    assert plot_style.phase_label("4 竣工验收") == "4 Completion acceptance"
-    assert plot_style.phase_label("assessments") == "Assessments"
-    assert plot_style.phase_label("其他") == "Other phase"
+    assert plot_labels.label("蓝图管控", fallback="blueprint") == "blueprint"
+    assert plot_labels.label("Cost in $ and $") == r"Cost in \$ and \$"  # never mathtext
+    assert plot_labels.phase_label("1 立项用地规划许可") == "1 Project approval and land-use planning"
+    assert plot_labels.phase_label("4 竣工验收") == "4 Completion acceptance"
+    assert plot_labels.phase_label("assessments") == "Assessments"
+    assert plot_labels.phase_label("其他") == "Other phase"
 
 
 def test_cjk_font_is_none_or_renders_the_sample():
-    name = plot_style.cjk_font()
+    name = fonts.cjk_font()
     if name is not None:
         from matplotlib import font_manager
 
         path = font_manager.findfont(name, fallback_to_default=False)
-        assert plot_style._covers(path, plot_style.CJK_SAMPLE)
+        assert fonts._covers(path, fonts.CJK_SAMPLE)

@@ -10,23 +10,11 @@ from matplotlib.figure import Figure
 
 from sim.analysis.compare import Comparison
 from sim.core.kpi import KPIS
-from sim.present.style import (
-    CATEGORIES,
-    CATEGORY_COLOUR,
-    CATEGORY_LABEL,
-    PHASE_COLOURS,
-    Rows,
-    capital,
-    draw_target,
-    iter_phases,
-    legend,
-    num,
-    phase_label,
-    scenario_colour,
-    scenario_labels,
-    styled,
-    targets_for,
-)
+from sim.present.axes import draw_target, legend, targets_for
+from sim.present.colours import CATEGORIES, CATEGORY_COLOUR, CATEGORY_LABEL, PHASE_COLOURS, scenario_colour
+from sim.present.fonts import styled
+from sim.present.labels import capital, iter_phases, phase_label, scenario_labels
+from sim.present.rows import Rows, num
 
 
 # -- 2. distributions --------------------------------------------------------------------------------------

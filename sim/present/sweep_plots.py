@@ -8,7 +8,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.core.units import UNIT_LABEL
-from sim.present.style import Rows, label, legend, styled
+from sim.present.axes import legend
+from sim.present.fonts import styled
+from sim.present.labels import label
+from sim.present.rows import Rows
 
 if TYPE_CHECKING:
     from sim.analysis.sweep import SweepResult, TornadoResult

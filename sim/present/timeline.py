@@ -12,24 +12,12 @@ from matplotlib.figure import Figure
 
 from sim.analysis.compare import Comparison
 from sim.core.units import DAYS_PER_MONTH
-from sim.present.style import (
-    STEP_CATEGORY,
-    TIMELINE_MILESTONES,
-    Rows,
-    date_axis,
-    date_num,
-    draw_gantt,
-    draw_milestones,
-    gantt_legend,
-    gantt_rows,
-    holder,
-    num,
-    scenario_colour,
-    scenario_labels,
-    stamp,
-    styled,
-    typical_index,
-)
+from sim.present.axes import date_axis, date_num
+from sim.present.colours import STEP_CATEGORY, scenario_colour
+from sim.present.fonts import styled
+from sim.present.gantt import draw_gantt, draw_milestones, gantt_legend, gantt_rows, typical_index
+from sim.present.labels import TIMELINE_MILESTONES, holder, scenario_labels
+from sim.present.rows import Rows, num, stamp
 
 
 # -- 1. timeline -------------------------------------------------------------------------------------------
