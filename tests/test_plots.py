@@ -12,6 +12,8 @@ from sim.analysis.attribution import attribute
 from sim.analysis.compare import compare
 from sim.present import colours, fonts, plots
 from sim.present import labels as plot_labels
+from sim.present.labels import capital
+from sim.present.time_split_plots import VISIBLE_SHARE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,19 +95,42 @@ def test_distributions_one_ecdf_per_scenario_and_the_applicable_targets(cmp, no_
     assert "target p50 117–157" in legend and "target p50 ≤ 45" in legend
 
 
-def test_time_split_panels_and_units(cmp, no_cjk):
+def test_time_split_panels_units_and_a_legend_of_what_can_be_seen(cmp, no_cjk):
     fig = plots.time_split(cmp)
-    assert len(fig.axes) == 3
-    xlabels = [ax.get_xlabel() for ax in fig.axes]
-    assert "working days" in xlabels[0] and "calendar days" in xlabels[1] and "working days" in xlabels[2]
+    titled = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left")}
+    assert list(titled) == [
+        "Approval time on the critical path, by kind of time",
+        "Approval time on the critical path, by phase",
+        "Work summed over all stages: parallel stages add up, so more than the approval time",
+        "Construction",
+    ]
+    xlabels = [ax.get_xlabel() for ax in titled.values()]
+    assert all("working days" in x for x in xlabels[:3]) and "calendar days" in xlabels[3]
     rows = plots.time_split_data(cmp)
     build = [r for r in rows if r["key"] == "build"]
     assert len(build) == 2 and all(r["unit"] == "day" and r["mean"] > 0 for r in build)
-    # the phase panel and the category panel add up to the same working days per scenario
-    for i in range(2):
-        cat = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "category")
-        ph = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "phase")
-        assert cat == pytest.approx(ph)
+    for i in range(2):  # by kind and by phase, the critical path adds up to the same working days
+        kind = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "critical_path")
+        phase = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "critical_path_phase")
+        assert kind == pytest.approx(phase)
+    # every kind of time in the legend is a segment at least VISIBLE_SHARE of its panel wide; the others are named
+    # under the legend with their values
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    legend = next(lg for lg in legends if lg.get_title().get_text() == "Kind of time")
+    name_of = {capital(lab): k for k, lab, _ in colours.CATEGORIES}
+    listed = [name_of[t.get_text()] for t in legend.get_texts()]
+    assert "review" in listed
+    drawn: dict[str, float] = {}
+    by_kind, _, summed, _ = titled.values()
+    for ax in (by_kind, summed):
+        for patch in ax.patches:
+            panel, _, key = (patch.get_gid() or "").partition(":")
+            if panel in ("critical_path", "all_stages"):
+                drawn[key] = max(drawn.get(key, 0.0), patch.get_width() / ax.get_xlim()[1])
+    assert all(drawn[k] >= VISIBLE_SHARE for k in listed)
+    hidden = [k for k, share in drawn.items() if share < VISIBLE_SHARE]
+    note = " ".join(t.get_text() for ax in fig.axes for t in ax.texts if t.get_text().startswith("Too small"))
+    assert all(capital(colours.CATEGORY_LABEL[k]) in note and k not in listed for k in hidden)
 
 
 def test_waterfall_has_k_plus_2_bars_adding_up(att, no_cjk):

@@ -6,6 +6,7 @@ from __future__ import annotations
 #: one colour per scenario, by position in the comparison (the reference first)
 SCENARIO_COLOURS = ("#4d4d4d", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 #: time categories of the figures: (key, label, colour); keys are the record categories of sim.engine.records.SPLIT
+#: and the critical path's (sim.runs.critical_path.PATH_CATEGORIES)
 CATEGORIES = (
     ("prepare", "preparing the file", "#fdd49e"),
     ("queue", "queueing", "#d7301f"),
@@ -15,6 +16,7 @@ CATEGORIES = (
     ("supplement", "supplementing (tolerant acceptance)", "#c7b300"),
     ("lag", "lag (listing, fixed waits)", "#a6a6a6"),
     ("build", "construction", "#74c476"),
+    ("wait", "waiting, not otherwise counted", "#e0e0e0"),
 )
 CATEGORY_LABEL = {k: lab for k, lab, _ in CATEGORIES}
 CATEGORY_COLOUR = {k: c for k, _, c in CATEGORIES}

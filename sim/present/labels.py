@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sim.analysis.compare import Comparison
     from sim.scenario.scenario import Stage
 
-#: the four national phases of 国办发〔2019〕11号, for phase names that are Chinese only
+#: the four national phases of 国办发〔2019〕11号, numbered 1 to 4 in this order: Chinese name -> English name
 PHASE_GLOSSARY = {
     "立项用地规划许可": "Project approval and land-use planning",
     "工程建设许可": "Engineering construction permit",
@@ -60,15 +60,44 @@ def label(text: str, fallback: str = "") -> str:
     return s.replace("$", r"\$")
 
 
+def national_phase(phase: str) -> int | None:
+    """The number (1 to 4) of the national phase that ``phase`` names, by its Chinese or English name
+    ("3 施工许可" -> 3, "Completion acceptance" -> 4); None for any other phase ("assessments")."""
+    for k, zh in enumerate(PHASE_GLOSSARY, 1):
+        if zh in phase:
+            return k
+    plain = _NUMBER.sub("", strip_cjk(phase)).strip().lower()
+    return next((k for k, en in enumerate(PHASE_GLOSSARY.values(), 1) if plain == en.lower()), None)
+
+
+_NUMBER = re.compile(r"^\s*\d+[\s.:)、-]*")
+
+
+def phase_labels(phases: Iterable[str]) -> dict[str, str]:
+    """The label of each phase of a process, numbered as in the national scheme: a national phase gets its
+    number and names ("3 施工许可" -> "3 施工许可 Construction permit", or "3 Construction permit" without a
+    Chinese font) whatever number the file gives it; when the process has national phases, the others lose a
+    number of their own ("4 construction" -> "Construction"), so no two sections share one."""
+    phases = list(dict.fromkeys(phases))
+    numbers = {ph: national_phase(ph) for ph in phases}
+    national = any(numbers.values())
+    out = {}
+    for ph in phases:
+        k = numbers[ph]
+        if k is not None:
+            zh, en = list(PHASE_GLOSSARY.items())[k - 1]
+            out[ph] = label(f"{k} {zh} {en}") if fonts.cjk_font() else f"{k} {en}"
+            continue
+        name = (_NUMBER.sub("", ph) if national else ph).strip() or ph
+        plain = strip_cjk(name)
+        out[ph] = capital(label(name, fallback=f"phase {plain}" if plain else "other phase"))
+    return out
+
+
 def phase_label(phase: str) -> str:
-    """A phase name; a Chinese-only national phase ("1 立项用地规划许可") gets its English name."""
-    english = next((en for zh, en in PHASE_GLOSSARY.items() if zh in phase), None)
-    has_latin = re.search(r"[A-Za-z]", strip_cjk(phase)) is not None
-    if english and not has_latin:
-        number = re.match(r"\s*(\d+)", phase)
-        plain = f"{number.group(1)} {english}" if number else english
-        return label(f"{phase} {english}") if fonts.cjk_font() else plain
-    return capital(label(phase, fallback=f"phase {strip_cjk(phase)}" if strip_cjk(phase) else "other phase"))
+    """A phase's label on its own (:func:`phase_labels`); a Chinese-only national phase ("1 立项用地规划许可")
+    gets its English name."""
+    return phase_labels([phase])[phase]
 
 
 def capital(text: str) -> str:

@@ -16,8 +16,9 @@ from matplotlib.figure import Figure
 from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
 from sim.present.rows import Rows, write_csv
-from sim.present.spread_plots import distributions, distributions_data, time_split, time_split_data
+from sim.present.spread_plots import distributions, distributions_data
 from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, tornado_figure
+from sim.present.time_split_plots import time_split, time_split_data
 from sim.present.timeline import timeline, timeline_data
 from sim.present.waterfall_plots import waterfall, waterfall_data
 from sim.present.zone_plots import agency_load, agency_load_data, zone_view, zone_view_data
