@@ -40,6 +40,7 @@ def add_parsers(sub: Any) -> None:
         metavar="N",
         help="replications per lever subset for --attribute (default: min(n, 20))",
     )
+    _add_timeline_project(compare_cmd)
 
     attribute_cmd = sub.add_parser(
         "attribute", help="how much each lever contributes (Shapley values over lever subsets)"
@@ -72,6 +73,18 @@ def add_parsers(sub: Any) -> None:
         "--attribute", action="store_true", help="include the Shapley attribution of the last scenario"
     )
     report_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_timeline_project(report_cmd)
+
+
+def _add_timeline_project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeline-project",
+        default=None,
+        metavar="ID|median|large",
+        help="the project the timeline follows: a project id of replication 0 (e.g. s00005), 'median' (median time "
+        "to production) or 'large' (the median one of the class with the largest investments; the default when "
+        "the first scenario has more than one class)",
+    )
 
 
 def _scenarios(args: argparse.Namespace) -> list[Scenario]:
@@ -98,10 +111,23 @@ def _scenarios(args: argparse.Namespace) -> list[Scenario]:
 
 def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparison:
     from sim.analysis.compare import compare
+    from sim.analysis.traced import UnknownProject
+    from sim.core.errors import Problem, ScenarioError
     from sim.present.progress import Progress
 
-    with Progress("replications", not args.quiet) as tick:
-        return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
+    try:
+        with Progress("replications", not args.quiet) as tick:
+            return compare(
+                scenarios,
+                n=args.replications,
+                seed=args.seed,
+                jobs=args.jobs,
+                executor=args.ex,
+                progress=tick,
+                timeline_project=args.timeline_project,
+            )
+    except UnknownProject as e:  # checked before the replications run
+        raise ScenarioError([Problem("--timeline-project", "", e.detail)]) from None
 
 
 def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[str, ...] | None = None) -> Attribution:
