@@ -273,3 +273,22 @@ def test_cjk_font_is_none_or_renders_the_sample():
 
         path = font_manager.findfont(name, fallback_to_default=False)
         assert fonts._covers(path, fonts.CJK_SAMPLE)
+
+
+def test_a_chinese_font_installed_after_matplotlib_listed_the_fonts_is_found(monkeypatch):
+    """Matplotlib keeps its font list in a cache: a font installed later (apt-get install fonts-noto-cjk) is not
+    in it, and the figures would lose their Chinese names until the cache is deleted."""
+    from matplotlib import font_manager
+
+    chinese = {f for f in font_manager.findSystemFonts() if fonts._covers(f, fonts.CJK_SAMPLE)}
+    if not chinese:
+        pytest.skip("no font on this system renders Chinese (on Debian: apt-get install fonts-noto-cjk)")
+    stale = [e for e in font_manager.fontManager.ttflist if e.fname not in chinese]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)  # the list as cached before the install
+    fonts.cjk_font.cache_clear()
+    try:
+        name = fonts.cjk_font()
+        assert name is not None
+        assert any(e.name == name and e.fname in chinese for e in font_manager.fontManager.ttflist)
+    finally:
+        fonts.cjk_font.cache_clear()

@@ -64,7 +64,16 @@ R = TypeVar("R")
 
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed font that renders Chinese (e.g. "蓝图管控"), or None."""
+    """The family name of an installed font that renders Chinese (e.g. "蓝图管控"), or None.
+
+    Matplotlib lists the system's fonts once and keeps the list in its cache folder: a font installed since
+    (``apt-get install fonts-noto-cjk``) is not in it.  So when no font of the list renders Chinese, the
+    system's font files it does not know are looked at, and those that render Chinese are added to it.
+    """
+    return _best_cjk() or (_best_cjk() if add_system_cjk_fonts() else None)
+
+
+def _best_cjk() -> str | None:
     entries = [e for e in font_manager.fontManager.ttflist if "last resort" not in e.name.lower()]
     rank = {name.lower(): i for i, name in enumerate(CJK_FAMILIES)}
     entries.sort(key=lambda e: (rank.get(e.name.lower(), len(rank)), e.name, e.fname))
@@ -72,6 +81,21 @@ def cjk_font() -> str | None:
         if _covers(e.fname, CJK_SAMPLE):
             return e.name
     return None
+
+
+def add_system_cjk_fonts() -> bool:
+    """Add the system's font files that render Chinese and matplotlib's font list lacks (installed after it
+    was cached) to matplotlib's font manager, for this process.  True if any was added."""
+    known = {e.fname for e in font_manager.fontManager.ttflist}
+    added = False
+    for path in sorted(font_manager.findSystemFonts()):
+        if path not in known and _covers(path, CJK_SAMPLE):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+            added = True
+    return added
 
 
 @functools.lru_cache(maxsize=64)
