@@ -14,8 +14,7 @@ from matplotlib.text import Text
 
 import sim
 from sim.analysis.sweep import TornadoResult
-from sim.present import plots
-from sim.present import style as plot_style
+from sim.present import fonts, plots
 
 from helpers.scenarios import milestones_at, project, scenario_toml, stage, workdays
 
@@ -72,7 +71,7 @@ def figures(studies) -> dict[str, Figure]:
 
 @pytest.fixture
 def no_cjk_font(monkeypatch):
-    monkeypatch.setattr(plot_style, "cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
 
 
 def test_no_figure_warns_on_a_scenario_with_chinese_ids(studies, no_cjk_font):
@@ -87,7 +86,7 @@ def test_no_figure_warns_on_a_scenario_with_chinese_ids(studies, no_cjk_font):
         for fig, _ in figs.values():
             fig.savefig(io.BytesIO(), format="png")
     texts = [t.get_text() for fig in drawn.values() for t in fig.findobj(Text)]
-    assert not any(plot_style._CJK.search(t) for t in texts)
+    assert not any(fonts._CJK.search(t) for t in texts)
     assert not any("\x1b" in t for t in texts)
     ticks = [t.get_text() for t in drawn["agency_load"].findobj(Text)]
     assert any(r"\u89c4\u5212\u5c40" in t for t in ticks), "a Chinese-only id is written as its code points"
@@ -95,14 +94,14 @@ def test_no_figure_warns_on_a_scenario_with_chinese_ids(studies, no_cjk_font):
 
 def test_figures_keep_chinese_with_a_font_that_has_it(studies, monkeypatch):
     """The fallback is only for fonts that lack the characters: with one that has them, ids stay as they are."""
-    monkeypatch.setattr(plot_style, "cjk_font", lambda: "DejaVu Serif")  # stands in for a CJK font
-    monkeypatch.setattr(plot_style, "_family_charmap", lambda family: frozenset(range(0x2E80, 0xA000)))
+    monkeypatch.setattr(fonts, "cjk_font", lambda: "DejaVu Serif")  # stands in for a CJK font
+    monkeypatch.setattr(fonts, "_family_charmap", lambda family: frozenset(range(0x2E80, 0xA000)))
     fig = plots.agency_load(studies["cmp"])
     assert any("规划局" in t.get_text() for t in fig.findobj(Text))
 
 
 def test_drawable_leaves_out_or_spells_what_no_font_has(no_cjk_font):
-    d = plot_style.drawable
+    d = fonts.drawable
     assert d("规划 Planning (审批)") == "Planning"
     assert d("规划局") == r"\u89c4\u5212\u5c40"
     assert d("a\x1bb\nc") == "a b\nc"

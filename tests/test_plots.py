@@ -10,8 +10,10 @@ from matplotlib.figure import Figure
 import sim
 from sim.analysis.attribution import attribute
 from sim.analysis.compare import compare
-from sim.present import plots
-from sim.present import style as plot_style
+from sim.present import colours, fonts, plots
+from sim.present import labels as plot_labels
+from sim.present.labels import capital
+from sim.present.time_split_plots import VISIBLE_SHARE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +59,7 @@ def att(tiny):
 @pytest.fixture
 def no_cjk(monkeypatch):
     """The labels as on a machine without a CJK font, whatever this one has."""
-    monkeypatch.setattr(plot_style, "cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
 
 
 def _gids(fig, prefix):
@@ -70,7 +72,7 @@ def test_timeline_has_a_panel_per_scenario_and_a_segment_per_step(cmp, no_cjk):
     assert isinstance(fig, Figure) and len(fig.axes) == len(cmp.typical) == 2
     steps = [r for r in rows if r["kind"] == "step"]
     assert len(_gids(fig, "step:")) == len(steps) > 0
-    assert {r["category"] for r in steps} <= {k for k, _, _ in plot_style.CATEGORIES}
+    assert {r["category"] for r in steps} <= {k for k, _, _ in colours.CATEGORIES}
     assert {r["project"] for r in rows} == {cmp.typical[0].project}
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "EIA report approval" in labels and "1 Project approval and land-use planning" in labels
@@ -93,19 +95,42 @@ def test_distributions_one_ecdf_per_scenario_and_the_applicable_targets(cmp, no_
     assert "target p50 117–157" in legend and "target p50 ≤ 45" in legend
 
 
-def test_time_split_panels_and_units(cmp, no_cjk):
+def test_time_split_panels_units_and_a_legend_of_what_can_be_seen(cmp, no_cjk):
     fig = plots.time_split(cmp)
-    assert len(fig.axes) == 3
-    xlabels = [ax.get_xlabel() for ax in fig.axes]
-    assert "working days" in xlabels[0] and "calendar days" in xlabels[1] and "working days" in xlabels[2]
+    titled = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left")}
+    assert list(titled) == [
+        "Approval time on the critical path, by kind of time",
+        "Approval time on the critical path, by phase",
+        "Work summed over all stages: parallel stages add up, so more than the approval time",
+        "Construction",
+    ]
+    xlabels = [ax.get_xlabel() for ax in titled.values()]
+    assert all("working days" in x for x in xlabels[:3]) and "calendar days" in xlabels[3]
     rows = plots.time_split_data(cmp)
     build = [r for r in rows if r["key"] == "build"]
     assert len(build) == 2 and all(r["unit"] == "day" and r["mean"] > 0 for r in build)
-    # the phase panel and the category panel add up to the same working days per scenario
-    for i in range(2):
-        cat = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "category")
-        ph = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "phase")
-        assert cat == pytest.approx(ph)
+    for i in range(2):  # by kind and by phase, the critical path adds up to the same working days
+        kind = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "critical_path")
+        phase = sum(r["mean"] for r in rows if r["scenario_index"] == i and r["panel"] == "critical_path_phase")
+        assert kind == pytest.approx(phase)
+    # every kind of time in the legend is a segment at least VISIBLE_SHARE of its panel wide; the others are named
+    # under the legend with their values
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    legend = next(lg for lg in legends if lg.get_title().get_text() == "Kind of time")
+    name_of = {capital(lab): k for k, lab, _ in colours.CATEGORIES}
+    listed = [name_of[t.get_text()] for t in legend.get_texts()]
+    assert "review" in listed
+    drawn: dict[str, float] = {}
+    by_kind, _, summed, _ = titled.values()
+    for ax in (by_kind, summed):
+        for patch in ax.patches:
+            panel, _, key = (patch.get_gid() or "").partition(":")
+            if panel in ("critical_path", "all_stages"):
+                drawn[key] = max(drawn.get(key, 0.0), patch.get_width() / ax.get_xlim()[1])
+    assert all(drawn[k] >= VISIBLE_SHARE for k in listed)
+    hidden = [k for k, share in drawn.items() if share < VISIBLE_SHARE]
+    note = " ".join(t.get_text() for ax in fig.axes for t in ax.texts if t.get_text().startswith("Too small"))
+    assert all(capital(colours.CATEGORY_LABEL[k]) in note and k not in listed for k in hidden)
 
 
 def test_waterfall_has_k_plus_2_bars_adding_up(att, no_cjk):
@@ -190,7 +215,7 @@ def test_no_missing_glyphs_on_the_shipped_scenarios(cmp, att, tmp_path, no_cjk):
     glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
     assert not glyphs, glyphs[:3]
     texts = [t.get_text() for fig, _ in figs.values() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
-    assert not any(plot_style._CJK.search(t) for t in texts)
+    assert not any(fonts._CJK.search(t) for t in texts)
     assert any("Reform" in t for t in texts)
 
 
@@ -205,8 +230,8 @@ def test_every_axis_label_names_its_unit(cmp, att, no_cjk):
 
 
 def test_cjk_labels_kept_when_a_cjk_font_is_available(cmp, att, monkeypatch):
-    monkeypatch.setattr(plot_style, "cjk_font", lambda: "DejaVu Serif")  # stands in for a CJK font
-    monkeypatch.setattr(plot_style, "_family_charmap", lambda family: frozenset(range(0x2E80, 0xA000)))  # its glyphs
+    monkeypatch.setattr(fonts, "cjk_font", lambda: "DejaVu Serif")  # stands in for a CJK font
+    monkeypatch.setattr(fonts, "_family_charmap", lambda family: frozenset(range(0x2E80, 0xA000)))  # its glyphs
     fig = plots.waterfall(att)  # built, not drawn: DejaVu Serif has no Chinese glyphs
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert any("区域评估 Regional assessment" in t.replace("\n", " ") for t in ticks)
@@ -222,7 +247,7 @@ def test_cjk_labels_kept_when_a_cjk_font_is_available(cmp, att, monkeypatch):
 
 
 def test_strip_cjk_keeps_the_english_part():
-    s = plot_style.strip_cjk
+    s = fonts.strip_cjk
     assert s("环境影响评价 EIA report approval") == "EIA report approval"
     assert s("Reform (蓝图管控 + 容缺受理 + 区域评估 + 代办服务)") == "Reform"
     assert s("提前咨询 / 预审批 Pre-consultation") == "Pre-consultation"
@@ -233,18 +258,37 @@ def test_strip_cjk_keeps_the_english_part():
 
 
 def test_labels_without_a_cjk_font(no_cjk):
-    assert plot_style.label("蓝图管控", fallback="blueprint") == "blueprint"
-    assert plot_style.label("Cost in $ and $") == r"Cost in \$ and \$"  # never mathtext
-    assert plot_style.phase_label("1 立项用地规划许可") == "1 Project approval and land-use planning"
-    assert plot_style.phase_label("4 竣工验收") == "4 Completion acceptance"
-    assert plot_style.phase_label("assessments") == "Assessments"
-    assert plot_style.phase_label("其他") == "Other phase"
+    assert plot_labels.label("蓝图管控", fallback="blueprint") == "blueprint"
+    assert plot_labels.label("Cost in $ and $") == r"Cost in \$ and \$"  # never mathtext
+    assert plot_labels.phase_label("1 立项用地规划许可") == "1 Project approval and land-use planning"
+    assert plot_labels.phase_label("4 竣工验收") == "4 Completion acceptance"
+    assert plot_labels.phase_label("assessments") == "Assessments"
+    assert plot_labels.phase_label("其他") == "Other phase"
 
 
 def test_cjk_font_is_none_or_renders_the_sample():
-    name = plot_style.cjk_font()
+    name = fonts.cjk_font()
     if name is not None:
         from matplotlib import font_manager
 
         path = font_manager.findfont(name, fallback_to_default=False)
-        assert plot_style._covers(path, plot_style.CJK_SAMPLE)
+        assert fonts._covers(path, fonts.CJK_SAMPLE)
+
+
+def test_a_chinese_font_installed_after_matplotlib_listed_the_fonts_is_found(monkeypatch):
+    """Matplotlib keeps its font list in a cache: a font installed later (apt-get install fonts-noto-cjk) is not
+    in it, and the figures would lose their Chinese names until the cache is deleted."""
+    from matplotlib import font_manager
+
+    chinese = {f for f in font_manager.findSystemFonts() if fonts._covers(f, fonts.CJK_SAMPLE)}
+    if not chinese:
+        pytest.skip("no font on this system renders Chinese (on Debian: apt-get install fonts-noto-cjk)")
+    stale = [e for e in font_manager.fontManager.ttflist if e.fname not in chinese]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)  # the list as cached before the install
+    fonts.cjk_font.cache_clear()
+    try:
+        name = fonts.cjk_font()
+        assert name is not None
+        assert any(e.name == name and e.fname in chinese for e in font_manager.fontManager.ttflist)
+    finally:
+        fonts.cjk_font.cache_clear()

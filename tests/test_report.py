@@ -83,3 +83,48 @@ def test_attribute_and_report_commands(tmp_path, write_scenario):
     r = run_cli("report", f, f, "-n", 2, "-q", "-o", html, timeout=300)
     assert r.returncode == 0, r.stderr
     assert html.read_text(encoding="utf-8").count("<img") >= 5
+
+
+def test_report_captions_say_what_each_figure_shows(compared):
+    import csv
+    import re
+
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", text, re.S)
+    assert len(captions) == 5
+    assert not any(re.match(r"\s*\w+: ", c) for c in captions)  # not "timeline: timeline"
+    assert all(len(re.sub("<[^>]+>", "", c)) > 150 for c in captions)
+    with (compared / "timeline.csv").open(encoding="utf-8") as f:
+        followed = {row["project"] for row in csv.DictReader(f)}
+    (timeline,) = (c for c in captions if "(timeline.png)" in c)
+    assert len(followed) == 1 and f"One project, {followed.pop()} (class large" in timeline
+
+
+def test_report_same_day_table_matches_stages_csv(compared, tmp_path):
+    import csv
+    import re
+
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    section = text.split("<h2>Decisions on the day of application</h2>", 1)[1].split("<h2>", 1)[0]
+    overall = re.search(r"<b>all decisions</b></td>(.*?)</tr>", section, re.S)
+    assert overall is not None
+    shown = [int(x) for x in re.findall(r"<b>(\d+) %</b>", overall.group(1))]
+    for scenario, percent in zip((PRE, REFORM), shown):
+        out = tmp_path / scenario.stem
+        res = run_cli("run", scenario, "-n", 6, "--seed", 3, "-q", "-o", out, timeout=300)
+        assert res.returncode == 0, res.stderr
+        with (out / "stages.csv").open(encoding="utf-8") as f:
+            decided = [float(row["same_day"]) for row in csv.DictReader(f) if row["same_day"] != ""]
+        assert percent == round(100 * sum(decided) / len(decided))
+    assert shown[0] == 0 and shown[1] > 20  # the reform decides some applications on the day they come in
+
+
+def test_report_assumptions_are_a_table_of_key_paths(compared):
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    section = text.split("<h2>Assumptions</h2>", 1)[1]
+    assert "<th class=l>key path</th><th class=l>value</th><th class=l>what the file says</th>" in section
+    assert (
+        "<code>calendar.<wbr>hours</code></td><td class=l><code>[&quot;09:00&quot;, &quot;17:00&quot;]</code>"
+        in section
+    )
+    assert "<td class=l>office day of 8 hours</td>" in section

@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.traced import TypicalProject, UnknownProject, check_choice, choose_projects, trace
 from sim.core.arguments import bad, callable_or_none, executor_or_none, flag, seed_or_none, sequence, whole
 from sim.core.kpi import KPIS
-from sim.engine.compiled import CompiledScenario, compile_scenario
-from sim.engine.replication import simulate
+from sim.engine.compiled import compile_scenario
+from sim.engine.records import ReplicationResult
 from sim.runs.pool import pool_for
 from sim.runs.reducer import ReducedReplication
 from sim.runs.runner import replications
@@ -30,18 +31,6 @@ from sim.runs.stats import Accumulator
 from sim.runs.summary import Summary
 from sim.scenario.scenario import Scenario
 from sim.scenario.targets import check_targets
-
-
-@dataclass
-class TypicalProject:
-    """One project's trace, for the timeline figure: the project of median time to production."""
-
-    scenario: str
-    project: str
-    signed: float
-    events: list[tuple[str, str, str, float, float]]  # (stage, step, resource, start, end)
-    milestones: dict[str, float]
-    issued: dict[str, float]
 
 
 @dataclass
@@ -54,11 +43,27 @@ class Comparison:
     n: int
     differences: list[dict[str, Accumulator]] = field(default_factory=list)  # per scenario, vs the first
     typical: list[TypicalProject] = field(default_factory=list)
+    #: replication 0 of each scenario with its event log, from which the timeline's project is chosen (empty
+    #: when compare ran with ``typical=False``)
+    traces: list[ReplicationResult] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def names(self) -> list[str]:
         """The scenarios' names, the reference first."""
         return [s.name for s in self.scenarios]
+
+    def trace_project(self, project: str | None = None) -> list[TypicalProject]:
+        """One project of replication 0 traced in each scenario (:mod:`sim.analysis.traced`): ``"median"``,
+        ``"large"``, a project id, or None for the one :attr:`typical` follows.
+
+        Raises:
+            ValueError: ``project`` is not one of those, or the comparison ran with ``typical=False``.
+        """
+        if project is None:
+            return self.typical
+        if not self.traces:
+            raise ValueError("this comparison traced no project: run compare(..., typical=True)")
+        return choose_projects(self.traces, self.scenarios, self.summaries, project)
 
     def summary_dicts(self) -> list[dict[str, Any]]:
         """Each scenario's summary.json content."""
@@ -146,6 +151,7 @@ def compare(
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     typical: bool = True,
+    timeline_project: str | None = None,
 ) -> Comparison:
     """Run ``scenarios`` with common random numbers and compute paired differences against the first.
 
@@ -157,7 +163,10 @@ def compare(
         jobs: worker processes (>= 1); results do not depend on it.
         executor: a ``concurrent.futures`` executor instead of a local process pool.
         progress: called as ``progress(done, total)`` after each replication of each scenario.
-        typical: also trace the project of median time to production (for the timeline figure).
+        typical: also trace replication 0 step by step, for the timeline figure's project.
+        timeline_project: the project the timeline follows (:attr:`Comparison.typical`): ``"median"``, ``"large"``
+            or a project id of replication 0, checked before the replications run (default: ``"large"`` if the
+            first scenario has more than one project class, else ``"median"``; see :mod:`sim.analysis.traced`).
 
     Raises:
         ValueError: an argument outside what is allowed, named in the message.
@@ -167,8 +176,16 @@ def compare(
     scenarios = [scenario_arg(where, f"scenarios[{i}]", sc) for i, sc in enumerate(listed)]
     n, seed, jobs = run_args(where, n, seed, jobs, executor, progress)
     flag(where, "typical", typical)
+    if timeline_project is not None and not isinstance(timeline_project, str):
+        raise bad(where, "timeline_project", "'median', 'large' or a project id", timeline_project)
     seed = scenarios[0].seed if seed is None else seed
     compiled = [compile_scenario(sc) for sc in scenarios]
+    traces = trace(compiled, seed) if typical else []
+    if traces and timeline_project is not None:
+        try:
+            check_choice(traces, scenarios, timeline_project)
+        except UnknownProject as e:
+            raise UnknownProject(f"{where}: timeline_project: {e.detail}", e.detail) from None
     summaries = [Summary(cs) for cs in compiled]
     diffs = [{kpi: Accumulator(unit) for kpi, (unit, _) in KPIS.items()} for _ in scenarios]
     with pool_for(jobs, executor) as ex:
@@ -183,34 +200,7 @@ def compare(
                 done += 1
                 if progress is not None:
                     progress(done, n * len(scenarios))
-    cmp = Comparison(list(scenarios), summaries, seed, n, diffs)
+    cmp = Comparison(list(scenarios), summaries, seed, n, diffs, traces=traces)
     if typical:
-        cmp.typical = typical_projects(compiled, summaries, seed)
+        cmp.typical = choose_projects(traces, scenarios, summaries, timeline_project)
     return cmp
-
-
-def typical_projects(compiled: list[CompiledScenario], summaries: list[Summary], seed: int) -> list[TypicalProject]:
-    """The same project traced in every scenario: in replication 0, the one whose time to production
-    in the first scenario is closest to that scenario's median (ties: the earliest signed)."""
-    results = [simulate(cs, 0, seed, events=True) for cs in compiled]
-    p50 = summaries[0].kpis["to_production_months"].to_dict()["p50"]
-    first = [project for project in results[0].projects if not math.isnan(project.kpi["to_production_months"])]
-    if not first or p50 is None:
-        first, p50 = results[0].projects, 0.0
-    pick = min(first, key=lambda project: (abs((project.kpi["to_production_months"] or 0.0) - p50), project.signed))
-    out: list[TypicalProject] = []
-    for cs, res in zip(compiled, results):
-        traced = next((project for project in res.projects if project.id == pick.id), None)
-        if traced is None:
-            continue
-        if res.events is None:  # simulate(events=True) records them
-            raise ValueError(f"replication 0 of {cs.scenario.name!r} recorded no events")
-        events = [
-            (stage, step, resource, t0, t1) for idx, stage, step, resource, t0, t1 in res.events if idx == traced.idx
-        ]
-        out.append(
-            TypicalProject(
-                cs.scenario.name, traced.id, traced.signed, events, dict(traced.milestones), dict(traced.issued)
-            )
-        )
-    return out

@@ -42,6 +42,7 @@ def add_parsers(sub: Any) -> None:
         out_required=False,
     )
     _add_attribution(compare_cmd)
+    _add_timeline_project(compare_cmd)
 
     attribute_cmd = sub.add_parser(
         "attribute", help="how much each lever contributes (Shapley values over lever subsets)"
@@ -73,6 +74,18 @@ def add_parsers(sub: Any) -> None:
     add_execution(report_cmd)
     _add_attribution(report_cmd)
     report_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_timeline_project(report_cmd)
+
+
+def _add_timeline_project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeline-project",
+        default=None,
+        metavar="ID|median|large",
+        help="the project the timeline follows: a project id of replication 0 (e.g. s00005), 'median' (median time "
+        "to production) or 'large' (the median one of the class with the largest investments; the default when "
+        "the first scenario has more than one class)",
+    )
 
 
 def _add_attribution(parser: argparse.ArgumentParser) -> None:
@@ -113,10 +126,23 @@ def _scenarios(args: argparse.Namespace) -> list[Scenario]:
 
 def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparison:
     from sim.analysis.compare import compare
+    from sim.analysis.traced import UnknownProject
+    from sim.core.errors import Problem, ScenarioError
     from sim.present.progress import Progress
 
-    with Progress("replications", not args.quiet) as tick:
-        return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
+    try:
+        with Progress("replications", not args.quiet) as tick:
+            return compare(
+                scenarios,
+                n=args.replications,
+                seed=args.seed,
+                jobs=args.jobs,
+                executor=args.ex,
+                progress=tick,
+                timeline_project=args.timeline_project,
+            )
+    except UnknownProject as e:  # checked before the replications run
+        raise ScenarioError([Problem("--timeline-project", "", e.detail)]) from None
 
 
 def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[str, ...] | None = None) -> Attribution:

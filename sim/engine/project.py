@@ -101,4 +101,5 @@ class Project:
             self.skipped,
             self.graph.roles,
             self.reformed,
+            self.attrs,
         )

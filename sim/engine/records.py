@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -88,6 +89,7 @@ class FinishedProject:
         roles: stage id -> (reviewed by an agency, counts towards the costs before the permit, its fees) for
             the stage graph that applied to the project.
         reformed: whether the reformed process applied to it (it signed on or after the reform date, if any).
+        attributes: its attributes as drawn (``class``, ``investment_cny`` and its class's ``attributes``).
     """
 
     idx: int
@@ -101,6 +103,7 @@ class FinishedProject:
     skipped: Mapping[str, float]
     roles: Mapping[str, tuple[bool, bool, float]]
     reformed: bool = True
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,6 +124,8 @@ class ProjectRecord:
     kpi: dict[str, float]
     #: whether the reformed process applied (see :class:`FinishedProject`)
     reformed: bool = True
+    #: its attributes as drawn (see :class:`FinishedProject`)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -229,4 +234,5 @@ def project_record(cs: CompiledScenario, p: FinishedProject) -> ProjectRecord:
         totals,
         dict(zip(PROJECT_KPIS, kpis)),
         p.reformed,
+        p.attributes,
     )

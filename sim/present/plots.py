@@ -16,9 +16,10 @@ from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
 from sim.core.output_file import atomic_write
 from sim.present.figure import Figure
-from sim.present.spread_plots import distributions, distributions_data, time_split, time_split_data
-from sim.present.style import Rows, write_csv
+from sim.present.rows import Rows, write_csv
+from sim.present.spread_plots import distributions, distributions_data
 from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, tornado_figure
+from sim.present.time_split_plots import time_split, time_split_data
 from sim.present.timeline import timeline, timeline_data
 from sim.present.waterfall_plots import waterfall, waterfall_data
 from sim.present.zone_plots import agency_load, agency_load_data, zone_view, zone_view_data
@@ -64,13 +65,18 @@ def save(fig: Figure, rows: Rows, out_dir: str | Path, name: str) -> list[Path]:
     return paths
 
 
-def all_figures(cmp: Comparison, att: Attribution | None = None) -> dict[str, tuple[Figure, Rows]]:
+def all_figures(
+    cmp: Comparison, att: Attribution | None = None, timeline_project: str | None = None
+) -> dict[str, tuple[Figure, Rows]]:
     """Every figure with its data: timeline, distributions, time_split, agency_load, zone_view and, given an
-    attribution, waterfall (approval time) and waterfall_production (signing to production)."""
-    out = {
+    attribution, waterfall (approval time) and waterfall_production (signing to production).
+
+    ``timeline_project`` is the timeline's project (``"median"``, ``"large"`` or a project id; None: the one
+    ``cmp.typical`` follows); ValueError if replication 0 has no such project."""
+    out = {"timeline": (timeline(cmp, timeline_project), timeline_data(cmp, timeline_project))}
+    out |= {
         name: (fig_fn(cmp), data_fn(cmp))
         for name, fig_fn, data_fn in (
-            ("timeline", timeline, timeline_data),
             ("distributions", distributions, distributions_data),
             ("time_split", time_split, time_split_data),
             ("agency_load", agency_load, agency_load_data),

@@ -1,4 +1,4 @@
-"""How the KPIs spread over projects (distributions) and where the time goes (time split by phase and category).
+"""How the KPIs spread over projects: distributions of approval time and time to production, with the targets.
 
 See :mod:`sim.present.plots` for the conventions every figure follows.
 """
@@ -9,24 +9,12 @@ import numpy as np
 
 from sim.analysis.compare import Comparison
 from sim.core.kpi import KPIS
+from sim.present.axes import draw_target, legend, targets_for
+from sim.present.colours import scenario_colour
 from sim.present.figure import Figure
-from sim.present.style import (
-    CATEGORIES,
-    CATEGORY_COLOUR,
-    CATEGORY_LABEL,
-    PHASE_COLOURS,
-    Rows,
-    capital,
-    draw_target,
-    iter_phases,
-    legend,
-    num,
-    phase_label,
-    scenario_colour,
-    scenario_labels,
-    styled,
-    targets_for,
-)
+from sim.present.fonts import styled
+from sim.present.labels import scenario_labels
+from sim.present.rows import Rows, num
 
 
 # -- 2. distributions --------------------------------------------------------------------------------------
@@ -135,104 +123,4 @@ def distributions(cmp: Comparison) -> Figure:
         f"range){note}",
         fontsize=11,
     )
-    return fig
-
-
-# -- 3. time split -----------------------------------------------------------------------------------------
-def time_split_data(cmp: Comparison) -> Rows:
-    """Mean time per project by category and by phase, summed over stages (working days; construction in
-    calendar days)."""
-    rows: Rows = []
-    for i, (sc, summ) in enumerate(zip(cmp.scenarios, cmp.summaries)):
-        split = summ.phase_split()
-        base = {"scenario": sc.name, "scenario_index": i}
-        for k, lab, _ in CATEGORIES:
-            v = sum(x for (_, c), x in split.items() if c == k)
-            rows.append(
-                {
-                    **base,
-                    "panel": "construction" if k == "build" else "category",
-                    "key": k,
-                    "label": lab,
-                    "unit": "day" if k == "build" else "workday",
-                    "mean": num(v),
-                }
-            )
-        for ph in iter_phases(sc.stages):
-            v = sum(x for (p, c), x in split.items() if p == ph and c != "build")
-            rows.append(
-                {**base, "panel": "phase", "key": ph, "label": phase_label(ph), "unit": "workday", "mean": num(v)}
-            )
-    return rows
-
-
-@styled
-def time_split(cmp: Comparison) -> Figure:
-    """Where the time goes: stacked bars per scenario by time category and by phase (working days per
-    project, summed over stages), and construction in calendar days in its own panel."""
-    rows = time_split_data(cmp)
-    names = scenario_labels(cmp)
-    n = len(cmp.scenarios)
-    fig = Figure(figsize=(13, 3.2 + 1.1 * n), layout="constrained")
-    grid = fig.add_gridspec(2, 2, width_ratios=(3, 1))
-    ax_cat, ax_build, ax_ph = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
-    y = np.arange(n)
-    phases = list(dict.fromkeys(row["key"] for row in rows if row["panel"] == "phase" and row["mean"]))
-    colours = {ph: PHASE_COLOURS[j % len(PHASE_COLOURS)] for j, ph in enumerate(phases)}
-    for ax, panel, keys in (
-        (ax_cat, "category", [k for k, _, _ in CATEGORIES if k != "build"]),
-        (ax_ph, "phase", phases),
-    ):
-        left = np.zeros(n)
-        for k in keys:
-            vals = np.array(
-                [
-                    next(
-                        (
-                            row["mean"] or 0.0
-                            for row in rows
-                            if row["scenario_index"] == i and row["panel"] == panel and row["key"] == k
-                        ),
-                        0.0,
-                    )
-                    for i in range(n)
-                ]
-            )
-            if not vals.any():
-                continue
-            text = capital(CATEGORY_LABEL[k]) if panel == "category" else phase_label(k)
-            ax.barh(
-                y,
-                vals,
-                left=left,
-                color=CATEGORY_COLOUR[k] if panel == "category" else colours[k],
-                label=text,
-                edgecolor="white",
-                linewidth=0.5,
-            )
-            left += vals
-        for i in range(n):
-            ax.text(left[i], i, f" {left[i]:.0f}", va="center", fontsize=8)
-        ax.set_xlim(0, max(left.max(), 1) * 1.12)
-        legend(ax, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5)
-    build = [
-        next(row["mean"] or 0.0 for row in rows if row["scenario_index"] == i and row["key"] == "build")
-        for i in range(n)
-    ]
-    ax_build.barh(y, build, color=[scenario_colour(i) for i in range(n)], alpha=0.85)
-    for i, v in enumerate(build):
-        ax_build.text(v, i, f" {v:.0f}", va="center", fontsize=8)
-    ax_build.set_xlim(0, max(max(build), 1) * 1.25)
-    for ax in (ax_cat, ax_build, ax_ph):
-        ax.set_yticks(y, names if ax is not ax_build else [""] * n)
-        ax.invert_yaxis()
-        for tl, i in zip(ax.get_yticklabels(), range(n)):
-            tl.set_color(scenario_colour(i))
-    ax_cat.set_title("By kind of time (approval and acceptance stages)", loc="left")
-    ax_cat.set_xlabel("working days per project, summed over stages (parallel stages add up)")
-    ax_build.set_title("Construction", loc="left")
-    ax_build.set_xlabel("calendar days per project (construction stages summed)")
-    ax_ph.set_title("By phase of the national approval process", loc="left")
-    ax_ph.set_xlabel("working days per project, summed over stages (construction excluded)")
-    fig.suptitle("Where the time goes: mean per project", fontsize=12)
     return fig

@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.core.units import UNIT_LABEL
+from sim.present.axes import legend
 from sim.present.figure import Figure
-from sim.present.style import KPI_TEXT, Rows, capital, label, legend, shorten, styled
+from sim.present.fonts import styled
+from sim.present.labels import KPI_TEXT, capital, label, shorten
+from sim.present.rows import Rows
 
 if TYPE_CHECKING:
     from sim.analysis.sweep import SweepResult, TornadoResult

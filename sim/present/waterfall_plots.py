@@ -14,19 +14,11 @@ from matplotlib.patches import Patch
 from sim.analysis.attribution import Attribution
 from sim.core.kpi import KPIS
 from sim.core.units import UNIT_LABEL
+from sim.present.axes import legend
 from sim.present.figure import Figure
-from sim.present.style import (
-    KPI_SHORT,
-    KPI_TEXT,
-    Rows,
-    acc_stats,
-    capital,
-    label,
-    legend,
-    num,
-    signed,
-    styled,
-)
+from sim.present.fonts import styled
+from sim.present.labels import KPI_SHORT, KPI_TEXT, capital, label, signed
+from sim.present.rows import Rows, acc_stats, num
 
 
 # -- 4. waterfall ------------------------------------------------------------------------------------------

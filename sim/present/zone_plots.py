@@ -9,21 +9,12 @@ import numpy as np
 
 from sim.analysis.compare import Comparison
 from sim.engine.monitor import BIN_DAYS
+from sim.present.axes import date_axis, date_num, legend
+from sim.present.colours import scenario_colour
 from sim.present.figure import Figure
-from sim.present.style import (
-    MILESTONE_LABEL,
-    Rows,
-    arrays,
-    date_axis,
-    date_num,
-    label,
-    legend,
-    num,
-    scenario_colour,
-    scenario_labels,
-    stamp,
-    styled,
-)
+from sim.present.fonts import styled
+from sim.present.labels import MILESTONE_LABEL, label, scenario_labels
+from sim.present.rows import Rows, arrays, num, stamp
 from sim.runs.reducer import SERIES_MILESTONES
 
 

@@ -2,7 +2,8 @@
 
 A :class:`Reducer` receives each project of a replication as soon as it is
 finished (every stage decided, capped, or cut off by the horizon) and folds
-it into flat arrays: KPIs, per-stage times, time split by phase,
+it into flat arrays: KPIs, per-stage times, time split by phase, the
+approval time along the critical path (:mod:`sim.runs.critical_path`),
 milestone times and, when asked, CSV rows.  The project's records can then
 be dropped, so a replication's memory holds only the projects under way.
 :func:`reduce_replication` does the same for a :class:`~sim.engine.records.ReplicationResult`
@@ -35,6 +36,7 @@ from sim.engine.records import (
     project_kpis,
     project_record,
 )
+from sim.runs.critical_path import approval_path
 from sim.runs.stats import batch
 from sim.runs.tables import Row
 from sim.scenario.calendar import WorkCalendar, worktime_function
@@ -71,6 +73,9 @@ class ReducedReplication:
     classes: dict[str, dict[str, np.ndarray]]
     series: dict[str, np.ndarray] = field(default_factory=dict)
     phase_split: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: (stage, category) -> working days on the critical path of the counted projects that reached the permit,
+    #: summed: they add up to the sum of their approval times (:func:`sim.runs.critical_path.approval_path`)
+    approval_path: dict[tuple[str, str], float] = field(default_factory=dict)
     #: the rows of projects.csv and stages.csv, when asked for (else empty)
     project_rows: list[Row] = field(default_factory=list)
     stage_rows: list[Row] = field(default_factory=list)
@@ -202,6 +207,8 @@ class Reducer:
         self.per_stage = {s.id: array("d") for s in sc.stages}
         self.same_day = {s.id: array("d") for s in sc.stages if s.agency is not None}
         self.split = {s.id: [0.0] * len(SPLIT) for s in sc.stages}  # stage -> totals in the order of SPLIT
+        self.path: dict[tuple[str, str], float] = {}  # (stage, category) -> critical-path working days
+        self.permit_stage = cs.milestone_at[0][0]
         # per stage: (has a limit, its appends (the same-day one only if an agency reviews it), its split totals)
         self._roles: dict[str, tuple[bool, Callable[[float], None], Callable[[float], None] | None, list[float]]] = {
             s.id: (
@@ -229,10 +236,11 @@ class Reducer:
             return
         if project.signed < self.cs.warmup:
             return
-        _first, milestone_times, kpi_values, _issued = project_kpis(self.cs, project, False, self.worktime)
+        first, milestone_times, kpi_values, _issued = project_kpis(self.cs, project, False, self.worktime)
         self._fold(
             project.cls, project.capped, milestone_times[1], milestone_times[3], kpi_values, project.visits.values()
         )
+        self._path(project.reformed, project.visits, project.signed, first, milestone_times[0], kpi_values[0])
 
     def add_record(self, project: ProjectRecord, stages: Iterable[StageRecord]) -> None:
         """Fold in one finished project's record and stage records."""
@@ -247,6 +255,11 @@ class Reducer:
             project.milestones["production"],
             [project.kpi[k] for k in PROJECT_KPIS],
             stages,
+        )
+        visits = {visit.stage: visit for visit in stages}
+        permit = project.milestones["construction_permit"]
+        self._path(
+            project.reformed, visits, project.signed, project.first_submission, permit, project.kpi[PROJECT_KPIS[0]]
         )
 
     def _fold(
@@ -288,6 +301,27 @@ class Reducer:
             totals[5] += visit.supplement
             totals[6] += visit.lag
             totals[7] += visit.build
+
+    def _path(
+        self,
+        reformed: bool,
+        visits: Mapping[str, StageRecord],
+        signed: float,
+        first: float,
+        permit: float,
+        workdays: float,
+    ) -> None:
+        """Add a counted project's approval time along its critical path (if it reached the permit)."""
+        if workdays != workdays:
+            return
+        cs = self.cs
+        graph = cs.graph if reformed or cs.base_graph is None else cs.base_graph
+        start = first if first <= permit else permit  # as sim.engine.records.project_kpis
+        path = self.path
+        for stage, category, days in approval_path(
+            graph, visits, signed, self.permit_stage, start, permit, self.worktime
+        ):
+            path[stage, category] = path.get((stage, category), 0.0) + float(days)
 
     def _stage_times(self, stage: str, values: array[float]) -> np.ndarray:
         """A stage's time per visit: working days submitted -> issued (agency stages), else calendar days."""
@@ -361,6 +395,7 @@ class Reducer:
             by_class,
             _series(self.cs, series, self.milestones),
             phase_split,
+            dict(sorted(self.path.items())),
         )
         if self.rows:
             self.project_rows.sort(key=lambda x: x[0])

@@ -93,6 +93,7 @@ class Summary:
     counts: dict[str, int] = field(default_factory=dict)
     series: dict[str, SeriesRow] = field(default_factory=dict)  # weekly series by name: rows of _series
     phase_totals: dict[tuple[str, str], float] = field(default_factory=dict)
+    path_totals: dict[tuple[str, str], float] = field(default_factory=dict)  # (stage, category) on critical paths
     reps: int = 0
 
     def __post_init__(self) -> None:
@@ -125,6 +126,8 @@ class Summary:
             self._series.add(np.stack([reduced.series[name] for name in self.series]))
         for key, days in reduced.phase_split.items():
             self.phase_totals[key] = self.phase_totals.get(key, 0.0) + days
+        for key, days in reduced.approval_path.items():
+            self.path_totals[key] = self.path_totals.get(key, 0.0) + days
 
     def warnings(self) -> list[str]:
         """What a reader of the KPIs must know: projects capped, censored or that needed no approval, KPIs that
@@ -185,6 +188,13 @@ class Summary:
         """Mean time per counted project by (phase, category): working days (build: calendar days)."""
         n = self.counts.get("projects", 0)
         return {k: v / n for k, v in self.phase_totals.items()} if n else {}
+
+    def approval_path(self) -> dict[tuple[str, str], float]:
+        """Mean approval time along the critical path by (stage, category), in working days per counted project
+        that reached the construction permit: the parts add up to the mean of ``approval_workdays``
+        (:mod:`sim.runs.critical_path`)."""
+        n = self.kpis["approval_workdays"].n
+        return {k: v / n for k, v in self.path_totals.items()} if n else {}
 
     def to_dict(self, seed: int) -> dict[str, Any]:
         """The summary.json content: strict JSON (a statistic that is not a finite number is null, and its

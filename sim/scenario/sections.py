@@ -190,7 +190,8 @@ def parse_shutdowns(r: Reader, raw: Any) -> tuple[Shutdown, ...]:
         path = f"shutdowns.{key}"
         t = r.table(v, path, ("from", "to", "name", "exempt"), required=("from", "to"))
         exempt = parse_condition(r, t["exempt"], f"{path}.exempt") if "exempt" in t else None
-        out.append(Shutdown(key, (_month_day(r, t, "from", path), _month_day(r, t, "to", path)), exempt))
+        window = (_month_day(r, t, "from", path), _month_day(r, t, "to", path))
+        out.append(Shutdown(key, window, exempt, r.string(t, "name", path, key)))
     return tuple(out)
 
 

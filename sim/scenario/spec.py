@@ -37,6 +37,7 @@ class Shutdown:
     id: str
     window: tuple[tuple[int, int], tuple[int, int]]
     exempt: Condition | None = None
+    name: str = ""  # its label (the id if the file gives none)
 
 
 @dataclass(frozen=True)
