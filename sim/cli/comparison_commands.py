@@ -9,11 +9,13 @@ from sim.cli.console import say, show
 from sim.cli.options import (
     add_execution,
     add_overrides,
+    add_precision,
     add_run_options,
     add_variants,
     load_variant,
     output_dir,
     positive_int,
+    precision_kpis,
     seed_number,
 )
 
@@ -41,6 +43,7 @@ def add_parsers(sub: Any) -> None:
         several=True,
         out_required=False,
     )
+    _add_paired_precision(compare_cmd)
     _add_attribution(compare_cmd)
 
     attribute_cmd = sub.add_parser(
@@ -71,8 +74,20 @@ def add_parsers(sub: Any) -> None:
         "--seed", type=seed_number, default=None, help="root seed (default: the first scenario's seed)"
     )
     add_execution(report_cmd)
+    _add_paired_precision(report_cmd)
     _add_attribution(report_cmd)
     report_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def _add_paired_precision(parser: argparse.ArgumentParser) -> None:
+    """``--precision`` and ``--kpi`` of ``compare`` and ``report``: on the paired differences."""
+    from sim.core.kpi import KPIS
+
+    add_precision(
+        parser,
+        kpis="the paired difference of each --kpi, every scenario against the first, (relative to the first's mean)",
+        allowed=", ".join(KPIS),
+    )
 
 
 def _add_attribution(parser: argparse.ArgumentParser) -> None:
@@ -92,8 +107,11 @@ def _add_attribution(parser: argparse.ArgumentParser) -> None:
 
 def _scenarios(args: argparse.Namespace) -> list[Scenario]:
     """The scenarios of ``compare`` and ``report``, loaded; with ``--attribute`` the last must have levers on,
-    which is checked here, before anything runs."""
+    and ``--kpi`` must name KPIs (kept as ``args.precision_kpis``), which is checked here, before anything runs."""
     from sim.core.errors import Problem, ScenarioError
+    from sim.core.kpi import KPIS
+
+    args.precision_kpis = precision_kpis(args, str(args.scenarios[0]), list(KPIS))
 
     scenarios = [load_variant(p, args.overrides, args.levers) for p in args.scenarios]
     if args.attribute and not scenarios[-1].levers:
@@ -116,7 +134,16 @@ def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparis
     from sim.present.progress import Progress
 
     with Progress("replications", not args.quiet) as tick:
-        return compare(scenarios, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, progress=tick)
+        return compare(
+            scenarios,
+            n=args.replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            executor=args.ex,
+            progress=tick,
+            precision=args.precision,
+            precision_kpis=args.precision_kpis,
+        )
 
 
 def _attribution(args: argparse.Namespace, sc: Scenario, n: int, levers: tuple[str, ...] | None = None) -> Attribution:
