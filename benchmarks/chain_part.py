@@ -69,6 +69,9 @@ def measure(
         "engine": engine,
         "handwritten": hand,
         "chain_ratio": paired(engine, hand, per_customer=True),
+        "chain_ratio_of_medians": (
+            engine["cpu_us_per_project"] / hand["cpu_us_per_project"] if "cpu_s" in engine and "cpu_s" in hand else None
+        ),
     }
 
 
