@@ -138,6 +138,9 @@ def test_sweep_and_tornado_run_each_point_to_its_precision(known):
         assert row["reached"] and 10 <= row["replications"] < 2000
     assert grid.precision["replications"] == [row["replications"] for row in grid.rows]
     assert grid.to_dict()["precision"]["kpis"] == ["approval_workdays"]
+    counts = sorted(row["replications"] for row in grid.rows)
+    note = " ".join(t.get_text() for t in sim.plots.sweep_figure(grid).axes[0].texts)
+    assert f"{counts[0]} to {counts[-1]} replications per point (95 % CI within 10 % of the mean)" in note
     sens = sim.tornado(known, {"agencies.desk.staff": (1, 2)}, n=50, seed=4, precision=0.01, kpi="stages.review")
     assert sens.precision["reached"] is False and sens.precision["not_reached"] == 3
     assert sens.rows[0]["low_replications"] == sens.rows[0]["high_replications"] == 50

@@ -180,7 +180,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
             )
         )
         if res.precision is not None:
-            say(_precision_line(res.precision, "end"))
+            say(_precision_line(res.precision, "run (the base and each end)"))
         say(f"\nwrote {show(out)}/")
     return 0
 
