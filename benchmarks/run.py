@@ -8,7 +8,9 @@ Five parts, each measurement in a fresh Python process (its peak RSS is that pro
 3. replications of scenarios/lanzhou_2024.toml serial vs ``jobs=2`` (1,000; --quick 100);
 4. memory: peak RSS of ``python -m sim run scenarios/lanzhou_2024.toml -n 100 -q -o TMP`` vs ``-n 10000``
    (--quick 1000);
-5. scale: scenarios/reform.toml with 10x and 100x the arrivals and staff (--quick: 10x only).
+5. scale: scenarios/reform.toml with 10x and 100x the arrivals and staff (--quick: 10x only);
+6. the approval chain of scenarios/examples/approval_chain.toml: engine vs hand-written SimPy
+   (benchmarks/handwritten_approval.py), CPU time per project (500 replications; --quick 100).
 
 Writes benchmarks/results.md and benchmarks/results.json (with the machine and the command);
 ``--profile`` also writes benchmarks/profile.txt (cProfile of the engine on the rework network).
@@ -55,6 +57,7 @@ GOALS = [
     ("memory_ratio", "peak RSS, many / 100 replications (CLI) <= 1.2", lambda x: x <= 1.2),
     ("scale_10x", "time per project at 10x within 1.5x of base", lambda x: x <= 1.5),
     ("scale_100x", "time per project at 100x within 1.5x of base", lambda x: x <= 1.5),
+    ("chain_ratio", "approval chain: engine CPU time per project / hand-written SimPy <= 1.2", lambda x: x <= 1.2),
 ]
 
 
@@ -89,7 +92,14 @@ def _scaled_zone(factor: float):
 
 
 def worker(kind: str, args: dict) -> dict:
-    if kind == "handwritten":
+    if kind.startswith("chain-"):
+        import chain_part
+
+        import sim  # noqa: F401  (imported before the baseline so that it counts as baseline)
+
+        base = _maxrss_kb()
+        out = chain_part.worker(kind, args)
+    elif kind == "handwritten":
         import handwritten_simpy as m
 
         base = _maxrss_kb()
@@ -194,22 +204,25 @@ def spawn(kind: str, **args) -> dict:
     return {"error": f"{kind} worker failed (exit {p.returncode}): " + " | ".join(tail)}
 
 
-def repeated(runs: list[tuple[str, dict]], repeat: int) -> list[dict]:
+def repeated(runs: list[tuple[str, dict]], repeat: int, key: str = "wall_s") -> list[dict]:
     """Each (kind, args) measurement ``repeat`` times, in fresh processes, taking turns (so that drift in the
-    machine's speed hits all alike); for each, the run with the median wall time, with every wall time listed."""
+    machine's speed hits all alike); for each, the run with the median ``key`` (wall time, or ``cpu_s``: CPU
+    time), with every one listed (``turns``, by turn, is what :func:`paired` compares)."""
     results: list[list[dict]] = [[] for _ in runs]
     for _ in range(repeat):
         for i, (kind, args) in enumerate(runs):
             results[i].append(spawn(kind, **args))
     out = []
     for rs in results:
-        ok = sorted((r for r in rs if "wall_s" in r), key=lambda r: r["wall_s"])
+        ok = sorted((r for r in rs if key in r), key=lambda r: r[key])
         if not ok:
             out.append(rs[0])
             continue
         med = dict(ok[(len(ok) - 1) // 2])
         med["wall_s_runs"] = [r["wall_s"] for r in rs if "wall_s" in r]
-        med["turns"] = [r.get("wall_s") for r in rs]  # by turn (None: failed), for paired()
+        if key != "wall_s":
+            med[f"{key}_runs"] = [r[key] for r in rs if key in r]
+        med["turns"] = [r.get(key) for r in rs]  # by turn (None: failed), for paired()
         out.append(med)
     return out
 
@@ -386,6 +399,10 @@ def benchmark(quick: bool, seed: int, parts: set[int], profile: bool, outdir: Pa
         p5["scale_10x"] = p5["runs"][1].get("relative")
         p5["scale_100x"] = p5["runs"][2].get("relative") if len(p5["runs"]) > 2 else None
         res["part5"] = p5
+    if 6 in parts:
+        import chain_part
+
+        res["part6"] = chain_part.measure(quick, seed, repeat, repeated, paired, log)
     if profile:
         n = 20_000
         log(f"profile: cProfile of the engine, {n} customers")
@@ -405,6 +422,7 @@ def _lookup(res: dict, key: str) -> float | None:
         "memory_ratio": ("part4", "memory_ratio"),
         "scale_10x": ("part5", "scale_10x"),
         "scale_100x": ("part5", "scale_100x"),
+        "chain_ratio": ("part6", "chain_ratio"),
     }[key]
     return res.get(where[0], {}).get(where[1])
 
@@ -585,6 +603,10 @@ def render(res: dict, mach: dict) -> str:
                 rows,
             )
         )
+    if "part6" in res:
+        import chain_part
+
+        out += chain_part.render(res["part6"], f, table)
     if "profile" in res and "top" in res["profile"]:
         p = res["profile"]
         out.append(
@@ -613,8 +635,9 @@ def render(res: dict, mach: dict) -> str:
         f"- date: {mach['date']}, commit {mach['commit']}",
         f"- machine: {mach['platform']}; CPU {mach['cpu']}; {mach['cores']} cores ({mach['usable_cores']} usable)",
         f"- Python {mach['python']}; " + ", ".join(f"{k} {v or 'not installed'}" for k, v in mach["packages"].items()),
-        f"- every measurement ran in a fresh process; the timed ones (parts 1-3) {res.get('repeat', 1)} times each, "
-        "taking turns (a turn runs each once, back to back); the tables show the run with the median wall time, "
+        f"- every measurement ran in a fresh process; the timed ones (parts 1-3 and 6) {res.get('repeat', 1)} "
+        "times each, taking turns (a turn runs each once, back to back); the tables show the run with the median "
+        "wall time (part 6: CPU time), "
         "and every ratio is the median over turns of the ratio within a turn, so that a slow phase of the "
         "machine, which slows a whole turn, cancels (all wall times and the ratios of the medians are in "
         "results.json)\n",
@@ -631,10 +654,10 @@ def main(argv: list[str]) -> int:
         "--repeat",
         type=int,
         default=3,
-        help="turns of the timed measurements (parts 1-3); the run with the median wall time is "
-        "shown and ratios are medians of the ratios within a turn (default 3)",
+        help="turns of the timed measurements (parts 1-3 and 6); the run with the median wall time (part 6: CPU "
+        "time) is shown and ratios are medians of the ratios within a turn (default 3)",
     )
-    ap.add_argument("--parts", default="1,2,3,4,5", help="comma-separated subset of 1-5 (default: all)")
+    ap.add_argument("--parts", default="1,2,3,4,5,6", help="comma-separated subset of 1-6 (default: all)")
     ap.add_argument("--out", default=str(HERE), help="folder for results.md and results.json (default: benchmarks/)")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv[1:])

@@ -12,7 +12,7 @@ with itself.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +21,12 @@ import numpy as np
 
 from sim.analysis.traced import TypicalProject, UnknownProject, check_choice, choose_projects, trace
 from sim.core.arguments import bad, callable_or_none, executor_or_none, flag, seed_or_none, sequence, whole
+from sim.core.errors import Problem, ScenarioError
 from sim.core.kpi import KPIS
 from sim.engine.compiled import compile_scenario
 from sim.engine.records import ReplicationResult
 from sim.runs.pool import pool_for
+from sim.runs.precision import Batch, Check, Precision, Sequential, check, precision_rule
 from sim.runs.reducer import ReducedReplication
 from sim.runs.runner import replications
 from sim.runs.stats import Accumulator
@@ -46,6 +48,8 @@ class Comparison:
     #: replication 0 of each scenario with its event log, from which the timeline's project is chosen (empty
     #: when compare ran with ``typical=False``)
     traces: list[ReplicationResult] = field(default_factory=list, repr=False, compare=False)
+    #: how a comparison with a precision rule ended (compare.json's ``precision``), None without one
+    precision: dict[str, Any] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -75,6 +79,7 @@ class Comparison:
         return {
             "seed": self.seed,
             "replications": self.n,
+            **({} if self.precision is None else {"precision": self.precision}),
             "scenarios": [
                 {
                     "name": sc.name,
@@ -152,6 +157,8 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
     typical: bool = True,
     timeline_project: str | None = None,
+    precision: float | None = None,
+    precision_kpis: Sequence[str] | None = None,
 ) -> Comparison:
     """Run ``scenarios`` with common random numbers and compute paired differences against the first.
 
@@ -167,9 +174,16 @@ def compare(
         timeline_project: the project the timeline follows (:attr:`Comparison.typical`): ``"median"``, ``"large"``
             or a project id of replication 0, checked before the replications run (default: ``"large"`` if the
             first scenario has more than one project class, else ``"median"``; see :mod:`sim.analysis.traced`).
+        precision: run replications until the 95 % CI half-width of each paired difference (of the
+            ``precision_kpis``, every scenario against the first) is at most ``precision`` x |the first
+            scenario's mean| (0 < precision < 1), with ``n`` as the cap (see :func:`sim.run`); with one scenario,
+            its own CI.  ``Comparison.n`` is the number run, ``Comparison.precision`` says how it ended.
+        precision_kpis: the KPIs of ``precision``, names of :data:`sim.core.kpi.KPIS` (default
+            ``approval_workdays`` and ``to_production_months``).
 
     Raises:
         ValueError: an argument outside what is allowed, named in the message.
+        ScenarioError: a ``precision_kpis`` name that is not a KPI.
     """
     where = "sim.compare"
     listed = sequence(where, "scenarios", scenarios, "Scenarios (the first is the reference)")
@@ -178,6 +192,7 @@ def compare(
     flag(where, "typical", typical)
     if timeline_project is not None and not isinstance(timeline_project, str):
         raise bad(where, "timeline_project", "'median', 'large' or a project id", timeline_project)
+    rule = study_precision(where, scenarios[0], precision, precision_kpis, KPIS)
     seed = scenarios[0].seed if seed is None else seed
     compiled = [compile_scenario(sc) for sc in scenarios]
     traces = trace(compiled, seed) if typical else []
@@ -189,9 +204,21 @@ def compare(
     summaries = [Summary(cs) for cs in compiled]
     diffs = [{kpi: Accumulator(unit) for kpi, (unit, _) in KPIS.items()} for _ in scenarios]
     with pool_for(jobs, executor) as ex:
-        streams = [replications(cs, n, seed, jobs=jobs, executor=ex) for cs in compiled]
+
+        def together(start: int, end: int, signal: Batch | None = None) -> Iterator[tuple[ReducedReplication, ...]]:
+            """Replication r of every scenario, for r from ``start`` to ``end`` - 1."""
+            streams = [
+                replications(cs, end, seed, jobs=jobs, executor=ex, start=start, signal=signal) for cs in compiled
+            ]
+            try:
+                yield from zip(*streams)
+            finally:
+                for stream in streams:
+                    stream.close()
+
+        sequential = None if rule is None else Sequential(rule, n, jobs, lambda: _checks(rule, summaries, diffs), OF)
         done = 0
-        for per_scenario in zip(*streams):  # replication r of every scenario
+        for per_scenario in together(0, n) if sequential is None else sequential.run(together):
             means = [replication_means(reduced) for reduced in per_scenario]
             for i, (summary, reduced) in enumerate(zip(summaries, per_scenario)):
                 summary.add(reduced)
@@ -199,8 +226,38 @@ def compare(
                     acc.add(np.array([means[i][kpi] - means[0][kpi]]))
                 done += 1
                 if progress is not None:
-                    progress(done, n * len(scenarios))
-    cmp = Comparison(list(scenarios), summaries, seed, n, diffs, traces=traces)
+                    progress(done, len(scenarios) * (n if sequential is None else sequential.planned))
+    cmp = Comparison(list(scenarios), summaries, seed, summaries[0].reps, diffs, traces=traces)
+    if sequential is not None:
+        cmp.precision = sequential.status
     if typical:
         cmp.typical = choose_projects(traces, scenarios, summaries, timeline_project)
     return cmp
+
+
+#: what the precision of a comparison is measured on (summary's ``precision.rule``)
+OF = " of the reference scenario, for the paired difference of every other scenario from the reference"
+
+
+def _checks(rule: Precision, summaries: list[Summary], diffs: list[dict[str, Accumulator]]) -> list[Check]:
+    """The precision of every paired difference against the first scenario (of the first's own mean, alone)."""
+    names = [s.cs.scenario.name for s in summaries]
+    reference = summaries[0].kpis
+    if len(summaries) == 1:
+        return [check(kpi, reference[kpi]) for kpi in rule.kpis]
+    return [
+        check(kpi, diff[kpi], reference[kpi], name) for name, diff in zip(names[1:], diffs[1:]) for kpi in rule.kpis
+    ]
+
+
+def study_precision(
+    where: str, sc: Scenario, precision: object, kpis: object, allowed: Iterable[str], default: tuple[str, ...] = ()
+) -> Precision | None:
+    """The precision rule of a study, checked: a bad ``precision`` is a ValueError, an unknown KPI a ScenarioError
+    naming ``precision_kpis``."""
+    rule, problems, unknown = precision_rule(precision, kpis, allowed, *((default,) if default else ()))
+    for name, message in problems:
+        raise ValueError(f"{where}: {name} {message}")
+    if unknown:
+        raise ScenarioError([Problem(sc.source, "precision_kpis", message) for message in unknown])
+    return rule

@@ -15,11 +15,13 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.analysis.compare import run_args, scenario_arg
+from sim.analysis.compare import run_args, scenario_arg, study_precision
 from sim.core.arguments import bad, sequence
 from sim.core.kpi import KPIS
 from sim.runs.pool import pool_for
+from sim.runs.precision import Precision
 from sim.runs.runner import run
+from sim.runs.summary import kpi_names
 from sim.scenario.scenario import Scenario
 from sim.scenario.targets import STATS, kpi_entry
 
@@ -30,9 +32,15 @@ def _scenario_at(base: Scenario, point: Mapping[str, Any]) -> Scenario:
     return sc.with_levers(point["levers"]) if "levers" in point else sc
 
 
-def _measure(sc: Scenario, n: int, seed: int, kpi: str, jobs: int, executor: Executor | None) -> dict[str, Any]:
-    """Run ``sc`` and return the statistics of ``kpi`` as a sweep point or tornado end keeps them."""
-    summary = run(sc, n=n, seed=seed, jobs=jobs, executor=executor, keep_rows=False).summary
+def _measure(
+    sc: Scenario, n: int, seed: int, kpi: str, jobs: int, executor: Executor | None, rule: Precision | None = None
+) -> dict[str, Any]:
+    """Run ``sc`` and return the statistics of ``kpi`` as a sweep point or tornado end keeps them (with a
+    precision ``rule``, also the replications run and whether the precision was reached)."""
+    rel, kpis = (None, None) if rule is None else (rule.rel, rule.kpis)
+    summary = run(
+        sc, n=n, seed=seed, jobs=jobs, executor=executor, keep_rows=False, precision=rel, precision_kpis=kpis
+    ).summary
     entry = kpi_entry(summary, kpi)
     if entry is None:  # check_kpi accepted the name, so the summary must have it
         raise ValueError(f"the summary of {sc.name!r} has no {kpi!r}")
@@ -44,6 +52,27 @@ def _measure(sc: Scenario, n: int, seed: int, kpi: str, jobs: int, executor: Exe
         **{s: entry.get(s) for s in STATS if s not in ("mean", "sd")},
         "n": entry["n"],
         "censored": entry["censored"],
+        **({} if rule is None else {"replications": summary["meta"]["replications"]}),
+        **({} if rule is None else {"reached": summary["precision"]["reached"]}),
+    }
+
+
+def _rule(where: str, sc: Scenario, kpi: str, precision: object, kpis: object) -> Precision | None:
+    """The precision rule of a sweep or tornado (on ``kpi`` unless ``kpis`` names others), checked."""
+    return study_precision(where, sc, precision, kpis, kpi_names(sc), (kpi,))
+
+
+def _precision(rule: Precision | None, n: int, measured: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """sweep.json's or tornado.json's ``precision``: the rule, the cap and whether every run reached it."""
+    if rule is None:
+        return None
+    return {
+        "rel": rule.rel,
+        "kpis": list(rule.kpis),
+        "cap": n,
+        "reached": all(m["reached"] for m in measured),
+        "not_reached": sum(not m["reached"] for m in measured),
+        "replications": [m["replications"] for m in measured],
     }
 
 
@@ -93,6 +122,9 @@ class SweepResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     n: int = 0
     seed: int = 0
+    #: with a precision rule: the rule, the cap ``n`` and whether every point reached it (each row has its
+    #: ``replications`` and ``reached``)
+    precision: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The content of sweep.json."""
@@ -102,6 +134,7 @@ class SweepResult:
             "parameters": self.parameters,
             "replications": self.n,
             "seed": self.seed,
+            **({} if self.precision is None else {"precision": self.precision}),
             "points": self.rows,
         }
 
@@ -116,10 +149,16 @@ def sweep(
     jobs: int = 1,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
+    precision: float | None = None,
+    precision_kpis: Sequence[str] | None = None,
 ) -> SweepResult:
     """Run ``scenario`` at every point of ``grid`` and measure ``kpi`` (a KPI name as a target gives it).
 
     Example: ``sweep(sc, {"agencies.planning.staff": [1, 2, 4], "levers": ["none", "all"]}, n=100)``.
+
+    With ``precision`` (0 < precision < 1), each point runs replications until the 95 % CI half-width of
+    ``kpi`` (or of each of ``precision_kpis``) is at most ``precision`` x |its mean|, at most ``n`` (see
+    :func:`sim.run`); each row then has the ``replications`` it ran and whether the precision was ``reached``.
 
     Raises:
         ValueError: an argument outside what is allowed (an empty grid, a path without values, a value
@@ -133,15 +172,18 @@ def sweep(
     n, given_seed, jobs = run_args(where, n, seed, jobs, executor, progress)
     seed = scenario.seed if given_seed is None else given_seed
     check_kpi(scenario, kpi)
+    rule = _rule(where, scenario, kpi, precision, precision_kpis)
     names = list(grid)
     points = [dict(zip(names, values)) for values in itertools.product(*(list(grid[k]) for k in names))]
     scenarios = [_scenario_at(scenario, p) for p in points]  # validates every point before running any
     result = SweepResult(scenario.name, kpi, names, n=n, seed=seed)
     with pool_for(jobs, executor) as ex:
         for i, (point, sc) in enumerate(zip(points, scenarios), 1):
-            result.rows.append({**{k: _show(v) for k, v in point.items()}, **_measure(sc, n, seed, kpi, jobs, ex)})
+            measured = _measure(sc, n, seed, kpi, jobs, ex, rule)
+            result.rows.append({**{k: _show(v) for k, v in point.items()}, **measured})
             if progress is not None:
                 progress(i, len(points))
+    result.precision = _precision(rule, n, result.rows)
     return result
 
 
@@ -156,6 +198,9 @@ class TornadoResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     n: int = 0
     seed: int = 0
+    #: with a precision rule: the rule, the cap ``n``, whether every run reached it and the replications of
+    #: each (the base first, then each row's low and high)
+    precision: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The content of tornado.json."""
@@ -166,6 +211,7 @@ class TornadoResult:
             "base": self.base,
             "replications": self.n,
             "seed": self.seed,
+            **({} if self.precision is None else {"precision": self.precision}),
             "parameters": self.rows,
         }
 
@@ -180,11 +226,15 @@ def tornado(
     jobs: int = 1,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
+    precision: float | None = None,
+    precision_kpis: Sequence[str] | None = None,
 ) -> TornadoResult:
     """One-at-a-time sensitivity: ``kpi`` with each parameter at its low and at its high value.
 
     ``ranges`` maps dotted override paths to (low, high), e.g. the assumptions no source gives:
     ``{"agents.staff": (2, 8), "stages.eia.tolerant.fail_p": (0.0, 0.2)}``.  Rows are sorted by swing.
+    ``precision`` and ``precision_kpis``: as for :func:`sweep`, for the base run and each end; each row then
+    has ``low_replications`` and ``high_replications``.
 
     Raises:
         ValueError: an argument outside what is allowed (empty ranges, a range that is not a pair, n < 1 ...),
@@ -198,20 +248,25 @@ def tornado(
     n, given_seed, jobs = run_args(where, n, seed, jobs, executor, progress)
     seed = scenario.seed if given_seed is None else given_seed
     check_kpi(scenario, kpi)
+    rule = _rule(where, scenario, kpi, precision, precision_kpis)
     variants = [
         (path, which, _scenario_at(scenario, {path: value}))
         for path, (lo, hi) in ranges.items()
         for which, value in (("low", lo), ("high", hi))
     ]
     with pool_for(jobs, executor) as ex:
-        base = _measure(scenario, n, seed, kpi, jobs, ex)
+        base = _measure(scenario, n, seed, kpi, jobs, ex, rule)
+        measured = [base]
         values: dict[str, dict[str, Any]] = {
             p: {"parameter": p, "low_value": _show(lo), "high_value": _show(hi)} for p, (lo, hi) in ranges.items()
         }
         for i, (path, which, sc) in enumerate(variants, 1):
-            m = _measure(sc, n, seed, kpi, jobs, ex)
+            m = _measure(sc, n, seed, kpi, jobs, ex, rule)
+            measured.append(m)
             values[path][f"{which}_mean"] = m["mean"]
             values[path][f"{which}_ci_lo"], values[path][f"{which}_ci_hi"] = m["ci_lo"], m["ci_hi"]
+            if rule is not None:
+                values[path][f"{which}_replications"] = m["replications"]
             if progress is not None:
                 progress(i, len(variants))
     rows = list(values.values())
@@ -219,7 +274,7 @@ def tornado(
         lo, hi = r.get("low_mean"), r.get("high_mean")
         r["swing"] = abs(hi - lo) if lo is not None and hi is not None else math.nan
     rows.sort(key=lambda r: -r["swing"] if not math.isnan(r["swing"]) else 0.0)
-    return TornadoResult(scenario.name, kpi, base["unit"], base["mean"], rows, n, seed)
+    return TornadoResult(scenario.name, kpi, base["unit"], base["mean"], rows, n, seed, _precision(rule, n, measured))
 
 
 def _show(v: object) -> int | float | str:

@@ -9,11 +9,13 @@ from sim.cli.console import say, show
 from sim.cli.options import (
     add_execution,
     add_overrides,
+    add_precision,
     add_run_options,
     add_variants,
     load_variant,
     output_dir,
     positive_int,
+    precision_kpis,
     seed_number,
 )
 
@@ -41,6 +43,7 @@ def add_parsers(sub: Any) -> None:
         several=True,
         out_required=False,
     )
+    _add_paired_precision(compare_cmd)
     _add_attribution(compare_cmd)
     _add_timeline_project(compare_cmd)
 
@@ -72,6 +75,7 @@ def add_parsers(sub: Any) -> None:
         "--seed", type=seed_number, default=None, help="root seed (default: the first scenario's seed)"
     )
     add_execution(report_cmd)
+    _add_paired_precision(report_cmd)
     _add_attribution(report_cmd)
     report_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_timeline_project(report_cmd)
@@ -85,6 +89,17 @@ def _add_timeline_project(parser: argparse.ArgumentParser) -> None:
         help="the project the timeline follows: a project id of replication 0 (e.g. s00005), 'median' (median time "
         "to production) or 'large' (the median one of the class with the largest investments; the default when "
         "the first scenario has more than one class)",
+    )
+
+
+def _add_paired_precision(parser: argparse.ArgumentParser) -> None:
+    """``--precision`` and ``--kpi`` of ``compare`` and ``report``: on the paired differences."""
+    from sim.core.kpi import KPIS
+
+    add_precision(
+        parser,
+        kpis="the paired difference of each --kpi, every scenario against the first, (relative to the first's mean)",
+        allowed=", ".join(KPIS),
     )
 
 
@@ -105,8 +120,11 @@ def _add_attribution(parser: argparse.ArgumentParser) -> None:
 
 def _scenarios(args: argparse.Namespace) -> list[Scenario]:
     """The scenarios of ``compare`` and ``report``, loaded; with ``--attribute`` the last must have levers on,
-    which is checked here, before anything runs."""
+    and ``--kpi`` must name KPIs (kept as ``args.precision_kpis``), which is checked here, before anything runs."""
     from sim.core.errors import Problem, ScenarioError
+    from sim.core.kpi import KPIS
+
+    args.precision_kpis = precision_kpis(args, str(args.scenarios[0]), list(KPIS))
 
     scenarios = [load_variant(p, args.overrides, args.levers) for p in args.scenarios]
     if args.attribute and not scenarios[-1].levers:
@@ -140,6 +158,8 @@ def _comparison(args: argparse.Namespace, scenarios: list[Scenario]) -> Comparis
                 executor=args.ex,
                 progress=tick,
                 timeline_project=args.timeline_project,
+                precision=args.precision,
+                precision_kpis=args.precision_kpis,
             )
     except UnknownProject as e:  # checked before the replications run
         raise ScenarioError([Problem("--timeline-project", "", e.detail)]) from None

@@ -210,3 +210,63 @@ def add_log_reading(parser: argparse.ArgumentParser) -> None:
         metavar="TZ",
         help="convert times to this time zone, e.g. Europe/Amsterdam (default: each timestamp's own offset)",
     )
+
+
+def share(text: str) -> float:
+    """``--precision REL``: a number strictly between 0 and 1."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from None
+    if not (math.isfinite(value) and 0.0 < value < 1.0):
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, exclusive (e.g. 0.05 for 5 %), got {text!r}")
+    return value
+
+
+def add_precision(
+    parser: argparse.ArgumentParser,
+    *,
+    kpis: str | None = "the KPIs chosen with --kpi",
+    allowed: str = "any KPI, stages.<stage id>, classes.<class>.<KPI>, agencies.<agency>.utilisation ...",
+) -> None:
+    """``--precision REL`` and, unless ``kpis`` is None (the command's own ``--kpi`` is the one measured),
+    ``--kpi`` choosing its KPIs (repeatable, or comma-separated; ``allowed`` says which for the help)."""
+    from sim.runs.precision import DEFAULT_KPIS
+
+    whose = kpis or "--kpi"
+    parser.add_argument(
+        "--precision",
+        type=share,
+        default=None,
+        metavar="REL",
+        help=f"run replications until the 95%% CI half-width of {whose} is at most REL x the mean (e.g. 0.05), "
+        "checked after each replication from the 10th; -n is then the cap",
+    )
+    if kpis is not None:
+        parser.add_argument(
+            "--kpi",
+            action="append",
+            default=None,
+            metavar="KPI[,KPI...]",
+            help=f"the KPIs of --precision (repeatable; default {', '.join(DEFAULT_KPIS)}): {allowed}",
+        )
+
+
+def precision_kpis(args: argparse.Namespace, file: str, allowed: Sequence[str]) -> tuple[str, ...] | None:
+    """The KPIs named by ``--kpi`` (None: the default), checked: each one of ``allowed``, and ``--precision``
+    given."""
+    from sim.core.errors import Problem, ScenarioError
+    from sim.runs.precision import kpi_problems
+
+    if args.kpi is None:
+        return None
+    if args.precision is None:
+        raise ScenarioError([Problem(file, "--kpi", "chooses the KPIs of --precision: give --precision REL too")])
+    names = [k.strip() for item in args.kpi for k in item.split(",") if k.strip()]
+    problems = kpi_problems(names, allowed) if names else ["needs a KPI name, e.g. --kpi approval_workdays"]
+    if problems:
+        raise ScenarioError([Problem(file, "--kpi", message) for message in problems])
+    return tuple(names)

@@ -5,11 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.cli.console import say, show, tell
-from sim.cli.options import add_execution, add_levers, add_overrides, event_formats, positive_int, seed_number
+from sim.cli.options import (
+    add_execution,
+    add_levers,
+    add_overrides,
+    add_precision,
+    event_formats,
+    positive_int,
+    precision_kpis,
+    seed_number,
+)
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
+
+    from sim.scenario.scenario import Scenario
 
 
 def add_parsers(sub: Any) -> None:
@@ -19,6 +30,7 @@ def add_parsers(sub: Any) -> None:
     run_cmd = sub.add_parser("run", help="run a scenario and summarise its KPIs")
     run_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
     run_cmd.add_argument("-n", "--replications", type=positive_int, default=100, help="replications (default 100)")
+    add_precision(run_cmd)
     run_cmd.add_argument("--seed", type=seed_number, default=None, help="root seed (default: the scenario's seed)")
     run_cmd.add_argument("-o", "--out", type=Path, default=None, help="output folder for summary.json and CSV files")
     add_execution(run_cmd)
@@ -56,6 +68,7 @@ def add_parsers(sub: Any) -> None:
     )
     check_cmd.add_argument("scenario", type=Path, help="scenario file (TOML)")
     check_cmd.add_argument("-n", "--replications", type=positive_int, default=100, help="replications (default 100)")
+    add_precision(check_cmd)
     check_cmd.add_argument("--seed", type=seed_number, default=None, help="root seed (default: the scenario's seed)")
     add_execution(check_cmd)
     add_overrides(check_cmd, "override a scenario value by dotted path (repeatable)")
@@ -65,17 +78,38 @@ def add_parsers(sub: Any) -> None:
     )
 
 
+def _precision_kpis(args: argparse.Namespace, sc: Scenario) -> tuple[str, ...] | None:
+    """``--kpi``, checked against the KPIs of a run of ``sc``."""
+    from sim.runs.summary import kpi_names
+
+    return precision_kpis(args, str(args.scenario), kpi_names(sc))
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.core.errors import Problem, ScenarioError
     from sim.present.progress import Progress
     from sim.present.terminal import format_summary
     from sim.runs.runner import run
     from sim.scenario.loading import load
 
     sc = load(args.scenario, args.overrides, args.levers)
+    kpis = _precision_kpis(args, sc)
+    if args.precision is not None and args.replication is not None:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(args.scenario),
+                    "--replication",
+                    "runs one replication, which has no precision: leave out --precision or --replication",
+                )
+            ]
+        )
     with Progress(f"{sc.name}: replications", not args.quiet) as tick:
         res = run(
             sc,
             n=args.replications,
+            precision=args.precision,
+            precision_kpis=kpis,
             seed=args.seed,
             jobs=args.jobs,
             executor=args.ex,
@@ -142,9 +176,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not any(t.applies(sc.levers) for t in sc.targets):
         say(show(f"{args.scenario} declares no [targets] for the levers {', '.join(sc.levers) or 'none'}"))
         return 0
+    kpis = _precision_kpis(args, sc)
     with Progress(f"{sc.name}: replications", not args.quiet) as tick:
         res = run(
-            sc, n=args.replications, seed=args.seed, jobs=args.jobs, executor=args.ex, keep_rows=False, progress=tick
+            sc,
+            n=args.replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            executor=args.ex,
+            keep_rows=False,
+            progress=tick,
+            precision=args.precision,
+            precision_kpis=kpis,
         )
     results = check_targets(sc.targets, res.summary)
     if not args.quiet:

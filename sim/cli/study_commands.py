@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sim.cli.console import say, show
-from sim.cli.options import add_kpi, add_levers, add_overrides, add_run_options, output_dir
+from sim.cli.options import add_kpi, add_levers, add_overrides, add_precision, add_run_options, output_dir
 
 if TYPE_CHECKING:
     import argparse
@@ -36,6 +36,7 @@ def add_parsers(sub: Any) -> None:
     )
     add_overrides(sweep_cmd, "override a scenario value by dotted path at every grid point (repeatable)")
     add_kpi(sweep_cmd)
+    add_precision(sweep_cmd, kpis=None)
     add_run_options(sweep_cmd, out_help="output folder for sweep.json and the sweep figure (PNG, SVG, CSV)")
     tornado_cmd = sub.add_parser(
         "tornado", help="one-at-a-time sensitivity of a KPI to parameters (low and high values)"
@@ -51,6 +52,7 @@ def add_parsers(sub: Any) -> None:
     )
     add_overrides(tornado_cmd, "override a scenario value by dotted path in every run (repeatable)")
     add_kpi(tornado_cmd)
+    add_precision(tornado_cmd, kpis=None)
     add_levers(tornado_cmd)
     add_run_options(tornado_cmd, out_help="output folder for tornado.json and the tornado figure (PNG, SVG, CSV)")
 
@@ -99,14 +101,38 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     sc = load(args.scenario, args.overrides)
     res, out = _study(args, sc, "sweep", lambda tick: sweep(sc, grid, progress=tick, **_study_options(args)))
     if not args.quiet:
-        say(format_points(res.rows, res.parameters, res.kpi))
+        stats = ("mean", "ci_lo", "ci_hi", "p50") + (("replications",) if res.precision else ())
+        say(format_points(res.rows, res.parameters, res.kpi, stats=stats))
+        if res.precision is not None:
+            say(_precision_line(res.precision, "point"))
         say(f"\nwrote {show(out)}/")
     return 0
 
 
 def _study_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options ``sweep`` and ``tornado`` share: replications, seed, KPI and where to run."""
-    return {"n": args.replications, "seed": args.seed, "kpi": args.kpi, "jobs": args.jobs, "executor": args.ex}
+    """The options ``sweep`` and ``tornado`` share: replications, seed, KPI, precision and where to run."""
+    return {
+        "n": args.replications,
+        "seed": args.seed,
+        "kpi": args.kpi,
+        "jobs": args.jobs,
+        "executor": args.ex,
+        "precision": args.precision,
+    }
+
+
+def _precision_line(precision: dict[str, Any], what: str) -> str:
+    """How the precision of a sweep or tornado came out, in one line."""
+    n = precision["replications"]
+    head = (
+        f"precision: 95% CI half-width <= {100 * precision['rel']:.3g}% of the mean of {', '.join(precision['kpis'])}"
+    )
+    if precision["reached"]:
+        return f"{head}: reached at every {what}, with {min(n)} to {max(n)} replications (cap {precision['cap']})"
+    return (
+        f"{head}: NOT reached in {precision['not_reached']} of {len(n)} runs within the cap of "
+        f"{precision['cap']} replications (-n)"
+    )
 
 
 def _study(
@@ -144,11 +170,17 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
     if not args.quiet:
         base = "no value (no project reached it)" if res.base is None else f"{res.base:.4g}"
         say(f"{show(res.kpi)} at base: {base}")
+        counts = ("low_replications", "high_replications") if res.precision else ()
         say(
             format_points(
-                res.rows, ["parameter", "low_value", "high_value"], res.kpi, stats=("low_mean", "high_mean", "swing")
+                res.rows,
+                ["parameter", "low_value", "high_value"],
+                res.kpi,
+                stats=("low_mean", "high_mean", "swing", *counts),
             )
         )
+        if res.precision is not None:
+            say(_precision_line(res.precision, "run (the base and each end)"))
         say(f"\nwrote {show(out)}/")
     return 0
 

@@ -61,18 +61,30 @@ def sweep_figure(res: SweepResult) -> Figure:
     ax.set_ylabel(f"{res.kpi}, mean ({unit})")
     title = f"{label(res.scenario).strip()}: {res.kpi} by {x_name}"
     ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=11)  # a variant's name can be long
+    note = f"{_replications(res)}, seed {res.seed}, common random numbers; band: 95 % CI of the mean"
     ax.text(
         0,
         -0.16,
-        f"{res.n} replications per point, seed {res.seed}, common random numbers; band: 95 % CI of the mean",
+        note.replace(", seed", ",\nseed") if res.precision else note,
         transform=ax.transAxes,
         fontsize=8,
         color="#555",
+        va="top" if res.precision else "baseline",
     )
     ax.grid(alpha=0.3)
     if len(groups) > 1:
         legend(ax, fontsize=8)
     return fig
+
+
+def _replications(res: SweepResult) -> str:
+    """How many replications each point ran: ``n``, or with a precision rule the range and the rule."""
+    p = res.precision
+    if p is None:
+        return f"{res.n} replications per point"
+    n = p["replications"]
+    reached = "" if p["reached"] else f"; not reached at {p['not_reached']} points"
+    return f"{min(n)} to {max(n)} replications per point (95 % CI within {100 * p['rel']:.3g} % of the mean{reached})"
 
 
 @styled

@@ -28,6 +28,7 @@ __all__ = [
     "format_attribution",
     "format_comparison",
     "format_points",
+    "format_precision",
     "format_summary",
     "format_targets",
     "printable",
@@ -78,6 +79,8 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         f"{printable(meta['scenario'])}: {meta['replications']} replications, seed {meta['seed']}, "
         f"{meta['start_date']} to {meta['end_date']}"
     ]
+    if "precision" in summary:
+        out.append(format_precision(summary["precision"]))
     out.append(_aligned([STATS_HEADER] + [_stats_row(k, stats) for k, stats in summary["kpis"].items()]))
     out.append("")
     out.append(
@@ -102,6 +105,31 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def format_precision(status: Mapping[str, Any]) -> str:
+    """One line on a precision rule (summary.json's ``precision``): reached after how many replications and
+    which KPI bound it, or not reached within the cap and by how much."""
+    checks = status["checks"]
+    paired = any("scenario" in c for c in checks)
+    what = "of the paired differences, relative to the reference's mean" if paired else "of the mean"
+    head = f"precision: 95% CI half-width <= {100 * status['rel']:.3g}% {what} ({', '.join(status['kpis'])})"
+
+    def shown(c: Mapping[str, Any]) -> str:
+        half, target = c["half_width"], c["target"]
+        name = c["kpi"] + (f" ({c['scenario']})" if "scenario" in c else "")
+        if half is None or target is None:
+            return f"{name}: no CI yet (no value, or too few replications)"
+        return f"{name} ±{half:.3g} of ±{target:.3g} allowed"
+
+    if status["reached"]:
+        bound = max(checks, key=lambda c: (c["half_width"] or 0.0) / (c["target"] or 1.0))
+        return printable(
+            f"{head}: reached after {status['replications']} replications (cap {status['cap']}); "
+            f"bound by {shown(bound)}"
+        )
+    missed = [shown(c) for c in checks if not c["met"]]
+    return printable(f"{head}: NOT reached in {status['replications']} replications (the cap, -n): {'; '.join(missed)}")
+
+
 def format_targets(results: Iterable[TargetResult], summary: Mapping[str, Any]) -> str:
     """One line per calibration target: met or missed, the measured value (with CI for means), the source."""
     results = list(results)
@@ -110,6 +138,8 @@ def format_targets(results: Iterable[TargetResult], summary: Mapping[str, Any]) 
         f"{printable(meta['scenario'])}: {meta['replications']} replications, seed {meta['seed']}"
         + (f", levers: {printable(', '.join(meta['levers']))}" if meta.get("levers") else "")
     ]
+    if "precision" in summary:
+        lines.append(format_precision(summary["precision"]))
     for result in results:
         target = result.target
         value = "no value" if result.value is None else f"{result.value:.4g}"
@@ -143,7 +173,9 @@ def format_comparison(cmp: Comparison) -> str:
             row.append(f"{format_value(stats['mean'], unit)} [{format_value(lo, unit)}, {format_value(hi, unit)}]")
         rows.append(row)
     names = "\n".join(f"{i + 1}: {printable(name)}" for i, name in enumerate(cmp.names))
-    return f"{names}\n{cmp.n} replications each, seed {cmp.seed}, common random numbers\n\n{_aligned(rows)}"
+    precision = "" if cmp.precision is None else format_precision(cmp.precision) + "\n"
+    title = f"{names}\n{cmp.n} replications each, seed {cmp.seed}, common random numbers\n{precision}"
+    return f"{title}\n{_aligned(rows)}"
 
 
 def format_attribution(att: Attribution) -> str:

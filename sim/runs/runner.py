@@ -15,9 +15,10 @@ import os
 import pickle
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -31,9 +32,10 @@ from sim.engine.footprint import footprint
 from sim.engine.replication import Replication, gc_paused
 from sim.runs.event_output import EventOutput, parse_formats
 from sim.runs.executors import executor_threads
-from sim.runs.pool import OutOfMemory, ReplicationFailed, available_memory, guarded, local_pool, stop
+from sim.runs.pool import OutOfMemory, ReplicationFailed, available_memory, guarded, local_pool, pool_for, stop
+from sim.runs.precision import Batch, Sequential, check, precision_rule
 from sim.runs.reducer import ReducedReplication, Reducer, project_columns, stage_columns
-from sim.runs.summary import Summary
+from sim.runs.summary import Summary, kpi_names
 from sim.runs.tables import Row, SummaryDict, Table
 from sim.scenario.scenario import Scenario
 
@@ -271,11 +273,15 @@ def replications(
     events: bool = False,
     executor: Executor | None = None,
     only: int | None = None,
-) -> Iterator[ReducedReplication]:
-    """The reduced replications 0..n-1 (or just ``only``), in order, serially or on an executor.
+    start: int = 0,
+    signal: Batch | None = None,
+) -> Generator[ReducedReplication, None, None]:
+    """The reduced replications ``start``..n-1 (or just ``only``), in order, serially or on an executor.
 
     The arguments are checked at once (:func:`check_run_args`); replications are made as they are
-    consumed, so memory does not depend on ``n``.
+    consumed, so memory does not depend on ``n``.  Closed early, the stream cancels the replications it has
+    queued; ``signal`` (:class:`~sim.runs.precision.Batch`) tells it whether that is a normal end (the
+    precision was reached) or an interruption, which also stops a local pool's workers.
 
     Raises:
         ScenarioError: bad arguments.
@@ -283,7 +289,7 @@ def replications(
     """
     n, seed, jobs, only = check_run_args(n, seed, jobs, only, caller="arguments")
     most = check_memory(cs, n, jobs=jobs, rows=rows, events=events, executor=executor, only=only)
-    return _replications(cs, n, seed, jobs, rows, events, executor, only, most)
+    return _replications(cs, n, seed, jobs, rows, events, executor, only, most, start, signal)
 
 
 def _replications(
@@ -296,8 +302,10 @@ def _replications(
     executor: Executor | None,
     only: int | None,
     most: int = CHUNK,
-) -> Iterator[ReducedReplication]:
-    reps: Sequence[int] = range(n) if only is None else (only,)
+    start: int = 0,
+    signal: Batch | None = None,
+) -> Generator[ReducedReplication, None, None]:
+    reps: Sequence[int] = range(start, n) if only is None else (only,)
     workers = _workers(jobs, executor)  # how many chunks to keep in flight
     if executor is None and (jobs <= 1 or len(reps) == 1):
         for rep in reps:
@@ -331,6 +339,9 @@ def _replications(
             if (more := next(todo, None)) is not None:
                 pending.append((more[0], ex.submit(_run_chunk, packed, more, seed, rows, events)))
             yield from batch
+    except GeneratorExit:  # closed by the consumer: an interruption, unless the precision was reached
+        interrupted = signal is None or not signal.early
+        raise
     except BaseException:
         interrupted = True
         raise
@@ -359,8 +370,11 @@ def run(
     only: int | None = None,
     event_formats: Sequence[str] | None = None,
     event_zone: str | None = None,
+    precision: float | None = None,
+    precision_kpis: Sequence[str] | None = None,
 ) -> RunResult:
-    """Run ``n`` replications of ``scenario`` and summarise them.
+    """Run ``n`` replications of ``scenario`` (with ``precision``, until the KPIs are that precise, at most
+    ``n``) and summarise them.
 
     Args:
         scenario: a loaded scenario (see :func:`sim.load`).
@@ -380,15 +394,27 @@ def run(
             (events.ocel.json); given, it implies ``events`` (which alone means ``csv``).
         event_zone: the time zone the XES and OCEL logs state their times in (an IANA name); default that of
             the calendar's country, UTC without one.
+        precision: run replications until the 95 % CI half-width of each of ``precision_kpis`` is at most
+            ``precision`` x |its mean| (0 < precision < 1), checked after each replication from the 10th, with
+            ``n`` as the cap (:mod:`sim.runs.precision`); the summary's ``precision`` says how it ended and
+            ``meta.replications`` how many ran.  The result depends on the seed only, not on ``jobs``.
+        precision_kpis: the KPIs of ``precision`` (default ``approval_workdays`` and ``to_production_months``),
+            named as targets name them (``stages.<id>``, ``classes.<class>.<KPI>`` ...).
 
     Raises:
-        ScenarioError: bad arguments (``n`` < 1, a negative seed ...) or a run that cannot fit in memory; the
-            command line reports it with exit status 2.
+        ScenarioError: bad arguments (``n`` < 1, a negative seed, a precision outside (0, 1) ...) or a run that
+            cannot fit in memory; the command line reports it with exit status 2.
         ReplicationFailed: a replication failed (or ran out of memory), named with its seed.
     """
     n, seed, jobs, only = check_run_args(n, scenario.seed if seed is None else seed, jobs, only)
     formats = parse_formats(",".join(event_formats or ["csv"]))
     events = events or event_formats is not None
+    rule, problems, unknown = precision_rule(precision, precision_kpis, kpi_names(scenario))
+    problems += [("precision_kpis", message) for message in unknown]
+    if rule is not None and only is not None:
+        problems.append(("only", "runs one replication, which has no precision: leave out one of the two"))
+    if problems:
+        raise ScenarioError([Problem("sim.run", name, message) for name, message in problems])
     cs = compile_scenario(scenario)
     summary = Summary(cs)
     rows = out is not None or keep_rows
@@ -397,47 +423,65 @@ def run(
     result = RunResult(scenario, SummaryDict(), project_header=project_columns(cs))
     outdir = OutputDir(out, force=force, inputs=scenario.files) if out is not None else None
     event_log = None
-    try:
-        writers = None
-        text = (_text(project_columns(cs)), _text(stage_columns()))
-        if outdir is not None:
-            writers = (
-                outdir.csv_writer("projects.csv", project_columns(cs)),
-                outdir.csv_writer("stages.csv", stage_columns()),
-            )
-            if events:
-                event_log = EventOutput(outdir, cs, formats, event_zone)
-        rep = 0 if only is None else only  # the replication being received or folded in
-        for i, reduced in enumerate(_replications(cs, n, seed, jobs, rows, events, executor, only, most), 1):
-            rep = reduced.rep
-            summary.add(reduced)
-            if writers is not None:
-                writers[0].writerows(_safe(reduced.project_rows, text[0]))
-                writers[1].writerows(_safe(reduced.stage_rows, text[1]))
-                if event_log is not None:
-                    event_log.add(reduced)
-            if keep_rows:
-                result.project_rows.extend(reduced.project_rows)
-                result.stage_rows.extend(reduced.stage_rows)
-            if progress is not None:
-                progress(i, n)
-            rep += 1
-        result.summary = SummaryDict(summary.to_dict(seed))
-        if event_log is not None:
-            event_log.close()
-        if outdir is not None:
-            outdir.write_json("summary.json", result.summary)
-            result.out = outdir.commit()
-    except MemoryError:  # here, folding replication i in (one that ran out in a worker is OutOfMemory already)
-        if outdir is not None:
-            outdir.abort()
-        raise OutOfMemory(rep, seed) from None
-    except BaseException:
-        if event_log is not None:
-            event_log.abort()
-        if outdir is not None:
-            outdir.abort()
-        raise
+    sequential = None
+    with ExitStack() as stack:  # the pool shared by the batches of a precision rule
+        try:
+            writers = None
+            text = (_text(project_columns(cs)), _text(stage_columns()))
+            if outdir is not None:
+                writers = (
+                    outdir.csv_writer("projects.csv", project_columns(cs)),
+                    outdir.csv_writer("stages.csv", stage_columns()),
+                )
+                if events:
+                    event_log = EventOutput(outdir, cs, formats, event_zone)
+            rep = 0 if only is None else only  # the replication being received or folded in
+            ex = stack.enter_context(pool_for(jobs, executor)) if rule is not None else executor
+            stream: Iterator[ReducedReplication]
+            if rule is None:
+                stream = _replications(cs, n, seed, jobs, rows, events, executor, only, most)
+            else:
+                kpis = rule.kpis
+                sequential = Sequential(
+                    rule, n, _workers(jobs, ex), lambda: [check(k, summary.accumulator(k)) for k in kpis]
+                )
+                stream = sequential.run(
+                    lambda start, end, signal: _replications(
+                        cs, end, seed, jobs, rows, events, ex, None, most, start, signal
+                    )
+                )
+            for i, reduced in enumerate(stream, 1):
+                rep = reduced.rep
+                summary.add(reduced)
+                if writers is not None:
+                    writers[0].writerows(_safe(reduced.project_rows, text[0]))
+                    writers[1].writerows(_safe(reduced.stage_rows, text[1]))
+                    if event_log is not None:
+                        event_log.add(reduced)
+                if keep_rows:
+                    result.project_rows.extend(reduced.project_rows)
+                    result.stage_rows.extend(reduced.stage_rows)
+                if progress is not None:
+                    progress(i, n if sequential is None else sequential.planned)
+                rep += 1
+            if sequential is not None:
+                summary.precision = sequential.status
+            result.summary = SummaryDict(summary.to_dict(seed))
+            if event_log is not None:
+                event_log.close()
+            if outdir is not None:
+                outdir.write_json("summary.json", result.summary)
+                result.out = outdir.commit()
+        except MemoryError:  # here, folding replication i in (one that ran out in a worker is OutOfMemory already)
+            if outdir is not None:
+                outdir.abort()
+            raise OutOfMemory(rep, seed) from None
+        except BaseException:
+            if event_log is not None:
+                event_log.abort()
+            if outdir is not None:
+                outdir.abort()
+            raise
     return result
 
 

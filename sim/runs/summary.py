@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.kpi import KPIS
+from sim.core.kpi import AGENCY_KPIS, KPIS
 from sim.core.units import REPORTED_UNITS
 from sim.engine.compiled import CompiledScenario
 from sim.runs.reducer import PER_CLASS, ReducedReplication, per_kpi
 from sim.runs.stats import Accumulator, t975
+from sim.scenario.scenario import Scenario
 
 
 class SeriesAccumulator:
@@ -95,6 +96,8 @@ class Summary:
     phase_totals: dict[tuple[str, str], float] = field(default_factory=dict)
     path_totals: dict[tuple[str, str], float] = field(default_factory=dict)  # (stage, category) on critical paths
     reps: int = 0
+    #: how a run with a precision rule ended (summary.json's ``precision``), None without one
+    precision: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         # a share of 0/1 outcomes has a mean but no meaningful quantiles
@@ -106,6 +109,25 @@ class Summary:
             stage.id: Accumulator("share", quantiles=False) for stage in sc.stages if stage.agency is not None
         }
         self.classes = {cls.id: {kpi: Accumulator(KPIS[kpi][0]) for kpi in PER_CLASS} for cls in sc.classes}
+
+    def accumulator(self, kpi: str) -> Accumulator:
+        """The statistics of ``kpi``, named as in :func:`kpi_names` (``stages.<id>``, ``agencies.<id>.utilisation``
+        ...); KeyError for another name."""
+        if kpi in self.kpis:
+            return self.kpis[kpi]
+        section, _, rest = kpi.partition(".")
+        if section == "stages":
+            return self.stages[rest]
+        if section == "same_day":
+            return self.same_day[rest]
+        if section == "classes":
+            cls, _, name = rest.partition(".")
+            return self.classes[cls][name]
+        if section == "agencies":
+            agency, _, which = rest.rpartition(".")
+            utilisation, mean_queue = self.agencies[agency]
+            return {"utilisation": utilisation, "mean_queue": mean_queue}[which]
+        raise KeyError(kpi)
 
     def add(self, reduced: ReducedReplication) -> None:
         """Fold in the next replication (in replication order)."""
@@ -226,4 +248,18 @@ class Summary:
             "projects": self.counts,
         }
         out["warnings"] += self.notes(out)
+        if self.precision is not None:
+            out["precision"] = self.precision
         return out
+
+
+def kpi_names(sc: Scenario) -> list[str]:
+    """Every KPI of a run of ``sc`` that has a mean and a confidence interval in its summary, as
+    :meth:`Summary.accumulator` takes them: the KPIs, ``stages.<id>``, ``same_day.<id>`` (stages an agency
+    reviews), ``classes.<class>.<KPI>`` and ``agencies.<id>.utilisation`` / ``.mean_queue``."""
+    names = list(KPIS)
+    names += [f"stages.{s.id}" for s in sc.stages]
+    names += [f"same_day.{s.id}" for s in sc.stages if s.agency is not None]
+    names += [f"classes.{c.id}.{k}" for c in sc.classes for k in PER_CLASS]
+    names += [f"agencies.{a.id}.{k}" for a in sc.agencies for k in AGENCY_KPIS]
+    return names
