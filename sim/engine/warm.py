@@ -172,6 +172,7 @@ class WarmReplication(Replication[Any]):
     ) -> None:
         self.warm = warm
         self._arrivals: Arrivals | None = None
+        self._dropped = 0  # the stream's arrivals before the as-of moment
         draws = NamedDrawSource(seed, rep, 0, warm.names)
         super().__init__(cs, rep, seed, sink, events, start=warm.at, draws=draws)
         draws.first = self.first = len(self.arrivals())
@@ -184,6 +185,7 @@ class WarmReplication(Replication[Any]):
             backlog = set(self.warm.names)
             named = [a for a in full.named if a[0] >= at and a[1] not in backlog]
             keep = [i for i, t in enumerate(full.stream_times) if t >= at]
+            self._dropped = len(full.stream_times) - len(keep)  # (they come first: the times are sorted)
             self._arrivals = Arrivals(
                 named,
                 [full.stream_times[i] for i in keep],
@@ -191,6 +193,14 @@ class WarmReplication(Replication[Any]):
                 full.class_names,
             )
         return self._arrivals
+
+    def project(self, idx: int, arrivals: Arrivals, now: float | None = None) -> Project:
+        """New arrival ``idx``; the stream's keep the ids they have in a replication from the start (``s00042``)."""
+        project = super().project(idx, arrivals, now)
+        i = idx - len(arrivals.named)
+        if i >= 0 and self._dropped:
+            project.id = f"s{i + 1 + self._dropped:05d}"
+        return project
 
     def run(self) -> Any:
         """Put the backlog in place, then simulate to the horizon; the sink's result."""
