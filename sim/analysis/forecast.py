@@ -135,6 +135,7 @@ def forecast(
         np.stack([r.production for r in reps]),
         np.stack([r.capped for r in reps]),
         baseline,
+        cs.zone,
     )
     if baseline is not None:
         result.versus()  # the same backlog, date, seed and replications, or a ValueError now

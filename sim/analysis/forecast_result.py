@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from sim.runs.tables import Row, Table
-from sim.scenario.backlog import Backlog
+from sim.scenario.backlog import ROUND_STATES, Backlog
+from sim.scenario.calendar import WorkCalendar
 from sim.scenario.graph import topological_order
 from sim.scenario.scenario import Scenario
 
@@ -32,6 +33,7 @@ FILE_COLUMNS = [
     "agency",
     "state",
     "limit_workdays",
+    "deadline",
     "applies",
     "decided_by_horizon",
     "p10",
@@ -46,6 +48,7 @@ SUMMARY_COLUMNS = [
     "project",
     "class",
     "under_way",
+    "deadline",
     "next_p10",
     "next_p50",
     "next_p90",
@@ -86,6 +89,7 @@ class Forecast:
             horizon).
         capped: (n, files) 1 where the file gave up at a rework cap.
         baseline: the forecast this one is compared with, if any (:meth:`versus`).
+        zone: the zone's working calendar of :attr:`scenario` (for the statutory deadlines).
     """
 
     scenario: Scenario
@@ -99,6 +103,7 @@ class Forecast:
     production: np.ndarray
     capped: np.ndarray
     baseline: Forecast | None = field(default=None, repr=False)
+    zone: WorkCalendar | None = field(default=None, repr=False)
 
     @property
     def as_of(self) -> dt.date:
@@ -127,7 +132,8 @@ class Forecast:
 
     def clearance(self) -> Table:
         """Per agency (and ``all``: files before their construction permit), the backlog's files still waiting
-        for a decision there, date by date: p10, median and p90 over the replications."""
+        for a decision there up to their construction permit (later decisions, such as completion acceptance,
+        are not the approval backlog), date by date: p10, median and p90 over the replications."""
         return clearance_table(self)
 
     def versus(self, other: Forecast | None = None) -> Table:
@@ -223,6 +229,7 @@ def files_table(fc: Forecast) -> Table:
                     stage.agency or "",
                     "not_started" if state is None else state.state,
                     "" if stage.limit is None else stage.limit.workdays,
+                    day(fc, deadline(fc, j, stage.id)),
                     share(len(seen) / fc.n),
                     share(float(np.isfinite(seen).mean())),
                     *_interval(fc, values),
@@ -239,6 +246,7 @@ def files_table(fc: Forecast) -> Table:
                     "",
                     "reached" if reached else "pending",
                     "",
+                    "",
                     1.0,
                     share(float(np.isfinite(values).mean())),
                     *_interval(fc, values),
@@ -251,6 +259,28 @@ def files_table(fc: Forecast) -> Table:
 def _interval(fc: Forecast, values: np.ndarray) -> list[Any]:
     q = quantiles(values)
     return [*(day(fc, t) for t in q), *(after(fc, t) for t in q)]
+
+
+def deadline(fc: Forecast, j: int, stage_id: str) -> float:
+    """The clock time by which file ``j``'s stage under way is due under its statutory limit, if the clock does
+    not pause again: the first submission plus the limit's working days plus the days paused so far.  NaN
+    for a stage without a limit, not in review, or whose first submission is not known."""
+    state = fc.backlog.projects[j].state_of(stage_id)
+    limit = fc.scenario.stage_by_id[stage_id].limit
+    if state is None or limit is None or fc.zone is None or state.state not in ROUND_STATES:
+        return NAN
+    first = state.submitted
+    if first is None and state.state in ("queued", "in_review", "supplementing"):
+        first = state.since
+    if first is None:
+        return NAN
+    origin = dt.datetime.combine(fc.scenario.start_date, dt.time())
+    t = (first - origin).total_seconds() / 86400.0
+    return fc.zone.add(t, limit.workdays + state.paused_workdays)
+
+
+def _nan_last(t: float) -> float:
+    return math.inf if t != t else t
 
 
 def under_way(fc: Forecast, j: int) -> str:
@@ -287,6 +317,7 @@ def summary_table(fc: Forecast) -> Table:
                 p.id,
                 p.cls,
                 under_way(fc, j),
+                day(fc, min((deadline(fc, j, s.stage) for s in p.stages), default=NAN, key=_nan_last)),
                 *(day(fc, t) for t in nxt),
                 *(day(fc, t) for t in permit),
                 day(fc, production[1]),
@@ -296,19 +327,37 @@ def summary_table(fc: Forecast) -> Table:
     return Table(list(SUMMARY_COLUMNS), rows)
 
 
+def after_permit(sc: Scenario) -> set[str]:
+    """The stages that wait for the construction permit's stage, directly or through others (completion
+    acceptance ...): not part of the approval backlog."""
+    permit = sc.milestone["construction_permit"].stage
+    later: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for s in sc.stages:
+            if s.id not in later and any(a == permit or a in later for a in s.after):
+                later.add(s.id)
+                grew = True
+    return later
+
+
 def clear_times(fc: Forecast) -> dict[str, np.ndarray]:
-    """Per agency, (n, files): when each file's last pending decision there comes (NaN: none pending there);
-    and ``all``: the construction permit of the files that had not reached it."""
+    """Per agency, (n, files): when each file's last pending decision there up to the construction permit comes
+    (NaN: none pending there); and ``all``: the construction permit of the files that had not reached it."""
     out: dict[str, np.ndarray] = {}
     sc = fc.scenario
     ks_of: dict[str, list[int]] = {}
     for j in range(len(fc.backlog.projects)):
         for k in pending(fc, j):
             ks_of.setdefault(sc.stage_by_id[fc.stages[k]].agency or "", [])
+    later = after_permit(sc)
     for agency in (a.id for a in sc.agencies):
         if agency not in ks_of:
             continue
-        ks = [k for k, s in enumerate(fc.stages) if sc.stage_by_id[s].agency == agency]
+        ks = [k for k, s in enumerate(fc.stages) if sc.stage_by_id[s].agency == agency and s not in later]
+        if not ks:
+            continue
         v = fc.issued[:, :, ks].copy()
         for j, p in enumerate(fc.backlog.projects):  # decided before the as-of date: not the backlog's any more
             for col, k in enumerate(ks):

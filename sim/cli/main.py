@@ -86,6 +86,7 @@ def _command_modules() -> list[str]:
         "sim.cli.comparison_commands",
         "sim.cli.study_commands",
         "sim.cli.log_commands",
+        "sim.cli.forecast_command",
     ]
 
 
