@@ -66,8 +66,8 @@ def add_parsers(sub: Any) -> None:
     )
     add_run_options(
         cmd,
-        out_help="output folder for forecast.csv, forecast.json, versus.csv and the figures forecast and clearance "
-        "(PNG, SVG, CSV); without it only the tables are printed",
+        out_help="output folder for forecast.csv, forecast.json, versus.csv and the figures forecast_files and "
+        "clearance (PNG, SVG, CSV); without it only the tables are printed",
         several=True,
         out_required=False,
     )
@@ -150,7 +150,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             say(format_versus(fc.versus(), forecasts[0].scenario.name, fc.scenario.name, VERSUS_ITEMS) + "\n")
         if written:
             say(f"wrote {show(out)}/: {', '.join(written)}")
-            say(f"open {show(out / 'forecast.png')}")
+            say(f"open {show(out / 'forecast_files.png')}")
     return 0
 
 
@@ -159,7 +159,8 @@ VERSUS_ITEMS = ("construction_permit", "limit_missed")
 
 
 def _write(outdir: Any, backlog: Backlog, forecasts: list[Forecast], from_log: bool) -> list[str]:
-    """forecast.csv, forecast.json, versus.csv (what-ifs), the figures and, from a log, backlog.csv."""
+    """forecast.csv, forecast.json, versus.csv (what-ifs), the figures forecast_files and clearance and, from a
+    log, backlog.csv."""
     from sim.present import forecast_plots
     from sim.present.plots import save
     from sim.runs.output import spreadsheet_safe
@@ -185,9 +186,10 @@ def _write(outdir: Any, backlog: Backlog, forecasts: list[Forecast], from_log: b
     if from_log:
         table("backlog.csv", backlog.rows())
         written.append("backlog.csv")
-    save(forecast_plots.forecast_figure(forecasts), forecast_plots.forecast_data(forecasts), outdir.tmp, "forecast")
-    save(forecast_plots.clearance_figure(forecasts), forecast_plots.clearance_data(forecasts), outdir.tmp, "clearance")
-    written.append("figures forecast and clearance (PNG, SVG, CSV)")
+    plots = forecast_plots
+    save(plots.forecast_figure(forecasts), plots.forecast_data(forecasts), outdir.tmp, "forecast_files")
+    save(plots.clearance_figure(forecasts), plots.clearance_data(forecasts), outdir.tmp, "clearance")
+    written.append("figures forecast_files and clearance (PNG, SVG, CSV)")
     return written
 
 

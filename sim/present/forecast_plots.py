@@ -31,9 +31,14 @@ MAX_FILES = 80
 RISK = (("#7f7f7f", 0.1, "< 10 %"), ("#ff7f0e", 0.5, "10-50 %"), ("#d62728", math.inf, ">= 50 %"))
 
 
+def _many(forecasts: Forecast | Sequence[Forecast]) -> Sequence[Forecast]:
+    """One forecast or several, as a sequence (the first the reference)."""
+    return [forecasts] if isinstance(forecasts, Forecast) else forecasts
+
+
 def scenario_names(forecasts: Sequence[Forecast]) -> list[str]:
     """The scenarios' names as the figures show them; a name that repeats gets its number ("name (2)")."""
-    names = [label(fc.scenario.name, f"scenario {i + 1}") for i, fc in enumerate(forecasts)]
+    names = [shorten(label(fc.scenario.name, f"scenario {i + 1}"), 48) for i, fc in enumerate(forecasts)]
     return [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
 
 
@@ -43,10 +48,11 @@ def _risk_colour(p: float) -> str:
     return next(c for c, top, _ in RISK if p < top)
 
 
-def forecast_data(forecasts: Sequence[Forecast]) -> Rows:
+def forecast_data(forecasts: Forecast | Sequence[Forecast]) -> Rows:
     """One row per scenario and open file: p10/p50/p90 of its next decision, construction permit and production
     (clock times, calendar days since the reference scenario's start date), the statutory deadline of its stage
     under way and its chance of missing a statutory limit."""
+    forecasts = _many(forecasts)
     rows: Rows = []
     ref = forecasts[0]
     for i, fc in enumerate(forecasts):
@@ -81,11 +87,12 @@ def _num(x: object) -> float:
 
 
 @styled
-def forecast_figure(forecasts: Sequence[Forecast]) -> Figure:
+def forecast_figure(forecasts: Forecast | Sequence[Forecast]) -> Figure:
     """One row per open file (earliest median construction permit on top): its next decision as a thin line
     from p10 to p90, coloured by its chance of missing a statutory limit, with the deadline of its stage under
     way marked; its construction permit as a thick bar (p10-p90, median tick) and production as a light one;
     today marked.  What-ifs: one bar per scenario, in the scenario's colour."""
+    forecasts = _many(forecasts)
     rows = forecast_data(forecasts)
     ref = forecasts[0]
     start = ref.scenario.start_date
@@ -94,7 +101,7 @@ def forecast_figure(forecasts: Sequence[Forecast]) -> Figure:
         by_file.setdefault(str(row["project"]), []).append(row)
     order = sorted(by_file, key=lambda pid: (_key(_num(by_file[pid][0]["permit_p50"])), pid))[:MAX_FILES]
     k = len(forecasts)
-    height = 2.6 + 0.32 * len(order) * (1 + 0.45 * (k - 1))
+    height = 3.2 + 0.3 * k + 0.32 * len(order) * (1 + 0.45 * (k - 1))
     fig = Figure(figsize=(12, height), layout="constrained")
     ax = fig.add_subplot()
     step = 0.8 / k
@@ -139,7 +146,7 @@ def forecast_figure(forecasts: Sequence[Forecast]) -> Figure:
     date_axis(ax)
     ax.set_xlabel(label("日期 Date", "Date"))
     ax.grid(axis="x", alpha=0.3)
-    _legend(ax, forecasts)
+    _legend(fig, forecasts)
     fig.suptitle(_headline(forecasts, rows, len(order) < len(by_file)), fontsize=11)
     return fig
 
@@ -160,7 +167,7 @@ def _headline(forecasts: Sequence[Forecast], rows: Rows, cut: bool) -> str:
         median = np.median(pending_permits) if pending_permits else math.nan
         when = (ref.scenario.start_date.toordinal() + median) if median == median else None
         date = "" if when is None else f"median construction permit {_date(int(when))}; "
-        parts.append(f"{names[i]}: {date}{late} of {len(mine)} files likely (>= 50 %) to miss a statutory limit")
+        parts.append(f"{names[i]}: {date}{late} of {len(mine)} likely (>= 50 %) to miss a statutory limit")
     head = f"{len(ref.backlog)} open files as of {ref.as_of} ({ref.n} replications)"
     note = f"; the {MAX_FILES} earliest shown" if cut else ""
     return head + note + "\n" + "\n".join(parts)
@@ -172,7 +179,7 @@ def _date(ordinal: int) -> str:
     return dt.date.fromordinal(ordinal).isoformat()
 
 
-def _legend(ax: object, forecasts: Sequence[Forecast]) -> None:
+def _legend(fig: Figure, forecasts: Sequence[Forecast]) -> None:
     handles: list[object] = [
         Line2D([], [], color=c, lw=1.2, marker="o", ms=3.5, label=f"next decision p10-p90 (risk of a missed limit {t})")
         for c, _, t in RISK
@@ -190,22 +197,23 @@ def _legend(ax: object, forecasts: Sequence[Forecast]) -> None:
         )
         handles.append(Patch(color=scenario_colour(i), alpha=0.3, label=f"production p10-p90 {name}".strip()))
     handles.append(Line2D([], [], color="black", ls="--", label="as-of date"))
-    legend(ax, handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)  # type: ignore[arg-type]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=7)
 
 
-def clearance_data(forecasts: Sequence[Forecast]) -> Rows:
+def clearance_data(forecasts: Forecast | Sequence[Forecast]) -> Rows:
     """The clearance curves (:meth:`Forecast.clearance`) of each scenario, one row per agency and date."""
     rows: Rows = []
-    for i, fc in enumerate(forecasts):
+    for i, fc in enumerate(_many(forecasts)):
         for r in clearance_table(fc):
             rows.append({"scenario": fc.scenario.name, "scenario_index": i, **r})
     return rows
 
 
 @styled
-def clearance_figure(forecasts: Sequence[Forecast]) -> Figure:
+def clearance_figure(forecasts: Forecast | Sequence[Forecast]) -> Figure:
     """One panel per agency with backlog files and one for all files before their construction permit: how
     many of the backlog's files still wait for a decision there, date by date (median, p10-p90 band)."""
+    forecasts = _many(forecasts)
     rows = clearance_data(forecasts)
     agencies = list(dict.fromkeys(str(r["agency"]) for r in rows))
     agencies = ["all", *[a for a in agencies if a != "all"]]

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
+from sim.present.forecast_plots import clearance_data, clearance_figure, forecast_data, forecast_figure
 from sim.present.spread_plots import distributions, distributions_data, time_split, time_split_data
 from sim.present.style import Rows, write_csv
 from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, tornado_figure
@@ -27,8 +28,12 @@ __all__ = [
     "agency_load",
     "agency_load_data",
     "all_figures",
+    "clearance_data",
+    "clearance_figure",
     "distributions",
     "distributions_data",
+    "forecast_data",
+    "forecast_figure",
     "save",
     "time_split",
     "time_split_data",

@@ -54,6 +54,18 @@ def may_be_skipped(stage: Stage) -> bool:
     )
 
 
+def _ancestors(sc: Scenario, stage: str) -> set[str]:
+    """Every stage ``stage`` waits for, directly or through others."""
+    out: set[str] = set()
+    stack = [stage]
+    while stack:
+        for before in sc.stage_by_id[stack.pop()].after:
+            if before not in out:
+                out.add(before)
+                stack.append(before)
+    return out
+
+
 def decided_before(sc: Scenario, project: BacklogProject) -> set[str]:
     """The stages ``project`` does not list that a listed stage (done or under way) waits for, directly or
     through others: they were decided before (their dates unknown)."""
@@ -121,6 +133,18 @@ def check_graph(source: str, sc: Scenario, projects: Iterable[BacklogProject]) -
                     f"(row {b.row}); a stage starts when every stage in its after list is done{levers}",
                 )
         behind = decided_before(process, p)
+        for hidden in sorted(behind):  # decided before: so was every stage it waits for
+            for before in process.stage_by_id[hidden].after:
+                b = states.get(before)
+                if b is None or b.state == "done" or may_be_skipped(process.stage_by_id[before]):
+                    continue
+                later = next(x for x in p.stages if x.state != "not_started" and hidden in _ancestors(process, x.stage))
+                add(
+                    b,
+                    "state",
+                    f"stage {before} is {b.state}, but {hidden}, which waits for it, was decided: {later.stage} "
+                    f"after it is {later.state} (row {later.row}); list {hidden} and the stages between as they stand",
+                )
         open_stages = [st.id for st in process.stages if st.enabled and st.id not in behind]
         if all(st in states and states[st].state == "done" for st in open_stages):
             problems.append(

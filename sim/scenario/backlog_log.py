@@ -4,8 +4,8 @@ The log's activities are grouped into stages by a :class:`~sim.eventlog.stages.S
 ``evaluate`` do); the stage ids must be the scenario's.  Times are read on the log's own clock (or the zone
 asked for), and the as-of date is 00:00 of that day on it.  The rules (``docs/forecast.md``):
 
-* **Open case**: it has an event that ended before the as-of date, and either an event at or after it (the log
-  shows it went on) or no event yet at a last stage of the process (one that no stage waits for).
+* **Open case**: it has an event that began before the as-of date, and either an event that ends at or after it
+  (the log shows it went on) or no event yet at a last stage of the process (one that no stage waits for).
 * **A stage of an open case** is ``done`` (on the end of its last event) when all its events ended before the
   as-of date; under way when one of its events runs over the as-of date (since its start) or comes after it
   (since the end of its last event before): ``in_review`` if the stage has a review (else ``building``,
@@ -74,7 +74,7 @@ def backlog_rows_from_log(log: EventLog, stages: StageMap, sc: Scenario, as_of: 
             events.setdefault(names[k], []).append((start, end))
             began = start or end
             first = began if first is None or began < first else first
-        before = any(e < cut for evs in events.values() for _, e in evs)
+        before = any((s or e) < cut for evs in events.values() for s, e in evs)
         later = any(e >= cut for evs in events.values() for _, e in evs)
         ended = any(any(e < cut for _, e in events.get(s, [])) for s in last)
         if first is None or not before or not (later or not ended):
