@@ -121,3 +121,73 @@ def test_a_file_keeps_its_random_numbers_whatever_else_is_in_the_backlog(write_s
     for j, p in enumerate(part.backlog.projects):
         assert np.array_equal(part.issued[:, j], full.issued[:, where[p.id]]), p.id
     assert not math.isclose(float(full.issued[0, 0, 1]), float(full.issued[0, 1, 1]))
+
+
+def test_the_same_forecast_on_two_processes(write_scenario, tmp_path) -> None:
+    """Replications on a pool of two worker processes give the same arrays as in this process."""
+    sc = _two_stage(write_scenario, 1)
+    path = _backlog(tmp_path, ["F1", "F2", "F3"])
+    here = sim.forecast(sc, path, as_of="2024-09-02", n=6, seed=9)
+    pool = sim.forecast(sc, path, as_of="2024-09-02", n=6, seed=9, jobs=2)
+    for name in ("issued", "within", "permit", "production", "capped"):
+        assert np.array_equal(getattr(here, name), getattr(pool, name), equal_nan=True), name
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"n": 0}, "sim.forecast: n must be a whole number >= 1"),
+        ({"seed": -1}, "sim.forecast: seed must be"),
+        ({"as_of": None}, "sim.forecast: as_of must be the date of the backlog file"),
+        ({"as_of": "2 Sep 2024"}, "sim.forecast: as_of must be a date"),
+        ({"until": 2025}, "sim.forecast: until must be a date"),
+        ({"baseline": "other"}, "sim.forecast: baseline must be a Forecast or None"),
+    ],
+)
+def test_arguments_are_checked_first(write_scenario, tmp_path, kwargs, fragment) -> None:
+    sc = _two_stage(write_scenario, 1)
+    path = _backlog(tmp_path, ["F1"])
+    args = {"as_of": "2024-09-02", "n": 2, **kwargs}
+    with pytest.raises(ValueError) as e:
+        sim.forecast(sc, path, **args)
+    assert str(e.value).startswith(fragment), str(e.value)
+    with pytest.raises(ValueError, match="a backlog CSV file or a Backlog"):
+        sim.forecast(sc, 42, as_of="2024-09-02", n=2)  # type: ignore[arg-type]
+
+
+def test_paired_differences_need_the_same_backlog_and_seed(write_scenario, tmp_path) -> None:
+    sc = _two_stage(write_scenario, 1)
+    path = _backlog(tmp_path, ["F1", "F2"])
+    a = sim.forecast(sc, path, as_of="2024-09-02", n=3, seed=1)
+    with pytest.raises(ValueError, match="give the forecast to compare with"):
+        a.versus()
+    with pytest.raises(ValueError, match="the same seed and replications"):
+        sim.forecast(sc, path, as_of="2024-09-02", n=3, seed=2, baseline=a)
+    with pytest.raises(ValueError, match="same backlog"):
+        sim.forecast(sc, _backlog(tmp_path, ["F2", "F1"]), as_of="2024-09-02", n=3, seed=1).versus(a)
+
+
+def test_levers_reach_open_files_and_a_reform_date_only_new_ones(write_scenario, tmp_path) -> None:
+    """A lever switched on applies to what is left of the open files (their second review is faster, file by
+    file with the same draws); with a reform date after the as-of date it applies by signing date, so the
+    open files (signed before) keep the old process and, with staff to spare, exactly their old dates."""
+    text = scenario_toml(
+        "levers",
+        agencies={"first": 9, "second": 9},
+        projects=[project("later", "std", "2024-11-04")],
+        stages={
+            "a": stage("first", effort=dist("lognormal", median=2, p90=6)),
+            "b": stage("second", after="a", effort=dist("lognormal", median=3, p90=9)),
+        },
+        milestones="b",
+        levers={"fast": {"scale": {"stages.b.effort": 0.5}}},
+    )
+    sc = sim.load(write_scenario(text))
+    path = _backlog(tmp_path, ["F1", "F2", "F3"])
+    base = sim.forecast(sc, path, as_of="2024-09-02", n=10, seed=3)
+    fast = sim.forecast(sc.with_levers(["fast"]), path, as_of="2024-09-02", n=10, seed=3, baseline=base)
+    assert np.array_equal(fast.issued[:, :, 0], base.issued[:, :, 0])
+    assert (fast.issued[:, :, 1] < base.issued[:, :, 1]).all()
+    later = sc.with_levers(["fast"]).with_overrides({"scenario.reform_date": dt.date(2024, 10, 1)})
+    cut = sim.forecast(later, path, as_of="2024-09-02", n=10, seed=3, baseline=base)
+    assert np.array_equal(cut.issued, base.issued, equal_nan=True)
