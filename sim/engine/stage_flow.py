@@ -447,16 +447,15 @@ class StageFlow:
         """Construction ``work`` in calendar days outside shutdown windows, plus any stop-work order; ``resume``:
         under way since then (a warm start), what is left of it given the days worked."""
         env = self.env
-        days = project.scale * CALENDAR_DAYS[work.unit]
+        u = draws.u()
         windows = tuple(w for w in stage.shutdowns if not self.exempt(w, project))
         cal = self.ctx.compiled.build_calendar(windows)
         t0 = env.now
-        u = draws.u()
         if resume is None:
-            value = work.quantile(u) * days
+            value = work.quantile(u) * project.scale * CALENDAR_DAYS[work.unit]
         else:  # days worked so far: outside the shutdown windows
             worked = t0 - resume.since if cal is None else cal.workdays_between(resume.since, t0)
-            value = remaining(work, u, worked, days)
+            value = remaining(work, u, worked, project.scale * CALENDAR_DAYS[work.unit])
         start, end = (t0, t0 + value) if cal is None else (cal.next_open(t0), cal.add(t0, value))
         record.build_start = start if resume is None else resume.since
         pending = [0.0]  # stop-work days ordered while this work runs
