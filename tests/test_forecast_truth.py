@@ -28,6 +28,7 @@ from helpers.scenarios import days, dist, fixed, project, scenario_toml, stage, 
 
 MILESTONES = {"construction_permit": "s4", "construction_start": "works", "completion": "works", "production": "works"}
 EXCLUDES = ["sitting", "lag"]
+HEAD = "project,class,signed,stage,state,since"
 AGENCIES = {"a": 1, "b": {"staff": 2, "sittings": {"every": 3, "capacity": 1}}, "c": 1}
 
 
@@ -246,3 +247,53 @@ def test_chinese_calendar_dates_counted_by_hand(write_scenario, tmp_path) -> Non
     rows = {r["project"]: r for r in fc.files() if r["item"] == "permit"}
     assert [rows[f]["p50"] for f in ("F1", "F2", "F3")] == ["2024-10-09", "2024-10-12", "2024-10-16"]
     assert [rows[f]["p_miss_limit"] for f in ("F1", "F2", "F3")] == [0.0, 1.0, 1.0]
+
+
+def test_supplementing_files_by_hand_and_by_bayes_rule(write_scenario, tmp_path) -> None:
+    """Files accepted with missing documents (tolerant acceptance, deadline 5 days; a 24/7 calendar, so working
+    days are days), as of 2 March 00:00, submitted on 1 March 00:00:
+
+    - fix fixed 3 days: 1 day spent, the documents come 2 days later: decided Mon 4 March 00:00;
+    - fix fixed 7 days: they would come after the deadline, so the decision is voided at the deadline (6 March),
+      the applicant fixes for 7 days (13 March) and resubmits; round 2 is never defective (decay 0) and its
+      review takes 1 day: decided 14 March.
+    - fix exponential (mean 1 day) with failures of probability 1/2: given that nothing came in 1 day, a failure
+      has the probability 0.5 / (0.5 + 0.5 e^-1) = 1 / (1 + e^-1) = 0.731 (Bayes' rule), and the documents of the
+      others come after a further exponential day (memoryless), voided too if that is more than the 4 days left.
+    """
+
+    def case(name: str, fix: dict, fail_p: float) -> float:
+        text = scenario_toml(
+            name,
+            agencies={"bureau": 9},
+            always_open=True,
+            projects=[project("later", "std", "2024-06-03")],
+            stages={
+                "permit": stage(
+                    "bureau",
+                    effort=days(1),
+                    defect={"p": 1, "decay": 0, "fix": fix},
+                    tolerant={"deadline_workdays": 5, "fail_p": fail_p},
+                )
+            },
+            milestones="permit",
+        )
+        sc = sim.load(write_scenario(text, f"{name}.toml"))
+        path = tmp_path / f"{name}.csv"
+        path.write_text(f"{HEAD}\nF,std,2024-02-20,permit,supplementing,2024-03-01 00:00\n", encoding="utf-8")
+        return sim.forecast(sc, path, as_of="2024-03-02", n=n, seed=5).issued[:, 0, 0]
+
+    n = 1
+    start = dt.datetime(2024, 1, 1)
+    on = (dt.datetime(2024, 3, 4) - start).days
+    assert case("in_time", days(3), 0.0)[0] == pytest.approx(on, abs=1e-9)
+    assert case("too_late", days(7), 0.0)[0] == pytest.approx((dt.datetime(2024, 3, 14) - start).days, abs=1e-9)
+    n = 2000
+    issued = case("bayes", dist("exponential", "day", mean=1), 0.5)
+    at = (dt.datetime(2024, 3, 2) - start).days
+    voided = issued > (dt.datetime(2024, 3, 6) - start).days  # decided only after the deadline: voided, redone
+    fail = 1 / (1 + math.exp(-1))
+    p = fail + (1 - fail) * math.exp(-4)  # or the documents come after the deadline, 4 days after the as-of date
+    assert abs(voided.mean() - p) < 4 * math.sqrt(p * (1 - p) / n)
+    waited = issued[~voided] - at  # exponential, cut at the deadline
+    assert ks_one_sample(waited, lambda t: (1 - np.exp(-t)) / (1 - math.exp(-4)))[1] > 0.01
