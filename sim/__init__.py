@@ -11,6 +11,7 @@ The public API::
     grid = sim.sweep(base, {"agencies.planning.staff": [1, 2, 4]}, n=100)
     sens = sim.tornado(base, {"agencies.land.staff": (1, 4)}, n=100)
     att = sim.attribute(sim.load("scenarios/reform.toml"), n=20)
+    fc = sim.forecast(base, "open.csv", as_of="2024-09-02", n=200)   # today's open files: .summary(), .files()
     log = sim.read_log("permits.xes.gz", zone="Europe/Amsterdam")   # a real event log (CSV or XES)
     fitted = sim.fit(log, stage_by="prefix:2")   # a scenario of the process it records: .text, .scenario
 
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.analysis.attribution import Attribution, attribute
     from sim.analysis.compare import Comparison, compare
+    from sim.analysis.forecast import forecast
+    from sim.analysis.forecast_result import Forecast
     from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
     from sim.core.errors import CalendarWarning, LogError, Problem, ScenarioError
     from sim.core.output_places import OutputError
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
     from sim.present import plots
     from sim.runs.runner import RunResult, run
     from sim.runs.tables import Table
+    from sim.scenario.backlog import Backlog
+    from sim.scenario.backlog_reading import read_backlog
     from sim.scenario.loading import load
     from sim.scenario.scenario import Scenario
 
@@ -44,6 +49,8 @@ _HOME = {
     "attribute": "sim.analysis.attribution",
     "Comparison": "sim.analysis.compare",
     "compare": "sim.analysis.compare",
+    "Forecast": "sim.analysis.forecast_result",
+    "forecast": "sim.analysis.forecast",
     "SweepResult": "sim.analysis.sweep",
     "TornadoResult": "sim.analysis.sweep",
     "sweep": "sim.analysis.sweep",
@@ -60,16 +67,20 @@ _HOME = {
     "RunResult": "sim.runs.runner",
     "run": "sim.runs.runner",
     "Table": "sim.runs.tables",
+    "Backlog": "sim.scenario.backlog",
+    "read_backlog": "sim.scenario.backlog_reading",
     "load": "sim.scenario.loading",
     "Scenario": "sim.scenario.scenario",
 }
 
 __all__ = [
     "Attribution",
+    "Backlog",
     "CalendarWarning",
     "Comparison",
     "EventLog",
     "FittedScenario",
+    "Forecast",
     "LogError",
     "OutputError",
     "Problem",
@@ -82,8 +93,10 @@ __all__ = [
     "attribute",
     "compare",
     "fit",
+    "forecast",
     "load",
     "plots",
+    "read_backlog",
     "read_log",
     "run",
     "sweep",

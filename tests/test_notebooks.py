@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 import sim
 from sim.present import plots
 
+from helpers import REPO
 from helpers.shared_scenarios import SMALL_WITH_LEVERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +82,13 @@ def results(tmp_path_factory):
         "att": sim.attribute(every, n=2, seed=1),
         "sweep": sim.sweep(base, {"agencies.bureau.staff": [1, 2]}, n=2, seed=1),
         "tornado": sim.tornado(base, {"agencies.bureau.staff": (1, 2)}, n=2, seed=1),
+        "forecast": sim.forecast(
+            sim.load(REPO / "scenarios/pre_reform.toml"),
+            REPO / "scenarios/examples/backlog_example.csv",
+            "2024-09-02",
+            n=2,
+            seed=1,
+        ),
     }
 
 
@@ -89,6 +97,8 @@ def figure_calls(results):
     calls = {name: fig for name, (fig, _rows) in plots.all_figures(cmp, att).items()}
     calls["sweep_figure"] = plots.sweep_figure(results["sweep"])
     calls["tornado_figure"] = plots.tornado_figure(results["tornado"])
+    calls["forecast_figure"] = plots.forecast_figure(results["forecast"])
+    calls["clearance_figure"] = plots.clearance_figure(results["forecast"])
     return calls
 
 

@@ -87,6 +87,7 @@ def _command_modules() -> list[str]:
         "sim.cli.study_commands",
         "sim.cli.log_commands",
         "sim.cli.fit_command",
+        "sim.cli.forecast_command",
     ]
 
 

@@ -61,7 +61,7 @@ class AgencyState:
     def _sittings(self, times: np.ndarray) -> Generator[simpy.Event, Any, None]:
         sittings = self.spec.sittings
         capacity = sittings.capacity if sittings is not None else 0
-        for t in times:
+        for t in times[np.searchsorted(times, self.env.now) :]:  # those to come (a warm start begins later)
             if t >= self.horizon:
                 return
             yield AfterInstant(self.env, max(0.0, t - self.env.now))

@@ -43,13 +43,15 @@ class Draws:
     service never shifts the stage's own draws.
     """
 
-    __slots__ = ("row", "pos", "end", "agent", "_overflow", "_source", "_key", "_idx")
+    __slots__ = ("row", "pos", "end", "agent", "slot", "_overflow", "_source", "_key", "_idx")
 
     def __init__(self, row: array, start: int, source: DrawSource, key: int, idx: int) -> None:
         self.row, self.agent = row, row[start]
         self.pos, self.end = start + 1, start + WIDTH
         self._overflow: np.random.Generator | None = None
         self._source, self._key, self._idx = source, key, idx
+        #: the spawn-key slot of the generator a row that runs out continues with
+        self.slot = _PROJECT_SLOT
 
     def u(self) -> float:
         """The next uniform in [0, 1)."""
@@ -60,7 +62,7 @@ class Draws:
         if self._overflow is None:  # keyed by the project (and stage) alone
             src, key = self._source, self._key
             stage = () if key == 0 else (key - 1,)
-            self._overflow = generator(src.seed, src.rep, _PROJECT_SLOT, self._idx, *stage)
+            self._overflow = generator(src.seed, src.rep, self.slot, self._idx, *stage)
         return float(self._overflow.random())
 
     def u4(self) -> tuple[float, float, float, float]:
@@ -135,3 +137,42 @@ class DrawSource:
         """
         block, start = self.row(key, idx)
         return Draws(block, start, self, key, idx)
+
+
+#: spawn-key slots of the draws of projects keyed by name (a warm start's backlog): rows, and rows run out
+_NAMED_SLOT = 4
+_NAMED_OVERFLOW_SLOT = 5
+
+
+def name_key(name: str) -> int:
+    """A stable 64-bit integer for a project's name, the key of its own random streams."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+class NamedDrawSource(DrawSource):
+    """A :class:`DrawSource` in which projects from number ``first`` on draw from streams keyed by their names.
+
+    A warm start's backlog projects are numbered after the new arrivals; each draws its uniforms for a
+    stream (its own, or one stage) from the generator keyed ``(rep, 4, name key, stream)``, and continues a
+    row that runs out with the one keyed ``(rep, 5, name key, stream)``.  So a backlog file meets the same
+    random numbers in two forecasts whatever else changed (the levers, the staff, the other files):
+    forecasts differ by the change alone (common random numbers).  Projects before ``first`` draw as in
+    :class:`DrawSource`.
+    """
+
+    def __init__(self, seed: int, rep: int, first: int, names: list[str]) -> None:
+        super().__init__(seed, rep)
+        self.first = first
+        self.keys = [name_key(n) for n in names]
+
+    def draws(self, key: int, idx: int) -> Draws:
+        """Project ``idx``'s draws for stream ``key``; a named project's from its own generator."""
+        if idx < self.first:
+            return super().draws(key, idx)
+        name = self.keys[idx - self.first]
+        row = array("d", generator(self.seed, self.rep, _NAMED_SLOT, name, key).random(WIDTH).tobytes())
+        draws = Draws(row, 0, self, key, name)
+        draws.slot = _NAMED_OVERFLOW_SLOT
+        return draws

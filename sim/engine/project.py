@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import simpy
@@ -11,7 +11,8 @@ from sim.engine.compiled import StageGraph
 from sim.engine.draws import Draws
 from sim.engine.records import FinishedProject, StageRecord
 from sim.scenario.distributions import Dist
-from sim.scenario.spec import Defect
+from sim.scenario.spec import Defect, Stage
+from sim.scenario.stage_options import AgentPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +104,40 @@ class Project:
             self.reformed,
             self.attrs,
         )
+
+
+class Planner:
+    """Each stage's plan for a project, made once per kind of project and stage and then shared."""
+
+    def __init__(self, agents: AgentPool | None) -> None:
+        self.agents = agents
+        self._plans: dict[tuple[str, bool, bool, bool, bool, bool], Plan] = {}
+
+    def plan(self, project: Project, stage: Stage) -> Plan | None:
+        """The stage's plan for ``project``, or None if the project skips it."""
+        kind_only = stage.id in project.graph.kind_only
+        if kind_only:  # nothing about this stage depends on the project but its kind (see Project.kind_plans)
+            known = project.kind_plans.get(stage.id)
+            if known is not None:
+                return known
+        elif not stage.enabled or (stage.when is not None and not stage.when.holds(project.attrs)):
+            return None
+        reg = stage.regional
+        regional = reg is not None and project.attrs.get(reg.attribute) is True
+        if reg is not None and regional and reg.mode == "skip":
+            return None
+        agent = project.agent and stage.agency is not None
+        prereview = stage.prereview is not None and project.attrs.get(stage.prereview.attribute) is True
+        commitment = stage.commitment is not None and project.attrs.get(stage.commitment.attribute) is True
+        key = (stage.id, project.reformed, regional, agent, prereview, commitment)
+        plan = self._plans.get(key)
+        if plan is None:
+            prepare, effort, lag, defect = stage.prepare, stage.effort, stage.lag, stage.defect
+            if reg is not None and regional:
+                prepare, effort, lag, defect = reg.prepare, reg.effort, reg.lag, None
+            if agent and defect is not None and self.agents is not None:
+                defect = replace(defect, p=defect.p * self.agents.defect_scale)
+            plan = self._plans[key] = Plan(prepare, effort, lag, defect, agent, prereview, commitment)
+        if kind_only:
+            project.kind_plans[stage.id] = plan
+        return plan

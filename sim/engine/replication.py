@@ -109,14 +109,26 @@ class Replication(Generic[R]):
     arrays) the moment it is finished, and is dropped; what :meth:`run` returns is the sink's ``finish``.
     """
 
-    def __init__(self, cs: CompiledScenario, rep: int, seed: int, sink: Sink[R], events: bool = False) -> None:
+    def __init__(
+        self,
+        cs: CompiledScenario,
+        rep: int,
+        seed: int,
+        sink: Sink[R],
+        events: bool = False,
+        *,
+        start: float = 0.0,
+        draws: DrawSource | None = None,
+    ) -> None:
+        """``start``: the clock time the replication begins at (a warm start begins later than 0); ``draws``:
+        the source of the projects' uniforms (default: rows keyed by project number)."""
         self.cs, self.rep, self.seed = cs, rep, seed
         self.scenario = sc = cs.scenario
-        self.env = env = simpy.Environment()
+        self.env = env = simpy.Environment(initial_time=start)
         self.sink = sink
         self.events: list[EventRow] | None = [] if events else None
         self.agencies = {k: AgencyState(env, a, cs.warmup, cs.horizon) for k, a in cs.agencies.items()}
-        self.draws = DrawSource(seed, rep)
+        self.draws = DrawSource(seed, rep) if draws is None else draws
         self.flow = StageFlow(
             RunContext(
                 env=env,
@@ -239,6 +251,8 @@ class Replication(Generic[R]):
                 flow.finish(self.project(idx, arrivals))
             elif idx in under_way:
                 flow.finish(under_way[idx])
+        for project in list(under_way.values()):  # any other (a warm start's backlog), in the order they came
+            flow.finish(project)
         return self.sink.finish(
             {k: a.stats() for k, a in self.agencies.items()},
             {k: a.series() for k, a in self.agencies.items()},

@@ -25,8 +25,9 @@ from sim.core.units import CALENDAR_DAYS
 from sim.engine.agency import AgencyState
 from sim.engine.context import RunContext
 from sim.engine.draws import Draws
-from sim.engine.project import Plan, PreConsultation, Project
+from sim.engine.project import Plan, Planner, PreConsultation, Project
 from sim.engine.records import StageRecord
+from sim.engine.resume import ROUND_STEPS, Resume, remaining, supplement_outcome
 from sim.scenario.distributions import Dist, finish_time
 from sim.scenario.spec import Stage
 
@@ -51,7 +52,8 @@ class StageFlow:
         self.sink = ctx.sink
         #: projects signed and not yet finished, by number
         self.under_way: dict[int, Project] = {}
-        self._plans: dict[tuple[str, bool, bool, bool, bool, bool], Plan] = {}
+        #: the stage's plan for a project, or None if the project skips it
+        self.plan = Planner(ctx.agents).plan
 
     # -- a project's life -------------------------------------------------------------
     def start(self, project: Project) -> None:
@@ -72,15 +74,17 @@ class StageFlow:
         if not project.active:
             self.finish(project)
 
-    def spawn(self, project: Project, stage: Stage) -> None:
-        """Start a process that runs ``stage`` of ``project`` and what follows it."""
+    def spawn(self, project: Project, stage: Stage, resume: Resume | None = None) -> None:
+        """Start a process that runs ``stage`` of ``project`` (from where ``resume`` says it stands) and what
+        follows it."""
         project.active += 1
-        self.env.process(self.chain(project, stage))
+        self.env.process(self.chain(project, stage, resume))
 
-    def chain(self, project: Project, stage: Stage) -> Steps[None]:
+    def chain(self, project: Project, stage: Stage, resume: Resume | None = None) -> Steps[None]:
         """Run ``stage``, then each stage its decision made ready: the first here, any others in new processes."""
         while True:
-            ready = yield from self.visit(project, stage)
+            ready = yield from self.visit(project, stage, resume)
+            resume = None
             if not ready:
                 break
             for other in ready[1:]:
@@ -100,43 +104,16 @@ class StageFlow:
         self.under_way.pop(project.idx, None)
         self.sink.add(project.finished())
 
-    # -- the plan ---------------------------------------------------------------------
-    def plan(self, project: Project, stage: Stage) -> Plan | None:
-        """The stage's plan for ``project``, or None if the project skips it."""
-        kind_only = stage.id in project.graph.kind_only
-        if kind_only:  # nothing about this stage depends on the project but its kind (see Project.kind_plans)
-            known = project.kind_plans.get(stage.id)
-            if known is not None:
-                return known
-        elif not stage.enabled or (stage.when is not None and not stage.when.holds(project.attrs)):
-            return None
-        reg = stage.regional
-        regional = reg is not None and project.attrs.get(reg.attribute) is True
-        if reg is not None and regional and reg.mode == "skip":
-            return None
-        agent = project.agent and stage.agency is not None
-        prereview = stage.prereview is not None and project.attrs.get(stage.prereview.attribute) is True
-        commitment = stage.commitment is not None and project.attrs.get(stage.commitment.attribute) is True
-        key = (stage.id, project.reformed, regional, agent, prereview, commitment)
-        plan = self._plans.get(key)
-        if plan is None:
-            prepare, effort, lag, defect = stage.prepare, stage.effort, stage.lag, stage.defect
-            if reg is not None and regional:
-                prepare, effort, lag, defect = reg.prepare, reg.effort, reg.lag, None
-            if agent and defect is not None and self.agents is not None:
-                defect = replace(defect, p=defect.p * self.agents.defect_scale)
-            plan = self._plans[key] = Plan(prepare, effort, lag, defect, agent, prereview, commitment)
-        if kind_only:
-            project.kind_plans[stage.id] = plan
-        return plan
-
     def draws_for(self, project: Project, stage: Stage) -> Draws:
         """The project's uniforms at the stage."""
         return self.ctx.draws.draws(self.ctx.stream_keys[stage.id], project.idx)
 
     # -- one stage visit --------------------------------------------------------------
-    def visit(self, project: Project, stage: Stage) -> Steps[list[Stage]]:
-        """One stage visit, its predecessors decided; returns the dependents it made ready."""
+    def visit(self, project: Project, stage: Stage, resume: Resume | None = None) -> Steps[list[Stage]]:
+        """One stage visit, its predecessors decided; returns the dependents it made ready.
+
+        ``resume``: the visit was under way when a warm-started replication began; it goes on from that step.
+        """
         env = self.env
         now = env.now
         pre = project.pre.pop(stage.id, None) if project.pre else None
@@ -148,7 +125,12 @@ class StageFlow:
             draws = self.draws_for(project, stage)
         else:
             plan, draws = pre.plan, pre.draws
-        record = project.visits[stage.id] = StageRecord(stage.id, now)
+        at = ""
+        if resume is None:
+            record = project.visits[stage.id] = StageRecord(stage.id, now)
+        else:
+            at = resume.step
+            record = project.visits[stage.id] = resume.record(stage.id, now, self.zone)
         if pre is not None:
             t0 = now
             days = yield pre.process
@@ -158,20 +140,25 @@ class StageFlow:
             record.prereview = days
             yield from self.formal_signoff(project, stage, record, draws, plan)
         else:
-            if plan.prepare is not None:
-                yield from self.prepare(project, stage, record, plan.prepare, plan.agent, draws, "prepare")
-            if stage.agency is not None:
-                ok = yield from self.rounds(project, stage, stage.agency, record, draws, plan, formal=True)
+            if plan.prepare is not None and at in ("", "prepare"):
+                since = resume.since if resume is not None and at else None
+                yield from self.prepare(project, stage, record, plan.prepare, plan.agent, draws, "prepare", since)
+            if stage.agency is not None and at not in ("lag", "build"):
+                again = resume if at in ROUND_STEPS else None
+                ok = yield from self.rounds(project, stage, stage.agency, record, draws, plan, True, again)
                 if not ok:
                     return []
-            if plan.lag is not None:
+            if plan.lag is not None and at != "build":
                 t0 = env.now
-                end = finish_time(t0, plan.lag, plan.lag.quantile(draws.u()), self.zone)
+                u = draws.u()
+                lag = plan.lag
+                value = lag.quantile(u) if at != "lag" or resume is None else resume.remaining(lag, u, t0, self.zone)
+                end = finish_time(t0, plan.lag, value, self.zone)
                 yield env.timeout(end - t0)
                 record.lag = self.zone.workdays_between(t0, end)
                 self.log(project, stage, "lag", stage.agency or "-", t0, end)
         if stage.build is not None:
-            yield from self.build(project, stage, stage.build, record, draws)
+            yield from self.build(project, stage, stage.build, record, draws, resume if at == "build" else None)
         if plan.commitment:  # its dependents started at the submission
             yield from self.verify(project, stage, record, draws)
             return []
@@ -194,9 +181,9 @@ class StageFlow:
     def issue(self, project: Project, stage: Stage, record: StageRecord) -> list[Stage]:
         """The decision now: record the issue time and the statutory clock; returns the dependents made ready."""
         record.issued = now = self.env.now
-        if record.submissions:
+        if record.submissions and record.submitted == record.submitted:
             record.same_day = 1.0 if int(record.submitted) == int(now) else 0.0
-        if stage.limit is not None:
+        if stage.limit is not None and record.submitted == record.submitted:  # (NaN: not known, for a resumed visit)
             clock = self.zone.workdays_between(record.submitted, record.issued) - record.rework
             for category in stage.limit.excludes:
                 clock -= getattr(record, category)
@@ -205,17 +192,29 @@ class StageFlow:
         return self.release(project, stage)
 
     def prepare(
-        self, project: Project, stage: Stage, record: StageRecord, dist: Dist, agent: bool, draws: Draws, step: str
+        self,
+        project: Project,
+        stage: Stage,
+        record: StageRecord,
+        dist: Dist,
+        agent: bool,
+        draws: Draws,
+        step: str,
+        since: float | None = None,
     ) -> Steps[None]:
         """Applicant preparation; with agent service, shorter, then an agent prepares and files it.
 
-        The agent is held only for its own ``effort`` (waiting for a free agent counts as queue).
+        The agent is held only for its own ``effort`` (waiting for a free agent counts as queue).  ``since``:
+        the preparation began then (a warm start); what is left of it is drawn given the time spent.
         """
         env, zone, agents = self.env, self.zone, self.agents
-        value = dist.quantile(draws.u())
+        u = draws.u()
         t0 = env.now
-        if agent and agents is not None:
-            value *= agents.prepare_scale
+        scale = agents.prepare_scale if agent and agents is not None else 1.0
+        if since is None:
+            value = dist.quantile(u) * scale
+        else:
+            value = Resume("prepare", since).remaining(dist, u, t0, zone, scale)
         end = finish_time(t0, dist, value, zone)
         yield env.timeout(end - t0)
         record.prepare += zone.workdays_between(t0, end)
@@ -292,43 +291,80 @@ class StageFlow:
         self.log(project, stage, "sitting", agency, t0, self.env.now)
 
     def rounds(
-        self, project: Project, stage: Stage, agency: str, record: StageRecord, draws: Draws, plan: Plan, formal: bool
+        self,
+        project: Project,
+        stage: Stage,
+        agency: str,
+        record: StageRecord,
+        draws: Draws,
+        plan: Plan,
+        formal: bool,
+        resume: Resume | None = None,
     ) -> Steps[bool]:
         """Submit and review until accepted (strict rework or tolerant acceptance).  False if capped.
 
-        ``formal`` rounds are submissions; pre-consultation rounds (``formal=False``) are not.
+        ``formal`` rounds are submissions; pre-consultation rounds (``formal=False``) are not.  ``resume``: the
+        round under way at a warm start, which goes on from its step (the queue, the review, the sitting, the
+        wait for missing documents or the rework) with what is left of that step.
         """
         env, zone = self.env, self.zone
         defect = plan.defect
         fix_scale = self.agents.prepare_scale if plan.agent and self.agents is not None else 1.0
         effort = plan.effort
-        rounds = 0
+        rounds = 0 if resume is None else resume.round - 1
         while True:
             rounds += 1
             u_effort, u_defect, u_fix, u_fail = draws.u4()
-            if formal:  # a submission, in office hours
-                now = env.now
-                t = self.next_open(now)
-                if t > now:
-                    yield env.timeout(t - now)
-                self.submitted(project, stage, record, commit=plan.commitment and rounds == 1)
             defective = defect is not None and u_defect < defect.p * defect.decay ** (rounds - 1)
-            tolerant = stage.tolerant if defective and formal else None
-            supplied = deadline = 0.0
+            tolerant = None
             failed = False
-            if tolerant is not None and defect is not None:
-                t_sub = env.now
-                supplied = finish_time(t_sub, defect.fix, defect.fix.quantile(u_fix) * fix_scale, zone)
-                deadline = zone.add(t_sub, tolerant.deadline)
-                failed = u_fail < tolerant.fail_p or supplied > deadline
-            value = effort.quantile(u_effort) if effort is not None else 0.0
-            yield from self.review(project, agency, stage, record, effort, value)
-            if stage.feedback is not None and formal:
+            wait_until = 0.0
+            reviewed = True
+            if resume is None:
+                if formal:  # a submission, in office hours
+                    now = env.now
+                    t = self.next_open(now)
+                    if t > now:
+                        yield env.timeout(t - now)
+                    self.submitted(project, stage, record, commit=plan.commitment and rounds == 1)
+                tolerant = stage.tolerant if defective and formal else None
+                if tolerant is not None and defect is not None:
+                    t_sub = env.now
+                    supplied = finish_time(t_sub, defect.fix, defect.fix.quantile(u_fix) * fix_scale, zone)
+                    deadline = zone.add(t_sub, tolerant.deadline)
+                    failed = u_fail < tolerant.fail_p or supplied > deadline
+                    wait_until = deadline if failed else supplied
+                value = effort.quantile(u_effort) if effort is not None else 0.0
+                yield from self.review(project, agency, stage, record, effort, value)
+            else:
+                at, resumed, resume = resume.step, resume, None
+                reviewed = at in ("queue", "review", "sitting")
+                if at == "rework" and defect is not None:  # returned before the start: the rest of the fix
+                    t0 = env.now
+                    end = finish_time(t0, defect.fix, resumed.remaining(defect.fix, u_fix, t0, zone, fix_scale), zone)
+                    yield env.timeout(end - t0)
+                    record.rework += zone.workdays_between(t0, end)
+                    self.log(project, stage, "rework", "agent" if plan.agent else "applicant", t0, end)
+                    continue
+                if at == "supplement" and stage.tolerant is not None and defect is not None:
+                    defective, tolerant = True, stage.tolerant
+                    failed, wait_until = supplement_outcome(
+                        resumed, tolerant, defect.fix, fix_scale, u_fail, u_fix, env.now, zone
+                    )
+                elif reviewed:
+                    if stage.tolerant is not None:  # accepted without missing documents
+                        defective = False
+                    value = 0.0
+                    if effort is not None and at == "review":
+                        value = resumed.remaining(effort, u_effort, env.now, self.agencies[agency].calendar)
+                    elif effort is not None:
+                        value = effort.quantile(u_effort)
+                    yield from self.review(project, agency, stage, record, None if at == "sitting" else effort, value)
+            if stage.feedback is not None and formal and reviewed:
                 yield from self.feedback(project, stage, record, draws, plan)
             if not defective or defect is None:
                 return True
             if tolerant is not None:
-                wait_until = deadline if failed else supplied
                 if wait_until > env.now:
                     t0 = env.now
                     yield env.timeout(wait_until - t0)
@@ -364,7 +400,7 @@ class StageFlow:
         """A formal submission now; with a credit commitment, the dependents start now."""
         project.submissions += 1
         record.submissions += 1
-        if record.submissions == 1:
+        if record.submitted != record.submitted:  # NaN: the first submission (or the first one known)
             record.submitted = self.env.now
         if commit:
             for dep in self.issue(project, stage, record):
@@ -405,15 +441,23 @@ class StageFlow:
                 project, stage.agency, stage, record, signoff, signoff.quantile(draws.u()), sitting=False
             )
 
-    def build(self, project: Project, stage: Stage, work: Dist, record: StageRecord, draws: Draws) -> Steps[None]:
-        """Construction ``work`` in calendar days outside shutdown windows, plus any stop-work order."""
+    def build(
+        self, project: Project, stage: Stage, work: Dist, record: StageRecord, draws: Draws, resume: Resume | None
+    ) -> Steps[None]:
+        """Construction ``work`` in calendar days outside shutdown windows, plus any stop-work order; ``resume``:
+        under way since then (a warm start), what is left of it given the days worked."""
         env = self.env
-        value = work.quantile(draws.u()) * project.scale * CALENDAR_DAYS[work.unit]
+        u = draws.u()
         windows = tuple(w for w in stage.shutdowns if not self.exempt(w, project))
         cal = self.ctx.compiled.build_calendar(windows)
         t0 = env.now
+        if resume is None:
+            value = work.quantile(u) * project.scale * CALENDAR_DAYS[work.unit]
+        else:  # days worked so far: outside the shutdown windows
+            worked = t0 - resume.since if cal is None else cal.workdays_between(resume.since, t0)
+            value = remaining(work, u, worked, project.scale * CALENDAR_DAYS[work.unit])
         start, end = (t0, t0 + value) if cal is None else (cal.next_open(t0), cal.add(t0, value))
-        record.build_start = start
+        record.build_start = start if resume is None else resume.since
         pending = [0.0]  # stop-work days ordered while this work runs
         project.building.append(pending)
         yield env.timeout(end - t0)
@@ -421,7 +465,7 @@ class StageFlow:
             delay, pending[0] = pending[0], 0.0
             yield env.timeout(delay)
         project.building.remove(pending)
-        record.build = env.now - t0
+        record.build += env.now - t0
         self.log(project, stage, "build", "contractor", start, env.now)
 
     def exempt(self, window: str, project: Project) -> bool:

@@ -16,6 +16,7 @@ from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
 from sim.core.output_file import atomic_write
 from sim.present.figure import Figure
+from sim.present.forecast_plots import clearance_data, clearance_figure, forecast_data, forecast_figure
 from sim.present.rows import Rows, write_csv
 from sim.present.spread_plots import distributions, distributions_data
 from sim.present.sweep_plots import sweep_data, sweep_figure, tornado_data, tornado_figure
@@ -28,8 +29,12 @@ __all__ = [
     "agency_load",
     "agency_load_data",
     "all_figures",
+    "clearance_data",
+    "clearance_figure",
     "distributions",
     "distributions_data",
+    "forecast_data",
+    "forecast_figure",
     "save",
     "time_split",
     "time_split_data",

@@ -76,6 +76,52 @@ class Dist:
         s = p[0]  # empirical: each sample equally likely
         return s[min(int(u * len(s)), len(s) - 1)]
 
+    def cdf(self, x: float) -> float:
+        """The share of draws at or below ``x``: the inverse of :meth:`quantile` (``cdf(quantile(u)) == u`` for a
+        continuous distribution)."""
+        k, p = self.kind, self.params
+        if k == "fixed":
+            return 1.0 if x >= p[0] else 0.0
+        if k == "exponential":
+            return 0.0 if x <= 0.0 else -math.expm1(-x / p[0])
+        if k == "uniform":
+            return min(1.0, max(0.0, (x - p[0]) / (p[1] - p[0])))
+        if k == "triangular":
+            a, m, b = p
+            if x <= a:
+                return 0.0
+            if x >= b:
+                return 1.0
+            if x <= m:
+                return (x - a) ** 2 / ((b - a) * (m - a))
+            return 1.0 - (b - x) ** 2 / ((b - a) * (b - m))
+        if k == "lognormal":
+            if x <= 0.0:
+                return 0.0
+            mu, sigma = _lognormal_mu_sigma(p[0], p[1])
+            return _STD_NORMAL.cdf((math.log(x) - mu) / sigma)
+        s = p[0]  # empirical: the share of samples at or below x
+        return float(np.searchsorted(s, x, side="right")) / len(s)
+
+    def quantile_above(self, u: float, x: float) -> float:
+        """Inversion sampling from the distribution conditioned on exceeding ``x``: the value ``quantile(v)`` with
+        ``v = F(x) + u (1 - F(x))``, so a uniform ``u`` gives a draw from the values above ``x`` in their
+        proportions.  This is how work already under way for ``x`` (a review ten days old) continues: the
+        remaining part is ``quantile_above(u, x) - x``, never a restart.  When no value exceeds ``x``
+        (``F(x) = 1``: the work has run longer than the distribution allows) it is the largest value.
+        """
+        if x <= 0.0:
+            return self.quantile(u)
+        f = self.cdf(x)
+        if self.kind == "exponential":  # memoryless, and exact far in the tail where 1 - F(x) underflows
+            return x + self.quantile(u)
+        if self.kind == "empirical":  # the samples above x, each equally likely
+            s = self.params[0]
+            k = int(np.searchsorted(s, x, side="right"))
+            return s[min(k + int(u * (len(s) - k)), len(s) - 1)]
+        v = f + u * (1.0 - f)
+        return self.quantile(min(v, _U_MAX))
+
     def mean(self) -> float:
         """The distribution's mean (in its own unit)."""
         k, p = self.kind, self.params
@@ -237,6 +283,18 @@ def _bounded(d: Dist, path: str) -> tuple[Dist | None, list[tuple[str, str]]]:
         return d, []
     span = " (1000 years)" if d.unit in MAX_DURATION else ""
     return None, [(path, f"{what} is {value:.4g} {d.unit}; at most {bound:.6g} {d.unit}{span} is allowed")]
+
+
+def elapsed_time(t0: float, t1: float, dist: Dist, calendar: WorkCalendar) -> float:
+    """The amount of ``dist``'s unit between clock times ``t0`` and ``t1`` on ``calendar``: the inverse of
+    :func:`finish_time` (``finish_time(t0, dist, elapsed_time(t0, t1, dist, cal), cal) == t1`` when ``t1`` is
+    in working time)."""
+    unit = dist.unit
+    if unit == "workday":
+        return calendar.workdays_between(t0, t1)
+    if unit == "workhour":
+        return calendar.workdays_between(t0, t1) * calendar.day_hours
+    return (t1 - t0) / CALENDAR_DAYS[unit]
 
 
 def finish_time(t: float, dist: Dist, value: float, calendar: WorkCalendar, w: float | None = None) -> float:
