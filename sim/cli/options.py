@@ -270,3 +270,22 @@ def precision_kpis(args: argparse.Namespace, file: str, allowed: Sequence[str]) 
     if problems:
         raise ScenarioError([Problem(file, "--kpi", message) for message in problems])
     return tuple(names)
+
+
+def add_stage_options(parser: argparse.ArgumentParser) -> None:
+    """How a log is cut into stages (:class:`sim.eventlog.stages.StageMap`): ``--stage-by``, ``--stage-sep`` and
+    ``--stage-map``, the same for every command that does it, so a log is cut the same way each time."""
+    from pathlib import Path
+
+    from sim.eventlog.stages import SEPARATOR, STAGE_BY_HELP
+
+    parser.add_argument("--stage-by", default="activity", metavar="HOW", help=f"stages: {STAGE_BY_HELP}")
+    parser.add_argument(
+        "--stage-sep",
+        default=SEPARATOR,
+        metavar="S",
+        help=f"what separates an activity's name parts (default {SEPARATOR!r})",
+    )
+    parser.add_argument(
+        "--stage-map", type=Path, default=None, metavar="FILE", help="a TOML file of stage = regular expression"
+    )
