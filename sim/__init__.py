@@ -14,6 +14,7 @@ The public API::
     fc = sim.forecast(base, "open.csv", as_of="2024-09-02", n=200)   # today's open files: .summary(), .files()
     log = sim.read_log("permits.xes.gz", zone="Europe/Amsterdam")   # a real event log (CSV or XES)
     fitted = sim.fit(log, stage_by="prefix:2")   # a scenario of the process it records: .text, .scenario
+    ev = sim.evaluate(base, log, n=20)          # how close the scenario is to the log: ev.to_dict(), ev.write(out)
 
 Every public name is imported on first use: ``import sim`` loads nothing else (no NumPy, no SimPy, no
 matplotlib), so that the command line (``python -m sim``, whose package this is) can set up its signal
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.analysis.attribution import Attribution, attribute
     from sim.analysis.compare import Comparison, compare
+    from sim.analysis.evaluate import Evaluation, evaluate
     from sim.analysis.forecast import forecast
     from sim.analysis.forecast_result import Forecast
     from sim.analysis.sweep import SweepResult, TornadoResult, sweep, tornado
@@ -49,6 +51,8 @@ _HOME = {
     "attribute": "sim.analysis.attribution",
     "Comparison": "sim.analysis.compare",
     "compare": "sim.analysis.compare",
+    "Evaluation": "sim.analysis.evaluate",
+    "evaluate": "sim.analysis.evaluate",
     "Forecast": "sim.analysis.forecast_result",
     "forecast": "sim.analysis.forecast",
     "SweepResult": "sim.analysis.sweep",
@@ -78,6 +82,7 @@ __all__ = [
     "Backlog",
     "CalendarWarning",
     "Comparison",
+    "Evaluation",
     "EventLog",
     "FittedScenario",
     "Forecast",
@@ -92,6 +97,7 @@ __all__ = [
     "TornadoResult",
     "attribute",
     "compare",
+    "evaluate",
     "fit",
     "forecast",
     "load",

@@ -77,7 +77,11 @@ def results(tmp_path_factory):
     path.write_text(SMALL_WITH_LEVERS, encoding="utf-8")
     base = sim.load(path, levers="none")
     every = base.with_levers("all")
+    sim.run(base, n=1, seed=1, event_formats=("csv",), out=path.parent / "run")  # a log to evaluate against
     return {
+        "evaluate": sim.evaluate(
+            base, path.parent / "run" / "events.csv", n=2, seed=1, stage_by="prefix:1", stage_sep=":"
+        ),
         "cmp": sim.compare([base, every], n=2, seed=1),
         "att": sim.attribute(every, n=2, seed=1),
         "sweep": sim.sweep(base, {"agencies.bureau.staff": [1, 2]}, n=2, seed=1),
@@ -99,6 +103,7 @@ def figure_calls(results):
     calls["tornado_figure"] = plots.tornado_figure(results["tornado"])
     calls["forecast_figure"] = plots.forecast_figure(results["forecast"])
     calls["clearance_figure"] = plots.clearance_figure(results["forecast"])
+    calls["evaluate_figure"] = plots.evaluate_figure(results["evaluate"])
     return calls
 
 

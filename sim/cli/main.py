@@ -88,6 +88,7 @@ def _command_modules() -> list[str]:
         "sim.cli.log_commands",
         "sim.cli.fit_command",
         "sim.cli.forecast_command",
+        "sim.cli.evaluate_command",
     ]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
 from sim.core.output_file import atomic_write
+from sim.present.evaluate_plots import evaluate_data, evaluate_figure
 from sim.present.figure import Figure
 from sim.present.forecast_plots import clearance_data, clearance_figure, forecast_data, forecast_figure
 from sim.present.rows import Rows, write_csv
@@ -33,6 +34,8 @@ __all__ = [
     "clearance_figure",
     "distributions",
     "distributions_data",
+    "evaluate_data",
+    "evaluate_figure",
     "forecast_data",
     "forecast_figure",
     "save",
