@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.cli.console import say, show
-from sim.cli.options import LOG_COLUMNS, add_log_reading
+from sim.cli.options import LOG_COLUMNS, add_log_reading, add_stage_options
 
 if TYPE_CHECKING:
     import argparse
@@ -30,7 +30,6 @@ def add_parsers(sub: Any) -> None:
     """Add ``fit`` to the subcommands ``sub``."""
     from pathlib import Path
 
-    from sim.eventlog.stages import SEPARATOR, STAGE_BY_HELP
     from sim.fitting.fit import DEFAULT_WAITING
     from sim.fitting.graph import FLOWS
 
@@ -47,16 +46,7 @@ def add_parsers(sub: Any) -> None:
         metavar="CC",
         help="public holidays of the calendar: a country code of the holidays package, e.g. NL or CN (default none)",
     )
-    cmd.add_argument("--stage-by", default="activity", metavar="HOW", help=f"stages: {STAGE_BY_HELP}")
-    cmd.add_argument(
-        "--stage-sep",
-        default=SEPARATOR,
-        metavar="S",
-        help=f"what separates an activity's name parts (default {SEPARATOR!r})",
-    )
-    cmd.add_argument(
-        "--stage-map", type=Path, default=None, metavar="FILE", help="a TOML file of stage = regular expression"
-    )
+    add_stage_options(cmd)
     cmd.add_argument(
         "--replay", action="store_true", help="projects sign on the log's case start dates, not as a Poisson stream"
     )

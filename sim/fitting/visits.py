@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.core.errors import LogError, Problem
 from sim.eventlog.model import EventLog
+from sim.eventlog.rounds import round_numbers
 from sim.eventlog.stages import StageMap
 from sim.fitting.clock import LogClock
 
@@ -130,15 +131,11 @@ def stage_visits(log: EventLog, clock: LogClock, stage_of: np.ndarray, n_stages:
                 by_stage.setdefault(s, []).append(i)
         for s, idx in by_stage.items():
             visit = Visit(c, s)
-            current: list[int] = []
-            done: set[int] = set()
-            for i in idx:
-                if activity[i] in done:
-                    visit.rounds.append(current)
-                    current, done = [], set()
-                current.append(i)
-                done.add(activity[i])
-            visit.rounds.append(current)
+            numbers = round_numbers(activity[i] for i in idx)  # the rule evaluate measures rework by
+            for _ in range(numbers[-1] + 1):
+                visit.rounds.append([])
+            for i, k in zip(idx, numbers):
+                visit.rounds[k].append(i)
             visits.append(visit)
             ix = np.asarray(idx)
             f, la = ix[np.argmin(begin[ix])], ix[np.argmax(clock.end[ix])]
