@@ -36,7 +36,12 @@ def outputs_of(cell: nbformat.NotebookNode) -> list[dict]:
 
 
 def test_there_are_notebooks():
-    assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_tweak_parameters.ipynb", "03_lanzhou_case.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_quickstart.ipynb",
+        "02_tweak_parameters.ipynb",
+        "03_lanzhou_case.ipynb",
+        "04_from_event_log.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -26,7 +26,6 @@ import stat
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 from sim.core.output_places import (
     MARKER,
     PARTIAL,
+    Claim,
     OutputError,
     OutputExists,
     busy,
@@ -59,7 +59,7 @@ def spreadsheet_safe(cell: Any) -> Any:
     return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
 
 
-class OutputDir:
+class OutputDir(Claim):
     """A folder whose files appear only when :meth:`commit` is called, written only where approval-sim may.
 
     Files go to the partial folder :attr:`tmp` beside the target; :meth:`commit` renames it into place
@@ -232,15 +232,6 @@ class OutputDir:
             shutil.rmtree(self.tmp, ignore_errors=True)
             remove_created(self._created)
             self._claimed = False
-
-    def __enter__(self) -> OutputDir:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if not self._done:
-            self.abort()
 
 
 def _finite(data: Any) -> Any:

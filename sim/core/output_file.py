@@ -13,11 +13,11 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from sim.core.output_places import (
     PARTIAL,
+    Claim,
     OutputError,
     OutputExists,
     busy,
@@ -32,7 +32,7 @@ from sim.core.output_places import (
 )
 
 
-class OutputFile:
+class OutputFile(Claim):
     """One file that appears only when :meth:`commit` is called, written only where approval-sim may.
 
     The content goes to the partial file :attr:`tmp` beside the target, created exclusively (the claim);
@@ -155,15 +155,6 @@ class OutputFile:
             Path(self.tmp).unlink(missing_ok=True)
             remove_created(self._created)
             self._claimed = False
-
-    def __enter__(self) -> OutputFile:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if not self._done:
-            self.abort()
 
 
 def atomic_write(path: Path, write: Callable[[IO[Any]], object], binary: bool = True) -> Path:

@@ -17,6 +17,8 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 #: the marker file of an output folder: JSON with the generator and the files it wrote
 MARKER = ".approval-sim"
@@ -167,3 +169,23 @@ def umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+class Claim:
+    """An output claimed on its target: written whole by ``commit``, or removed by ``abort`` (also when the
+    ``with`` block it is the context of ends without a commit, by an error or a signal)."""
+
+    _done: bool
+
+    def abort(self) -> None:
+        """Remove what was written so far."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._done:
+            self.abort()
