@@ -33,17 +33,11 @@ if TYPE_CHECKING:
 
 from sim.core.output_places import (
     MARKER,
-    PARTIAL,
     Claim,
     OutputError,
     OutputExists,
-    busy,
-    cannot_write,
     generator,
-    make_parents,
-    place,
     read_marker,
-    refuse_places,
     remove_created,
     symlink_refused,
     umask,
@@ -76,31 +70,8 @@ class OutputDir(Claim):
     """
 
     def __init__(self, target: str | Path, force: bool = False, inputs: Iterable[str | Path] = ()):
-        self.shown = Path(target)
-        self.target = place(target)
-        self.force = force
         self._files: list[Any] = []
-        self._claimed = self._done = False
-        self._replace = False
-        refuse_places(self.target, self.shown, inputs, folder=True)
-        if os.path.islink(self.target):
-            raise symlink_refused(self.target, self.shown)
-        self._created = make_parents(self.target.parent, self.shown)
-        self.tmp = self.target.parent / f".{self.target.name}.{PARTIAL}"
-        try:
-            os.mkdir(self.tmp)  # the claim: fails if another run holds it
-        except FileExistsError:
-            remove_created(self._created)
-            raise busy(self.shown, self.tmp) from None
-        except OSError as e:
-            remove_created(self._created)
-            raise cannot_write(self.shown, self.target.parent, e) from None
-        self._claimed = True
-        try:
-            self._replace = self._check_target()
-        except BaseException:
-            self.abort()
-            raise
+        self._claim(target, force, inputs, folder=True, create=os.mkdir)
 
     def _check_target(self) -> bool:
         """Whether the target holds an earlier output to replace; raises if it may not be written."""

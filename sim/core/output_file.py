@@ -16,16 +16,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from sim.core.output_places import (
-    PARTIAL,
     Claim,
     OutputError,
     OutputExists,
-    busy,
-    cannot_write,
     has_marker,
-    make_parents,
-    place,
-    refuse_places,
     remove_created,
     symlink_refused,
     umask,
@@ -50,34 +44,16 @@ class OutputFile(Claim):
     """
 
     def __init__(self, target: str | Path, force: bool = False, inputs: Iterable[str | Path] = (), *, marker: bytes):
-        self.shown = Path(target)
-        self.target = place(target)
-        self.force = force
         self.marker = marker
-        self._claimed = self._done = False
-        self._replace = False
-        refuse_places(self.target, self.shown, inputs, folder=False)
-        if os.path.islink(self.target):
-            raise symlink_refused(self.target, self.shown)
+        self._claim(target, force, inputs, folder=False, create=self._create, refuse=self._refuse_folder)
+
+    def _create(self, tmp: Path) -> None:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the claim
+        self._file: IO[bytes] = os.fdopen(fd, "wb")
+
+    def _refuse_folder(self) -> None:
         if self.target.is_dir():
             raise self._is_folder()
-        self._created = make_parents(self.target.parent, self.shown)
-        self.tmp = self.target.parent / f".{self.target.name}.{PARTIAL}"
-        try:
-            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the claim
-        except FileExistsError:
-            remove_created(self._created)
-            raise busy(self.shown, self.tmp) from None
-        except OSError as e:
-            remove_created(self._created)
-            raise cannot_write(self.shown, self.target.parent, e) from None
-        self._claimed = True
-        self._file: IO[bytes] = os.fdopen(fd, "wb")
-        try:
-            self._replace = self._check_target()
-        except BaseException:
-            self.abort()
-            raise
 
     def _is_folder(self) -> OutputError:
         return OutputError(

@@ -15,7 +15,7 @@ import functools
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -175,7 +175,47 @@ class Claim:
     """An output claimed on its target: written whole by ``commit``, or removed by ``abort`` (also when the
     ``with`` block it is the context of ends without a commit, by an error or a signal)."""
 
-    _done: bool
+    def _claim(
+        self,
+        target: str | Path,
+        force: bool,
+        inputs: Iterable[str | Path],
+        *,
+        folder: bool,
+        create: Callable[[Path], None],
+        refuse: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Claim ``target``: refuse the places no output may go (and what ``refuse`` refuses), make its parent
+        folders, then ``create`` the partial output beside it exclusively (a second claim fails there), and
+        find whether an earlier output is to be replaced (:meth:`_check_target`)."""
+        self.shown = Path(target)
+        self.target = place(target)
+        self.force = force
+        self._claimed = self._done = self._replace = False
+        refuse_places(self.target, self.shown, inputs, folder=folder)
+        if os.path.islink(self.target):
+            raise symlink_refused(self.target, self.shown)
+        refuse()
+        self._created = make_parents(self.target.parent, self.shown)
+        self.tmp = self.target.parent / f".{self.target.name}.{PARTIAL}"
+        try:
+            create(self.tmp)
+        except FileExistsError:
+            remove_created(self._created)
+            raise busy(self.shown, self.tmp) from None
+        except OSError as e:
+            remove_created(self._created)
+            raise cannot_write(self.shown, self.target.parent, e) from None
+        self._claimed = True
+        try:
+            self._replace = self._check_target()
+        except BaseException:
+            self.abort()
+            raise
+
+    def _check_target(self) -> bool:
+        """Whether the target holds an earlier output to replace; raises if it may not be written."""
+        raise NotImplementedError
 
     def abort(self) -> None:
         """Remove what was written so far."""
