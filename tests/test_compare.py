@@ -36,7 +36,7 @@ def test_paired_difference_is_the_mean_of_per_replication_differences(small):
     # recompute from two plain runs with the same seed: replication means, differenced by hand
     ra = sim.run(a, n=8, seed=3, keep_rows=True)
     rb = sim.run(b, n=8, seed=3, keep_rows=True)
-    col = sim.runs.reducer.project_columns(sim.engine.compiled.compile_scenario(a)).index("approval_workdays")
+    col = sim.runs.rows.project_columns(sim.engine.compiled.compile_scenario(a)).index("approval_workdays")
 
     def rep_means(res):
         by_rep = {}

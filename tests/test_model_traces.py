@@ -26,7 +26,7 @@ import tomllib
 import pytest
 
 from sim.core.units import DAYS_PER_MONTH
-from sim.runs.reducer import project_columns, stage_columns
+from sim.runs.rows import project_columns, stage_columns
 from sim.runs.runner import run
 from sim.scenario.loading import load
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from sim.engine.compiled import compile_scenario
-from sim.runs.reducer import project_columns, stage_columns
+from sim.runs.rows import project_columns, stage_columns
 from sim.runs.runner import run
 from sim.scenario.loading import load
 

@@ -20,7 +20,8 @@ from sim.eventlog.cases import Activity, Case, Value
 from sim.eventlog.ocel_writer import OcelWriter
 from sim.eventlog.times import country_zone, time_zone
 from sim.eventlog.xes_writer import XesWriter
-from sim.runs.reducer import EVENT_COLUMNS, ReducedReplication, event_rows
+from sim.runs.reducer import ReducedReplication
+from sim.runs.rows import EVENT_COLUMNS, event_rows
 
 #: the event-log formats a run can write, and their files
 FORMATS = {"csv": "events.csv", "xes": "events.xes", "ocel": "events.ocel.json"}
@@ -68,7 +69,7 @@ class EventOutput:
         if reduced.events is None:
             return
         if self.csv is not None:
-            self.csv.writerows(event_rows(self.origin, reduced))
+            self.csv.writerows(event_rows(self.origin, reduced.rep, reduced.cases, reduced.events))
         if self.xes is not None or self.ocel is not None:
             for case in self.cases(reduced):
                 if self.xes is not None:

@@ -17,6 +17,7 @@ import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -37,6 +38,7 @@ from sim.engine.records import (
     project_record,
 )
 from sim.runs.critical_path import approval_path
+from sim.runs.rows import PROJECTS_CSV_KPIS, STAGE_KINDS, format_rows, project_kinds
 from sim.runs.stats import batch
 from sim.runs.tables import Row
 from sim.scenario.calendar import WorkCalendar, worktime_function
@@ -50,11 +52,7 @@ CaseInfo = tuple[str, str, float, bool, float]
 
 #: KPIs also reported per project class
 PER_CLASS = tuple(k for k in KPIS if k != "within_limit_share")
-#: KPIs written per project in projects.csv (submissions has its own column)
-PROJECTS_CSV_KPIS = tuple(k for k in KPIS if k not in ("within_limit_share", "submissions"))
 assert set(PROJECT_KPIS) == set(KPIS) - {"within_limit_share"}, "records.PROJECT_KPIS is out of date"
-#: the time columns of projects.csv: signing, first submission, then every milestone
-MILESTONE_COLUMNS = ("signed", "first_submission", *MILESTONES)
 _APPROVAL_DAYS, _SUBMISSIONS = PROJECT_KPIS.index("approval_days"), PROJECT_KPIS.index("submissions")
 #: milestones counted week by week (the weekly series ``milestones.<id>``)
 SERIES_MILESTONES = ("construction_start", "production")
@@ -131,67 +129,6 @@ def per_kpi(holder: KpiHolder[T_co]) -> Iterator[T_co]:
         yield from per_class.values()
 
 
-def _stamp(origin: dt.datetime, t: float | None) -> str:
-    """A clock time as a CSV cell "YYYY-MM-DD HH:MM" ("" if not reached)."""
-    if t is None or math.isnan(t) or math.isinf(t):
-        return ""
-    return (origin + dt.timedelta(days=t)).strftime("%Y-%m-%d %H:%M")
-
-
-def _num(x: float | None) -> float | str:
-    """A number as a CSV cell: rounded to 6 decimals, "" if missing."""
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
-
-
-_STAGE_TIMES = ("started", "submitted", "issued", "verified")
-
-
-def _stage_cell(origin: dt.datetime, visit: StageRecord, column: str) -> str | int | float:
-    """One cell of stages.csv: ``column`` of a stage visit."""
-    v = getattr(visit, column)
-    if column in _STAGE_TIMES:
-        return _stamp(origin, v)
-    if column in ("stage", "submissions"):
-        return v
-    return int(v) if column == "capped" else _num(v)
-
-
-def project_columns(cs: CompiledScenario) -> list[str]:
-    """Header of projects.csv."""
-    permits = [f"issued_{s.id}" for s in cs.scenario.stages if s.agency is not None]
-    return [
-        "rep",
-        "project",
-        "class",
-        "investment_cny",
-        *MILESTONE_COLUMNS,
-        "submissions",
-        "capped",
-        *(f"{c}_{'days' if c == 'build' else 'wd'}" for c in SPLIT),
-        *PROJECTS_CSV_KPIS,
-        *permits,
-    ]
-
-
-def stage_columns() -> list[str]:
-    """Header of stages.csv."""
-    return ["rep", "project", *STAGE_FIELDS]
-
-
-EVENT_COLUMNS = ["case", "activity", "resource", "start", "end", "lifecycle"]
-
-
-def event_rows(origin: dt.datetime, reduced: ReducedReplication) -> list[Row]:
-    """The rows of events.csv of a replication's event log (empty without one)."""
-    if reduced.events is None:
-        return []
-    rep, cases = reduced.rep, reduced.cases
-    return [
-        [f"{rep}:{cases[idx][0]}", f"{stage}:{step}", resource, _stamp(origin, t0), _stamp(origin, t1), "complete"]
-        for idx, stage, step, resource, t0, t1 in reduced.events
-    ]
-
-
 class Reducer:
     """Folds the finished projects of one replication into a :class:`ReducedReplication`."""
 
@@ -222,8 +159,10 @@ class Reducer:
         self.milestones = {m: array("d") for m in SERIES_MILESTONES}
         self._starts = self.milestones["construction_start"].append
         self._productions = self.milestones["production"].append
+        # raw values of the rows, by project number, formatted in bulk by finish() (sim.runs.rows)
         self.project_rows: list[tuple[int, Row]] = []
         self.stage_rows: list[tuple[int, list[Row]]] = []
+        self._stage_values = attrgetter(*STAGE_FIELDS)
         self.cases: dict[int, CaseInfo] = {}
         if rows:
             self.origin = dt.datetime.combine(sc.start_date, dt.time())
@@ -331,8 +270,9 @@ class Reducer:
         return v
 
     def _rows(self, project: ProjectRecord, stages: Iterable[StageRecord]) -> None:
-        origin = self.origin
+        """Keep the raw values of the project's row and of its stage visits' rows."""
         self.cases[project.idx] = (project.id, project.cls, project.investment_cny, project.reformed, project.signed)
+        milestones, issued = project.milestones, project.issued
         self.project_rows.append(
             (
                 project.idx,
@@ -340,24 +280,20 @@ class Reducer:
                     self.rep,
                     project.id,
                     project.cls,
-                    _num(project.investment_cny),
-                    _stamp(origin, project.signed),
-                    _stamp(origin, project.first_submission),
-                    *(_stamp(origin, project.milestones[m]) for m in MILESTONES),
+                    project.investment_cny,
+                    project.signed,
+                    project.first_submission,
+                    *(milestones[m] for m in MILESTONES),
                     project.submissions,
-                    int(project.capped),
-                    *(_num(project.split[c]) for c in SPLIT),
-                    *(_num(project.kpi[k]) for k in PROJECTS_CSV_KPIS),
-                    *(_stamp(origin, project.issued.get(s, math.nan)) for s in self.permit_ids),
+                    project.capped,
+                    *project.split.values(),
+                    *(project.kpi[k] for k in PROJECTS_CSV_KPIS),
+                    *(issued.get(s, math.nan) for s in self.permit_ids),
                 ],
             )
         )
-        self.stage_rows.append(
-            (
-                project.idx,
-                [[self.rep, project.id, *(_stage_cell(origin, visit, f) for f in STAGE_FIELDS)] for visit in stages],
-            )
-        )
+        head, values = (self.rep, project.id), self._stage_values
+        self.stage_rows.append((project.idx, [[*head, *values(visit)] for visit in stages]))
 
     def finish(
         self,
@@ -400,8 +336,9 @@ class Reducer:
         if self.rows:
             self.project_rows.sort(key=lambda x: x[0])
             self.stage_rows.sort(key=lambda x: x[0])
-            out.project_rows = [row for _, row in self.project_rows]
-            out.stage_rows = [row for _, rows in self.stage_rows for row in rows]
+            origin = self.origin
+            out.project_rows = format_rows(origin, project_kinds(self.cs), [row for _, row in self.project_rows])
+            out.stage_rows = format_rows(origin, STAGE_KINDS, [row for _, rows in self.stage_rows for row in rows])
             if events is not None:
                 out.events, out.cases = events, self.cases
         return out

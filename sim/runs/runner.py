@@ -34,7 +34,8 @@ from sim.runs.event_output import EventOutput, parse_formats
 from sim.runs.executors import executor_threads
 from sim.runs.pool import OutOfMemory, ReplicationFailed, available_memory, guarded, local_pool, pool_for, stop
 from sim.runs.precision import Batch, Sequential, check, precision_rule
-from sim.runs.reducer import ReducedReplication, Reducer, project_columns, stage_columns
+from sim.runs.reducer import ReducedReplication, Reducer
+from sim.runs.rows import project_columns, stage_columns
 from sim.runs.summary import Summary, kpi_names
 from sim.runs.tables import Row, SummaryDict, Table
 from sim.scenario.scenario import Scenario
