@@ -492,6 +492,7 @@ def test_the_memory_estimate_is_within_a_factor_of_two_of_what_a_replication_tak
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_running_out_of_memory_in_a_replication_is_a_clean_error(monkeypatch, jobs):
     import sim.runs.runner as runner
+    from sim.runs.pool import ReplicationFailed
 
     real = runner.reduced_replication
 
@@ -501,7 +502,7 @@ def test_running_out_of_memory_in_a_replication_is_a_clean_error(monkeypatch, jo
         return real(cs, rep, seed, rows, events)
 
     monkeypatch.setattr(runner, "reduced_replication", hungry)  # workers are forked, so they see it too
-    with pytest.raises(runner.ReplicationFailed) as e:
+    with pytest.raises(ReplicationFailed) as e:
         sim.run(sim.load(SMALL), n=3, seed=4, jobs=jobs)
     assert str(e.value).startswith("replication 1 (seed 4) ran out of memory: lower the stream's rate")
     assert "Traceback" not in str(e.value)

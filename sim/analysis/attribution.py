@@ -13,7 +13,7 @@ sampled (each sampled order still adds up exactly).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import combinations
@@ -26,8 +26,7 @@ from sim.core.arguments import bad, names, whole
 from sim.core.errors import Problem, ScenarioError
 from sim.core.kpi import KPIS
 from sim.engine.compiled import compile_scenario
-from sim.runs.pool import pool_for
-from sim.runs.runner import replications
+from sim.runs.runner import replications_of
 from sim.runs.stats import Accumulator
 from sim.scenario.scenario import LeverChoice, Scenario
 
@@ -95,19 +94,24 @@ def _sub(a: Accumulator, b: Accumulator) -> float | None:
 
 def subset_values(
     sc: Scenario,
-    subset: tuple[str, ...],
+    subsets: Sequence[tuple[str, ...]],
     n: int,
     seed: int,
     kpis: tuple[str, ...],
     jobs: int,
     executor: Executor | None,
-) -> np.ndarray:
-    """Per-replication means of ``kpis`` with exactly ``subset`` on: array (n, len(kpis))."""
-    cs = compile_scenario(sc.with_levers(list(subset)))
-    out = np.empty((n, len(kpis)))
-    for rep, reduced in enumerate(replications(cs, n, seed, jobs=jobs, executor=executor)):
+    progress: Callable[[int, int], None] | None = None,
+) -> list[np.ndarray]:
+    """Per-replication means of ``kpis`` with exactly each subset of levers on: one array (n, len(kpis)) per
+    subset.  The subsets run as one stream (:func:`sim.runs.runner.replications_of`): on a pool, no worker
+    waits for the last replications of a subset before the next begins."""
+    out = [np.empty((n, len(kpis))) for _ in subsets]
+    runs = ((compile_scenario(sc.with_levers(list(subset))), n) for subset in subsets)
+    for i, reduced in replications_of(runs, seed, jobs=jobs, executor=executor):
         means = replication_means(reduced)
-        out[rep] = [means[k] for k in kpis]
+        out[i][reduced.rep] = [means[k] for k in kpis]
+        if progress is not None and reduced.rep == n - 1:
+            progress(i + 1, len(subsets))
     return out
 
 
@@ -172,12 +176,8 @@ def attribute(
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2**31,))))
         orders = [tuple(rng.permutation(k).tolist()) for _ in range(max_orders)]
         subsets = sorted({tuple(sorted(o[:j])) for o in orders for j in range(k + 1)}, key=lambda s: (len(s), s))
-    values: dict[tuple[int, ...], np.ndarray] = {}
-    with pool_for(jobs, executor) as ex:
-        for i, subset in enumerate(subsets, 1):
-            values[subset] = subset_values(sc, tuple(levers[j] for j in subset), n, seed, kpis, jobs, ex)
-            if progress is not None:
-                progress(i, len(subsets))
+    named = [tuple(levers[j] for j in subset) for subset in subsets]
+    values = dict(zip(subsets, subset_values(sc, named, n, seed, kpis, jobs, executor, progress)))
     phi = _shapley(values, k, orders)
     none, full = values[()], values[tuple(range(k))]
 

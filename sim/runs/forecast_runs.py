@@ -11,23 +11,19 @@ from __future__ import annotations
 import math
 import pickle
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from sim.core.errors import ScenarioError
 from sim.engine.compiled import CompiledScenario
 from sim.engine.context import EventRow
 from sim.engine.records import FinishedProject, project_kpis
 from sim.engine.replication import gc_paused
 from sim.engine.warm import WarmReplication, WarmStart
 from sim.runs.executors import executor_threads
-from sim.runs.pool import ReplicationFailed, guarded, local_pool, stop
+from sim.runs.pool import Chunk, guarded, in_order, local_pool
 
 INF = math.inf
 
@@ -170,50 +166,11 @@ def forecast_replications(
         return
     workers = jobs if executor is None else max(jobs, executor_threads(executor), 2)
     size = max(1, min(CHUNK, n // (4 * workers)))
-    chunks = iter([list(range(i, min(n, i + size))) for i in range(0, n, size)])
-    own = executor is None
-    ex = executor or local_pool(jobs)
     packed = _Packed(cs, warm, stages)
-    pending: deque[tuple[int, Future[list[ForecastReplication]]]] = deque()
-    interrupted = False
-    try:
-        for _ in range(4 * workers):
-            chunk = next(chunks, None)
-            if chunk is None:
-                break
-            pending.append((chunk[0], ex.submit(_chunk, packed, chunk, seed)))
-        while pending:
-            first, future = pending.popleft()
-            batch = _result(future, first, seed, own)
-            more = next(chunks, None)
-            if more is not None:
-                pending.append((more[0], ex.submit(_chunk, packed, more, seed)))
-            for reduced in batch:
-                yield reduced
-                done += 1
-                if progress is not None:
-                    progress(done, n)
-    except BaseException:
-        interrupted = True
-        raise
-    finally:
-        if not (interrupted and isinstance(ex, ProcessPoolExecutor)):
-            for _, f in pending:
-                f.cancel()
-        if own:
-            stop(ex, interrupted)
-
-
-def _result(future: Future[Any], first: int, seed: int, own: bool) -> list[ForecastReplication]:
-    """A chunk's replications; a lost chunk named by its first replication."""
-    try:
-        batch: list[ForecastReplication] = future.result()
-    except (ReplicationFailed, ScenarioError):
-        raise
-    except BrokenProcessPool as e:
-        raise ReplicationFailed(first, seed, f"a worker process died ({e})") from None
-    except Exception as e:
-        if own:
-            raise
-        raise ReplicationFailed(first, seed, f"the executor lost it: {type(e).__name__}: {e}") from None
-    return batch
+    chunks = (Chunk(i, _chunk, (packed, list(range(i, min(n, i + size))), seed)) for i in range(0, n, size))
+    for batch in in_order(chunks, executor or local_pool(jobs), 4 * workers, seed, own=executor is None):
+        for reduced in batch:
+            yield reduced
+            done += 1
+            if progress is not None:
+                progress(done, n)

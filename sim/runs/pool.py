@@ -1,4 +1,5 @@
-"""Local worker pools that the parent can stop at once (Ctrl-C, SIGTERM), and replication failures.
+"""Local worker pools that the parent can stop at once (Ctrl-C, SIGTERM), chunks of replications run on
+them in order, and replication failures.
 
 Workers ignore SIGINT: the parent decides. When the parent is interrupted it
 terminates its workers instead of waiting for their chunks, so an
@@ -10,10 +11,14 @@ from __future__ import annotations
 import os
 import signal
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import TypeVar
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Generic, TypeVar
 
 from sim.core.errors import ScenarioError
 
@@ -162,3 +167,74 @@ def pool_for(jobs: int, executor: Executor | None) -> Iterator[Executor | None]:
         raise
     finally:
         stop(ex, interrupted)
+
+
+@dataclass(frozen=True)
+class Chunk(Generic[T]):
+    """Replications to run in a worker: ``fn(*args)`` returns their results, in order; ``first`` (the first
+    of them) names the chunk if it is lost."""
+
+    first: int
+    fn: Callable[..., list[T]]
+    args: tuple[Any, ...]
+
+
+def in_order(
+    chunks: Iterable[Chunk[T]],
+    ex: Executor,
+    window: int,
+    seed: int,
+    *,
+    own: bool,
+    early: Callable[[], bool] = lambda: False,
+) -> Generator[list[T], None, None]:
+    """Each chunk's results, in the order of ``chunks``, with at most ``window`` chunks in flight on ``ex``.
+
+    Chunks are submitted as earlier ones are consumed, so results never pile up and a long stream (of one
+    run, or of several runs one after the other) keeps every worker busy.  A chunk that fails names its
+    replication (:class:`ReplicationFailed`).  When the consumer stops early (closes the generator), the
+    chunks still queued are cancelled; unless ``early()`` says the stop was planned (a precision reached), it
+    counts as an interruption, which also stops ``ex``'s workers if it is a local pool.  ``own``: ``ex`` is
+    this stream's own pool, shut down at its end.
+    """
+    todo = iter(chunks)
+    pending: deque[tuple[int, Future[list[T]]]] = deque()
+    interrupted = False
+    try:
+        for chunk in islice(todo, window):
+            pending.append((chunk.first, ex.submit(chunk.fn, *chunk.args)))
+        while pending:
+            first, future = pending.popleft()
+            batch = _chunk_result(future, first, seed, own)
+            if (more := next(todo, None)) is not None:
+                pending.append((more.first, ex.submit(more.fn, *more.args)))
+            yield batch
+    except GeneratorExit:  # closed by the consumer
+        interrupted = not early()
+        raise
+    except BaseException:
+        interrupted = True
+        raise
+    finally:
+        if not (interrupted and isinstance(ex, ProcessPoolExecutor)):
+            # (a local pool torn down after an interruption marks its own futures broken; cancelling them first
+            # makes its manager thread fail on the cancelled ones, with a traceback, on Python 3.11)
+            for _, f in pending:
+                f.cancel()
+        if own:
+            stop(ex, interrupted)
+
+
+def _chunk_result(future: Future[list[T]], first: int, seed: int, own: bool) -> list[T]:
+    """A chunk's results; a chunk lost with its worker, or by another executor, named by its first replication."""
+    try:
+        return future.result()
+    except (ReplicationFailed, ScenarioError):
+        raise
+    except BrokenProcessPool as e:  # a worker died (killed, out of memory)
+        raise ReplicationFailed(first, seed, f"a worker process died ({e})") from None
+    except Exception as e:
+        if own:
+            raise
+        # another executor lost the chunk (e.g. Dask's KilledWorker, or cancelled: the scheduler went away)
+        raise ReplicationFailed(first, seed, f"the executor lost it: {type(e).__name__}: {e}") from None

@@ -16,11 +16,9 @@ import pickle
 import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +30,15 @@ from sim.engine.footprint import footprint
 from sim.engine.replication import Replication, gc_paused
 from sim.runs.event_output import EventOutput, parse_formats
 from sim.runs.executors import executor_threads
-from sim.runs.pool import OutOfMemory, ReplicationFailed, available_memory, guarded, local_pool, pool_for, stop
+from sim.runs.pool import (
+    Chunk,
+    OutOfMemory,
+    available_memory,
+    guarded,
+    in_order,
+    local_pool,
+    pool_for,
+)
 from sim.runs.precision import Batch, Sequential, check, precision_rule
 from sim.runs.reducer import ReducedReplication, Reducer
 from sim.runs.rows import project_columns, stage_columns
@@ -293,6 +299,48 @@ def replications(
     return _replications(cs, n, seed, jobs, rows, events, executor, only, most, start, signal)
 
 
+def replications_of(
+    runs: Iterable[tuple[CompiledScenario, int]], seed: int, *, jobs: int = 1, executor: Executor | None = None
+) -> Generator[tuple[int, ReducedReplication], None, None]:
+    """Several runs one after the other: (run index, reduced replication) for replications 0..n-1 of each
+    (compiled scenario, n) of ``runs``, in order, each replication the same as :func:`replications` gives.
+
+    On a pool the runs form one stream: the next run's chunks start while the last ones of a run finish, so
+    the workers never wait for each other between runs (lever subsets, sweep points).  ``runs`` is consumed
+    as the stream needs it: each scenario is compiled (and checked for memory) when its turn comes.
+
+    Raises:
+        ScenarioError: bad arguments, or a run that cannot fit in memory.
+        ReplicationFailed: naming the replication and seed of the first one that failed.
+    """
+    _, seed, jobs, _ = check_run_args(1, seed, jobs, None, caller="arguments")
+    if executor is None and jobs <= 1:
+        for i, (cs, n) in enumerate(runs):
+            check_memory(cs, n)
+            for rep in range(n):
+                yield i, _one(cs, rep, seed, False, False)
+        return
+    workers = _workers(jobs, executor)
+    sizes: deque[tuple[int, int]] = deque()  # (run index, its n) of the runs whose chunks were made
+
+    def chunks() -> Iterator[Chunk[ReducedReplication]]:
+        for i, (cs, n) in enumerate(runs):
+            most = check_memory(cs, n, jobs=jobs, executor=executor)
+            sizes.append((i, n))
+            packed = _Packed(cs)
+            for c in _chunks(range(n), workers, most):
+                yield Chunk(c[0], _run_chunk, (packed, c, seed, False, False))
+
+    own = executor is None
+    left = 0
+    for batch in in_order(chunks(), executor or local_pool(jobs), 4 * workers, seed, own=own):
+        for reduced in batch:
+            while not left:  # (a run of no replications yields none)
+                i, left = sizes.popleft()
+            left -= 1
+            yield i, reduced
+
+
 def _replications(
     cs: CompiledScenario,
     n: int,
@@ -313,47 +361,13 @@ def _replications(
             yield _one(cs, rep, seed, rows, events)
         return
     # small chunks (with CSV rows, four chunks per worker are held in memory)
-    todo = _chunks(reps, workers, most)
     own = executor is None
     ex = executor or local_pool(jobs)
     packed = _Packed(cs)
-    # (first replication of the chunk, future): names the chunk if it is lost
-    pending: deque[tuple[int, Future[list[ReducedReplication]]]] = deque()
-    interrupted = False
-    try:
-        # a bounded window of chunks in flight: results are consumed in order and never pile up
-        for chunk in islice(todo, 4 * workers):
-            pending.append((chunk[0], ex.submit(_run_chunk, packed, chunk, seed, rows, events)))
-        while pending:
-            first, future = pending.popleft()
-            try:
-                batch = future.result()
-            except (ReplicationFailed, ScenarioError):
-                raise
-            except BrokenProcessPool as e:  # a worker died (killed, out of memory): name its chunk
-                raise ReplicationFailed(first, seed, f"a worker process died ({e})") from None
-            except Exception as e:
-                if own:
-                    raise
-                # another executor lost the chunk (e.g. Dask's KilledWorker, or cancelled: the scheduler went away)
-                raise ReplicationFailed(first, seed, f"the executor lost it: {type(e).__name__}: {e}") from None
-            if (more := next(todo, None)) is not None:
-                pending.append((more[0], ex.submit(_run_chunk, packed, more, seed, rows, events)))
-            yield from batch
-    except GeneratorExit:  # closed by the consumer: an interruption, unless the precision was reached
-        interrupted = signal is None or not signal.early
-        raise
-    except BaseException:
-        interrupted = True
-        raise
-    finally:
-        if not (interrupted and isinstance(ex, ProcessPoolExecutor)):
-            # (a local pool torn down after an interruption marks its own futures broken; cancelling them first
-            # makes its manager thread fail on the cancelled ones, with a traceback, on Python 3.11)
-            for _, f in pending:
-                f.cancel()
-        if own:
-            stop(ex, interrupted)
+    chunks = (Chunk(c[0], _run_chunk, (packed, c, seed, rows, events)) for c in _chunks(reps, workers, most))
+    early = (lambda: signal.early) if signal is not None else (lambda: False)
+    for batch in in_order(chunks, ex, 4 * workers, seed, own=own, early=early):
+        yield from batch
 
 
 def run(
