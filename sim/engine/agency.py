@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Generator
 from typing import Any
@@ -48,6 +49,7 @@ class AgencyState:
         self.work_done = WorkMonitor(agency.calendar, agency.spec.staff, warmup, horizon)
         self._pending: list[tuple[int, int, simpy.Event]] = []  # (priority, seq, event) waiting for a sitting
         self._seq = 0
+        self._idle: simpy.Event | None = None  # while no file waits: the sittings' process sleeps on it
         if agency.sitting_times is not None:
             env.process(self._sittings(agency.sitting_times))
 
@@ -56,17 +58,30 @@ class AgencyState:
         ev = self.env.event()
         self._seq += 1
         heapq.heappush(self._pending, (priority, self._seq, ev))
+        if self._idle is not None:
+            self._idle.succeed()
+            self._idle = None
         return ev
 
     def _sittings(self, times: np.ndarray) -> Generator[simpy.Event, Any, None]:
+        """Hold each sitting of ``times`` that has files waiting, in order; while none waits, sleep until one
+        does (a sitting with no file decides nothing, so it need not be an event), then go on with the first
+        sitting at or after that instant that has not been held."""
         sittings = self.spec.sittings
         capacity = sittings.capacity if sittings is not None else 0
-        for t in times[np.searchsorted(times, self.env.now) :]:  # those to come (a warm start begins later)
-            if t >= self.horizon:
-                return
-            yield AfterInstant(self.env, max(0.0, t - self.env.now))
-            for _ in range(min(capacity, len(self._pending))):
-                heapq.heappop(self._pending)[2].succeed()
+        env, pending = self.env, self._pending
+        at = times.tolist()
+        i = bisect.bisect_left(at, env.now)  # the next sitting to hold (a warm start begins later)
+        while i < len(at) and at[i] < self.horizon:
+            if not pending:
+                self._idle = env.event()
+                yield self._idle
+                i = bisect.bisect_left(at, env.now, i)
+                continue
+            yield AfterInstant(env, max(0.0, at[i] - env.now))
+            i += 1
+            for _ in range(min(capacity, len(pending))):
+                heapq.heappop(pending)[2].succeed()
 
     def stats(self) -> tuple[float, float]:
         """(utilisation, mean number waiting for staff) over [warm-up, horizon]."""
