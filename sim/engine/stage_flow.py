@@ -136,7 +136,7 @@ class StageFlow:
             days = yield pre.process
             if days is None:  # capped during pre-consultation
                 return []
-            record.review += self.zone.workdays_between(t0, env.now)  # waiting for the pre-review to finish
+            record.review += self.worktime(env.now) - self.worktime(t0)  # waiting for the pre-review to finish
             record.prereview = days
             yield from self.formal_signoff(project, stage, record, draws, plan)
         else:
@@ -153,9 +153,10 @@ class StageFlow:
                 u = draws.u()
                 lag = plan.lag
                 value = lag.quantile(u) if at != "lag" or resume is None else resume.remaining(lag, u, t0, self.zone)
-                end = finish_time(t0, plan.lag, value, self.zone)
+                w0 = self.worktime(t0)
+                end = finish_time(t0, plan.lag, value, self.zone, w0)
                 yield env.timeout(end - t0)
-                record.lag = self.zone.workdays_between(t0, end)
+                record.lag = self.worktime(end) - w0
                 self.log(project, stage, "lag", stage.agency or "-", t0, end)
         if stage.build is not None:
             yield from self.build(project, stage, stage.build, record, draws, resume if at == "build" else None)
@@ -184,6 +185,7 @@ class StageFlow:
         if record.submissions and record.submitted == record.submitted:
             record.same_day = 1.0 if int(record.submitted) == int(now) else 0.0
         if stage.limit is not None and record.submitted == record.submitted:  # (NaN: not known, for a resumed visit)
+            # (the zone's own method: a resumed visit may have been submitted before the run's first day)
             clock = self.zone.workdays_between(record.submitted, record.issued) - record.rework
             for category in stage.limit.excludes:
                 clock -= getattr(record, category)
@@ -215,9 +217,11 @@ class StageFlow:
             value = dist.quantile(u) * scale
         else:
             value = Resume("prepare", since).remaining(dist, u, t0, zone, scale)
-        end = finish_time(t0, dist, value, zone)
+        wt = self.worktime
+        w0 = wt(t0)
+        end = finish_time(t0, dist, value, zone, w0)
         yield env.timeout(end - t0)
-        record.prepare += zone.workdays_between(t0, end)
+        record.prepare += wt(end) - w0
         self.log(project, stage, step, "applicant", t0, end)
         pool = self.ctx.agent_pool
         if agent and agents is not None and pool is not None:
@@ -225,14 +229,15 @@ class StageFlow:
             handed = pool.take()
             if handed is not None:
                 yield handed
-                record.queue += zone.workdays_between(t0, env.now)
+                record.queue += wt(env.now) - wt(t0)
                 self.log(project, stage, "agent_wait", "agents", t0, env.now)
             t0 = env.now
             effort = agents.effort
-            end = finish_time(t0, effort, effort.quantile(draws.agent), zone)  # the row's reserved uniform
+            w0 = wt(t0)
+            end = finish_time(t0, effort, effort.quantile(draws.agent), zone, w0)  # the row's reserved uniform
             yield env.timeout(end - t0)
             pool.give_back()
-            record.prepare += zone.workdays_between(t0, end)
+            record.prepare += wt(end) - w0
             self.log(project, stage, "agent", "agents", t0, end)
 
     def review(
@@ -287,7 +292,7 @@ class StageFlow:
         """Wait for the agency's next sitting that takes this file."""
         t0 = self.env.now
         yield ag.wait_for_sitting(project.priority.get(agency, 1))
-        record.sitting += self.zone.workdays_between(t0, self.env.now)
+        record.sitting += self.worktime(self.env.now) - self.worktime(t0)
         self.log(project, stage, "sitting", agency, t0, self.env.now)
 
     def rounds(
@@ -343,7 +348,7 @@ class StageFlow:
                     t0 = env.now
                     end = finish_time(t0, defect.fix, resumed.remaining(defect.fix, u_fix, t0, zone, fix_scale), zone)
                     yield env.timeout(end - t0)
-                    record.rework += zone.workdays_between(t0, end)
+                    record.rework += self.worktime(end) - self.worktime(t0)
                     self.log(project, stage, "rework", "agent" if plan.agent else "applicant", t0, end)
                     continue
                 if at == "supplement" and stage.tolerant is not None and defect is not None:
@@ -368,7 +373,7 @@ class StageFlow:
                 if wait_until > env.now:
                     t0 = env.now
                     yield env.timeout(wait_until - t0)
-                    record.supplement += zone.workdays_between(t0, env.now)
+                    record.supplement += self.worktime(env.now) - self.worktime(t0)
                     self.log(project, stage, "supplement", "applicant", t0, env.now)
                 if not failed:
                     return True
@@ -377,9 +382,10 @@ class StageFlow:
                 project.capped = True
                 return False
             t0 = env.now
-            end = finish_time(t0, defect.fix, defect.fix.quantile(u_fix) * fix_scale, zone)
+            w0 = self.worktime(t0)
+            end = finish_time(t0, defect.fix, defect.fix.quantile(u_fix) * fix_scale, zone, w0)
             yield env.timeout(end - t0)
-            record.rework += zone.workdays_between(t0, end)
+            record.rework += self.worktime(end) - w0
             self.log(project, stage, "rework", "agent" if plan.agent else "applicant", t0, end)
 
     def feedback(self, project: Project, stage: Stage, record: StageRecord, draws: Draws, plan: Plan) -> Steps[None]:
@@ -424,7 +430,7 @@ class StageFlow:
             end = finish_time(env.now, plan.lag, plan.lag.quantile(draws.u()), self.zone)
             yield env.timeout(end - env.now)
         self.ended(project)
-        return self.zone.workdays_between(t0, env.now) if ok else None
+        return self.worktime(env.now) - self.worktime(t0) if ok else None
 
     def formal_signoff(
         self, project: Project, stage: Stage, record: StageRecord, draws: Draws, plan: Plan
