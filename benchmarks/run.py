@@ -653,7 +653,7 @@ def render(res: dict, mach: dict) -> str:
         "wall time (part 6: CPU time), "
         "and every ratio is the median over turns of the ratio within a turn, so that a slow phase of the "
         "machine, which slows a whole turn, cancels (all wall times and the ratios of the medians are in "
-        "results.json); part 7 takes its turns in one warm process\n",
+        "results.json); part 7 takes its turns in one warm process and shows medians\n",
     ]
     return "\n".join(head + out) + "\n"
 
