@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.runs.rows import event_rows, format_rows, stamps
+from sim.runs.rows import event_rows, format_rows, numbers, stamps
 
 ORIGIN = dt.datetime(2024, 1, 1)
 
@@ -51,6 +51,25 @@ def test_every_cell_is_what_datetime_gives(origin: dt.datetime) -> None:
         ]
     )
     assert stamps(origin, times) == [_by_datetime(origin, float(t)) for t in times]
+
+
+def test_every_number_is_what_round_gives() -> None:
+    """Random values of every size, values a hair from half-way between two millionths, and the edge cases:
+    each cell is Python's own ``round(x, 6)`` (or "" for NaN), sign of zero included."""
+    rng = np.random.default_rng(3)
+    halves = np.round(rng.uniform(0, 100, 20_000), 6) + 5e-7
+    values = np.concatenate(
+        [
+            rng.uniform(0, 1000, 20_000),
+            rng.lognormal(10, 4, 20_000),
+            halves,
+            np.nextafter(halves, 0),
+            [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e300, -1e-7, 2.5e-6, -2.5e-6],
+        ]
+    )
+    cells = numbers(values)
+    expected = ["" if math.isnan(x) else round(float(x), 6) for x in values]
+    assert [repr(c) for c in cells] == [repr(c) for c in expected]
 
 
 def test_rows_are_formatted_by_column_kind() -> None:

@@ -120,9 +120,24 @@ def stamps(origin: dt.datetime, times: Sequence[float]) -> list[str]:
     return out.tolist()
 
 
-def _numbers(values: Sequence[Any]) -> list[float | str]:
-    """:func:`number` of each of ``values``."""
-    return [round(x, 6) if x == x else "" for x in map(float, values)]
+def numbers(values: Sequence[Any]) -> list[float | str]:
+    """:func:`number` of each of ``values``, in one numpy pass, cell for cell the same.
+
+    ``round(x, 6)`` is the double nearest to ``k / 10**6`` for the integer ``k`` nearest to ``x * 10**6``, and
+    so is ``rint(x * 1e6) / 1e6`` whenever the product's rounding cannot change ``k``: all but the values within
+    a hair of a half-way point, or too large for the product to keep its units, which go through ``round``.
+    """
+    x = np.asarray(values, dtype=float)
+    missing = np.isnan(x)
+    with np.errstate(invalid="ignore", over="ignore"):  # (infinities: rounded one by one below)
+        scaled = x * 1e6
+        k = np.rint(scaled)
+        doubtful = (np.abs(np.abs(scaled - k) - 0.5) < 1e-6) | ~(np.abs(scaled) < 2.0**52)
+    out = (k / 1e6).astype(object)
+    for i in np.flatnonzero(doubtful & ~missing):
+        out[i] = round(float(x[i]), 6)
+    out[missing] = ""
+    return out.tolist()
 
 
 def format_column(origin: dt.datetime, kind: Kind, values: Sequence[Any]) -> list[Any]:
@@ -130,7 +145,7 @@ def format_column(origin: dt.datetime, kind: Kind, values: Sequence[Any]) -> lis
     if kind == "time":
         return stamps(origin, values)
     if kind == "number":
-        return _numbers(values)
+        return numbers(values)
     if kind == "int":
         return [int(v) for v in values]
     return list(values)
