@@ -205,7 +205,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             outdir.write_json("compare.json", cmp.to_dict())
             if att is not None:
                 outdir.write_json("attribution.json", att.to_dict())
-            write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]))
+            pngs = {name: outdir.path(f"{name}.png").read_bytes() for name in figures}  # drawn once, by save
+            write_report(outdir.path("report.html"), cmp, figures, att, " ".join(sys.argv[1:]), pngs=pngs)
             out = outdir.commit()
     if not args.quiet:
         say(format_comparison(cmp))

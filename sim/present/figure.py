@@ -17,6 +17,8 @@ import io
 
 from matplotlib.figure import Figure as _MplFigure
 
+#: resolution of the PNG files the commands write, and of the pictures a report embeds (the same bytes)
+FILE_DPI = 150
 #: resolution of the picture a notebook shows (the figures are 8 to 13 inches wide: 800 to 1300 pixels,
 #: which the front ends scale down to the width of the page)
 NOTEBOOK_DPI = 100
@@ -27,6 +29,12 @@ class Figure(_MplFigure):
 
     def _repr_png_(self) -> bytes:
         """The figure as PNG bytes at :data:`NOTEBOOK_DPI`: what IPython shows for it."""
-        buf = io.BytesIO()
-        self.savefig(buf, format="png", dpi=NOTEBOOK_DPI, metadata={"Software": None})
-        return buf.getvalue()
+        return png_bytes(self, NOTEBOOK_DPI)
+
+
+def png_bytes(fig: _MplFigure, dpi: float = FILE_DPI) -> bytes:
+    """``fig`` as PNG bytes, as the commands write them (no software tag, so the bytes depend on the figure
+    only)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()

@@ -16,7 +16,7 @@ from sim.analysis.attribution import Attribution
 from sim.analysis.compare import Comparison
 from sim.core.output_file import atomic_write
 from sim.present.evaluate_plots import evaluate_data, evaluate_figure
-from sim.present.figure import Figure
+from sim.present.figure import Figure, png_bytes
 from sim.present.forecast_plots import clearance_data, clearance_figure, forecast_data, forecast_figure
 from sim.present.rows import Rows, write_csv
 from sim.present.spread_plots import distributions, distributions_data
@@ -56,18 +56,16 @@ __all__ = [
 
 # -- output ------------------------------------------------------------------------------------------------
 def save(fig: Figure, rows: Rows, out_dir: str | Path, name: str) -> list[Path]:
-    """Write ``name``.png (150 dpi), ``name``.svg and ``name``.csv (``rows``) into ``out_dir``, each
-    atomically (temporary file in the folder, then ``os.replace``).  Returns the three paths."""
+    """Write ``name``.png (:data:`~sim.present.figure.FILE_DPI` dpi), ``name``.svg and ``name``.csv (``rows``)
+    into ``out_dir``, each atomically (temporary file in the folder, then ``os.replace``).  Returns the three
+    paths."""
     import matplotlib
 
     out = Path(out_dir)
     paths = []
     with matplotlib.rc_context({"svg.hashsalt": "approval-sim"}):
-        paths.append(
-            atomic_write(
-                out / f"{name}.png", lambda f: fig.savefig(f, format="png", dpi=150, metadata={"Software": None})
-            )
-        )
+        png = png_bytes(fig)
+        paths.append(atomic_write(out / f"{name}.png", lambda f: f.write(png)))
         paths.append(atomic_write(out / f"{name}.svg", lambda f: fig.savefig(f, format="svg", metadata={"Date": None})))
     paths.append(atomic_write(out / f"{name}.csv", lambda f: write_csv(f, rows), binary=False))
     return paths

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sim.core.output_file import OutputFile
 from sim.core.output_places import generator
 from sim.present.captions import caption, title
+from sim.present.figure import png_bytes
 from sim.present.report_tables import assumptions_table, attribution_table, kpi_table, same_day_table, targets_table
 
 if TYPE_CHECKING:
@@ -52,13 +52,17 @@ def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+def _base64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
 
 
-def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = None, command: str = "") -> str:
+def render(
+    cmp: Comparison,
+    figures: Figures,
+    attribution: Attribution | None = None,
+    command: str = "",
+    pngs: Mapping[str, bytes] | None = None,
+) -> str:
     """The whole report as one HTML string.
 
     Args:
@@ -66,7 +70,10 @@ def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = 
         figures: the figures to embed, by name (as PNG).
         attribution: the Shapley attribution of the last scenario's levers, if any.
         command: the command line that made the report, shown in it.
+        pngs: figures already drawn as PNG files (:func:`sim.present.plots.save`), by name: embedded as they
+            are instead of drawn again (the same bytes :func:`~sim.present.figure.png_bytes` gives).
     """
+    pngs = pngs or {}
     parts = [
         f'<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name="generator" content="{_e(generator())}">'
         "<title>approval-sim report</title>"
@@ -99,8 +106,9 @@ def render(cmp: Comparison, figures: Figures, attribution: Attribution | None = 
     ]
     for name, (fig, _rows) in figures.items():
         heading = title(name)
+        picture = _base64(pngs.get(name) or png_bytes(fig))
         parts.append(
-            f"<figure id='{_e(name)}'><img alt='{_e(heading)}' src='data:image/png;base64,{_png(fig)}'>"
+            f"<figure id='{_e(name)}'><img alt='{_e(heading)}' src='data:image/png;base64,{picture}'>"
             f"<figcaption><b>{_e(heading)}</b> ({_e(name)}.png). {_e(caption(name, fig, cmp))}</figcaption></figure>"
         )
     if attribution is not None:
@@ -139,16 +147,18 @@ def write_report(
     attribution: Attribution | None = None,
     command: str = "",
     force: bool = False,
+    pngs: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Write the report (:func:`render`) to ``path`` atomically (a partial file put in place when complete).
 
     ``path`` is a new file, or with ``force`` an earlier report of approval-sim; never another file nor a
     scenario file of ``cmp``.  Given an :class:`OutputFile` (:func:`report_target`), that claim is used.
+    ``pngs``: as :func:`render`.
 
     Raises:
         OutputError: as :func:`report_target`.
     """
     target = path if isinstance(path, OutputFile) else report_target(path, force, scenario_files(cmp))
     with target:
-        target.write(render(cmp, figures, attribution, command))
+        target.write(render(cmp, figures, attribution, command, pngs))
         return target.commit()
