@@ -62,7 +62,7 @@ def no_runs(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a replication ran before the arguments were checked")
 
     monkeypatch.setattr(sim.analysis.compare, "replications", ran)
-    monkeypatch.setattr(sim.analysis.attribution, "replications", ran)
+    monkeypatch.setattr(sim.analysis.attribution, "replications_of", ran)
     monkeypatch.setattr(sim.analysis.sweep, "run", ran)
 
 
