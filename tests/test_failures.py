@@ -23,10 +23,10 @@ SMALL = ROOT / "tests/data/valid_small.toml"
 def test_a_failing_replication_is_named_with_its_seed(monkeypatch, jobs):
     real = sim.runs.runner.reduced_replication
 
-    def flaky(cs, rep, seed, rows=False, events=False):
+    def flaky(cs, rep, seed, *rest):
         if rep == 3:
             raise ZeroDivisionError("boom")
-        return real(cs, rep, seed, rows, events)
+        return real(cs, rep, seed, *rest)
 
     monkeypatch.setattr(sim.runs.runner, "reduced_replication", flaky)  # workers are forked, so they see it too
     with pytest.raises(ReplicationFailed) as e:

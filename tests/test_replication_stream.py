@@ -37,13 +37,28 @@ def test_a_failed_replication_of_the_stream_is_named(monkeypatch) -> None:
 
     real = runner.reduced_replication
 
-    def failing(cs, rep, seed, rows=False, events=False):
+    def failing(cs, rep, seed, *rest):
         if rep == 2:
             raise ValueError("boom")
-        return real(cs, rep, seed, rows, events)
+        return real(cs, rep, seed, *rest)
 
     monkeypatch.setattr(runner, "reduced_replication", failing)  # workers are forked, so they see it too
     cs = compile_scenario(sim.load(REPO / "scenarios" / "reform.toml"))
     with pytest.raises(ReplicationFailed) as e:
         list(replications_of([(cs, 2), (cs, 3)], 7, jobs=2))
     assert (e.value.rep, e.value.seed) == (2, 7)
+
+
+@pytest.mark.parametrize("scenario", ["pre_reform.toml", "reform.toml"])
+def test_a_stream_of_kpis_only_gives_the_same_kpis(scenario: str) -> None:
+    """Lever attribution reduces its replications to their KPIs alone (detail=False): every KPI, the share of
+    decisions within the statutory limit included, is the full reduction's, value for value."""
+    cs = compile_scenario(sim.load(REPO / "scenarios" / scenario))
+    full = [r for _, r in replications_of([(cs, 3)], 9)]
+    lean = [r for _, r in replications_of([(cs, 3)], 9, detail=False)]
+    for a, b in zip(full, lean):
+        assert a.kpis.keys() == b.kpis.keys()
+        for k in a.kpis:
+            np.testing.assert_array_equal(a.kpis[k], b.kpis[k])
+        assert a.counts == b.counts
+        assert b.stages == {} and b.series == {} and b.approval_path == {} and b.agencies == {}

@@ -496,10 +496,10 @@ def test_running_out_of_memory_in_a_replication_is_a_clean_error(monkeypatch, jo
 
     real = runner.reduced_replication
 
-    def hungry(cs, rep, seed, rows=False, events=False):
+    def hungry(cs, rep, seed, *rest):
         if rep == 1:
             raise MemoryError
-        return real(cs, rep, seed, rows, events)
+        return real(cs, rep, seed, *rest)
 
     monkeypatch.setattr(runner, "reduced_replication", hungry)  # workers are forked, so they see it too
     with pytest.raises(ReplicationFailed) as e:

@@ -107,7 +107,7 @@ def subset_values(
     waits for the last replications of a subset before the next begins."""
     out = [np.empty((n, len(kpis))) for _ in subsets]
     runs = ((compile_scenario(sc.with_levers(list(subset))), n) for subset in subsets)
-    for i, reduced in replications_of(runs, seed, jobs=jobs, executor=executor):
+    for i, reduced in replications_of(runs, seed, jobs=jobs, executor=executor, detail=False):
         means = replication_means(reduced)
         out[i][reduced.rep] = [means[k] for k in kpis]
         if progress is not None and reduced.rep == n - 1:

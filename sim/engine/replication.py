@@ -44,6 +44,10 @@ R_co = TypeVar("R_co", covariant=True)
 class Sink(ProjectSink, Protocol[R_co]):
     """A sink that can also close the replication: what :meth:`Replication.run` returns is its ``finish``."""
 
+    #: whether ``finish`` needs the agencies' figures and weekly series (else it gets empty ones: folding every
+    #: agency's monitors costs a few per cent of a replication)
+    agency_figures: bool
+
     def finish(
         self,
         agencies: dict[str, tuple[float, float]],
@@ -55,6 +59,8 @@ class Sink(ProjectSink, Protocol[R_co]):
 
 class Collector:
     """A sink that keeps every finished project's records: :func:`simulate` returns them whole."""
+
+    agency_figures = True
 
     def __init__(self, cs: CompiledScenario, rep: int) -> None:
         self.cs, self.rep = cs, rep
@@ -253,9 +259,10 @@ class Replication(Generic[R]):
                 flow.finish(under_way[idx])
         for project in list(under_way.values()):  # any other (a warm start's backlog), in the order they came
             flow.finish(project)
+        figures = self.sink.agency_figures
         return self.sink.finish(
-            {k: a.stats() for k, a in self.agencies.items()},
-            {k: a.series() for k, a in self.agencies.items()},
+            {k: a.stats() for k, a in self.agencies.items()} if figures else {},
+            {k: a.series() for k, a in self.agencies.items()} if figures else {},
             self.events,
         )
 

@@ -56,6 +56,8 @@ class ForecastSink:
     """Folds each finished backlog file into the arrays of a :class:`ForecastReplication` (new arrivals are not
     kept)."""
 
+    agency_figures = False  # a forecast reports the backlog's dates only
+
     def __init__(self, cs: CompiledScenario, rep: int, files: int, stages: list[str]) -> None:
         self.cs, self.rep = cs, rep
         self.first = 0  # set once the replication has numbered its new arrivals

@@ -104,16 +104,20 @@ def _safe(rows: Iterable[Row], text: tuple[int, ...]) -> Iterator[Row]:
 
 
 def reduced_replication(
-    cs: CompiledScenario, rep: int, seed: int, rows: bool = False, events: bool = False
+    cs: CompiledScenario, rep: int, seed: int, rows: bool = False, events: bool = False, detail: bool = True
 ) -> ReducedReplication:
-    """Replication ``rep``, each project folded into arrays (and rows) as it finishes."""
+    """Replication ``rep``, each project folded into arrays (and rows) as it finishes (``detail``: as
+    :class:`~sim.runs.reducer.Reducer`)."""
     with gc_paused():
-        replication: Replication[ReducedReplication] = Replication(cs, rep, seed, Reducer(cs, rep, rows), events)
+        reducer = Reducer(cs, rep, rows, detail)
+        replication: Replication[ReducedReplication] = Replication(cs, rep, seed, reducer, events)
         return replication.run()
 
 
-def _one(cs: CompiledScenario, rep: int, seed: int, rows: bool, events: bool) -> ReducedReplication:
-    return guarded(rep, seed, lambda: reduced_replication(cs, rep, seed, rows, events))
+def _one(
+    cs: CompiledScenario, rep: int, seed: int, rows: bool, events: bool, detail: bool = True
+) -> ReducedReplication:
+    return guarded(rep, seed, lambda: reduced_replication(cs, rep, seed, rows, events, detail))
 
 
 class _Packed:
@@ -136,9 +140,11 @@ def _unpack(packed: _Packed) -> CompiledScenario:
     return cs
 
 
-def _run_chunk(packed: _Packed, reps: list[int], seed: int, rows: bool, events: bool) -> list[ReducedReplication]:
+def _run_chunk(
+    packed: _Packed, reps: list[int], seed: int, rows: bool, events: bool, detail: bool = True
+) -> list[ReducedReplication]:
     cs = _unpack(packed)
-    return [_one(cs, r, seed, rows, events) for r in reps]
+    return [_one(cs, r, seed, rows, events, detail) for r in reps]
 
 
 #: replications per chunk sent to a worker, at most (1 when the rows of so many would not fit in memory)
@@ -300,7 +306,12 @@ def replications(
 
 
 def replications_of(
-    runs: Iterable[tuple[CompiledScenario, int]], seed: int, *, jobs: int = 1, executor: Executor | None = None
+    runs: Iterable[tuple[CompiledScenario, int]],
+    seed: int,
+    *,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    detail: bool = True,
 ) -> Generator[tuple[int, ReducedReplication], None, None]:
     """Several runs one after the other: (run index, reduced replication) for replications 0..n-1 of each
     (compiled scenario, n) of ``runs``, in order, each replication the same as :func:`replications` gives.
@@ -308,6 +319,7 @@ def replications_of(
     On a pool the runs form one stream: the next run's chunks start while the last ones of a run finish, so
     the workers never wait for each other between runs (lever subsets, sweep points).  ``runs`` is consumed
     as the stream needs it: each scenario is compiled (and checked for memory) when its turn comes.
+    ``detail=False``: the replications are reduced to their KPIs only (:class:`~sim.runs.reducer.Reducer`).
 
     Raises:
         ScenarioError: bad arguments, or a run that cannot fit in memory.
@@ -318,7 +330,7 @@ def replications_of(
         for i, (cs, n) in enumerate(runs):
             check_memory(cs, n)
             for rep in range(n):
-                yield i, _one(cs, rep, seed, False, False)
+                yield i, _one(cs, rep, seed, False, False, detail)
         return
     workers = _workers(jobs, executor)
     sizes: deque[tuple[int, int]] = deque()  # (run index, its n) of the runs whose chunks were made
@@ -329,7 +341,7 @@ def replications_of(
             sizes.append((i, n))
             packed = _Packed(cs)
             for c in _chunks(range(n), workers, most):
-                yield Chunk(c[0], _run_chunk, (packed, c, seed, False, False))
+                yield Chunk(c[0], _run_chunk, (packed, c, seed, False, False, detail))
 
     own = executor is None
     left = 0
