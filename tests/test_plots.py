@@ -292,3 +292,18 @@ def test_a_chinese_font_installed_after_matplotlib_listed_the_fonts_is_found(mon
         assert any(e.name == name and e.fname in chinese for e in font_manager.fontManager.ttflist)
     finally:
         fonts.cjk_font.cache_clear()
+
+
+def test_figures_drawn_in_a_second_process_are_the_same_bytes(cmp, att, tmp_path):
+    """With two jobs, the agency load and the waterfalls are drawn by a worker process from the comparison and the
+    attribution: every file is byte for byte the one drawn here."""
+    figures = plots.all_figures(cmp, att)
+    assert set(plots.SECOND_PROCESS) <= set(figures)
+    plots.save_all(figures, tmp_path / "one", cmp, att, jobs=1)
+    figures = plots.all_figures(cmp, att)  # (a figure drawn once lays itself out again: fresh ones, as a command has)
+    plots.save_all(figures, tmp_path / "two", cmp, att, jobs=2)
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "two").iterdir())
+    assert len(names) == 3 * len(figures)
+    for name in names:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name

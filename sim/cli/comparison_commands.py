@@ -200,8 +200,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             cmp = _comparison(args, scenarios)
             att = _attribution(args, cmp.scenarios[-1], _attribution_n(args)) if args.attribute else None
             figures = plots.all_figures(cmp, att)
-            for name, (fig, rows) in figures.items():
-                plots.save(fig, rows, outdir.tmp, name)
+            plots.save_all(figures, outdir.tmp, cmp, att, jobs=args.jobs)
             outdir.write_json("compare.json", cmp.to_dict())
             if att is not None:
                 outdir.write_json("attribution.json", att.to_dict())

@@ -10,6 +10,8 @@ Times are clock times (calendar days since the scenario's start date) shown as d
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sim.analysis.attribution import Attribution
@@ -25,6 +27,7 @@ from sim.present.time_split_plots import time_split, time_split_data
 from sim.present.timeline import timeline, timeline_data
 from sim.present.waterfall_plots import waterfall, waterfall_data
 from sim.present.zone_plots import agency_load, agency_load_data, zone_view, zone_view_data
+from sim.runs.pool import pool_for
 
 __all__ = [
     "agency_load",
@@ -39,6 +42,7 @@ __all__ = [
     "forecast_data",
     "forecast_figure",
     "save",
+    "save_all",
     "time_split",
     "time_split_data",
     "timeline",
@@ -79,18 +83,62 @@ def all_figures(
 
     ``timeline_project`` is the timeline's project (``"median"``, ``"large"`` or a project id; None: the one
     ``cmp.typical`` follows); ValueError if replication 0 has no such project."""
-    out = {"timeline": (timeline(cmp, timeline_project), timeline_data(cmp, timeline_project))}
-    out |= {
-        name: (fig_fn(cmp), data_fn(cmp))
-        for name, fig_fn, data_fn in (
-            ("distributions", distributions, distributions_data),
-            ("time_split", time_split, time_split_data),
-            ("agency_load", agency_load, agency_load_data),
-            ("zone_view", zone_view, zone_view_data),
-        )
+    return {name: build() for name, build in _builders(cmp, att, timeline_project).items()}
+
+
+def _builders(
+    cmp: Comparison, att: Attribution | None, timeline_project: str | None
+) -> dict[str, Callable[[], tuple[Figure, Rows]]]:
+    """How to build each figure of :func:`all_figures` (with its data), by name, in its order."""
+    out: dict[str, Callable[[], tuple[Figure, Rows]]] = {
+        "timeline": lambda: (timeline(cmp, timeline_project), timeline_data(cmp, timeline_project)),
+        "distributions": lambda: (distributions(cmp), distributions_data(cmp)),
+        "time_split": lambda: (time_split(cmp), time_split_data(cmp)),
+        "agency_load": lambda: (agency_load(cmp), agency_load_data(cmp)),
+        "zone_view": lambda: (zone_view(cmp), zone_view_data(cmp)),
     }
     if att is not None:
         for name, kpi in (("waterfall", "approval_workdays"), ("waterfall_production", "to_production_months")):
             if kpi in att.base:
-                out[name] = (waterfall(att, kpi), waterfall_data(att, kpi))
+                out[name] = functools.partial(lambda kpi: (waterfall(att, kpi), waterfall_data(att, kpi)), kpi)
     return out
+
+
+#: the figures a second process draws when there are two cores to draw on (:func:`save_all`): the agency load
+#: (its 22 axes take the longest) and the waterfalls, about half the drawing time of the main job's figures
+SECOND_PROCESS = ("agency_load", "waterfall", "waterfall_production")
+
+
+def save_all(
+    figures: Mapping[str, tuple[Figure, Rows]],
+    out_dir: str | Path,
+    cmp: Comparison,
+    att: Attribution | None = None,
+    timeline_project: str | None = None,
+    jobs: int = 1,
+) -> None:
+    """:func:`save` every figure of :func:`all_figures` into ``out_dir``.
+
+    With ``jobs`` >= 2, a worker process draws the figures of :data:`SECOND_PROCESS` while this one draws the
+    others: it builds them again from ``cmp`` and ``att``, so it writes the bytes this process would have.
+    """
+    second = [name for name in figures if name in SECOND_PROCESS] if jobs > 1 else []
+    with pool_for(2 if second else 1, None) as ex:
+        done = None
+        if ex is not None:
+            done = ex.submit(_save_figures, cmp, att, timeline_project, second, str(out_dir))
+        for name, (fig, rows) in figures.items():
+            if name not in second:
+                save(fig, rows, out_dir, name)
+        if done is not None:
+            done.result()
+
+
+def _save_figures(
+    cmp: Comparison, att: Attribution | None, timeline_project: str | None, names: list[str], out_dir: str
+) -> None:
+    """In a worker: build and :func:`save` the figures ``names`` of :func:`all_figures`."""
+    builders = _builders(cmp, att, timeline_project)
+    for name in names:
+        fig, rows = builders[name]()
+        save(fig, rows, out_dir, name)
