@@ -78,10 +78,10 @@ def approval_path(
     start: float,
     end: float,
     worktime: Callable[[float], float],
-) -> list[tuple[str, str, float]]:
-    """The working days from ``start`` to ``end`` (first submission to permit) on the critical path into
-    ``permit_stage``, as (stage, category, working days) pieces that add up to ``worktime(end) -
-    worktime(start)``.
+    totals: dict[tuple[str, str], float],
+) -> None:
+    """Add to ``totals`` the working days from ``start`` to ``end`` (first submission to permit) on the critical
+    path into ``permit_stage``, by (stage, category): what is added sums to ``worktime(end) - worktime(start)``.
 
     Args:
         graph: the stage graph that applied to the project.
@@ -91,10 +91,10 @@ def approval_path(
         start: the first submission (clock time).
         end: the permit (clock time).
         worktime: the zone's cumulative working time of a clock time.
+        totals: (stage, category) -> working days, summed over the projects added so far (a reducer's).
     """
-    out: list[tuple[str, str, float]] = []
     if not end > start:
-        return out
+        return
     by_id = graph.by_id
     w_start = worktime(start)
     stage = permit_stage
@@ -108,19 +108,22 @@ def approval_path(
             w1 = w_hi if hi == rec.issued else worktime(rec.issued)
             pieces = stage_pieces(rec, w0, w1, worktime(sub) if sub == sub else sub)
             if rec.started >= start and hi >= rec.issued:  # the whole stage is inside the interval
-                out += [(stage, c, days) for c, days in pieces if days > 0.0]
+                for c, days in pieces:
+                    if days > 0.0:
+                        totals[stage, c] = totals.get((stage, c), 0.0) + days
             else:  # the interval begins (or ends) inside it
                 lo, top, at = w_start - w0, w_hi - w0, 0.0
                 for c, days in pieces:
                     part = (at + days if at + days < top else top) - (at if at > lo else lo)
                     if part > 0.0:
-                        out.append((stage, c, part))
+                        totals[stage, c] = totals.get((stage, c), 0.0) + part
                     at += days
-                if top - (at if at > lo else lo) > 0.0:  # the interval ends past the pieces (rounding)
-                    out.append((stage, "wait", top - (at if at > lo else lo)))
+                rest = top - (at if at > lo else lo)
+                if rest > 0.0:  # the interval ends past the pieces (rounding)
+                    totals[stage, "wait"] = totals.get((stage, "wait"), 0.0) + rest
             hi, w_hi = rec.started, w0
             if not hi > start:
-                return out
+                return
         after = by_id[stage].after
         if not after:
             break
@@ -129,8 +132,7 @@ def approval_path(
         else:
             stage = max(after, key=lambda s: _release(s, by_id, visits, signed, released))
     if w_hi > w_start:  # nothing before: cannot happen (the first stages start at signing), kept so the parts add up
-        out.append((permit_stage, "wait", w_hi - w_start))
-    return out
+        totals[permit_stage, "wait"] = totals.get((permit_stage, "wait"), 0.0) + (w_hi - w_start)
 
 
 def _release(

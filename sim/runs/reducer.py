@@ -270,11 +270,7 @@ class Reducer:
         cs = self.cs
         graph = cs.graph if reformed or cs.base_graph is None else cs.base_graph
         start = first if first <= permit else permit  # as sim.engine.records.project_kpis
-        path = self.path
-        for stage, category, days in approval_path(
-            graph, visits, signed, self.permit_stage, start, permit, self.worktime
-        ):
-            path[stage, category] = path.get((stage, category), 0.0) + float(days)
+        approval_path(graph, visits, signed, self.permit_stage, start, permit, self.worktime, self.path)
 
     def _stage_times(self, stage: str, values: array[float]) -> np.ndarray:
         """A stage's time per visit: working days submitted -> issued (agency stages), else calendar days."""
