@@ -4,8 +4,9 @@
 
 1. Runs the main job, ``approval-sim compare scenarios/pre_reform.toml scenarios/reform.toml -n N --seed 1
    --jobs J --attribute -o TMP``, in this process through :func:`sim.cli.main.main`, and times its phases:
-   the comparison's replications, the lever attribution's subsets, building the figures, writing each figure
-   (PNG, SVG, CSV) and the report.  The phases are the command's own functions, timed by wrapping them.
+   the comparison's replications, the lever attribution's subsets, building the figures, writing them all (and
+   each that this process draws; the slowest are drawn meanwhile in a second process) and the report.  The
+   phases are the command's own functions, timed by wrapping them.
 2. Profiles replications of the reform scenario with cProfile (in this process, one at a time) and sums the
    own time of every function by where it lives: SimPy's kernel, the engine's stage visits, the working-time
    calendar, the random numbers, the reduction of a finished project (KPIs, critical path), and the rest.
@@ -63,7 +64,8 @@ def phases(n: int, jobs: int) -> list[tuple[str, float]]:
     wrap(commands, "_comparison", lambda *a: f"comparison: {n} replications of each scenario")
     wrap(commands, "_attribution", lambda *a: f"lever attribution: every subset of levers, {a[2]} replications each")
     wrap(plots, "all_figures", lambda *a: "building the figures")
-    wrap(plots, "save", lambda *a: f"writing {a[3]} (PNG, SVG, CSV)")
+    wrap(plots, "save", lambda *a: f"writing {a[3]} (PNG, SVG, CSV) in this process")
+    wrap(plots, "save_all", lambda *a: f"writing every figure ({', '.join(plots.SECOND_PROCESS)} in a second process)")
     wrap(report, "write_report", lambda *a: "writing report.html")  # (the command imports it when it runs)
     out = Path(tempfile.mkdtemp(prefix="main-job-"))
     argv = ["compare", "scenarios/pre_reform.toml", "scenarios/reform.toml", "-n", str(n), "--seed", "1"]
