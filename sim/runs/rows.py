@@ -140,22 +140,24 @@ def numbers(values: Sequence[Any]) -> list[float | str]:
     return out.tolist()
 
 
-def format_column(origin: dt.datetime, kind: Kind, values: Sequence[Any]) -> list[Any]:
-    """The CSV cells of one column of raw values."""
-    if kind == "time":
-        return stamps(origin, values)
-    if kind == "number":
-        return numbers(values)
-    if kind == "int":
-        return [int(v) for v in values]
-    return list(values)
-
-
 def format_rows(origin: dt.datetime, kinds: Sequence[Kind], raw: Sequence[Sequence[Any]]) -> list[Row]:
-    """Rows of CSV cells from rows of raw values, one column at a time (``kinds``: one per column)."""
+    """Rows of CSV cells from rows of raw values (``kinds``: one per column).
+
+    The columns of one kind are formatted together: every clock time of the table in one :func:`stamps`, every
+    number in one :func:`numbers` (a replication's table has dozens of short columns)."""
     if not raw:
         return []
-    columns = [format_column(origin, kind, col) for kind, col in zip(kinds, zip(*raw))]
+    columns: list[Sequence[Any]] = list(zip(*raw))
+    n = len(raw)
+    for kind, cells in (("time", lambda v: stamps(origin, v)), ("number", numbers)):
+        where = [j for j, k in enumerate(kinds) if k == kind]
+        if where:
+            flat = cells([x for j in where for x in columns[j]])
+            for i, j in enumerate(where):
+                columns[j] = flat[i * n : (i + 1) * n]
+    for j, kind in enumerate(kinds):
+        if kind == "int":
+            columns[j] = [int(v) for v in columns[j]]
     return [list(row) for row in zip(*columns)]
 
 
