@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from sim.core.kpi import KPIS, MILESTONES
+from sim.core.output import FORMULA_STARTS, spreadsheet_safe
 from sim.engine.compiled import CompiledScenario
 from sim.engine.context import EventRow
 from sim.engine.records import SPLIT, STAGE_FIELDS
@@ -82,6 +83,26 @@ def project_kinds(cs: CompiledScenario) -> tuple[Kind, ...]:
 def stage_columns() -> list[str]:
     """Header of stages.csv."""
     return ["rep", "project", *STAGE_FIELDS]
+
+
+#: the text columns (ids from the scenario) of projects.csv, stages.csv and events.csv: the only cells that
+#: can start like a formula
+TEXT_COLUMNS = ("project", "class", "stage", "case", "activity", "resource")
+
+
+def text_positions(header: Sequence[str]) -> tuple[int, ...]:
+    """The positions of the :data:`TEXT_COLUMNS` in a CSV header."""
+    return tuple(j for j, name in enumerate(header) if name in TEXT_COLUMNS)
+
+
+def spreadsheet_rows(rows: Iterable[Row], text: tuple[int, ...]) -> Iterator[Row]:
+    """``rows`` as written to a CSV file: a text cell that a spreadsheet would run as a formula (a project id
+    ``=HYPERLINK(...)``) is neutralised (:func:`~sim.core.output.spreadsheet_safe`); the rows kept in memory
+    (``RunResult.projects``) keep the ids as they are."""
+    for row in rows:
+        if any(isinstance(row[j], str) and row[j].startswith(FORMULA_STARTS) for j in text):
+            row = [spreadsheet_safe(c) if j in text else c for j, c in enumerate(row)]
+        yield row
 
 
 def stamp(origin: dt.datetime, t: float | None) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.core.errors import Problem, ScenarioError
-from sim.core.output import FORMULA_STARTS, OutputDir, spreadsheet_safe
+from sim.core.output import OutputDir
 from sim.core.units import DAYS_PER_YEAR
 from sim.engine.compiled import CompiledScenario, compile_scenario
 from sim.engine.footprint import footprint
@@ -41,7 +41,7 @@ from sim.runs.pool import (
 )
 from sim.runs.precision import Batch, Sequential, check, precision_rule
 from sim.runs.reducer import ReducedReplication, Reducer
-from sim.runs.rows import project_columns, stage_columns
+from sim.runs.rows import project_columns, spreadsheet_rows, stage_columns, text_positions
 from sim.runs.summary import Summary, kpi_names
 from sim.runs.tables import Row, SummaryDict, Table
 from sim.scenario.scenario import Scenario
@@ -81,26 +81,6 @@ class RunResult:
     def to_dataframe(self, table: str = "projects") -> pd.DataFrame:
         """``projects`` or ``stages`` as a pandas DataFrame (needs pandas)."""
         return {"projects": self.projects, "stages": self.stages}[table].to_dataframe()
-
-
-#: the text columns (ids from the scenario) of projects.csv, stages.csv and events.csv: the only cells that
-#: can start like a formula
-TEXT_COLUMNS = ("project", "class", "stage", "case", "activity", "resource")
-
-
-def _text(header: Sequence[str]) -> tuple[int, ...]:
-    """The positions of the :data:`TEXT_COLUMNS` in a CSV header."""
-    return tuple(j for j, name in enumerate(header) if name in TEXT_COLUMNS)
-
-
-def _safe(rows: Iterable[Row], text: tuple[int, ...]) -> Iterator[Row]:
-    """``rows`` as written to a CSV file: a text cell that a spreadsheet would run as a formula (a project id
-    ``=HYPERLINK(...)``) is neutralised (:func:`~sim.core.output.spreadsheet_safe`); the rows kept in memory
-    (``RunResult.projects``) keep the ids as they are."""
-    for row in rows:
-        if any(isinstance(row[j], str) and row[j].startswith(FORMULA_STARTS) for j in text):
-            row = [spreadsheet_safe(c) if j in text else c for j, c in enumerate(row)]
-        yield row
 
 
 def reduced_replication(
@@ -317,7 +297,7 @@ def replications_of(
     (compiled scenario, n) of ``runs``, in order, each replication the same as :func:`replications` gives.
 
     On a pool the runs form one stream: the next run's chunks start while the last ones of a run finish, so
-    the workers never wait for each other between runs (lever subsets, sweep points).  ``runs`` is consumed
+    the workers never wait for each other between runs (the lever subsets of an attribution).  ``runs`` is consumed
     as the stream needs it: each scenario is compiled (and checked for memory) when its turn comes.
     ``detail=False``: the replications are reduced to their KPIs only (:class:`~sim.runs.reducer.Reducer`).
 
@@ -454,7 +434,7 @@ def run(
     with ExitStack() as stack:  # the pool shared by the batches of a precision rule
         try:
             writers = None
-            text = (_text(project_columns(cs)), _text(stage_columns()))
+            text = (text_positions(project_columns(cs)), text_positions(stage_columns()))
             if outdir is not None:
                 writers = (
                     outdir.csv_writer("projects.csv", project_columns(cs)),
@@ -481,8 +461,8 @@ def run(
                 rep = reduced.rep
                 summary.add(reduced)
                 if writers is not None:
-                    writers[0].writerows(_safe(reduced.project_rows, text[0]))
-                    writers[1].writerows(_safe(reduced.stage_rows, text[1]))
+                    writers[0].writerows(spreadsheet_rows(reduced.project_rows, text[0]))
+                    writers[1].writerows(spreadsheet_rows(reduced.stage_rows, text[1]))
                     if event_log is not None:
                         event_log.add(reduced)
                 if keep_rows:
