@@ -341,6 +341,24 @@ def test_a_billion_replications_start_at_once_without_a_list_of_them(jobs):
     assert first.rep == 0 and peak < 20e6  # a list of 10^9 replication numbers would take 8 GB
 
 
+def test_a_process_that_stopped_its_pool_mid_chunk_still_exits():
+    """Twenty streams on two workers, each closed after its first replication: their workers are terminated
+    while they send results, which left half a message in the result pipe, and the interpreter waited at exit
+    for a pool thread that waited for the rest."""
+    script = (
+        "import sim\n"
+        "from sim.engine.compiled import compile_scenario\n"
+        "from sim.runs.runner import replications\n"
+        f"cs = compile_scenario(sim.load({str(SMALL)!r}))\n"
+        "for _ in range(20):\n"
+        "    stream = replications(cs, 10**9, 1, jobs=2)\n"
+        "    next(stream)\n"
+        "    stream.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=120, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_the_command_line_starts_a_run_of_a_billion_replications(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(

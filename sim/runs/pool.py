@@ -130,6 +130,16 @@ def stop(ex: Executor, interrupted: bool) -> None:
         call_queue = getattr(ex, "_call_queue", None)
         if call_queue is not None:
             call_queue.cancel_join_thread()
+        # a worker terminated while it sent a result leaves half a message in the result pipe: the pool's manager
+        # thread waits for the rest for ever, and the interpreter waits for that thread at exit.  This process
+        # holds the pipe's other writing end; closed, the wait ends (end of file) once the workers are gone.
+        result_queue = getattr(ex, "_result_queue", None)
+        if result_queue is not None:
+            for p in list(getattr(ex, "_processes", {}).values()):
+                p.join(timeout=5)
+            writer = getattr(result_queue, "_writer", None)
+            if writer is not None:
+                writer.close()
         # not cancel_futures: the pool marks them broken itself once it sees its workers gone, and on Python
         # 3.11 it fails with a traceback on any that were cancelled first
         ex.shutdown(wait=False)
