@@ -100,8 +100,12 @@ def _builders(
     if att is not None:
         for name, kpi in (("waterfall", "approval_workdays"), ("waterfall_production", "to_production_months")):
             if kpi in att.base:
-                out[name] = functools.partial(lambda kpi: (waterfall(att, kpi), waterfall_data(att, kpi)), kpi)
+                out[name] = functools.partial(_waterfall, att, kpi)
     return out
+
+
+def _waterfall(att: Attribution, kpi: str) -> tuple[Figure, Rows]:
+    return waterfall(att, kpi), waterfall_data(att, kpi)
 
 
 #: the figures a second process draws when there are two cores to draw on (:func:`save_all`): the agency load
