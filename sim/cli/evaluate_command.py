@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sim.cli.console import say, show, tell
@@ -11,6 +10,7 @@ from sim.cli.options import (
     add_execution,
     add_log_reading,
     add_stage_options,
+    iso_date,
     positive_int,
     seed_number,
 )
@@ -18,16 +18,6 @@ from sim.cli.options import (
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
-
-
-def observation_date(text: str) -> dt.date:
-    """An ``--observed-until`` date: YYYY-MM-DD."""
-    import argparse
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a date such as 2013-06-30 (YYYY-MM-DD), got {text!r}") from None
 
 
 def add_parsers(sub: Any) -> None:
@@ -49,7 +39,7 @@ def add_parsers(sub: Any) -> None:
     add_stage_options(cmd)
     cmd.add_argument(
         "--observed-until",
-        type=observation_date,
+        type=iso_date,
         default=None,
         metavar="DATE",
         help="the end of the observation, to the end of that day (default: the log's last event)",

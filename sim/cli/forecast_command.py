@@ -3,11 +3,10 @@ their decisions, construction permit and production, with what-ifs paired file b
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sim.cli.console import say, show
-from sim.cli.options import add_run_options, add_variants, load_variant
+from sim.cli.options import add_run_options, add_variants, iso_date, load_variant
 
 if TYPE_CHECKING:
     import argparse
@@ -16,18 +15,6 @@ if TYPE_CHECKING:
     from sim.analysis.forecast_result import Forecast
     from sim.scenario.backlog import Backlog
     from sim.scenario.scenario import Scenario
-
-
-def iso_date(text: str) -> dt.date:
-    """A date written YYYY-MM-DD."""
-    import argparse
-
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}") from None
 
 
 def add_parsers(sub: Any) -> None:

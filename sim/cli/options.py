@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,6 +44,18 @@ def seed_number(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+def iso_date(text: str) -> dt.date:
+    """A date option written YYYY-MM-DD (exactly: ``fromisoformat`` alone would also take 20130630)."""
+    import argparse
+
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD (such as 2013-06-30), got {text!r}") from None
 
 
 def event_formats(text: str) -> tuple[str, ...]:
